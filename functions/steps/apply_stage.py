@@ -1,0 +1,20 @@
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from switchyard.observability import logger, metrics, tracer
+from switchyard.parsing import parse_event
+from switchyard.settings import TableEnv, load_settings
+from switchyard.shift import ApplyStageEvent, apply_stage
+
+load_settings(TableEnv)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    result = apply_stage(parse_event(ApplyStageEvent, event), load_settings(TableEnv).table_name)
+    metrics.add_metric(name="StageApplied", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="WeightGroupsChanged", unit=MetricUnit.Count, value=result.groups_changed)
+    return result.model_dump(mode="json")

@@ -1,0 +1,18 @@
+from typing import Any
+
+from switchyard.observability import logger, metrics, tracer
+from switchyard.parsing import parse_event
+from switchyard.settings import TopologyEnv, load_settings
+from switchyard.shift import PlanShiftEvent, plan_shift
+from switchyard.topology import load_topology_cached
+
+load_settings(TopologyEnv)  # cold start: fail now on a missing variable
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    settings = load_settings(TopologyEnv)
+    topo = load_topology_cached(settings.topology_file)
+    return plan_shift(parse_event(PlanShiftEvent, event), topo).model_dump(mode="json")

@@ -1,0 +1,40 @@
+from typing import Any, Literal
+
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel
+
+from switchyard import outcomes
+from switchyard.observability import logger, metrics, tracer
+from switchyard.parsing import parse_event
+from switchyard.settings import OutcomeEnv, load_settings
+from switchyard.topology import load_topology_cached
+
+load_settings(OutcomeEnv)
+
+
+class RecordOutcomeEvent(BaseModel):
+    workflow: str
+    execution: str
+    status: Literal["SUCCEEDED", "FAILED", "REFUSED", "DRY_RUN"]
+    error: dict[str, Any] | None = None
+    rolled_back: bool = False
+    reason: str = ""
+    details: dict[str, Any] = {}
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    settings = load_settings(OutcomeEnv)
+    e = parse_event(RecordOutcomeEvent, event)
+    error, message = outcomes.error_message(e.error)
+    outcome = outcomes.Outcome(
+        topology=load_topology_cached(settings.topology_file).name,
+        workflow=e.workflow, execution=e.execution, status=e.status, rolled_back=e.rolled_back,
+        error=error, message=message, reason=e.reason, details=e.details,
+    )
+    recorded = outcomes.record(settings.table_name, settings.topic_arn, outcome)
+    metrics.add_dimension(name="workflow", value=e.workflow)
+    metrics.add_metric(name=f"Execution{e.status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
+    return recorded.model_dump(mode="json")

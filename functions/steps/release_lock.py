@@ -1,0 +1,26 @@
+from typing import Any
+
+from pydantic import BaseModel
+
+from switchyard import lock
+from switchyard.observability import logger, metrics, tracer
+from switchyard.parsing import parse_event
+from switchyard.settings import TableEnv, load_settings
+
+load_settings(TableEnv)
+
+
+class ReleaseLockEvent(BaseModel):
+    topology: str
+    execution: str
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    e = parse_event(ReleaseLockEvent, event)
+    released = lock.release(load_settings(TableEnv).table_name, e.topology, e.execution)
+    if not released:
+        logger.warning("lock was no longer held by this execution", extra={"topology": e.topology})
+    return {"released": released}

@@ -1,0 +1,4 @@
+"""Switchyard's shared library: used by every step Lambda, the CLI and the local world.
+
+Nothing here imports the local world or the CLI; the Lambda asset is this folder's parent.
+"""

@@ -1,0 +1,36 @@
+"""CloudWatch alarms by name: their states, for preflight checks and health gates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from switchyard.aws.clients import aws_errors, client
+from switchyard.errors import ResourceNotFound
+
+ALARM = "ALARM"
+
+
+def alarm_states(names: Iterable[str], region: str) -> dict[str, str]:
+    """State of each named alarm (metric or composite) in one region; unknown names are absent."""
+    wanted = list(dict.fromkeys(names))
+    states: dict[str, str] = {}
+    cw = client("cloudwatch", region)
+    for start in range(0, len(wanted), 100):  # DescribeAlarms takes at most 100 names
+        chunk = wanted[start : start + 100]
+        with aws_errors(f"reading alarms in {region}"):
+            page = cw.describe_alarms(AlarmNames=chunk, AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
+            states[alarm["AlarmName"]] = alarm["StateValue"]
+    return states
+
+
+def require_states(names_by_region: dict[str, list[str]], field: str) -> dict[str, str]:
+    """States of alarms that must exist; a missing alarm is a configuration error naming `field`."""
+    states: dict[str, str] = {}
+    for region, names in names_by_region.items():
+        found = alarm_states(names, region)
+        missing = [n for n in names if n not in found]
+        if missing:
+            raise ResourceNotFound(f"{field}: no CloudWatch alarm named {missing} in {region}")
+        states.update(found)
+    return states

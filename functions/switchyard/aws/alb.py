@@ -1,0 +1,135 @@
+"""ALB adapter: a service's listener rule as a weight group (members are clusters).
+
+Resources are found by the topology's names: the load balancer by name, the listener by port,
+the rule by priority, target groups by name. Writes replace only the weights of the forward
+action and keep everything else of the rule (conditions, other actions, stickiness).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from switchyard.aws.clients import aws_errors, client
+from switchyard.errors import ResourceNotFound
+from switchyard.routing import WeightGroup
+from switchyard.topology import Region, Topology
+
+
+def _paginate(call: Any, key: str, marker_in: str = "Marker", marker_out: str = "NextMarker", **kwargs: Any) -> list[Any]:
+    items: list[Any] = []
+    while True:
+        page = call(**kwargs)
+        items += page.get(key, [])
+        marker = page.get(marker_out)
+        if not marker:
+            return items
+        kwargs[marker_in] = marker
+
+
+def _forward_action(actions: list[dict[str, Any]]) -> dict[str, Any] | None:
+    return next((a for a in actions if a.get("Type") == "forward"), None)
+
+
+def _forward_targets(action: dict[str, Any]) -> list[dict[str, Any]]:
+    config = action.get("ForwardConfig")
+    if config and config.get("TargetGroups"):
+        return [{"TargetGroupArn": t["TargetGroupArn"], "Weight": t.get("Weight", 1)} for t in config["TargetGroups"]]
+    if action.get("TargetGroupArn"):
+        return [{"TargetGroupArn": action["TargetGroupArn"], "Weight": 1}]
+    return []
+
+
+def read_service_groups(topo: Topology, region_name: str, services: list[str] | None = None) -> list[WeightGroup]:
+    """The weight group of each named service of one region (all services when None)."""
+    region: Region = topo.regions[region_name]
+    names = list(region.services) if services is None else services
+    if not names:
+        return []
+    elb = client("elbv2", region_name)
+    with aws_errors(f"reading load balancer {region.load_balancer} in {region_name}"):
+        try:
+            lbs = elb.describe_load_balancers(Names=[region.load_balancer])["LoadBalancers"]
+        except elb.exceptions.LoadBalancerNotFoundException:
+            lbs = []
+        if not lbs:
+            raise ResourceNotFound(
+                f"regions.{region_name}.load_balancer: no load balancer named '{region.load_balancer}' in {region_name}"
+            )
+        lb_arn = lbs[0]["LoadBalancerArn"]
+        listeners = _paginate(elb.describe_listeners, "Listeners", LoadBalancerArn=lb_arn)
+        listener = next((x for x in listeners if x.get("Port") == region.listener_port), None)
+        if listener is None:
+            raise ResourceNotFound(
+                f"regions.{region_name}.listener_port: load balancer '{region.load_balancer}' has no listener"
+                f" on port {region.listener_port} (ports: {sorted(x.get('Port') for x in listeners)})"
+            )
+        rules = _paginate(elb.describe_rules, "Rules", ListenerArn=listener["ListenerArn"])
+        target_groups = _paginate(elb.describe_target_groups, "TargetGroups", LoadBalancerArn=lb_arn)
+    arn_by_name = {tg["TargetGroupName"]: tg["TargetGroupArn"] for tg in target_groups}
+    name_by_arn = {arn: name for name, arn in arn_by_name.items()}
+    rule_by_priority = {r["Priority"]: r for r in rules if r.get("Priority") != "default"}
+
+    groups = []
+    for service_name in names:
+        service = region.services[service_name]
+        where = f"regions.{region_name}.services.{service_name}"
+        rule = rule_by_priority.get(str(service.priority))
+        if rule is None:
+            raise ResourceNotFound(
+                f"{where}.priority: no rule with priority {service.priority} on port {region.listener_port}"
+                f" of load balancer '{region.load_balancer}'"
+            )
+        action = _forward_action(rule.get("Actions", []))
+        if action is None:
+            raise ResourceNotFound(f"{where}: rule priority {service.priority} has no forward action")
+        weights: dict[str, int] = {}
+        members: dict[str, str] = {}
+        cluster_by_tg = {tg: cluster for cluster, tg in service.target_groups.items()}
+        for target in _forward_targets(action):
+            tg_name = name_by_arn.get(target["TargetGroupArn"], target["TargetGroupArn"].split("/")[-2])
+            # Target groups the topology does not name still carry traffic: keep them, never move them.
+            member = cluster_by_tg.get(tg_name, tg_name)
+            weights[member] = int(target["Weight"])
+            members[member] = target["TargetGroupArn"]
+        missing = [c for c in service.target_groups if c not in weights]
+        if missing:
+            raise ResourceNotFound(
+                f"{where}.target_groups: the rule (priority {service.priority}) does not forward to"
+                f" {', '.join(service.target_groups[c] for c in missing)} (clusters {missing})"
+            )
+        normal = {m: service.normal_weight(m) if m in service.target_groups else w for m, w in weights.items()}
+        groups.append(
+            WeightGroup(
+                kind="alb",
+                key=f"{region_name}/{service_name}",
+                label=f"service {service_name} in {region_name}",
+                weights=weights,
+                normal=normal,
+                locator={"region": region_name, "rule_arn": rule["RuleArn"], "members": members, "actions": rule["Actions"]},
+            )
+        )
+    return groups
+
+
+def rule_actions(group: WeightGroup, weights: dict[str, int]) -> list[dict[str, Any]]:
+    """The rule's actions with the forward weights replaced (and nothing else changed)."""
+    actions = copy.deepcopy(group.locator["actions"])
+    action = _forward_action(actions)
+    assert action is not None  # read_service_groups only builds groups for forward rules
+    stickiness = (action.get("ForwardConfig") or {}).get("TargetGroupStickinessConfig")
+    action.pop("TargetGroupArn", None)
+    action["ForwardConfig"] = {
+        "TargetGroups": [
+            {"TargetGroupArn": arn, "Weight": weights[member]} for member, arn in group.locator["members"].items()
+        ]
+    }
+    if stickiness:
+        action["ForwardConfig"]["TargetGroupStickinessConfig"] = stickiness
+    return actions
+
+
+def write_weights(group: WeightGroup, weights: dict[str, int]) -> None:
+    region = group.locator["region"]
+    with aws_errors(f"updating {group.label}"):
+        client("elbv2", region).modify_rule(RuleArn=group.locator["rule_arn"], Actions=rule_actions(group, weights))

@@ -1,0 +1,80 @@
+"""boto3 clients: created once per container and region, with boto3's own retry modes.
+
+Adaptive mode backs off on throttling across calls of one client, which is what a stage that
+updates hundreds of listener rules needs; Step Functions retries the whole step on top of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
+
+from switchyard.errors import AwsApiError, AwsThrottled, AwsUnavailable
+
+
+
+class ConditionFailed(AwsApiError):
+    """A DynamoDB conditional write was refused (the lock is held, the snapshot exists)."""
+
+
+_lock = threading.Lock()
+_clients: dict[tuple[str, str, str], Any] = {}
+
+# Calls to a region that may be down (the failover's source) use short timeouts and few retries.
+CONFIGS = {
+    "default": Config(retries={"mode": "adaptive", "max_attempts": 8}, connect_timeout=5, read_timeout=20),
+    "short": Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=4),
+}
+
+THROTTLING_CODES = {
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+    "PriorRequestNotComplete", "SlowDown", "RequestThrottled", "LimitExceededException",
+}
+
+
+def client(service: str, region: str, profile: str = "default") -> Any:
+    key = (service, region, profile)
+    with _lock:  # boto3 sessions are not thread-safe while creating clients
+        if key not in _clients:
+            _clients[key] = boto3.session.Session().client(service, region_name=region, config=CONFIGS[profile])
+        return _clients[key]
+
+
+def reset() -> None:
+    """Forget every client (the local world calls this so new clients see its hooks)."""
+    with _lock:
+        _clients.clear()
+
+
+@contextlib.contextmanager
+def aws_errors(action: str) -> Iterator[None]:
+    """Turn botocore errors into the step errors the state machines retry or catch.
+
+    Only what is left after boto3's retries arrives here, so the distinction is what Step
+    Functions should do next: retry the step (throttled, unavailable) or fail it.
+    """
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "Unknown")
+        message = exc.response.get("Error", {}).get("Message", "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        text = f"{action}: {code}: {message}".rstrip(": ")
+        if code == "ConditionalCheckFailedException":
+            raise ConditionFailed(text) from exc
+        if code in THROTTLING_CODES:
+            raise AwsThrottled(text) from exc
+        if status >= 500:
+            raise AwsUnavailable(text) from exc
+        raise AwsApiError(text) from exc
+    except (ConnectTimeoutError, ReadTimeoutError) as exc:
+        raise AwsUnavailable(f"{action}: timed out ({exc})") from exc
+    except BotoCoreError as exc:
+        raise AwsUnavailable(f"{action}: {exc}") from exc

@@ -1,0 +1,95 @@
+"""One execution at a time per topology: a lock item with a lease, taken by a conditional write.
+
+The lease bounds how long a lock outlives an execution that died without releasing it (a
+stopped execution runs no Catch). A holder may re-acquire its own lock, so a retried step is
+harmless.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from pydantic import BaseModel
+
+from switchyard.aws.clients import ConditionFailed, aws_errors, client
+from switchyard.errors import LockHeld
+from switchyard.settings import home_region
+
+
+class LockInfo(BaseModel):
+    topology: str
+    holder: str
+    workflow: str
+    acquired_at: str
+    expires_at: int
+
+
+def _key(topology: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"LOCK#{topology}"}, "sk": {"S": "LOCK"}}
+
+
+def read_lock(table: str, topology: str) -> LockInfo | None:
+    with aws_errors("reading the lock"):
+        item = client("dynamodb", home_region()).get_item(TableName=table, Key=_key(topology), ConsistentRead=True).get("Item")
+    if not item:
+        return None
+    return LockInfo(
+        topology=topology,
+        holder=item["holder"]["S"],
+        workflow=item["workflow"]["S"],
+        acquired_at=item["acquired_at"]["S"],
+        expires_at=int(item["expires_at"]["N"]),
+    )
+
+
+def acquire(table: str, topology: str, holder: str, workflow: str, lease_seconds: int, now: float | None = None) -> LockInfo:
+    now = time.time() if now is None else now
+    info = LockInfo(
+        topology=topology,
+        holder=holder,
+        workflow=workflow,
+        acquired_at=datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"),
+        expires_at=int(now) + lease_seconds,
+    )
+    ddb = client("dynamodb", home_region())
+    try:
+        with aws_errors("taking the lock"):
+            ddb.put_item(
+                TableName=table,
+                Item={
+                    **_key(topology),
+                    "holder": {"S": holder},
+                    "workflow": {"S": workflow},
+                    "acquired_at": {"S": info.acquired_at},
+                    "expires_at": {"N": str(info.expires_at)},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR holder = :me",
+                ExpressionAttributeValues={":now": {"N": str(int(now))}, ":me": {"S": holder}},
+            )
+    except ConditionFailed:
+        current = read_lock(table, topology)
+        if current is None:  # released between our write and our read: let Step Functions retry
+            raise LockHeld(f"topology '{topology}' was locked a moment ago; retry") from None
+        left = current.expires_at - int(now)
+        raise LockHeld(
+            f"topology '{topology}' is locked by {current.holder} ({current.workflow}, since"
+            f" {current.acquired_at}, lease ends in {left}s); wait for it to finish or stop it"
+        ) from None
+    return info
+
+
+def release(table: str, topology: str, holder: str) -> bool:
+    """Release our own lock; False (not an error) when it is no longer ours."""
+    ddb = client("dynamodb", home_region())
+    try:
+        with aws_errors("releasing the lock"):
+            ddb.delete_item(
+                TableName=table,
+                Key=_key(topology),
+                ConditionExpression="holder = :me",
+                ExpressionAttributeValues={":me": {"S": holder}},
+            )
+    except ConditionFailed:
+        return False
+    return True

@@ -1,0 +1,18 @@
+"""Logger, Tracer and Metrics, created once and shared by every step.
+
+Service name and namespace come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE,
+which CDK sets; the defaults keep the local world and tests quiet and working.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "switchyard")
+
+logger = Logger(service=SERVICE)
+# Patch only what the steps use: patching every library Powertools knows costs cold-start time.
+tracer = Tracer(service=SERVICE, patch_modules=["boto3", "botocore"])
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Switchyard"), service=SERVICE)

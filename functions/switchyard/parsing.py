@@ -1,0 +1,20 @@
+"""Parse a step's event with Powertools' parser; a bad event is an InvalidInput naming fields."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.utilities.parser import parse
+from pydantic import BaseModel, ValidationError
+
+from switchyard.errors import InvalidInput
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_event(model: type[M], event: Any) -> M:
+    try:
+        return parse(event=event, model=model)
+    except ValidationError as exc:
+        fields = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(event)'}: {e['msg']}" for e in exc.errors())
+        raise InvalidInput(f"invalid {model.__name__}: {fields}") from None

@@ -1,0 +1,120 @@
+"""Workflow inputs (contract v1): what an execution, the CLI, a trigger or a game day sends.
+
+Validated twice on purpose: when the topology is loaded (triggers and game days, so a typo is
+found at deploy time) and by each workflow's first step (so a hand-made execution input is
+refused before any write).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from switchyard.errors import InvalidInput
+from switchyard.topology import Name, RegionName, Topology
+
+Percent = Annotated[int, Field(ge=0, le=100)]
+Reason = Annotated[str, StringConstraints(max_length=1000)]
+BakeSeconds = Annotated[int, Field(ge=0, le=86400)]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    dry_run: bool = False
+    reason: Reason = ""
+    # A game-day drill: the workflow restores what it changed afterwards.
+    drill: bool = False
+
+
+class TrafficShiftRequest(_Request):
+    scope: Literal["cluster", "region"]
+    target: Name
+    stages: Annotated[list[Percent], Field(min_length=1, max_length=20)] = Field(
+        default_factory=lambda: [75, 50, 25, 0]
+    )
+    bake_seconds: BakeSeconds = 300
+    gates: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=255)]], Field(max_length=50)] = Field(
+        default_factory=list
+    )
+    # Shift even toward a side whose health alarms are in ALARM (an operator's explicit call).
+    force: bool = False
+
+
+class RegionalFailoverRequest(_Request):
+    from_region: RegionName
+    to_region: RegionName
+    mode: Literal["planned", "unplanned"]
+    max_data_loss_seconds: Annotated[int, Field(ge=0, le=86400)] | None = None
+    force: bool = False
+
+    @model_validator(mode="after")
+    def _distinct(self) -> RegionalFailoverRequest:
+        if self.from_region == self.to_region:
+            raise ValueError("from_region and to_region must differ")
+        return self
+
+
+class RestoreRequest(_Request):
+    region: RegionName
+    stages: Annotated[list[Annotated[int, Field(ge=1, le=100)]], Field(min_length=1, max_length=20)] = Field(
+        default_factory=lambda: [10, 50, 100]
+    )
+    bake_seconds: BakeSeconds = 300
+
+
+REQUEST_MODELS: dict[str, type[_Request]] = {
+    "traffic-shift": TrafficShiftRequest,
+    "regional-failover": RegionalFailoverRequest,
+    "restore": RestoreRequest,
+}
+
+
+def _format(err: dict[str, Any]) -> str:
+    where = ".".join(str(p) for p in err["loc"]) or "(input)"
+    return f"{where}: {err['msg']}"
+
+
+def _reference_errors(request: _Request, topo: Topology) -> list[str]:
+    errors: list[str] = []
+    if isinstance(request, TrafficShiftRequest):
+        if request.scope == "cluster" and request.target not in topo.all_clusters():
+            errors.append(f"target: '{request.target}' is not a cluster of the topology {topo.all_clusters()}")
+        if request.scope == "region" and request.target not in topo.regions:
+            errors.append(f"target: '{request.target}' is not a region of the topology {sorted(topo.regions)}")
+        if request.scope == "region" and not topo.dns.records:
+            errors.append("scope: 'region' needs dns.records in the topology (region weights live in Route 53)")
+    elif isinstance(request, RegionalFailoverRequest):
+        for field in ("from_region", "to_region"):
+            value = getattr(request, field)
+            if value not in topo.regions:
+                errors.append(f"{field}: '{value}' is not a region of the topology {sorted(topo.regions)}")
+        if topo.database is None:
+            errors.append("from_region: a regional failover needs a 'database' section in the topology")
+    elif isinstance(request, RestoreRequest):
+        if request.region not in topo.regions:
+            errors.append(f"region: '{request.region}' is not a region of the topology {sorted(topo.regions)}")
+    return errors
+
+
+def request_errors(workflow: str, data: Any, topo: Topology) -> list[str]:
+    """Every problem with an input, each as 'field: message' (empty when the input is valid)."""
+    model = REQUEST_MODELS.get(workflow)
+    if model is None:
+        return [f"workflow: '{workflow}' is not one of {sorted(REQUEST_MODELS)}"]
+    if not isinstance(data, dict):
+        return [f"(input): must be a JSON object (got {type(data).__name__})"]
+    try:
+        request = model.model_validate(data)
+    except ValidationError as exc:
+        return [_format(err) for err in exc.errors()]
+    return _reference_errors(request, topo)
+
+
+def parse_request(workflow: str, data: Any, topo: Topology) -> Any:
+    """The validated request, or InvalidInput naming every bad field."""
+    errors = request_errors(workflow, data, topo)
+    if errors:
+        raise InvalidInput(f"invalid {workflow} input: " + "; ".join(errors))
+    return REQUEST_MODELS[workflow].model_validate(data)

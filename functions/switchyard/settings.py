@@ -1,0 +1,65 @@
+"""Each step's environment variables as a pydantic model, validated at cold start.
+
+CDK sets exactly the variables a step's model declares (infra reads `ENV_VARS` from here), so a
+missing or misspelt variable fails the first invocation loudly instead of at 3 a.m. mid-failover.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from switchyard.errors import InvalidInput
+
+
+class _Env(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+
+class TopologyEnv(_Env):
+    topology_file: str = Field(alias="TOPOLOGY_FILE", min_length=1)
+
+
+class TableEnv(_Env):
+    table_name: str = Field(alias="TABLE_NAME", min_length=1)
+
+
+class TopologyTableEnv(TopologyEnv, TableEnv):
+    pass
+
+
+class OutcomeEnv(TopologyEnv, TableEnv):
+    topic_arn: str = Field(alias="TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
+
+
+class NoEnv(_Env):
+    pass
+
+
+E = TypeVar("E", bound=_Env)
+
+
+@cache
+def load_settings(model: type[E]) -> E:
+    try:
+        return model.model_validate(dict(os.environ))
+    except ValidationError as exc:
+        names = ", ".join(str(err["loc"][0]) for err in exc.errors())
+        raise InvalidInput(f"environment: missing or invalid variables: {names}") from None
+
+
+def env_var_names(model: type[_Env]) -> list[str]:
+    """The variable names a step needs (used by CDK to set exactly those)."""
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+def home_region() -> str:
+    """The region this function runs in (Lambda sets AWS_REGION; the local world does too)."""
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def reset() -> None:
+    load_settings.cache_clear()

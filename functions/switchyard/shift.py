@@ -1,0 +1,313 @@
+"""The traffic-shift workflow's steps as plain functions: plan, snapshot, apply, gate, roll back.
+
+Each takes a pydantic event (what the state machine passes) and returns a pydantic result (what
+it keeps). Handlers in steps/ only parse and call these; tests call them directly on moto.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from switchyard import snapshots
+from switchyard.aws import alarms, alb, dns
+from switchyard.errors import GateFailed, InvalidInput, UnsafeChange
+from switchyard.requests import TrafficShiftRequest, parse_request
+from switchyard.routing import StagePlan, WeightGroup, apply_percent, check_not_zero, plan_stages, shares
+from switchyard.topology import Topology
+
+# A plan with more changes than this is summarised in the execution state (the full plan of a
+# large topology would not fit in Step Functions' payload limit); a dry run always has it all.
+INLINE_CHANGES_LIMIT = 60
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Gate(BaseModel):
+    name: str
+    region: str
+
+
+class StageRef(BaseModel):
+    index: int
+    percent: int
+    previous: int | None  # the previous stage's percent; None for the first stage
+    of: int
+
+
+class PlanShiftEvent(_Event):
+    input: Any
+    execution: str
+
+
+class ShiftPlan(BaseModel):
+    workflow: Literal["traffic-shift"] = "traffic-shift"
+    topology: str
+    execution: str
+    request: TrafficShiftRequest
+    stages: list[StageRef]
+    gates: list[Gate]
+    baseline: dict[str, str]  # gate alarm -> state when planned
+    lease_seconds: int
+    summary: str
+    warnings: list[str] = Field(default_factory=list)
+    plan: list[StagePlan] | None = None
+
+
+def read_groups(topo: Topology, request: TrafficShiftRequest) -> list[WeightGroup]:
+    """Every weight group the request touches, read from AWS."""
+    if request.scope == "cluster":
+        region = topo.region_of_cluster(request.target)
+        assert region is not None  # parse_request checked the target exists
+        services = [name for name, s in topo.regions[region].services.items() if request.target in s.target_groups]
+        if not services:
+            raise InvalidInput(f"target: cluster '{request.target}' has no target group in any service of {region}")
+        return alb.read_service_groups(topo, region, services)
+    return dns.read_record_groups(topo, request.target)
+
+
+def _stage_refs(stages: list[int]) -> list[StageRef]:
+    return [
+        StageRef(index=i, percent=p, previous=stages[i - 2] if i > 1 else None, of=len(stages))
+        for i, p in enumerate(stages, start=1)
+    ]
+
+
+def _directions(groups: list[WeightGroup], target: str, stages: list[int]) -> tuple[bool, bool]:
+    """(traffic leaves the target at some stage, traffic comes to the target at some stage)."""
+    leaves = comes = False
+    for group in groups:
+        previous = group.weights[target]
+        for percent in stages:
+            weight = apply_percent(group, target, percent)[target]
+            leaves |= weight < previous
+            comes |= weight > previous
+            previous = weight
+    return leaves, comes
+
+
+def _health(topo: Topology, request: TrafficShiftRequest, groups: list[WeightGroup]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """(alarms that must be OK before we start, alarms watched as gates), each by region.
+
+    Gates watch the side that receives traffic. For a cluster, that side is its region (sibling
+    clusters) and the destination clusters' own alarms; for a region, the destination regions.
+    Preflight refuses a destination already in ALARM. A region alarm in a cluster shift is a gate
+    but not a preflight condition: it also covers the cluster being drained, which is often why
+    we drain.
+    """
+    leaves, comes = _directions(groups, request.target, request.stages)
+    preflight: dict[str, list[str]] = {}
+    gates: dict[str, list[str]] = {}
+    if request.scope == "cluster":
+        region_name = topo.region_of_cluster(request.target)
+        assert region_name is not None
+        region = topo.regions[region_name]
+        members = {m for g in groups for m in g.weights if m in region.clusters}
+        destinations = (members - {request.target} if leaves else set()) | ({request.target} if comes else set())
+        cluster_alarms = [a for c in sorted(destinations) for a in region.cluster_alarms.get(c, [])]
+        preflight[region_name] = cluster_alarms
+        gates[region_name] = list(dict.fromkeys(region.health_alarms + cluster_alarms))
+    else:
+        members = {m for g in groups for m in g.weights}
+        destinations = (members - {request.target} if leaves else set()) | ({request.target} if comes else set())
+        for region_name in sorted(destinations):
+            if region_name in topo.regions:
+                preflight[region_name] = list(topo.regions[region_name].health_alarms)
+                gates[region_name] = list(topo.regions[region_name].health_alarms)
+    return preflight, gates
+
+
+def _input_gate_regions(topo: Topology, names: list[str]) -> dict[str, list[str]]:
+    """The region of each alarm named in the input's `gates` (searched in every region)."""
+    remaining = list(names)
+    found: dict[str, list[str]] = {}
+    for region_name in topo.regions:
+        if not remaining:
+            break
+        states = alarms.alarm_states(remaining, region_name)
+        here = [n for n in remaining if n in states]
+        if here:
+            found[region_name] = here
+            remaining = [n for n in remaining if n not in states]
+    if remaining:
+        raise InvalidInput(f"gates: no CloudWatch alarm named {remaining} in any region of the topology")
+    return found
+
+
+def plan_shift(event: PlanShiftEvent, topo: Topology) -> ShiftPlan:
+    request: TrafficShiftRequest = parse_request("traffic-shift", event.input, topo)
+    groups = read_groups(topo, request)
+    stage_plans = plan_stages(groups, request.target, request.stages)  # refuses a zero total
+    preflight, gates = _health(topo, request, groups)
+    for region_name, names in _input_gate_regions(topo, request.gates).items():
+        preflight[region_name] = list(dict.fromkeys(preflight.get(region_name, []) + names))
+        gates[region_name] = list(dict.fromkeys(gates.get(region_name, []) + names))
+    states = alarms.require_states(gates, "health_alarms")
+    warnings: list[str] = []
+    unhealthy = [n for names in preflight.values() for n in names if states.get(n) == alarms.ALARM]
+    if unhealthy and not request.force:
+        raise UnsafeChange(
+            f"refusing to shift traffic toward an unhealthy side: alarm(s) {unhealthy} are in ALARM"
+            " (pass \"force\": true to shift anyway)"
+        )
+    if unhealthy:
+        warnings.append(f"forced: shifting toward {unhealthy} although they are in ALARM")
+    already = [n for names in gates.values() for n in names if states.get(n) == alarms.ALARM]
+    if already:
+        warnings.append(f"already in ALARM at the start, so they cannot act as gates: {already}")
+    changes = sum(len(s.changes) for s in stage_plans)
+    touched = len(stage_plans[0].changes) if stage_plans else 0
+    kinds = "listener rules" if request.scope == "cluster" else "weighted records"
+    summary = (
+        f"{request.scope} {request.target}: stages {request.stages} on {touched} {kinds},"
+        f" bake {request.bake_seconds}s, {sum(map(len, gates.values()))} gate alarm(s)"
+    )
+    return ShiftPlan(
+        topology=topo.name,
+        execution=event.execution,
+        request=request,
+        stages=_stage_refs(request.stages),
+        gates=[Gate(name=n, region=r) for r, names in gates.items() for n in names],
+        baseline=states,
+        # Long enough for every stage and its bake, with room for retries; a dead run frees it.
+        lease_seconds=len(request.stages) * (request.bake_seconds + 180) + 900,
+        summary=summary,
+        warnings=warnings,
+        plan=stage_plans if request.dry_run or changes <= INLINE_CHANGES_LIMIT else None,
+    )
+
+
+# -- snapshot ------------------------------------------------------------------------------------
+
+
+class SnapshotEvent(_Event):
+    execution: str
+    request: TrafficShiftRequest
+
+
+class SnapshotResult(BaseModel):
+    snapshot_id: str
+    groups: int
+    members: int
+
+
+def take_snapshot(event: SnapshotEvent, topo: Topology, table: str) -> SnapshotResult:
+    groups = snapshots.save(table, topo.name, event.execution, read_groups(topo, event.request))
+    return SnapshotResult(snapshot_id=event.execution, groups=len(groups), members=sum(len(g.weights) for g in groups))
+
+
+# -- apply ---------------------------------------------------------------------------------------
+
+
+class ApplyStageEvent(_Event):
+    execution: str
+    snapshot_id: str
+    target: str
+    stage: StageRef
+
+
+class AppliedChange(BaseModel):
+    label: str
+    weights: dict[str, int]
+    shares: dict[str, float]
+
+
+class ApplyStageResult(BaseModel):
+    index: int
+    percent: int
+    groups_changed: int
+    api_calls: int
+    changes: list[AppliedChange] | None  # None when too many to keep in the execution state
+
+
+def write_groups(changes: list[tuple[WeightGroup, dict[str, int]]], comment: str) -> int:
+    """Write ALB groups one rule at a time and DNS groups in one batch per zone; returns calls."""
+    calls = 0
+    for group, weights in changes:
+        if group.kind == "alb":
+            full = dict(group.weights)
+            full.update(weights)
+            alb.write_weights(group, full)
+            calls += 1
+    dns_changes = [(g, w) for g, w in changes if g.kind == "dns"]
+    if dns_changes:
+        calls += dns.write_weights(dns_changes, comment)
+    return calls
+
+
+def apply_stage(event: ApplyStageEvent, table: str) -> ApplyStageResult:
+    groups = snapshots.load(table, event.snapshot_id)
+    stage = event.stage
+    planned: list[tuple[WeightGroup, dict[str, int]]] = []
+    for group in groups:
+        if event.target not in group.weights:
+            continue
+        after = apply_percent(group, event.target, stage.percent)
+        check_not_zero(group.label, after, event.target, stage.percent)  # again, right before writing
+        before = group.weights if stage.previous is None else apply_percent(group, event.target, stage.previous)
+        if after != before:
+            planned.append((group, {event.target: after[event.target]}))
+    comment = f"switchyard stage {stage.index}/{stage.of} ({stage.percent}%) of {event.target}"
+    calls = write_groups(planned, comment)
+    changes = [
+        AppliedChange(label=g.label, weights={**g.weights, **w}, shares=shares({**g.weights, **w}))
+        for g, w in planned
+    ]
+    return ApplyStageResult(
+        index=stage.index,
+        percent=stage.percent,
+        groups_changed=len(planned),
+        api_calls=calls,
+        changes=changes if len(changes) <= INLINE_CHANGES_LIMIT else None,
+    )
+
+
+# -- gates ---------------------------------------------------------------------------------------
+
+
+class CheckGatesEvent(_Event):
+    gates: list[Gate]
+    baseline: dict[str, str]
+    stage: StageRef
+
+
+class GateResult(BaseModel):
+    index: int
+    alarms: dict[str, str]
+
+
+def check_gates(event: CheckGatesEvent) -> GateResult:
+    by_region: dict[str, list[str]] = {}
+    for gate in event.gates:
+        by_region.setdefault(gate.region, []).append(gate.name)
+    states = alarms.require_states(by_region, "gates")
+    fired = [n for n, s in states.items() if s == alarms.ALARM and event.baseline.get(n) != alarms.ALARM]
+    if fired:
+        raise GateFailed(
+            f"after stage {event.stage.index}/{event.stage.of} ({event.stage.percent}%): alarm(s)"
+            f" {fired} went into ALARM; rolling back to the snapshot"
+        )
+    return GateResult(index=event.stage.index, alarms=states)
+
+
+# -- rollback ------------------------------------------------------------------------------------
+
+
+class RollBackEvent(_Event):
+    snapshot_id: str
+
+
+class RollBackResult(BaseModel):
+    rolled_back: bool
+    groups_restored: int
+    api_calls: int
+
+
+def roll_back(event: RollBackEvent, table: str) -> RollBackResult:
+    """Write every snapshotted weight back, whatever state the stages left (idempotent)."""
+    groups = snapshots.load(table, event.snapshot_id)
+    calls = write_groups([(g, dict(g.weights)) for g in groups], "switchyard rollback")
+    return RollBackResult(rolled_back=True, groups_restored=len(groups), api_calls=calls)

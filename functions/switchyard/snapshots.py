@@ -1,0 +1,67 @@
+"""Snapshots: every weight group a run touches, saved before its first change.
+
+Stored compressed in the table, not in the execution state: a topology with hundreds of
+services makes a snapshot far larger than Step Functions' payload limit. A snapshot is written
+once per execution and never overwritten, so a retried snapshot step cannot capture weights
+that a partial stage already changed.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import time
+
+from switchyard.aws.clients import ConditionFailed, aws_errors, client
+from switchyard.errors import SnapshotMissing
+from switchyard.routing import WeightGroup
+from switchyard.settings import home_region
+
+RETENTION_SECONDS = 90 * 24 * 3600
+
+
+def _key(execution: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"SNAPSHOT#{execution}"}, "sk": {"S": "SNAPSHOT"}}
+
+
+def save(table: str, topology: str, execution: str, groups: list[WeightGroup]) -> list[WeightGroup]:
+    """Save the snapshot; if this execution already has one, keep and return that one."""
+    blob = gzip.compress(json.dumps([g.model_dump(mode="json") for g in groups]).encode())
+    ddb = client("dynamodb", home_region())
+    try:
+        with aws_errors("saving the snapshot"):
+            ddb.put_item(
+                TableName=table,
+                Item={
+                    **_key(execution),
+                    "topology": {"S": topology},
+                    "groups": {"N": str(len(groups))},
+                    "data": {"B": blob},
+                    "created_at": {"N": str(int(time.time()))},
+                    "ttl": {"N": str(int(time.time()) + RETENTION_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+    except ConditionFailed:
+        return load(table, execution)
+    return groups
+
+
+def load(table: str, execution: str) -> list[WeightGroup]:
+    with aws_errors("reading the snapshot"):
+        item = client("dynamodb", home_region()).get_item(TableName=table, Key=_key(execution), ConsistentRead=True).get("Item")
+    if not item:
+        raise SnapshotMissing(f"no snapshot for execution {execution}")
+    data = item["data"]["B"]
+    if isinstance(data, str):  # some clients hand binary back base64-encoded
+        data = base64.b64decode(data)
+    return [WeightGroup.model_validate(g) for g in json.loads(gzip.decompress(data))]
+
+
+def exists(table: str, execution: str) -> bool:
+    with aws_errors("reading the snapshot"):
+        item = client("dynamodb", home_region()).get_item(
+            TableName=table, Key=_key(execution), ProjectionExpression="pk", ConsistentRead=True
+        ).get("Item")
+    return bool(item)
