@@ -1,0 +1,1 @@
+"""The `switchyard` command: the operator CLI and the local world (never shipped to Lambda)."""

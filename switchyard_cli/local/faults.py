@@ -1,0 +1,86 @@
+"""Fault specs (`--fault`): what goes wrong in the local world, and when.
+
+  alarm:NAME            the alarm is in ALARM from the start
+  alarm:NAME@N          the alarm goes to ALARM after stage N has been applied
+  api-error:OP          every call of the AWS operation OP (e.g. ModifyRule) made by a step fails
+  api-error:OP@N        only the Nth call of OP made by the steps fails
+
+An injected API error is a non-retryable AWS error (HTTP 400 `InjectedFault`), so it tests the
+workflow's Catch/rollback paths, not boto3's retries.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from switchyard.errors import InvalidInput
+
+_SPEC = re.compile(r"^(?P<kind>[a-z-]+):(?P<arg>[^@]+?)(?:@(?P<at>\d+))?$")
+KINDS = ("alarm", "api-error")
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str
+    arg: str
+    at: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.arg}" + (f"@{self.at}" if self.at is not None else "")
+
+
+def parse_fault(spec: str) -> Fault:
+    match = _SPEC.match(spec.strip())
+    if not match:
+        raise InvalidInput(f"--fault '{spec}': expected KIND:ARG[@N], KIND one of {list(KINDS)}")
+    kind, arg, at = match["kind"], match["arg"], match["at"]
+    if kind not in KINDS:
+        raise InvalidInput(f"--fault '{spec}': unknown kind '{kind}' (known: {list(KINDS)})")
+    n = int(at) if at is not None else None
+    if n is not None and n < 1:
+        raise InvalidInput(f"--fault '{spec}': @N counts from 1")
+    if kind == "api-error" and not re.fullmatch(r"[A-Z][A-Za-z0-9]+", arg):
+        raise InvalidInput(f"--fault '{spec}': OPERATION is an AWS API operation name such as ModifyRule")
+    return Fault(kind, arg, n)
+
+
+@dataclass
+class ApiErrorInjector:
+    """A botocore `before-call` hook: counts the steps' calls per operation and fails the chosen one."""
+
+    faults: list[Fault]
+    active: threading.local = field(default_factory=threading.local)
+    counts: dict[str, int] = field(default_factory=dict)
+    injected: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def in_step(self) -> bool:
+        return bool(getattr(self.active, "step", None))
+
+    def __call__(self, model: Any, params: Any = None, **kwargs: Any) -> Any:
+        if not self.in_step():
+            return None  # the world builder and the report reader are never faulted
+        operation = model.name
+        with self._lock:
+            self.counts[operation] = count = self.counts.get(operation, 0) + 1
+        for fault in self.faults:
+            if fault.arg == operation and (fault.at is None or fault.at == count):
+                self.injected.append(f"{operation} call {count} (in {self.active.step})")
+                http = _FakeHttpResponse(400)
+                parsed = {
+                    "Error": {"Code": "InjectedFault", "Message": f"injected by --fault {fault} (call {count})"},
+                    "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": "local-fault"},
+                }
+                return http, parsed
+        return None
+
+
+class _FakeHttpResponse:
+    def __init__(self, status_code: int) -> None:
+        self.status_code = status_code
+        self.headers: dict[str, str] = {}
+        self.content = b""
+        self.text = ""

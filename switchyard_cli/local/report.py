@@ -1,0 +1,88 @@
+"""The local run report (contract v1), built from the execution history and the world."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_ENTERED = "StateEntered"
+_EXITED = "StateExited"
+
+
+def error_text(error: str | None, cause: str | None) -> str | None:
+    """`Error: message` for people; Lambda causes are JSON with an errorMessage."""
+    if not error and not cause:
+        return None
+    message = cause or ""
+    try:
+        parsed = json.loads(message)
+        if isinstance(parsed, dict) and "errorMessage" in parsed:
+            message = parsed["errorMessage"]
+    except (TypeError, ValueError):
+        pass
+    return f"{error}: {message}" if error and message else (error or message)
+
+
+_TASK_FAILURES = ("TaskFailed", "LambdaFunctionFailed", "LambdaFunctionTimedOut", "TaskTimedOut")
+
+
+def steps_from_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One entry per state passed: name, status, duration, and the stage when inside the Map."""
+    steps: list[dict[str, Any]] = []
+    stage: int | None = None
+
+    def last_running(kind: str) -> dict[str, Any] | None:
+        return next((e for e in reversed(steps) if e["status"] == "RUNNING" and e["_kind"] == kind), None)
+
+    def close(entry: dict[str, Any] | None, status: str, event: dict[str, Any]) -> None:
+        if entry is not None:
+            entry["status"] = status
+            entry["duration_ms"] = int((event["timestamp"] - entry["_t"]).total_seconds() * 1000)
+            entry["_output"] = (event.get("stateExitedEventDetails") or {}).get("output")
+
+    for event in history:
+        kind = event["type"]
+        if kind == "MapIterationStarted":
+            stage = event["mapIterationStartedEventDetails"]["index"] + 1
+        elif kind in ("MapStateSucceeded", "MapStateFailed", "MapStateAborted"):
+            stage = None
+        if kind.endswith(_ENTERED):
+            entry = {"name": event["stateEnteredEventDetails"]["name"], "status": "RUNNING", "duration_ms": 0,
+                     "_t": event["timestamp"], "_kind": kind[: -len(_ENTERED)]}
+            if stage is not None and entry["_kind"] != "Map":
+                entry["stage"] = stage
+            if entry["_kind"] == "Fail":
+                entry["status"] = "FAILED"
+            steps.append(entry)
+        elif kind.endswith(_EXITED):
+            name = event["stateExitedEventDetails"]["name"]
+            close(next((e for e in reversed(steps) if e["name"] == name and e["status"] == "RUNNING"), None), "SUCCEEDED", event)
+        elif kind in _TASK_FAILURES:
+            close(last_running("Task"), "FAILED", event)
+        elif kind == "MapStateFailed":
+            close(last_running("Map"), "FAILED", event)
+    return steps
+
+
+def rolled_back(steps: list[dict[str, Any]]) -> bool:
+    for entry in steps:
+        if entry["name"] == "RollBack" and entry["status"] == "SUCCEEDED" and entry.get("_output"):
+            try:
+                return bool(json.loads(entry["_output"]).get("rollback", {}).get("rolled_back"))
+            except ValueError:
+                return False
+    return False
+
+
+def build_report(world: Any, workflow: str, description: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
+    steps = steps_from_history(history)
+    report = {
+        "workflow": workflow,
+        "status": description["status"],
+        "error": error_text(description.get("error"), description.get("cause")),
+        "rolled_back": rolled_back(steps),
+        "steps": [{k: v for k, v in s.items() if not k.startswith("_")} for s in steps],
+        "world": world.read_world(),
+        "execution": description["executionArn"],
+    }
+    return report

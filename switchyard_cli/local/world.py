@@ -1,0 +1,445 @@
+"""The local world: a topology built in moto, with the real state machines and step handlers.
+
+    with LocalWorld(topology) as world:
+        result = world.run("traffic-shift", {...}, faults=[...], on_event=print)
+        result.report  # contract v1 report, the world read back from the simulated APIs
+
+What it can show: the ASL's control flow (stages, Map, Retry/Catch, Wait scaled down), every
+handler's real code against moto's ALB, Route 53, CloudWatch, RDS, SSM, DynamoDB and SNS, the
+lock, snapshots and rollback. What it cannot: real propagation delays, IAM (moto does not
+enforce it), target health (always healthy), alarms evaluated from metrics (faults set alarm
+states instead), Lambda cold starts and concurrency limits.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import json
+import os
+import tempfile
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.handlers
+from moto import mock_aws
+
+from steps import BY_NAME, STEPS
+from switchyard import settings as settings_module
+from switchyard.aws import alb, clients, dns
+from switchyard.topology import Topology, load_topology_cached
+from switchyard_cli.local import moto_patches
+from switchyard_cli.local.faults import ApiErrorInjector, Fault
+
+ACCOUNT = "123456789012"
+REPO = Path(__file__).resolve().parents[2]
+STATEMACHINES = REPO / "statemachines"
+WORKFLOW_FILES = {"traffic-shift": "traffic_shift.asl.json"}
+DEFAULT_TIME_SCALE = 0.01
+BANNER_OFF = json.dumps({"enabled": False})
+
+EventCallback = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class RunResult:
+    execution_arn: str
+    status: str
+    report: dict[str, Any]
+    output: Any = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _LambdaContext:
+    """What Powertools reads from a Lambda context object."""
+
+    def __init__(self, name: str, region: str) -> None:
+        self.function_name = name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"
+        self.memory_limit_in_mb = 256
+        self.aws_request_id = f"local-{next(_request_ids)}"
+        self.log_group_name = f"/aws/lambda/{name}"
+        self.log_stream_name = "local"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+_request_ids = itertools.count(1)
+
+
+class LocalWorld:
+    def __init__(self, topology: Topology, *, time_scale: float = DEFAULT_TIME_SCALE, workdir: Path | None = None) -> None:
+        self.topology = topology
+        self.time_scale = time_scale
+        self.home = topology.primary_region
+        self._tmp = tempfile.TemporaryDirectory(prefix="switchyard-local-") if workdir is None else None
+        self.workdir = Path(self._tmp.name) if self._tmp else workdir  # type: ignore[union-attr]
+        self.log_file = self.workdir / "lambda.log"
+        self.table_name = f"switchyard-{topology.name}"
+        self.topic_arn = f"arn:aws:sns:{self.home}:{ACCOUNT}:switchyard-{topology.name}-outcomes"
+        self.state_machines: dict[str, str] = {}
+        self.zone_id: str | None = None
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._saved_env: dict[str, str | None] = {}
+        self._injector: ApiErrorInjector | None = None
+        self._run_lock = threading.Lock()
+        self._after_apply: list[tuple[int, str]] = []
+        self._applied = 0
+        self._names = itertools.count(1)
+        self._log_stream: Any = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def __enter__(self) -> LocalWorld:
+        self._mock.start()
+        try:
+            self._set_env()
+            clients.reset()
+            self._build()
+            self._injector = ApiErrorInjector([])
+            botocore.handlers.BUILTIN_HANDLERS.append(("before-call", self._injector))
+            clients.reset()  # new clients pick up the fault hook
+            moto_patches.install(self._invoke, self.time_scale)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        moto_patches.uninstall()
+        if self._injector is not None and ("before-call", self._injector) in botocore.handlers.BUILTIN_HANDLERS:
+            botocore.handlers.BUILTIN_HANDLERS.remove(("before-call", self._injector))
+        clients.reset()
+        self._mock.stop()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        settings_module.reset()
+        load_topology_cached.cache_clear()
+        if self._log_stream is not None:
+            self._log_stream.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    def _set_env(self) -> None:
+        topology_file = self.workdir / "topology.json"
+        topology_file.write_text(self.topology.model_dump_json(exclude_none=True))
+        env = {
+            "AWS_REGION": self.home,
+            "AWS_DEFAULT_REGION": self.home,
+            "TOPOLOGY_FILE": str(topology_file),
+            "TABLE_NAME": self.table_name,
+            "TOPIC_ARN": self.topic_arn,
+            "POWERTOOLS_SERVICE_NAME": "switchyard",
+            "POWERTOOLS_METRICS_NAMESPACE": "Switchyard",
+            # The local world prints a progress display; EMF metrics and traces would only add noise.
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+        for key, value in env.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+        settings_module.reset()
+        load_topology_cached.cache_clear()
+        # Lambda logs go to a file next to the report, not into the operator's terminal.
+        from switchyard.observability import logger
+
+        self._log_stream = open(self.log_file, "a", encoding="utf-8")  # noqa: SIM115 - closed in __exit__
+        handler = logger.registered_handler
+        if hasattr(handler, "setStream"):
+            handler.setStream(self._log_stream)
+
+    # -- building the world ------------------------------------------------------------------
+    def _build(self) -> None:
+        topo = self.topology
+        for region_name, region in topo.regions.items():
+            ec2 = boto3.client("ec2", region_name)
+            vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+            subnets = [
+                ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region_name}{az}")["Subnet"]["SubnetId"]
+                for i, az in enumerate("ab", start=1)
+            ]
+            elb = boto3.client("elbv2", region_name)
+            lb_arn = elb.create_load_balancer(Name=region.load_balancer, Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+            listener = elb.create_listener(
+                LoadBalancerArn=lb_arn, Protocol="HTTP", Port=region.listener_port,
+                DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
+            )["Listeners"][0]["ListenerArn"]
+            for service_name, service in region.services.items():
+                targets = []
+                for cluster, tg_name in service.target_groups.items():
+                    tg = elb.create_target_group(Name=tg_name, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")
+                    targets.append({"TargetGroupArn": tg["TargetGroups"][0]["TargetGroupArn"], "Weight": service.normal_weight(cluster)})
+                elb.create_rule(
+                    ListenerArn=listener, Priority=service.priority,
+                    Conditions=[{"Field": "path-pattern", "Values": [f"/{service_name}/*"]}],
+                    Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": targets}}],
+                )
+            self._create_alarms(region_name, region.health_alarms + [a for alarms in region.cluster_alarms.values() for a in alarms])
+            ssm = boto3.client("ssm", region_name)
+            if topo.banner is not None:
+                ssm.put_parameter(Name=topo.banner.parameter, Value=BANNER_OFF, Type="String", Overwrite=True)
+        for trigger in topo.triggers:
+            self._create_alarms(self._trigger_region(trigger.workflow, trigger.input), [trigger.alarm])
+        self._build_databases()
+        self._build_dns()
+        ddb = boto3.client("dynamodb", self.home)
+        ddb.create_table(
+            TableName=self.table_name, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        )
+        boto3.client("sns", self.home).create_topic(Name=self.topic_arn.split(":")[-1])
+        sfn = boto3.client("stepfunctions", self.home)
+        for workflow, filename in WORKFLOW_FILES.items():
+            definition = (STATEMACHINES / filename).read_text()
+            for step in STEPS:
+                definition = definition.replace(
+                    "${" + step.arn_variable + "}", f"arn:aws:lambda:{self.home}:{ACCOUNT}:function:{step.name}"
+                )
+            if "${" in definition:
+                raise RuntimeError(f"{filename}: a placeholder has no step: {definition[definition.index('${'):][:60]}")
+            self.state_machines[workflow] = sfn.create_state_machine(
+                name=f"switchyard-{self.topology.name}-{workflow}", definition=definition,
+                roleArn=f"arn:aws:iam::{ACCOUNT}:role/switchyard-local",
+            )["stateMachineArn"]
+
+    def _trigger_region(self, workflow: str, data: dict[str, Any]) -> str:
+        if workflow == "regional-failover":
+            return str(data.get("from_region", self.home))
+        if data.get("scope") == "cluster":
+            return self.topology.region_of_cluster(str(data.get("target"))) or self.home
+        if data.get("scope") == "region":
+            return str(data.get("target", self.home))
+        return self.home
+
+    def _create_alarms(self, region_name: str, names: list[str]) -> None:
+        cw = boto3.client("cloudwatch", region_name)
+        for name in dict.fromkeys(names):
+            cw.put_metric_alarm(
+                AlarmName=name, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
+                Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=50, ComparisonOperator="GreaterThanThreshold",
+            )
+            cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="local world: healthy at start")
+
+    def _build_databases(self) -> None:
+        topo = self.topology
+        if topo.database is None:
+            return
+        writer_region = topo.primary_region
+        writer_id = topo.regions[writer_region].database
+        writer = boto3.client("rds", writer_region).create_db_instance(
+            DBInstanceIdentifier=writer_id, Engine="postgres", DBInstanceClass="db.r6g.large", AllocatedStorage=100,
+            MasterUsername="app", MasterUserPassword="local-only-password", BackupRetentionPeriod=7,
+        )["DBInstance"]
+        for region_name, region in topo.regions.items():
+            if region_name != writer_region and region.database:
+                boto3.client("rds", region_name).create_db_instance_read_replica(
+                    DBInstanceIdentifier=region.database, SourceDBInstanceIdentifier=writer["DBInstanceArn"],
+                    DBInstanceClass="db.r6g.large",
+                )
+
+    def _build_dns(self) -> None:
+        topo = self.topology
+        if topo.dns.zone is None and topo.dns.zone_id is None:
+            return
+        zone_name = topo.dns.zone or "example.com."
+        r53 = boto3.client("route53", "us-east-1")
+        zone = r53.create_hosted_zone(Name=zone_name, CallerReference="switchyard-local")["HostedZone"]
+        self.zone_id = zone["Id"].split("/")[-1]
+        if topo.dns.zone_id is not None:
+            # moto picks its own zone ids: point the handlers' copy of the topology at this one.
+            data = json.loads(topo.model_dump_json(exclude_none=True))
+            data["dns"]["zone_id"] = self.zone_id
+            Path(os.environ["TOPOLOGY_FILE"]).write_text(json.dumps(data))
+        changes = []
+        for record in topo.dns.records:
+            for region_name, set_id in record.sets.items():
+                changes.append({"Action": "UPSERT", "ResourceRecordSet": {
+                    "Name": record.fqdn, "Type": "CNAME", "SetIdentifier": set_id, "TTL": 60,
+                    "Weight": record.normal_weight(region_name),
+                    "ResourceRecords": [{"Value": f"{topo.regions[region_name].load_balancer}.{region_name}.elb.amazonaws.com"}],
+                }})
+        if topo.database is not None and topo.database.writer_record:
+            writer_id = topo.regions[topo.primary_region].database
+            endpoint = boto3.client("rds", topo.primary_region).describe_db_instances(
+                DBInstanceIdentifier=writer_id)["DBInstances"][0]["Endpoint"]["Address"]
+            changes.append({"Action": "UPSERT", "ResourceRecordSet": {
+                "Name": topo.database.writer_record, "Type": "CNAME", "TTL": 30, "ResourceRecords": [{"Value": endpoint}]}})
+        if changes:
+            r53.change_resource_record_sets(HostedZoneId=self.zone_id, ChangeBatch={"Changes": changes})
+
+    # -- faults ------------------------------------------------------------------------------
+    def find_alarm_region(self, name: str) -> str | None:
+        for region_name in self.topology.regions:
+            if boto3.client("cloudwatch", region_name).describe_alarms(AlarmNames=[name])["MetricAlarms"]:
+                return region_name
+        return None
+
+    def set_alarm(self, name: str, state: str, reason: str) -> None:
+        region = self.find_alarm_region(name)
+        if region is None:  # a gate named only in an execution input: create it where the world lives
+            region = self.home
+            self._create_alarms(region, [name])
+        boto3.client("cloudwatch", region).set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+
+    def _arm(self, faults: list[Fault]) -> None:
+        assert self._injector is not None
+        self._injector.faults = [f for f in faults if f.kind == "api-error"]
+        self._injector.counts.clear()
+        self._injector.injected.clear()
+        self._after_apply = []
+        self._applied = 0
+        for fault in faults:
+            if fault.kind == "alarm" and fault.at is None:
+                self.set_alarm(fault.arg, "ALARM", f"local fault {fault}")
+            elif fault.kind == "alarm":
+                self._after_apply.append((fault.at or 0, fault.arg))
+
+    # -- Lambda dispatch ---------------------------------------------------------------------
+    def _invoke(self, function_name: str, payload: bytes, region: str) -> dict[str, Any]:
+        name = function_name.split(":")[-1]
+        spec = BY_NAME.get(name)
+        if spec is None:
+            return _function_error("ResourceNotFoundException", f"no step named {name}")
+        event = json.loads(payload or b"{}")
+        assert self._injector is not None
+        self._injector.active.step = name
+        try:
+            module = importlib.import_module(spec.module)
+            result = module.handler(event, _LambdaContext(name, region))
+            body = json.loads(json.dumps(result))  # what the Lambda runtime would serialise
+        except Exception as exc:
+            return _function_error(type(exc).__name__, str(exc), traceback.format_exception(exc))
+        finally:
+            self._injector.active.step = None
+        if name == "ApplyStage":
+            self._applied += 1
+            for at, alarm in self._after_apply:
+                if at == self._applied:
+                    self.set_alarm(alarm, "ALARM", f"local fault alarm:{alarm}@{at}")
+        return {"StatusCode": 200, "Payload": body, "ExecutedVersion": "$LATEST"}
+
+    # -- running workflows -------------------------------------------------------------------
+    def start(self, workflow: str, data: Any, name: str | None = None) -> str:
+        if workflow not in self.state_machines:
+            raise KeyError(f"unknown workflow '{workflow}' (known: {sorted(self.state_machines)})")
+        sfn = boto3.client("stepfunctions", self.home)
+        name = name or f"{workflow}-{int(time.time())}-{next(self._names)}"
+        return str(sfn.start_execution(stateMachineArn=self.state_machines[workflow], name=name, input=json.dumps(data))["executionArn"])
+
+    def follow(self, execution_arn: str, on_event: EventCallback | None = None, poll: float = 0.02) -> tuple[str, list[dict[str, Any]]]:
+        sfn = boto3.client("stepfunctions", self.home)
+        seen = 0
+        while True:
+            status = sfn.describe_execution(executionArn=execution_arn)["status"]
+            events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+            for event in events[seen:]:
+                if on_event is not None:
+                    on_event(event)
+            seen = len(events)
+            if status != "RUNNING":
+                return status, events
+            time.sleep(poll)
+
+    def run(self, workflow: str, data: Any, *, faults: list[Fault] | None = None, on_event: EventCallback | None = None) -> RunResult:
+        from switchyard_cli.local.report import build_report
+
+        with self._run_lock:
+            self._arm(faults or [])
+            arn = self.start(workflow, data)
+            status, history = self.follow(arn, on_event)
+            sfn = boto3.client("stepfunctions", self.home)
+            description = sfn.describe_execution(executionArn=arn)
+            output = json.loads(description["output"]) if description.get("output") else None
+            report = build_report(self, workflow, description, history)
+            assert self._injector is not None
+            if self._injector.injected:
+                report["faults_injected"] = list(self._injector.injected)
+            return RunResult(execution_arn=arn, status=status, report=report, output=output, history=history)
+
+    # -- reading the world back --------------------------------------------------------------
+    def read_world(self) -> dict[str, Any]:
+        """The world as the simulated AWS APIs describe it now (never from program memory)."""
+        topo = self.topology
+        world: dict[str, Any] = {"alb": {}, "dns": {}, "databases": {}, "banner": {}}
+        for region_name in topo.regions:
+            world["alb"][region_name] = {
+                g.key.split("/", 1)[1]: dict(g.weights) for g in alb.read_service_groups(topo, region_name)
+            }
+        if topo.dns.records:
+            names = {r.fqdn: r.name for r in topo.dns.records}
+            handler_topology = load_topology_cached(os.environ["TOPOLOGY_FILE"])
+            for group in dns.read_record_groups(handler_topology):
+                world["dns"][names.get(group.key.split("/")[0], group.key)] = dict(group.weights)
+        for region_name, region in topo.regions.items():
+            world["databases"][region_name] = _db_role(region_name, region.database)
+            world["banner"][region_name] = _banner_on(region_name, topo.banner.parameter if topo.banner else None)
+        world["lock"] = self._lock_holder()
+        return world
+
+    def _lock_holder(self) -> str | None:
+        item = boto3.client("dynamodb", self.home).get_item(
+            TableName=self.table_name, Key={"pk": {"S": f"LOCK#{self.topology.name}"}, "sk": {"S": "LOCK"}}
+        ).get("Item")
+        return item["holder"]["S"] if item else None
+
+    def notifications(self) -> list[dict[str, Any]]:
+        """Messages published to the outcome topic (read from moto's SNS backend)."""
+        from moto.sns.models import sns_backends
+
+        topic = sns_backends[ACCOUNT][self.home].topics.get(self.topic_arn)
+        return [{"subject": n[2], "message": n[1]} for n in (topic.sent_notifications if topic else [])]
+
+    def outcome_records(self) -> list[dict[str, Any]]:
+        items = boto3.client("dynamodb", self.home).query(
+            TableName=self.table_name, KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"RUN#{self.topology.name}"}},
+        )["Items"]
+        return [json.loads(i["data"]["S"]) for i in items]
+
+
+def _function_error(error_type: str, message: str, trace: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "StatusCode": 200,
+        "FunctionError": "Unhandled",
+        "Payload": {"errorType": error_type, "errorMessage": message, "stackTrace": trace or []},
+    }
+
+
+def _db_role(region: str, identifier: str | None) -> str:
+    if not identifier:
+        return "none"
+    rds = boto3.client("rds", region)
+    try:
+        db = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
+    except rds.exceptions.DBInstanceNotFoundFault:
+        return "none"
+    if db.get("ReadReplicaSourceDBInstanceIdentifier"):
+        return "replica"
+    tags = {t["Key"]: t["Value"] for t in rds.list_tags_for_resource(ResourceName=db["DBInstanceArn"]).get("TagList", [])}
+    return "standalone" if tags.get("switchyard:fenced") == "true" else "primary"
+
+
+def _banner_on(region: str, parameter: str | None) -> bool:
+    if parameter is None:
+        return False
+    ssm = boto3.client("ssm", region)
+    try:
+        value = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
+    except ssm.exceptions.ParameterNotFound:
+        return False
+    try:
+        return bool(json.loads(value).get("enabled"))
+    except (ValueError, AttributeError):
+        return value.strip().lower() not in ("", "off", "false")
