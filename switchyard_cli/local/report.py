@@ -31,14 +31,18 @@ def steps_from_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
     steps: list[dict[str, Any]] = []
     stage: int | None = None
 
-    def last_running(kind: str) -> dict[str, Any] | None:
-        return next((e for e in reversed(steps) if e["status"] == "RUNNING" and e["_kind"] == kind), None)
+    def last_open(kind: str) -> dict[str, Any] | None:
+        return next((e for e in reversed(steps) if not e.get("_exited") and e["_kind"] == kind), None)
 
     def close(entry: dict[str, Any] | None, status: str, event: dict[str, Any]) -> None:
         if entry is not None:
             entry["status"] = status
             entry["duration_ms"] = int((event["timestamp"] - entry["_t"]).total_seconds() * 1000)
             entry["_output"] = (event.get("stateExitedEventDetails") or {}).get("output")
+            # A failed attempt may be retried: only leaving the state closes the entry for good.
+            entry["_exited"] = status == "SUCCEEDED"
+            if status == "FAILED":
+                entry["attempts_failed"] = entry.get("attempts_failed", 0) + 1
 
     for event in history:
         kind = event["type"]
@@ -53,14 +57,15 @@ def steps_from_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 entry["stage"] = stage
             if entry["_kind"] == "Fail":
                 entry["status"] = "FAILED"
+                entry["_exited"] = True
             steps.append(entry)
         elif kind.endswith(_EXITED):
             name = event["stateExitedEventDetails"]["name"]
-            close(next((e for e in reversed(steps) if e["name"] == name and e["status"] == "RUNNING"), None), "SUCCEEDED", event)
+            close(next((e for e in reversed(steps) if e["name"] == name and not e.get("_exited")), None), "SUCCEEDED", event)
         elif kind in _TASK_FAILURES:
-            close(last_running("Task"), "FAILED", event)
+            close(last_open("Task"), "FAILED", event)
         elif kind == "MapStateFailed":
-            close(last_running("Map"), "FAILED", event)
+            close(last_open("Map"), "FAILED", event)
     return steps
 
 

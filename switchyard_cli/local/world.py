@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib
 import itertools
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -54,6 +55,9 @@ class RunResult:
     report: dict[str, Any]
     output: Any = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    # AWS operations the steps called during the run, with counts (a call recorder for tests
+    # and for the bad-input corpus: a refused input must show no mutating call).
+    calls: dict[str, int] = field(default_factory=dict)
 
 
 class _LambdaContext:
@@ -96,9 +100,14 @@ class LocalWorld:
         self._applied = 0
         self._names = itertools.count(1)
         self._log_stream: Any = None
+        self._original_log_stream: Any = None
 
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> LocalWorld:
+        # moto's interpreter logs every caught task failure with a full state dump; the report
+        # and the progress view already say what failed.
+        self._moto_log_level = logging.getLogger("moto").level
+        logging.getLogger("moto").setLevel(logging.CRITICAL)
         self._mock.start()
         try:
             self._set_env()
@@ -119,6 +128,7 @@ class LocalWorld:
             botocore.handlers.BUILTIN_HANDLERS.remove(("before-call", self._injector))
         clients.reset()
         self._mock.stop()
+        logging.getLogger("moto").setLevel(self._moto_log_level)
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -127,6 +137,11 @@ class LocalWorld:
         settings_module.reset()
         load_topology_cached.cache_clear()
         if self._log_stream is not None:
+            from switchyard.observability import logger
+
+            handler = logger.registered_handler
+            if isinstance(handler, logging.StreamHandler) and self._original_log_stream is not None:
+                handler.setStream(self._original_log_stream)
             self._log_stream.close()
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -156,8 +171,8 @@ class LocalWorld:
 
         self._log_stream = open(self.log_file, "a", encoding="utf-8")  # noqa: SIM115 - closed in __exit__
         handler = logger.registered_handler
-        if hasattr(handler, "setStream"):
-            handler.setStream(self._log_stream)
+        if isinstance(handler, logging.StreamHandler):
+            self._original_log_stream = handler.setStream(self._log_stream)
 
     # -- building the world ------------------------------------------------------------------
     def _build(self) -> None:
@@ -366,7 +381,8 @@ class LocalWorld:
             assert self._injector is not None
             if self._injector.injected:
                 report["faults_injected"] = list(self._injector.injected)
-            return RunResult(execution_arn=arn, status=status, report=report, output=output, history=history)
+            return RunResult(execution_arn=arn, status=status, report=report, output=output, history=history,
+                             calls=dict(self._injector.counts))
 
     # -- reading the world back --------------------------------------------------------------
     def read_world(self) -> dict[str, Any]:

@@ -1,0 +1,51 @@
+# Everything installs into .venv/ at the repo root; a fresh machine needs only Python 3.11+, git
+# (and Node/npm for `make synth`).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+RUNTIME := $(VENV)/.runtime-installed
+DEV := $(VENV)/.dev-installed
+
+.PHONY: install install-dev demo test test-fast lint typecheck synth clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(RUNTIME): $(VENV)/bin/python requirements.txt pyproject.toml
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(DEV): $(RUNTIME) requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(RUNTIME)
+install-dev: $(DEV)
+
+## The main job: the game day on the embedded example world, locally (no AWS account).
+demo: $(RUNTIME)
+	$(VENV)/bin/switchyard demo
+
+## The whole suite: unit, handlers on moto, workflows in the local world, infrastructure.
+test: $(DEV)
+	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+## Everything but CDK synthesis (the slow tier).
+test-fast: $(DEV)
+	$(PY) -m pytest -q -n 2 -m "not slow"
+
+lint: $(DEV)
+	$(VENV)/bin/ruff check .
+
+typecheck: $(DEV)
+	$(VENV)/bin/mypy
+
+## Synthesize with the pinned CDK CLI (needs npm once: it installs aws-cdk from package.json).
+synth: $(RUNTIME)
+	npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+	npx cdk synth --quiet
+
+clean:
+	rm -rf $(VENV) cdk.out node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -1,0 +1,147 @@
+"""`switchyard demo`: the game day on the embedded example world, end to end, locally.
+
+Every act is a real execution of the deployed ASL in the local world; every expectation is
+checked against the world read back from the simulated AWS APIs. Exit 0 only if all held.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from switchyard.topology import load_topology
+from switchyard_cli.local.faults import parse_fault
+from switchyard_cli.local.world import REPO, LocalWorld
+from switchyard_cli.render import ProgressView, plan_table, world_table
+
+EXAMPLE_TOPOLOGY = REPO / "topologies" / "shop.yaml"
+BAKE_SECONDS = 120
+
+
+@dataclass
+class Act:
+    title: str
+    workflow: str
+    input: dict[str, Any]
+    expect_status: str
+    check: Callable[[dict[str, Any], dict[str, Any]], list[str]]  # (start world, report) -> problems
+    faults: tuple[str, ...] = ()
+
+
+def _alb(world: dict[str, Any]) -> dict[str, Any]:
+    return world["alb"]
+
+
+def _drained(cluster: str, region: str) -> Callable[[dict[str, Any], dict[str, Any]], list[str]]:
+    def check(start: dict[str, Any], report: dict[str, Any]) -> list[str]:
+        problems = []
+        after = _alb(report["world"])
+        for service, weights in after[region].items():
+            if cluster in weights and weights[cluster] != 0:
+                problems.append(f"{service}: {cluster} at {weights[cluster]}, expected 0")
+            for member, weight in weights.items():
+                if member != cluster and weight != _alb(start)[region][service][member]:
+                    problems.append(f"{service}: {member} moved to {weight}")
+        for other, services in after.items():
+            if other != region and services != _alb(start)[other]:
+                problems.append(f"{other} changed although only {region} was drained")
+        if report["world"]["lock"]:
+            problems.append("the lock was not released")
+        return problems
+
+    return check
+
+
+def _unchanged(start: dict[str, Any], report: dict[str, Any]) -> list[str]:
+    problems = [] if _alb(report["world"]) == _alb(start) else ["weights differ from the starting weights"]
+    if report["world"]["dns"] != start["dns"]:
+        problems.append("DNS weights differ from the start")
+    if report["world"]["lock"]:
+        problems.append("the lock was not released")
+    return problems
+
+
+def _rolled_back(start: dict[str, Any], report: dict[str, Any]) -> list[str]:
+    problems = _unchanged(start, report)
+    if not report["rolled_back"]:
+        problems.append("the report does not say rolled_back")
+    return problems
+
+
+def acts() -> list[Act]:
+    return [
+        Act("Drain cluster use1-a for its upgrade: 100 → 75 → 50 → 25 → 0", "traffic-shift",
+            {"scope": "cluster", "target": "use1-a", "stages": [75, 50, 25, 0], "bake_seconds": BAKE_SECONDS,
+             "reason": "game day: EKS upgrade of use1-a"},
+            "SUCCEEDED", _drained("use1-a", "us-east-1")),
+        Act("Restore use1-a to its normal weights", "traffic-shift",
+            {"scope": "cluster", "target": "use1-a", "stages": [100], "bake_seconds": BAKE_SECONDS,
+             "reason": "game day: use1-a upgraded"},
+            "SUCCEEDED", _unchanged),
+        Act("Drain usw2-b while its region's 5xx alarm fires after stage 2 → automatic rollback", "traffic-shift",
+            {"scope": "cluster", "target": "usw2-b", "stages": [75, 50, 25, 0], "bake_seconds": BAKE_SECONDS,
+             "reason": "game day: gate failure drill"},
+            "FAILED", _rolled_back, ("alarm:usw2-api-5xx@2",)),
+    ]
+
+
+def run_demo(console: Console, err: Console, time_scale: float, report_path: str | None = None) -> int:
+    started = time.monotonic()
+    topo = load_topology(EXAMPLE_TOPOLOGY)
+    console.rule(f"[bold]Switchyard demo[/]: game day on '{topo.name}' ({len(topo.regions)} regions, "
+                 f"{len(topo.all_clusters())} clusters), local world, 1 s = {time_scale:g} s")
+    rows = []
+    reports = []
+    with LocalWorld(topo, time_scale=time_scale) as world:
+        start = world.read_world()
+        console.print(world_table(start, "Start"))
+        first = acts()[0]
+        plan = world.run(first.workflow, {**first.input, "dry_run": True})
+        if plan.status != "SUCCEEDED" or not isinstance(plan.output, dict):
+            err.print(f"[red]the dry run failed[/]: {plan.report['error']}")
+            return 1
+        console.print(plan_table(plan.output))
+        rows.append(("Plan the drain (dry run)", "SUCCEEDED", plan.status, False, plan.report, []))
+        for act in acts():
+            console.rule(act.title, align="left")
+            t0 = time.monotonic()
+            with ProgressView(console, f"{act.workflow}: {act.input['scope']} {act.input['target']}") as view:
+                result = world.run(act.workflow, act.input, faults=[parse_fault(f) for f in act.faults], on_event=view.on_event)
+            problems = [] if result.status == act.expect_status else [f"ended {result.status}, expected {act.expect_status}"]
+            problems += act.check(start, result.report)
+            if result.report["error"]:
+                console.print(Text(f"  {result.report['error']}", style="yellow"))
+            console.print(world_table(result.report["world"], "After"))
+            result.report["elapsed_s"] = round(time.monotonic() - t0, 2)
+            rows.append((act.title, act.expect_status, result.status, result.report["rolled_back"], result.report, problems))
+            reports.append(result.report)
+        notifications = world.notifications()
+    summary = Table(title="Summary", title_justify="left")
+    summary.add_column("act")
+    summary.add_column("expected")
+    summary.add_column("ended")
+    summary.add_column("rolled back")
+    summary.add_column("steps")
+    summary.add_column("")
+    ok = True
+    for title, expected, status, rolled_back, report, problems in rows:
+        ok &= not problems
+        mark = Text("✓", style="green") if not problems else Text("✗ " + "; ".join(problems), style="red")
+        summary.add_row(title, expected, status, "yes" if rolled_back else "no", str(len(report["steps"])), mark)
+    console.print(summary)
+    console.print(f"{len(notifications)} outcome notifications sent; total {time.monotonic() - started:.1f}s")
+    if report_path:
+        Path(report_path).write_text(json.dumps({"steps": reports}, indent=2, default=str) + "\n")
+    if not ok:
+        err.print("[red]demo: an expectation did not hold[/]")
+        return 1
+    console.print("[bold green]demo: every expectation held[/]")
+    return 0

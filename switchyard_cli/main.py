@@ -1,0 +1,144 @@
+"""`switchyard`: the operator CLI. Errors are one clear line on stderr, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from switchyard.errors import SwitchyardError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="switchyard", description="Traffic shifts and regional failover for multi-cluster apps on AWS.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="run the game day on the embedded example world, locally")
+    demo.add_argument("--report", help="write the run reports (JSON) to this file")
+    demo.add_argument("--time-scale", type=float, default=None, help="local seconds per simulated second (default 0.01)")
+
+    local = sub.add_parser("local", help="run workflows in the local world (moto), no AWS account needed")
+    lsub = local.add_subparsers(dest="local_command", required=True)
+    run = lsub.add_parser("run", help="run one workflow")
+    run.add_argument("workflow")
+    run.add_argument("--topology", required=True, help="topology file (YAML or JSON)")
+    run.add_argument("--input", required=True, help="execution input: inline JSON or a file")
+    run.add_argument("--fault", action="append", default=[], help="fault spec, repeatable (see docs)")
+    run.add_argument("--report", help="write the run report (JSON) to this file")
+    run.add_argument("--time-scale", type=float, default=None, help="local seconds per simulated second (default 0.01)")
+    scenario = lsub.add_parser("scenario", help="run several steps in one local world")
+    scenario.add_argument("file")
+    scenario.add_argument("--topology", required=True)
+    scenario.add_argument("--report")
+    scenario.add_argument("--time-scale", type=float, default=None)
+    return parser
+
+
+def _write_report(path: str | None, report: Any) -> None:
+    if path:
+        Path(path).write_text(json.dumps(report, indent=2, default=str) + "\n")
+
+
+def _scale(value: float | None) -> float:
+    from switchyard_cli.local.world import DEFAULT_TIME_SCALE
+
+    if value is None:
+        return DEFAULT_TIME_SCALE
+    if not 0 <= value <= 10:
+        raise SwitchyardError("--time-scale: must be between 0 and 10")
+    return value
+
+
+def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> int:
+    from switchyard.topology import load_topology
+    from switchyard_cli.inputs import read_data
+    from switchyard_cli.local.faults import parse_fault
+    from switchyard_cli.local.world import WORKFLOW_FILES, LocalWorld
+    from switchyard_cli.render import ProgressView, plan_table, world_table
+
+    if args.workflow not in WORKFLOW_FILES:
+        raise SwitchyardError(f"workflow: '{args.workflow}' is not one of {sorted(WORKFLOW_FILES)}")
+    topo = load_topology(args.topology)
+    data = read_data(args.input, what="--input")
+    faults = [parse_fault(f) for f in args.fault]
+    with LocalWorld(topo, time_scale=_scale(args.time_scale)) as world:
+        with ProgressView(console, f"{args.workflow} on {topo.name} (local world)") as view:
+            result = world.run(args.workflow, data, faults=faults, on_event=view.on_event)
+        report = result.report
+        if isinstance(result.output, dict) and result.output.get("plan") is not None and result.output.get("request", {}).get("dry_run"):
+            report["plan"] = result.output
+            console.print(plan_table(result.output))
+        console.print(world_table(report["world"], "After"))
+    _write_report(args.report, report)
+    if result.status != "SUCCEEDED":
+        err.print(f"[red]{args.workflow} {result.status}[/]: {report['error']}" + (" (rolled back)" if report["rolled_back"] else ""))
+        return EXIT_FAILED
+    console.print(f"[green]{args.workflow} SUCCEEDED[/]")
+    return EXIT_OK
+
+
+def cmd_local_scenario(args: argparse.Namespace, console: Console, err: Console) -> int:
+    from switchyard.topology import load_topology
+    from switchyard_cli.local.scenario import load_scenario
+    from switchyard_cli.local.world import LocalWorld
+    from switchyard_cli.render import ProgressView, world_table
+
+    topo = load_topology(args.topology)
+    scenario, faults = load_scenario(args.file)
+    reports = []
+    ok = True
+    with LocalWorld(topo, time_scale=_scale(args.time_scale)) as world:
+        for i, (step, step_faults) in enumerate(zip(scenario.steps, faults, strict=True), start=1):
+            assert step.workflow is not None  # load_scenario refuses alarm steps for now
+            with ProgressView(console, f"step {i}: {step.workflow}") as view:
+                result = world.run(step.workflow, step.input, faults=step_faults, on_event=view.on_event)
+            report = {**result.report, "expect": step.expect, "met": result.status == step.expect}
+            reports.append(report)
+            ok &= report["met"]
+            mark = "[green]as expected[/]" if report["met"] else "[red]NOT as expected[/]"
+            console.print(f"step {i}: {step.workflow} {result.status} (expected {step.expect}): {mark}")
+            if report["error"]:
+                console.print(f"  {report['error']}")
+        console.print(world_table(reports[-1]["world"], "After the scenario"))
+    _write_report(args.report, {"steps": reports})
+    if not ok:
+        failed = [str(i) for i, r in enumerate(reports, start=1) if not r["met"]]
+        err.print(f"[red]scenario failed[/]: step(s) {', '.join(failed)} did not end as expected")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace, console: Console, err: Console) -> int:
+    from switchyard_cli.demo import run_demo
+
+    return run_demo(console, err, time_scale=_scale(args.time_scale), report_path=args.report)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console()
+    err = Console(stderr=True)
+    try:
+        if args.command == "demo":
+            return cmd_demo(args, console, err)
+        if args.command == "local" and args.local_command == "run":
+            return cmd_local_run(args, console, err)
+        if args.command == "local" and args.local_command == "scenario":
+            return cmd_local_scenario(args, console, err)
+    except SwitchyardError as exc:
+        err.print(f"[red]error[/]: {exc}", highlight=False, soft_wrap=True)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return 130
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""What operators read: a live view of the states as they pass, and tables of weights and shares."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from switchyard.routing import shares
+
+ICONS = {"RUNNING": ("…", "yellow"), "SUCCEEDED": ("✓", "green"), "FAILED": ("✗", "red")}
+# States that only route data; showing them would bury the steps that act.
+QUIET_STATES = {"IsDryRun", "Prepare", "Done", "DryRunDone"}
+
+
+class ProgressView:
+    """A live table fed with execution history events (local world or a real execution)."""
+
+    def __init__(self, console: Console, title: str) -> None:
+        self.console = console
+        self.title = title
+        self.rows: list[dict[str, Any]] = []
+        self.stage: str | None = None
+        self.stage_count = 0
+        self.live = Live(self._render(), console=console, refresh_per_second=12, transient=False)
+
+    def __enter__(self) -> ProgressView:
+        self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.update(self._render())
+        self.live.__exit__(None, None, None)
+
+    def on_event(self, event: dict[str, Any]) -> None:
+        kind: str = event["type"]
+        ts: datetime = event["timestamp"]
+        if kind == "MapStateStarted":
+            self.stage_count = event.get("mapStateStartedEventDetails", {}).get("length", 0)
+        elif kind == "MapIterationStarted":
+            index = event["mapIterationStartedEventDetails"]["index"] + 1
+            self.stage = f"{index}/{self.stage_count}" if self.stage_count else str(index)
+        elif kind in ("MapStateSucceeded", "MapStateFailed"):
+            self.stage = None
+        if kind.endswith("StateEntered"):
+            name = event["stateEnteredEventDetails"]["name"]
+            if name in QUIET_STATES or kind.startswith("Map"):
+                return
+            status = "FAILED" if kind.startswith("Fail") else "RUNNING"
+            self.rows.append({"name": name, "stage": self.stage, "status": status, "t": ts, "ms": None, "note": "",
+                              "exited": status == "FAILED", "retries": 0})
+        elif kind.endswith("StateExited"):
+            details = event["stateExitedEventDetails"]
+            row = self._open(details["name"])
+            if row is not None:
+                row["status"] = "SUCCEEDED"
+                row["exited"] = True
+                row["ms"] = (ts - row["t"]).total_seconds() * 1000
+                row["note"] = _note(details["name"], details.get("output"))
+                if row["retries"]:
+                    row["note"] = f"succeeded after {row['retries']} failed attempt(s); " + row["note"]
+        elif kind in ("TaskFailed", "LambdaFunctionFailed", "LambdaFunctionTimedOut", "TaskTimedOut"):
+            row = next((r for r in reversed(self.rows) if not r["exited"]), None)
+            if row is not None:
+                detail = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+                row["status"] = "FAILED"
+                row["retries"] += 1
+                row["ms"] = (ts - row["t"]).total_seconds() * 1000
+                row["note"] = _short_error(detail.get("error"), detail.get("cause"))
+        self.live.update(self._render())
+
+    def _open(self, name: str) -> dict[str, Any] | None:
+        return next((r for r in reversed(self.rows) if r["name"] == name and not r["exited"]), None)
+
+    def _render(self) -> Table:
+        table = Table(title=self.title, title_justify="left", show_edge=False, pad_edge=False, expand=False)
+        table.add_column("", width=1)
+        table.add_column("step")
+        table.add_column("stage", justify="right")
+        table.add_column("time", justify="right")
+        table.add_column("what happened", overflow="fold", max_width=90)
+        for row in self.rows:
+            icon, style = ICONS[row["status"]]
+            ms = "" if row["ms"] is None else f"{row['ms']:.0f} ms"
+            table.add_row(Text(icon, style=style), row["name"], row["stage"] or "", ms, row["note"])
+        return table
+
+
+def _short_error(error: str | None, cause: str | None) -> str:
+    from switchyard_cli.local.report import error_text
+
+    return error_text(error, cause) or ""
+
+
+def _note(state: str, output: str | None) -> str:
+    """One line on what a step did, from its output in the history."""
+    if not output:
+        return ""
+    try:
+        data = json.loads(output)
+    except ValueError:
+        return ""
+    if state == "Plan":
+        return str(data.get("summary", ""))
+    if state == "AcquireLock":
+        return f"lock held until lease ends ({data.get('lease_seconds', '?')}s)"
+    if state == "TakeSnapshot":
+        snap = data.get("snapshot", {})
+        return f"{snap.get('groups', 0)} weight groups saved"
+    if state == "ApplyStage":
+        applied = data.get("applied", {})
+        changes = applied.get("changes") or []
+        parts = [f"{c['label']}: " + " ".join(f"{m} {s:g}%" for m, s in c["shares"].items()) for c in changes[:3]]
+        more = f" (+{len(changes) - 3} more)" if len(changes) > 3 else ""
+        return f"{applied.get('percent')}% → " + "; ".join(parts) + more if parts else f"{applied.get('percent')}%: nothing to change"
+    if state == "CheckGates":
+        alarms = data.get("checked", {}).get("alarms", {})
+        return ", ".join(f"{n} {s}" for n, s in alarms.items()) or "no gate alarms"
+    if state == "RollBack":
+        rb = data.get("rollback", {})
+        return f"restored {rb.get('groups_restored', 0)} weight groups from the snapshot"
+    if state.startswith("ReleaseLock"):
+        return "lock released" if data.get("release", {}).get("released") else "lock was not held"
+    if state.startswith("Record"):
+        return "outcome recorded and notified"
+    return ""
+
+
+def world_table(world: dict[str, Any], title: str = "World") -> Group:
+    """Weights and traffic shares per service and cluster, per record and region, DB, banner."""
+    alb = Table(title=f"{title}: load balancers", title_justify="left", show_edge=False)
+    alb.add_column("region")
+    alb.add_column("service")
+    alb.add_column("cluster weights → traffic share")
+    for region, services in world.get("alb", {}).items():
+        for service, weights in services.items():
+            share = shares(weights)
+            alb.add_row(region, service, "  ".join(_member(m, w, share[m]) for m, w in weights.items()))
+    parts: list[Any] = [alb]
+    if world.get("dns"):
+        dns = Table(title=f"{title}: DNS", title_justify="left", show_edge=False)
+        dns.add_column("record")
+        dns.add_column("region weights → traffic share")
+        for record, weights in world["dns"].items():
+            share = shares(weights)
+            dns.add_row(record, "  ".join(_member(m, w, share[m]) for m, w in weights.items()))
+        parts.append(dns)
+    regions = Table(title=f"{title}: regions", title_justify="left", show_edge=False)
+    regions.add_column("region")
+    regions.add_column("database")
+    regions.add_column("banner")
+    for region, role in world.get("databases", {}).items():
+        banner = world.get("banner", {}).get(region)
+        regions.add_row(region, role, Text("ON", style="bold yellow") if banner else "off")
+    parts.append(regions)
+    return Group(*parts)
+
+
+def _member(name: str, weight: int, share: float) -> str:
+    style = "red" if weight == 0 else ""
+    text = f"{name} {weight} ({share:g}%)"
+    return f"[{style}]{text}[/]" if style else text
+
+
+def plan_table(plan: dict[str, Any]) -> Table:
+    """A dry run's plan: before → after and shares for every group at every stage."""
+    table = Table(title=f"Plan: {plan.get('summary', '')}", title_justify="left", show_edge=False)
+    table.add_column("stage", justify="right")
+    table.add_column("weight group")
+    table.add_column("before")
+    table.add_column("after → traffic share")
+    for stage in plan.get("plan") or []:
+        for i, change in enumerate(stage["changes"]):
+            label = f"{stage['index']} ({stage['percent']}%)" if i == 0 else ""
+            before = " ".join(f"{m} {w}" for m, w in change["before"].items())
+            after = "  ".join(_member(m, w, change["shares"][m]) for m, w in change["after"].items())
+            table.add_row(label, change["label"], before, after)
+    return table
