@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import boto3
 import pytest
 from tests.workflows.conftest import TEST_TIME_SCALE, wide_topology, world_writes, writes
 
@@ -73,20 +74,27 @@ def test_rollback_that_keeps_failing_still_releases_the_lock_and_says_so(world):
 
 
 def test_second_execution_is_refused_while_the_lock_is_held_and_names_the_holder(world):
-    slow = {**DRAIN, "bake_seconds": int(1.5 / TEST_TIME_SCALE)}  # 1.5 s per stage here
+    slow = {**DRAIN, "bake_seconds": int(4 / TEST_TIME_SCALE)}  # 4 s per stage here
     holder = world.start("traffic-shift", slow, name="holder")
+    # Start the second run while the holder bakes after stage 1, so the call record below
+    # (which counts every step's calls in the world) holds only the second run's calls.
+    sfn = boto3.client("stepfunctions", world.home)
     deadline = time.monotonic() + 10
-    while world.read_world()["lock"] is None:
-        assert time.monotonic() < deadline, "the first execution never took the lock"
+    while not any(
+        e["type"] == "WaitStateEntered" for e in sfn.get_execution_history(executionArn=holder)["events"]
+    ):
+        assert time.monotonic() < deadline, "the first execution never reached its bake"
         time.sleep(0.02)
+    assert world.read_world()["lock"] == holder
     second = world.run("traffic-shift", {**DRAIN, "target": "use1-b"})
     assert second.status == "FAILED"
     assert "LockHeld" in second.report["error"]
     assert holder in second.report["error"]
     assert world_writes(second.calls) == {}
+    assert world.read_world()["lock"] == holder  # the refused run did not release the holder's lock
     status, _ = world.follow(holder)
     assert status == "SUCCEEDED"
-    assert world.read_world()["lock"] is None  # the refused run did not release the holder's lock early
+    assert world.read_world()["lock"] is None
 
 
 def test_dry_run_returns_the_full_plan_and_writes_nothing(world):
