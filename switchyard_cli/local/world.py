@@ -78,6 +78,32 @@ class _LambdaContext:
 
 
 _request_ids = itertools.count(1)
+_WORLD_CLIENTS: dict[tuple[str, str], Any] = {}
+
+
+class _FaultHook:
+    """One botocore `before-call` hook for the whole process, forwarding to the running world.
+
+    Registered once, in botocore's built-in handlers, so every client the steps create from
+    then on carries it; the library's cached clients are dropped once at registration.
+    """
+
+    def __init__(self) -> None:
+        self.target: ApiErrorInjector | None = None
+        self.registered = False
+
+    def attach(self, injector: ApiErrorInjector | None) -> None:
+        if not self.registered:
+            botocore.handlers.BUILTIN_HANDLERS.append(("before-call", self))
+            clients.reset()
+            self.registered = True
+        self.target = injector
+
+    def __call__(self, **kwargs: Any) -> Any:
+        return self.target(**kwargs) if self.target is not None else None
+
+
+_FAULT_HOOK = _FaultHook()
 
 
 class LocalWorld:
@@ -102,20 +128,29 @@ class LocalWorld:
         self._log_stream: Any = None
         self._original_log_stream: Any = None
 
+    def client(self, service: str, region: str | None = None) -> Any:
+        """A client for building and reading the world (never faulted).
+
+        Clients outlive worlds: moto intercepts every request while a mock is active, and
+        creating a botocore client costs ~80 ms, most of a world's set-up.
+        """
+        key = (service, region or self.home)
+        if key not in _WORLD_CLIENTS:
+            _WORLD_CLIENTS[key] = boto3.client(service, region_name=key[1])
+        return _WORLD_CLIENTS[key]
+
     # -- lifecycle ---------------------------------------------------------------------------
     def __enter__(self) -> LocalWorld:
         # moto's interpreter logs every caught task failure with a full state dump; the report
         # and the progress view already say what failed.
         self._moto_log_level = logging.getLogger("moto").level
         logging.getLogger("moto").setLevel(logging.CRITICAL)
-        self._mock.start()
         try:
             self._set_env()
-            clients.reset()
+            self._mock.start()
             self._build()
             self._injector = ApiErrorInjector([])
-            botocore.handlers.BUILTIN_HANDLERS.append(("before-call", self._injector))
-            clients.reset()  # new clients pick up the fault hook
+            _FAULT_HOOK.attach(self._injector)
             moto_patches.install(self._invoke, self.time_scale)
         except BaseException:
             self.__exit__(None, None, None)
@@ -124,9 +159,7 @@ class LocalWorld:
 
     def __exit__(self, *exc: object) -> None:
         moto_patches.uninstall()
-        if self._injector is not None and ("before-call", self._injector) in botocore.handlers.BUILTIN_HANDLERS:
-            botocore.handlers.BUILTIN_HANDLERS.remove(("before-call", self._injector))
-        clients.reset()
+        _FAULT_HOOK.attach(None)
         self._mock.stop()
         logging.getLogger("moto").setLevel(self._moto_log_level)
         for key, value in self._saved_env.items():
@@ -157,6 +190,8 @@ class LocalWorld:
             "TOPIC_ARN": self.topic_arn,
             "POWERTOOLS_SERVICE_NAME": "switchyard",
             "POWERTOOLS_METRICS_NAMESPACE": "Switchyard",
+            # moto loads thousands of sample AMIs per region by default; the world needs none.
+            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
             # The local world prints a progress display; EMF metrics and traces would only add noise.
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_TRACE_DISABLED": "true",
@@ -178,13 +213,13 @@ class LocalWorld:
     def _build(self) -> None:
         topo = self.topology
         for region_name, region in topo.regions.items():
-            ec2 = boto3.client("ec2", region_name)
+            ec2 = self.client("ec2", region_name)
             vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
             subnets = [
                 ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region_name}{az}")["Subnet"]["SubnetId"]
                 for i, az in enumerate("ab", start=1)
             ]
-            elb = boto3.client("elbv2", region_name)
+            elb = self.client("elbv2", region_name)
             lb_arn = elb.create_load_balancer(Name=region.load_balancer, Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
             listener = elb.create_listener(
                 LoadBalancerArn=lb_arn, Protocol="HTTP", Port=region.listener_port,
@@ -201,21 +236,21 @@ class LocalWorld:
                     Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": targets}}],
                 )
             self._create_alarms(region_name, region.health_alarms + [a for alarms in region.cluster_alarms.values() for a in alarms])
-            ssm = boto3.client("ssm", region_name)
+            ssm = self.client("ssm", region_name)
             if topo.banner is not None:
                 ssm.put_parameter(Name=topo.banner.parameter, Value=BANNER_OFF, Type="String", Overwrite=True)
         for trigger in topo.triggers:
             self._create_alarms(self._trigger_region(trigger.workflow, trigger.input), [trigger.alarm])
         self._build_databases()
         self._build_dns()
-        ddb = boto3.client("dynamodb", self.home)
+        ddb = self.client("dynamodb", self.home)
         ddb.create_table(
             TableName=self.table_name, BillingMode="PAY_PER_REQUEST",
             AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         )
-        boto3.client("sns", self.home).create_topic(Name=self.topic_arn.split(":")[-1])
-        sfn = boto3.client("stepfunctions", self.home)
+        self.client("sns", self.home).create_topic(Name=self.topic_arn.split(":")[-1])
+        sfn = self.client("stepfunctions", self.home)
         for workflow, filename in WORKFLOW_FILES.items():
             definition = (STATEMACHINES / filename).read_text()
             for step in STEPS:
@@ -239,7 +274,7 @@ class LocalWorld:
         return self.home
 
     def _create_alarms(self, region_name: str, names: list[str]) -> None:
-        cw = boto3.client("cloudwatch", region_name)
+        cw = self.client("cloudwatch", region_name)
         for name in dict.fromkeys(names):
             cw.put_metric_alarm(
                 AlarmName=name, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
@@ -253,13 +288,13 @@ class LocalWorld:
             return
         writer_region = topo.primary_region
         writer_id = topo.regions[writer_region].database
-        writer = boto3.client("rds", writer_region).create_db_instance(
+        writer = self.client("rds", writer_region).create_db_instance(
             DBInstanceIdentifier=writer_id, Engine="postgres", DBInstanceClass="db.r6g.large", AllocatedStorage=100,
             MasterUsername="app", MasterUserPassword="local-only-password", BackupRetentionPeriod=7,
         )["DBInstance"]
         for region_name, region in topo.regions.items():
             if region_name != writer_region and region.database:
-                boto3.client("rds", region_name).create_db_instance_read_replica(
+                self.client("rds", region_name).create_db_instance_read_replica(
                     DBInstanceIdentifier=region.database, SourceDBInstanceIdentifier=writer["DBInstanceArn"],
                     DBInstanceClass="db.r6g.large",
                 )
@@ -269,7 +304,7 @@ class LocalWorld:
         if topo.dns.zone is None and topo.dns.zone_id is None:
             return
         zone_name = topo.dns.zone or "example.com."
-        r53 = boto3.client("route53", "us-east-1")
+        r53 = self.client("route53", "us-east-1")
         zone = r53.create_hosted_zone(Name=zone_name, CallerReference="switchyard-local")["HostedZone"]
         self.zone_id = zone["Id"].split("/")[-1]
         if topo.dns.zone_id is not None:
@@ -287,7 +322,7 @@ class LocalWorld:
                 }})
         if topo.database is not None and topo.database.writer_record:
             writer_id = topo.regions[topo.primary_region].database
-            endpoint = boto3.client("rds", topo.primary_region).describe_db_instances(
+            endpoint = self.client("rds", topo.primary_region).describe_db_instances(
                 DBInstanceIdentifier=writer_id)["DBInstances"][0]["Endpoint"]["Address"]
             changes.append({"Action": "UPSERT", "ResourceRecordSet": {
                 "Name": topo.database.writer_record, "Type": "CNAME", "TTL": 30, "ResourceRecords": [{"Value": endpoint}]}})
@@ -297,7 +332,7 @@ class LocalWorld:
     # -- faults ------------------------------------------------------------------------------
     def find_alarm_region(self, name: str) -> str | None:
         for region_name in self.topology.regions:
-            if boto3.client("cloudwatch", region_name).describe_alarms(AlarmNames=[name])["MetricAlarms"]:
+            if self.client("cloudwatch", region_name).describe_alarms(AlarmNames=[name])["MetricAlarms"]:
                 return region_name
         return None
 
@@ -306,7 +341,7 @@ class LocalWorld:
         if region is None:  # a gate named only in an execution input: create it where the world lives
             region = self.home
             self._create_alarms(region, [name])
-        boto3.client("cloudwatch", region).set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+        self.client("cloudwatch", region).set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
 
     def _arm(self, faults: list[Fault]) -> None:
         assert self._injector is not None
@@ -349,12 +384,12 @@ class LocalWorld:
     def start(self, workflow: str, data: Any, name: str | None = None) -> str:
         if workflow not in self.state_machines:
             raise KeyError(f"unknown workflow '{workflow}' (known: {sorted(self.state_machines)})")
-        sfn = boto3.client("stepfunctions", self.home)
+        sfn = self.client("stepfunctions", self.home)
         name = name or f"{workflow}-{int(time.time())}-{next(self._names)}"
         return str(sfn.start_execution(stateMachineArn=self.state_machines[workflow], name=name, input=json.dumps(data))["executionArn"])
 
     def follow(self, execution_arn: str, on_event: EventCallback | None = None, poll: float = 0.02) -> tuple[str, list[dict[str, Any]]]:
-        sfn = boto3.client("stepfunctions", self.home)
+        sfn = self.client("stepfunctions", self.home)
         seen = 0
         while True:
             status = sfn.describe_execution(executionArn=execution_arn)["status"]
@@ -374,7 +409,7 @@ class LocalWorld:
             self._arm(faults or [])
             arn = self.start(workflow, data)
             status, history = self.follow(arn, on_event)
-            sfn = boto3.client("stepfunctions", self.home)
+            sfn = self.client("stepfunctions", self.home)
             description = sfn.describe_execution(executionArn=arn)
             output = json.loads(description["output"]) if description.get("output") else None
             report = build_report(self, workflow, description, history)
@@ -399,13 +434,15 @@ class LocalWorld:
             for group in dns.read_record_groups(handler_topology):
                 world["dns"][names.get(group.key.split("/")[0], group.key)] = dict(group.weights)
         for region_name, region in topo.regions.items():
-            world["databases"][region_name] = _db_role(region_name, region.database)
-            world["banner"][region_name] = _banner_on(region_name, topo.banner.parameter if topo.banner else None)
+            world["databases"][region_name] = _db_role(self.client("rds", region_name), region.database)
+            world["banner"][region_name] = _banner_on(
+                self.client("ssm", region_name), topo.banner.parameter if topo.banner else None
+            )
         world["lock"] = self._lock_holder()
         return world
 
     def _lock_holder(self) -> str | None:
-        item = boto3.client("dynamodb", self.home).get_item(
+        item = self.client("dynamodb", self.home).get_item(
             TableName=self.table_name, Key={"pk": {"S": f"LOCK#{self.topology.name}"}, "sk": {"S": "LOCK"}}
         ).get("Item")
         return item["holder"]["S"] if item else None
@@ -418,7 +455,7 @@ class LocalWorld:
         return [{"subject": n[2], "message": n[1]} for n in (topic.sent_notifications if topic else [])]
 
     def outcome_records(self) -> list[dict[str, Any]]:
-        items = boto3.client("dynamodb", self.home).query(
+        items = self.client("dynamodb", self.home).query(
             TableName=self.table_name, KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": f"RUN#{self.topology.name}"}},
         )["Items"]
@@ -433,10 +470,9 @@ def _function_error(error_type: str, message: str, trace: list[str] | None = Non
     }
 
 
-def _db_role(region: str, identifier: str | None) -> str:
+def _db_role(rds: Any, identifier: str | None) -> str:
     if not identifier:
         return "none"
-    rds = boto3.client("rds", region)
     try:
         db = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
     except rds.exceptions.DBInstanceNotFoundFault:
@@ -447,10 +483,9 @@ def _db_role(region: str, identifier: str | None) -> str:
     return "standalone" if tags.get("switchyard:fenced") == "true" else "primary"
 
 
-def _banner_on(region: str, parameter: str | None) -> bool:
+def _banner_on(ssm: Any, parameter: str | None) -> bool:
     if parameter is None:
         return False
-    ssm = boto3.client("ssm", region)
     try:
         value = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
     except ssm.exceptions.ParameterNotFound:
