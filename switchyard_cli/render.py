@@ -36,6 +36,8 @@ class ProgressView:
     def __exit__(self, *exc: object) -> None:
         self.live.update(self._render())
         self.live.__exit__(None, None, None)
+        if not self.console.is_terminal:
+            self.console.line()  # rich leaves the cursor after the last row when not on a TTY
 
     def on_event(self, event: dict[str, Any]) -> None:
         kind: str = event["type"]
@@ -57,13 +59,19 @@ class ProgressView:
         elif kind.endswith("StateExited"):
             details = event["stateExitedEventDetails"]
             row = self._open(details["name"])
-            if row is not None:
+            if row is not None and row["status"] == "FAILED":
+                row["exited"] = True  # caught: the failure stands, its note says why
+            elif row is not None:
                 row["status"] = "SUCCEEDED"
                 row["exited"] = True
                 row["ms"] = (ts - row["t"]).total_seconds() * 1000
                 row["note"] = _note(details["name"], details.get("output"))
                 if row["retries"]:
                     row["note"] = f"succeeded after {row['retries']} failed attempt(s); " + row["note"]
+        elif kind in ("TaskScheduled", "LambdaFunctionScheduled"):
+            row = next((r for r in reversed(self.rows) if not r["exited"]), None)
+            if row is not None and row["status"] == "FAILED":
+                row["status"] = "RUNNING"  # a Retry of the failed attempt
         elif kind in ("TaskFailed", "LambdaFunctionFailed", "LambdaFunctionTimedOut", "TaskTimedOut"):
             row = next((r for r in reversed(self.rows) if not r["exited"]), None)
             if row is not None:

@@ -24,6 +24,7 @@ def error_text(error: str | None, cause: str | None) -> str | None:
 
 
 _TASK_FAILURES = ("TaskFailed", "LambdaFunctionFailed", "LambdaFunctionTimedOut", "TaskTimedOut")
+_TASK_SCHEDULED = ("TaskScheduled", "LambdaFunctionScheduled")
 
 
 def steps_from_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -41,7 +42,7 @@ def steps_from_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
             entry["_output"] = (event.get("stateExitedEventDetails") or {}).get("output")
             # A failed attempt may be retried: only leaving the state closes the entry for good.
             entry["_exited"] = status == "SUCCEEDED"
-            if status == "FAILED":
+            if status == "FAILED" and "stateExitedEventDetails" not in event:
                 entry["attempts_failed"] = entry.get("attempts_failed", 0) + 1
 
     for event in history:
@@ -61,9 +62,18 @@ def steps_from_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
             steps.append(entry)
         elif kind.endswith(_EXITED):
             name = event["stateExitedEventDetails"]["name"]
-            close(next((e for e in reversed(steps) if e["name"] == name and not e.get("_exited")), None), "SUCCEEDED", event)
+            entry = next((e for e in reversed(steps) if e["name"] == name and not e.get("_exited")), None)
+            # A state left after its last attempt failed was caught (Catch): it stays FAILED.
+            close(entry, "FAILED" if entry is not None and entry["status"] == "FAILED" else "SUCCEEDED", event)
+            if entry is not None:
+                entry["_exited"] = True
         elif kind in _TASK_FAILURES:
             close(last_open("Task"), "FAILED", event)
+        elif kind in _TASK_SCHEDULED:
+            # A task scheduled again after a failed attempt is a Retry: the state runs on.
+            entry = last_open("Task")
+            if entry is not None and entry["status"] == "FAILED":
+                entry["status"] = "RUNNING"
         elif kind == "MapStateFailed":
             close(last_open("Map"), "FAILED", event)
     return steps

@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 import traceback
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,6 +146,9 @@ class LocalWorld:
         # and the progress view already say what failed.
         self._moto_log_level = logging.getLogger("moto").level
         logging.getLogger("moto").setLevel(logging.CRITICAL)
+        # Steps that emit no metric make Powertools warn on every invocation; in AWS that lands
+        # in the function's log, here it would land in the operator's terminal.
+        warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
         try:
             self._set_env()
             self._mock.start()
