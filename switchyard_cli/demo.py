@@ -78,26 +78,56 @@ def _rolled_back(start: dict[str, Any], report: dict[str, Any]) -> list[str]:
 
 def acts() -> list[Act]:
     return [
-        Act("Drain cluster use1-a for its upgrade: 100 → 75 → 50 → 25 → 0", "traffic-shift",
-            {"scope": "cluster", "target": "use1-a", "stages": [75, 50, 25, 0], "bake_seconds": BAKE_SECONDS,
-             "reason": "game day: EKS upgrade of use1-a"},
-            "SUCCEEDED", _drained("use1-a", "us-east-1")),
-        Act("Restore use1-a to its normal weights", "traffic-shift",
-            {"scope": "cluster", "target": "use1-a", "stages": [100], "bake_seconds": BAKE_SECONDS,
-             "reason": "game day: use1-a upgraded"},
-            "SUCCEEDED", _unchanged),
-        Act("Drain usw2-b while its region's 5xx alarm fires after stage 2 → automatic rollback", "traffic-shift",
-            {"scope": "cluster", "target": "usw2-b", "stages": [75, 50, 25, 0], "bake_seconds": BAKE_SECONDS,
-             "reason": "game day: gate failure drill"},
-            "FAILED", _rolled_back, ("alarm:usw2-api-5xx@2",)),
+        Act(
+            "Drain cluster use1-a for its upgrade: 100 → 75 → 50 → 25 → 0",
+            "traffic-shift",
+            {
+                "scope": "cluster",
+                "target": "use1-a",
+                "stages": [75, 50, 25, 0],
+                "bake_seconds": BAKE_SECONDS,
+                "reason": "game day: EKS upgrade of use1-a",
+            },
+            "SUCCEEDED",
+            _drained("use1-a", "us-east-1"),
+        ),
+        Act(
+            "Restore use1-a to its normal weights",
+            "traffic-shift",
+            {
+                "scope": "cluster",
+                "target": "use1-a",
+                "stages": [100],
+                "bake_seconds": BAKE_SECONDS,
+                "reason": "game day: use1-a upgraded",
+            },
+            "SUCCEEDED",
+            _unchanged,
+        ),
+        Act(
+            "Drain usw2-b while its region's 5xx alarm fires after stage 2 → automatic rollback",
+            "traffic-shift",
+            {
+                "scope": "cluster",
+                "target": "usw2-b",
+                "stages": [75, 50, 25, 0],
+                "bake_seconds": BAKE_SECONDS,
+                "reason": "game day: gate failure drill",
+            },
+            "FAILED",
+            _rolled_back,
+            ("alarm:usw2-api-5xx@2",),
+        ),
     ]
 
 
 def run_demo(console: Console, err: Console, time_scale: float, report_path: str | None = None) -> int:
     started = time.monotonic()
     topo = load_topology(EXAMPLE_TOPOLOGY)
-    console.rule(f"[bold]Switchyard demo[/]: game day on '{topo.name}' ({len(topo.regions)} regions, "
-                 f"{len(topo.all_clusters())} clusters), local world, 1 s = {time_scale:g} s")
+    console.rule(
+        f"[bold]Switchyard demo[/]: game day on '{topo.name}' ({len(topo.regions)} regions, "
+        f"{len(topo.all_clusters())} clusters), local world, 1 s = {time_scale:g} s"
+    )
     rows = []
     reports = []
     with LocalWorld(topo, time_scale=time_scale) as world:
@@ -114,14 +144,20 @@ def run_demo(console: Console, err: Console, time_scale: float, report_path: str
             console.rule(act.title, align="left")
             t0 = time.monotonic()
             with ProgressView(console, f"{act.workflow}: {act.input['scope']} {act.input['target']}") as view:
-                result = world.run(act.workflow, act.input, faults=[parse_fault(f) for f in act.faults], on_event=view.on_event)
-            problems = [] if result.status == act.expect_status else [f"ended {result.status}, expected {act.expect_status}"]
+                result = world.run(
+                    act.workflow, act.input, faults=[parse_fault(f) for f in act.faults], on_event=view.on_event
+                )
+            problems = (
+                [] if result.status == act.expect_status else [f"ended {result.status}, expected {act.expect_status}"]
+            )
             problems += act.check(start, result.report)
             if result.report["error"]:
                 console.print(Text(f"  {result.report['error']}", style="yellow"))
             console.print(world_table(result.report["world"], "After"))
             result.report["elapsed_s"] = round(time.monotonic() - t0, 2)
-            rows.append((act.title, act.expect_status, result.status, result.report["rolled_back"], result.report, problems))
+            rows.append(
+                (act.title, act.expect_status, result.status, result.report["rolled_back"], result.report, problems)
+            )
             reports.append(result.report)
         notifications = world.notifications()
     summary = Table(title="Summary", title_justify="left")

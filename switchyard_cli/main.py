@@ -16,12 +16,16 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="switchyard", description="Traffic shifts and regional failover for multi-cluster apps on AWS.")
+    parser = argparse.ArgumentParser(
+        prog="switchyard", description="Traffic shifts and regional failover for multi-cluster apps on AWS."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="run the game day on the embedded example world, locally")
     demo.add_argument("--report", help="write the run reports (JSON) to this file")
-    demo.add_argument("--time-scale", type=float, default=None, help="local seconds per simulated second (default 0.01)")
+    demo.add_argument(
+        "--time-scale", type=float, default=None, help="local seconds per simulated second (default 0.01)"
+    )
 
     local = sub.add_parser("local", help="run workflows in the local world (moto), no AWS account needed")
     lsub = local.add_subparsers(dest="local_command", required=True)
@@ -71,13 +75,20 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
         with ProgressView(console, f"{args.workflow} on {topo.name} (local world)") as view:
             result = world.run(args.workflow, data, faults=faults, on_event=view.on_event)
         report = result.report
-        if isinstance(result.output, dict) and result.output.get("plan") is not None and result.output.get("request", {}).get("dry_run"):
+        if (
+            isinstance(result.output, dict)
+            and result.output.get("plan") is not None
+            and result.output.get("request", {}).get("dry_run")
+        ):
             report["plan"] = result.output
             console.print(plan_table(result.output))
         console.print(world_table(report["world"], "After"))
     _write_report(args.report, report)
     if result.status != "SUCCEEDED":
-        err.print(f"[red]{args.workflow} {result.status}[/]: {report['error']}" + (" (rolled back)" if report["rolled_back"] else ""))
+        err.print(
+            f"[red]{args.workflow} {result.status}[/]: {report['error']}"
+            + (" (rolled back)" if report["rolled_back"] else "")
+        )
         return EXIT_FAILED
     console.print(f"[green]{args.workflow} SUCCEEDED[/]")
     return EXIT_OK

@@ -54,8 +54,18 @@ class ProgressView:
             if name in QUIET_STATES or kind.startswith("Map"):
                 return
             status = "FAILED" if kind.startswith("Fail") else "RUNNING"
-            self.rows.append({"name": name, "stage": self.stage, "status": status, "t": ts, "ms": None, "note": "",
-                              "exited": status == "FAILED", "retries": 0})
+            self.rows.append(
+                {
+                    "name": name,
+                    "stage": self.stage,
+                    "status": status,
+                    "t": ts,
+                    "ms": None,
+                    "note": "",
+                    "exited": status == "FAILED",
+                    "retries": 0,
+                }
+            )
         elif kind.endswith("StateExited"):
             details = event["stateExitedEventDetails"]
             row = self._open(details["name"])
@@ -105,38 +115,41 @@ def _short_error(error: str | None, cause: str | None) -> str:
     return error_text(error, cause) or ""
 
 
+def _applied_note(data: dict[str, Any]) -> str:
+    applied = data.get("applied", {})
+    changes = applied.get("changes") or []
+    parts = [f"{c['label']}: " + " ".join(f"{m} {s:g}%" for m, s in c["shares"].items()) for c in changes[:3]]
+    more = f" (+{len(changes) - 3} more)" if len(changes) > 3 else ""
+    if not parts:
+        return f"{applied.get('percent')}%: nothing to change"
+    return f"{applied.get('percent')}% → " + "; ".join(parts) + more
+
+
+# state name (or prefix) -> one line on what it did, from the state's output in the history
+_NOTES: dict[str, Any] = {
+    "Plan": lambda d: str(d.get("summary", "")),
+    "AcquireLock": lambda d: f"lock held until lease ends ({d.get('lease_seconds', '?')}s)",
+    "TakeSnapshot": lambda d: f"{d.get('snapshot', {}).get('groups', 0)} weight groups saved",
+    "ApplyStage": _applied_note,
+    "CheckGates": lambda d: (
+        ", ".join(f"{n} {s}" for n, s in d.get("checked", {}).get("alarms", {}).items()) or "no gate alarms"
+    ),
+    "RollBack": lambda d: f"restored {d.get('rollback', {}).get('groups_restored', 0)} weight groups from the snapshot",
+    "ReleaseLock": lambda d: "lock released" if d.get("release", {}).get("released") else "lock was not held",
+    "Record": lambda d: "outcome recorded and notified",
+}
+
+
 def _note(state: str, output: str | None) -> str:
     """One line on what a step did, from its output in the history."""
-    if not output:
+    describe = next((f for name, f in _NOTES.items() if state.startswith(name)), None)
+    if not output or describe is None:
         return ""
     try:
         data = json.loads(output)
     except ValueError:
         return ""
-    if state == "Plan":
-        return str(data.get("summary", ""))
-    if state == "AcquireLock":
-        return f"lock held until lease ends ({data.get('lease_seconds', '?')}s)"
-    if state == "TakeSnapshot":
-        snap = data.get("snapshot", {})
-        return f"{snap.get('groups', 0)} weight groups saved"
-    if state == "ApplyStage":
-        applied = data.get("applied", {})
-        changes = applied.get("changes") or []
-        parts = [f"{c['label']}: " + " ".join(f"{m} {s:g}%" for m, s in c["shares"].items()) for c in changes[:3]]
-        more = f" (+{len(changes) - 3} more)" if len(changes) > 3 else ""
-        return f"{applied.get('percent')}% → " + "; ".join(parts) + more if parts else f"{applied.get('percent')}%: nothing to change"
-    if state == "CheckGates":
-        alarms = data.get("checked", {}).get("alarms", {})
-        return ", ".join(f"{n} {s}" for n, s in alarms.items()) or "no gate alarms"
-    if state == "RollBack":
-        rb = data.get("rollback", {})
-        return f"restored {rb.get('groups_restored', 0)} weight groups from the snapshot"
-    if state.startswith("ReleaseLock"):
-        return "lock released" if data.get("release", {}).get("released") else "lock was not held"
-    if state.startswith("Record"):
-        return "outcome recorded and notified"
-    return ""
+    return str(describe(data)) if isinstance(data, dict) else ""
 
 
 def world_table(world: dict[str, Any], title: str = "World") -> Group:

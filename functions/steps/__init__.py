@@ -40,22 +40,48 @@ class StepSpec:
 
 
 STEPS: tuple[StepSpec, ...] = (
-    StepSpec("PlanShift", "steps.plan_shift", TopologyEnv, ("read-routing", "read-alarms"),
-             "Validate a traffic-shift input and plan every stage (reads only)"),
-    StepSpec("AcquireLock", "steps.acquire_lock", TableEnv, ("table",),
-             "Take the topology's lock with a lease"),
-    StepSpec("TakeSnapshot", "steps.take_snapshot", TopologyTableEnv, ("read-routing", "table"),
-             "Save every weight the run may change"),
-    StepSpec("ApplyStage", "steps.apply_stage", TableEnv, ("write-alb", "write-dns", "table"),
-             "Set the target's weights for one stage", timeout_seconds=300),
-    StepSpec("CheckGates", "steps.check_gates", NoEnv, ("read-alarms",),
-             "Fail when a gate alarm went into ALARM"),
-    StepSpec("RollBack", "steps.roll_back", TableEnv, ("write-alb", "write-dns", "table"),
-             "Write the snapshot's weights back", timeout_seconds=300),
-    StepSpec("ReleaseLock", "steps.release_lock", TableEnv, ("table",),
-             "Release the topology's lock if this execution holds it"),
-    StepSpec("RecordOutcome", "steps.record_outcome", OutcomeEnv, ("table", "publish"),
-             "Record how the run ended and notify"),
+    StepSpec(
+        "PlanShift",
+        "steps.plan_shift",
+        TopologyEnv,
+        ("read-routing", "read-alarms"),
+        "Validate a traffic-shift input and plan every stage (reads only)",
+    ),
+    StepSpec("AcquireLock", "steps.acquire_lock", TableEnv, ("table",), "Take the topology's lock with a lease"),
+    StepSpec(
+        "TakeSnapshot",
+        "steps.take_snapshot",
+        TopologyTableEnv,
+        ("read-routing", "table"),
+        "Save every weight the run may change",
+    ),
+    StepSpec(
+        "ApplyStage",
+        "steps.apply_stage",
+        TableEnv,
+        ("write-alb", "write-dns", "table"),
+        "Set the target's weights for one stage",
+        timeout_seconds=300,
+    ),
+    StepSpec("CheckGates", "steps.check_gates", NoEnv, ("read-alarms",), "Fail when a gate alarm went into ALARM"),
+    StepSpec(
+        "RollBack",
+        "steps.roll_back",
+        TableEnv,
+        ("write-alb", "write-dns", "table"),
+        "Write the snapshot's weights back",
+        timeout_seconds=300,
+    ),
+    StepSpec(
+        "ReleaseLock",
+        "steps.release_lock",
+        TableEnv,
+        ("table",),
+        "Release the topology's lock if this execution holds it",
+    ),
+    StepSpec(
+        "RecordOutcome", "steps.record_outcome", OutcomeEnv, ("table", "publish"), "Record how the run ended and notify"
+    ),
 )
 
 BY_NAME = {step.name: step for step in STEPS}

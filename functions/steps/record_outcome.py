@@ -31,8 +31,14 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     error, message = outcomes.error_message(e.error)
     outcome = outcomes.Outcome(
         topology=load_topology_cached(settings.topology_file).name,
-        workflow=e.workflow, execution=e.execution, status=e.status, rolled_back=e.rolled_back,
-        error=error, message=message, reason=e.reason, details=e.details,
+        workflow=e.workflow,
+        execution=e.execution,
+        status=e.status,
+        rolled_back=e.rolled_back,
+        error=error,
+        message=message,
+        reason=e.reason,
+        details=e.details,
     )
     recorded = outcomes.record(settings.table_name, settings.topic_arn, outcome)
     metrics.add_dimension(name="workflow", value=e.workflow)

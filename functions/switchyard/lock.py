@@ -31,7 +31,11 @@ def _key(topology: str) -> dict[str, dict[str, str]]:
 
 def read_lock(table: str, topology: str) -> LockInfo | None:
     with aws_errors("reading the lock"):
-        item = client("dynamodb", home_region()).get_item(TableName=table, Key=_key(topology), ConsistentRead=True).get("Item")
+        item = (
+            client("dynamodb", home_region())
+            .get_item(TableName=table, Key=_key(topology), ConsistentRead=True)
+            .get("Item")
+        )
     if not item:
         return None
     return LockInfo(
@@ -43,7 +47,9 @@ def read_lock(table: str, topology: str) -> LockInfo | None:
     )
 
 
-def acquire(table: str, topology: str, holder: str, workflow: str, lease_seconds: int, now: float | None = None) -> LockInfo:
+def acquire(
+    table: str, topology: str, holder: str, workflow: str, lease_seconds: int, *, now: float | None = None
+) -> LockInfo:
     now = time.time() if now is None else now
     info = LockInfo(
         topology=topology,

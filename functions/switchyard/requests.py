@@ -35,8 +35,8 @@ class TrafficShiftRequest(_Request):
         default_factory=lambda: [75, 50, 25, 0]
     )
     bake_seconds: BakeSeconds = 300
-    gates: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=255)]], Field(max_length=50)] = Field(
-        default_factory=list
+    gates: Annotated[list[Annotated[str, StringConstraints(min_length=1, max_length=255)]], Field(max_length=50)] = (
+        Field(default_factory=list)
     )
     # Shift even toward a side whose health alarms are in ALARM (an operator's explicit call).
     force: bool = False
@@ -92,9 +92,8 @@ def _reference_errors(request: _Request, topo: Topology) -> list[str]:
                 errors.append(f"{field}: '{value}' is not a region of the topology {sorted(topo.regions)}")
         if topo.database is None:
             errors.append("from_region: a regional failover needs a 'database' section in the topology")
-    elif isinstance(request, RestoreRequest):
-        if request.region not in topo.regions:
-            errors.append(f"region: '{request.region}' is not a region of the topology {sorted(topo.regions)}")
+    elif isinstance(request, RestoreRequest) and request.region not in topo.regions:
+        errors.append(f"region: '{request.region}' is not a region of the topology {sorted(topo.regions)}")
     return errors
 
 

@@ -72,7 +72,7 @@ def shares(weights: dict[str, int]) -> dict[str, float]:
     """
     total = sum(weights.values())
     if total <= 0:
-        return {member: 0.0 for member in weights}
+        return dict.fromkeys(weights, 0.0)
     tenths = {m: Decimal(w) * 1000 / Decimal(total) for m, w in weights.items()}
     floors = {m: int(v) for m, v in tenths.items()}
     missing = 1000 - sum(floors.values())
@@ -113,8 +113,12 @@ def plan_stages(groups: list[WeightGroup], target: str, stages: list[int]) -> li
             check_not_zero(group.label, after, target, percent)
             changes.append(
                 GroupChange(
-                    key=group.key, kind=group.kind, label=group.label,
-                    before=dict(group.weights), after=after, shares=shares(after),
+                    key=group.key,
+                    kind=group.kind,
+                    label=group.label,
+                    before=dict(group.weights),
+                    after=after,
+                    shares=shares(after),
                 )
             )
         plans.append(StagePlan(index=index, percent=percent, changes=changes))

@@ -89,7 +89,9 @@ def _directions(groups: list[WeightGroup], target: str, stages: list[int]) -> tu
     return leaves, comes
 
 
-def _health(topo: Topology, request: TrafficShiftRequest, groups: list[WeightGroup]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+def _health(
+    topo: Topology, request: TrafficShiftRequest, groups: list[WeightGroup]
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """(alarms that must be OK before we start, alarms watched as gates), each by region.
 
     Gates watch the side that receives traffic. For a cluster, that side is its region (sibling
@@ -151,7 +153,7 @@ def plan_shift(event: PlanShiftEvent, topo: Topology) -> ShiftPlan:
     if unhealthy and not request.force:
         raise UnsafeChange(
             f"refusing to shift traffic toward an unhealthy side: alarm(s) {unhealthy} are in ALARM"
-            " (pass \"force\": true to shift anyway)"
+            ' (pass "force": true to shift anyway)'
         )
     if unhealthy:
         warnings.append(f"forced: shifting toward {unhealthy} although they are in ALARM")
@@ -253,8 +255,7 @@ def apply_stage(event: ApplyStageEvent, table: str) -> ApplyStageResult:
     comment = f"switchyard stage {stage.index}/{stage.of} ({stage.percent}%) of {event.target}"
     calls = write_groups(planned, comment)
     changes = [
-        AppliedChange(label=g.label, weights={**g.weights, **w}, shares=shares({**g.weights, **w}))
-        for g, w in planned
+        AppliedChange(label=g.label, weights={**g.weights, **w}, shares=shares({**g.weights, **w})) for g, w in planned
     ]
     return ApplyStageResult(
         index=stage.index,

@@ -50,7 +50,11 @@ def save(table: str, topology: str, execution: str, groups: list[WeightGroup]) -
 
 def load(table: str, execution: str) -> list[WeightGroup]:
     with aws_errors("reading the snapshot"):
-        item = client("dynamodb", home_region()).get_item(TableName=table, Key=_key(execution), ConsistentRead=True).get("Item")
+        item = (
+            client("dynamodb", home_region())
+            .get_item(TableName=table, Key=_key(execution), ConsistentRead=True)
+            .get("Item")
+        )
     if not item:
         raise SnapshotMissing(f"no snapshot for execution {execution}")
     data = item["data"]["B"]
@@ -61,7 +65,9 @@ def load(table: str, execution: str) -> list[WeightGroup]:
 
 def exists(table: str, execution: str) -> bool:
     with aws_errors("reading the snapshot"):
-        item = client("dynamodb", home_region()).get_item(
-            TableName=table, Key=_key(execution), ProjectionExpression="pk", ConsistentRead=True
-        ).get("Item")
+        item = (
+            client("dynamodb", home_region())
+            .get_item(TableName=table, Key=_key(execution), ProjectionExpression="pk", ConsistentRead=True)
+            .get("Item")
+        )
     return bool(item)

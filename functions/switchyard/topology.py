@@ -56,7 +56,9 @@ class Region(_Strict):
 
 class DnsRecord(_Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=253)]
-    sets: Annotated[dict[RegionName, Annotated[str, StringConstraints(min_length=1, max_length=128)]], Field(min_length=1)]
+    sets: Annotated[
+        dict[RegionName, Annotated[str, StringConstraints(min_length=1, max_length=128)]], Field(min_length=1)
+    ]
     weights: dict[RegionName, Annotated[int, Field(ge=0, le=DNS_MAX_WEIGHT)]] | None = None
 
     @property
@@ -167,14 +169,10 @@ def _cross_reference_errors(topo: Topology) -> list[str]:
                     )
             if len(set(service.target_groups.values())) != len(service.target_groups):
                 errors.append(f"{swhere}.target_groups: two clusters share one target group")
-            for cluster in (service.weights or {}):
+            for cluster in service.weights or {}:
                 if cluster not in service.target_groups:
-                    errors.append(
-                        f"{swhere}.weights.{cluster}: '{cluster}' has no target group in this service"
-                    )
-            if service.weights is not None and not any(
-                service.normal_weight(c) for c in service.target_groups
-            ):
+                    errors.append(f"{swhere}.weights.{cluster}: '{cluster}' has no target group in this service")
+            if service.weights is not None and not any(service.normal_weight(c) for c in service.target_groups):
                 errors.append(f"{swhere}.weights: normal weights add up to 0 (the service would get no traffic)")
         for cluster in region.cluster_alarms:
             if cluster not in region.clusters:
@@ -196,10 +194,12 @@ def _cross_reference_errors(topo: Topology) -> list[str]:
         seen_records.add(record.fqdn.lower())
         for region_name in record.sets:
             if region_name not in topo.regions:
-                errors.append(f"{rwhere}.sets.{region_name}: '{region_name}' is not one of regions {sorted(topo.regions)}")
+                errors.append(
+                    f"{rwhere}.sets.{region_name}: '{region_name}' is not one of regions {sorted(topo.regions)}"
+                )
         if len(set(record.sets.values())) != len(record.sets):
             errors.append(f"{rwhere}.sets: two regions share one set identifier")
-        for region_name in (record.weights or {}):
+        for region_name in record.weights or {}:
             if region_name not in record.sets:
                 errors.append(f"{rwhere}.weights.{region_name}: '{region_name}' has no weighted set in this record")
         if record.weights is not None and not any(record.normal_weight(r) for r in record.sets):
@@ -261,7 +261,6 @@ def load_topology(path: str | Path) -> Topology:
 def load_topology_cached(path: str) -> Topology:
     """Per container: the bundled topology never changes while a Lambda container lives."""
     return load_topology(path)
-
 
 
 def lock_key(topo: Topology) -> str:

@@ -3,7 +3,7 @@
 moto's Step Functions interpreter runs our ASL for real, but (found with moto 5.2.x):
 - Lambda tasks go to moto's Lambda backend, which needs Docker: we dispatch them in-process to
   the real handlers instead (`dispatch_lambda`).
-- Wait states and Retry intervals sleep in real time: we scale them (`set_time_scale`), so a
+- Wait states and Retry intervals sleep in real time: we scale them (`install(..., time_scale)`), so a
   300 s bake takes 3 s at the default scale of 0.01.
 Each patch has a test in tests/unit/test_moto_patches.py that fails if moto moves the function
 we replace, so an upgrade of moto cannot silently bypass the local world.
@@ -23,30 +23,36 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wai
 
 Invoker = Callable[[str, bytes, str], dict[str, Any]]
 
+
+class _Installed:
+    """What the patches dispatch to while a local world runs."""
+
+    invoker: Invoker | None = None
+    time_scale: float = 1.0
+
+
 _lock = threading.Lock()
-_invoker: Invoker | None = None
-_time_scale = 1.0
+_current = _Installed()
 _original_invoke = lambda_eval_utils._invoke_lambda_function
 _original_wait = wait_function.WaitFunction._wait_interval
-_installed = False
 
 
 def _invoke_lambda_function(parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
-    if _invoker is None:
+    if _current.invoker is None:
         raise RuntimeError("the local world is not running: no Lambda dispatcher installed")
-    return _invoker(str(parameters["FunctionName"]), parameters.get("Payload") or b"{}", region)
+    return _current.invoker(str(parameters["FunctionName"]), parameters.get("Payload") or b"{}", region)
 
 
 def _wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
     if wait_seconds > 0:
         # program_state_event is set when the execution stops: a stopped execution stops waiting.
-        env.program_state_event.wait(wait_seconds * _time_scale)
+        env.program_state_event.wait(wait_seconds * _current.time_scale)
 
 
 class _ScaledTime(types.SimpleNamespace):
     @staticmethod
     def sleep(seconds: float) -> None:
-        time.sleep(seconds * _time_scale)
+        time.sleep(seconds * _current.time_scale)
 
     @staticmethod
     def time() -> float:
@@ -54,25 +60,21 @@ class _ScaledTime(types.SimpleNamespace):
 
 
 def install(invoker: Invoker, time_scale: float) -> None:
-    global _invoker, _time_scale, _installed
     with _lock:
-        _invoker = invoker
-        _time_scale = time_scale
+        _current.invoker = invoker
+        _current.time_scale = time_scale
         lambda_eval_utils._invoke_lambda_function = _invoke_lambda_function
         wait_function.WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
         retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
-        _installed = True
 
 
 def uninstall() -> None:
-    global _invoker, _installed
     with _lock:
-        _invoker = None
+        _current.invoker = None
         lambda_eval_utils._invoke_lambda_function = _original_invoke
         wait_function.WaitFunction._wait_interval = _original_wait  # type: ignore[method-assign]
         retrier_decl.time = time  # type: ignore[assignment]
-        _installed = False
 
 
 def time_scale() -> float:
-    return _time_scale
+    return _current.time_scale

@@ -52,8 +52,13 @@ def steps_from_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
         elif kind in ("MapStateSucceeded", "MapStateFailed", "MapStateAborted"):
             stage = None
         if kind.endswith(_ENTERED):
-            entry = {"name": event["stateEnteredEventDetails"]["name"], "status": "RUNNING", "duration_ms": 0,
-                     "_t": event["timestamp"], "_kind": kind[: -len(_ENTERED)]}
+            entry = {
+                "name": event["stateEnteredEventDetails"]["name"],
+                "status": "RUNNING",
+                "duration_ms": 0,
+                "_t": event["timestamp"],
+                "_kind": kind[: -len(_ENTERED)],
+            }
             if stage is not None and entry["_kind"] != "Map":
                 entry["stage"] = stage
             if entry["_kind"] == "Fail":
@@ -89,7 +94,9 @@ def rolled_back(steps: list[dict[str, Any]]) -> bool:
     return False
 
 
-def build_report(world: Any, workflow: str, description: dict[str, Any], history: list[dict[str, Any]]) -> dict[str, Any]:
+def build_report(
+    world: Any, workflow: str, description: dict[str, Any], history: list[dict[str, Any]]
+) -> dict[str, Any]:
     steps = steps_from_history(history)
     report = {
         "workflow": workflow,

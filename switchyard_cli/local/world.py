@@ -108,7 +108,9 @@ _FAULT_HOOK = _FaultHook()
 
 
 class LocalWorld:
-    def __init__(self, topology: Topology, *, time_scale: float = DEFAULT_TIME_SCALE, workdir: Path | None = None) -> None:
+    def __init__(
+        self, topology: Topology, *, time_scale: float = DEFAULT_TIME_SCALE, workdir: Path | None = None
+    ) -> None:
         self.topology = topology
         self.time_scale = time_scale
         self.home = topology.primary_region
@@ -220,26 +222,40 @@ class LocalWorld:
             ec2 = self.client("ec2", region_name)
             vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
             subnets = [
-                ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region_name}{az}")["Subnet"]["SubnetId"]
+                ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region_name}{az}")[
+                    "Subnet"
+                ]["SubnetId"]
                 for i, az in enumerate("ab", start=1)
             ]
             elb = self.client("elbv2", region_name)
-            lb_arn = elb.create_load_balancer(Name=region.load_balancer, Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+            lb_arn = elb.create_load_balancer(Name=region.load_balancer, Subnets=subnets)["LoadBalancers"][0][
+                "LoadBalancerArn"
+            ]
             listener = elb.create_listener(
-                LoadBalancerArn=lb_arn, Protocol="HTTP", Port=region.listener_port,
+                LoadBalancerArn=lb_arn,
+                Protocol="HTTP",
+                Port=region.listener_port,
                 DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
             )["Listeners"][0]["ListenerArn"]
             for service_name, service in region.services.items():
                 targets = []
                 for cluster, tg_name in service.target_groups.items():
                     tg = elb.create_target_group(Name=tg_name, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")
-                    targets.append({"TargetGroupArn": tg["TargetGroups"][0]["TargetGroupArn"], "Weight": service.normal_weight(cluster)})
+                    targets.append(
+                        {
+                            "TargetGroupArn": tg["TargetGroups"][0]["TargetGroupArn"],
+                            "Weight": service.normal_weight(cluster),
+                        }
+                    )
                 elb.create_rule(
-                    ListenerArn=listener, Priority=service.priority,
+                    ListenerArn=listener,
+                    Priority=service.priority,
                     Conditions=[{"Field": "path-pattern", "Values": [f"/{service_name}/*"]}],
                     Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": targets}}],
                 )
-            self._create_alarms(region_name, region.health_alarms + [a for alarms in region.cluster_alarms.values() for a in alarms])
+            self._create_alarms(
+                region_name, region.health_alarms + [a for alarms in region.cluster_alarms.values() for a in alarms]
+            )
             ssm = self.client("ssm", region_name)
             if topo.banner is not None:
                 ssm.put_parameter(Name=topo.banner.parameter, Value=BANNER_OFF, Type="String", Overwrite=True)
@@ -249,8 +265,12 @@ class LocalWorld:
         self._build_dns()
         ddb = self.client("dynamodb", self.home)
         ddb.create_table(
-            TableName=self.table_name, BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+            TableName=self.table_name,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+            ],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         )
         self.client("sns", self.home).create_topic(Name=self.topic_arn.split(":")[-1])
@@ -262,9 +282,12 @@ class LocalWorld:
                     "${" + step.arn_variable + "}", f"arn:aws:lambda:{self.home}:{ACCOUNT}:function:{step.name}"
                 )
             if "${" in definition:
-                raise RuntimeError(f"{filename}: a placeholder has no step: {definition[definition.index('${'):][:60]}")
+                raise RuntimeError(
+                    f"{filename}: a placeholder has no step: {definition[definition.index('${') :][:60]}"
+                )
             self.state_machines[workflow] = sfn.create_state_machine(
-                name=f"switchyard-{self.topology.name}-{workflow}", definition=definition,
+                name=f"switchyard-{self.topology.name}-{workflow}",
+                definition=definition,
                 roleArn=f"arn:aws:iam::{ACCOUNT}:role/switchyard-local",
             )["stateMachineArn"]
 
@@ -281,8 +304,14 @@ class LocalWorld:
         cw = self.client("cloudwatch", region_name)
         for name in dict.fromkeys(names):
             cw.put_metric_alarm(
-                AlarmName=name, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
-                Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=50, ComparisonOperator="GreaterThanThreshold",
+                AlarmName=name,
+                Namespace="AWS/ApplicationELB",
+                MetricName="HTTPCode_Target_5XX_Count",
+                Statistic="Sum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=50,
+                ComparisonOperator="GreaterThanThreshold",
             )
             cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="local world: healthy at start")
 
@@ -293,13 +322,19 @@ class LocalWorld:
         writer_region = topo.primary_region
         writer_id = topo.regions[writer_region].database
         writer = self.client("rds", writer_region).create_db_instance(
-            DBInstanceIdentifier=writer_id, Engine="postgres", DBInstanceClass="db.r6g.large", AllocatedStorage=100,
-            MasterUsername="app", MasterUserPassword="local-only-password", BackupRetentionPeriod=7,
+            DBInstanceIdentifier=writer_id,
+            Engine="postgres",
+            DBInstanceClass="db.r6g.large",
+            AllocatedStorage=100,
+            MasterUsername="app",
+            MasterUserPassword="local-only-password",
+            BackupRetentionPeriod=7,
         )["DBInstance"]
         for region_name, region in topo.regions.items():
             if region_name != writer_region and region.database:
                 self.client("rds", region_name).create_db_instance_read_replica(
-                    DBInstanceIdentifier=region.database, SourceDBInstanceIdentifier=writer["DBInstanceArn"],
+                    DBInstanceIdentifier=region.database,
+                    SourceDBInstanceIdentifier=writer["DBInstanceArn"],
                     DBInstanceClass="db.r6g.large",
                 )
 
@@ -319,17 +354,37 @@ class LocalWorld:
         changes = []
         for record in topo.dns.records:
             for region_name, set_id in record.sets.items():
-                changes.append({"Action": "UPSERT", "ResourceRecordSet": {
-                    "Name": record.fqdn, "Type": "CNAME", "SetIdentifier": set_id, "TTL": 60,
-                    "Weight": record.normal_weight(region_name),
-                    "ResourceRecords": [{"Value": f"{topo.regions[region_name].load_balancer}.{region_name}.elb.amazonaws.com"}],
-                }})
+                changes.append(
+                    {
+                        "Action": "UPSERT",
+                        "ResourceRecordSet": {
+                            "Name": record.fqdn,
+                            "Type": "CNAME",
+                            "SetIdentifier": set_id,
+                            "TTL": 60,
+                            "Weight": record.normal_weight(region_name),
+                            "ResourceRecords": [
+                                {"Value": f"{topo.regions[region_name].load_balancer}.{region_name}.elb.amazonaws.com"}
+                            ],
+                        },
+                    }
+                )
         if topo.database is not None and topo.database.writer_record:
             writer_id = topo.regions[topo.primary_region].database
-            endpoint = self.client("rds", topo.primary_region).describe_db_instances(
-                DBInstanceIdentifier=writer_id)["DBInstances"][0]["Endpoint"]["Address"]
-            changes.append({"Action": "UPSERT", "ResourceRecordSet": {
-                "Name": topo.database.writer_record, "Type": "CNAME", "TTL": 30, "ResourceRecords": [{"Value": endpoint}]}})
+            endpoint = self.client("rds", topo.primary_region).describe_db_instances(DBInstanceIdentifier=writer_id)[
+                "DBInstances"
+            ][0]["Endpoint"]["Address"]
+            changes.append(
+                {
+                    "Action": "UPSERT",
+                    "ResourceRecordSet": {
+                        "Name": topo.database.writer_record,
+                        "Type": "CNAME",
+                        "TTL": 30,
+                        "ResourceRecords": [{"Value": endpoint}],
+                    },
+                }
+            )
         if changes:
             r53.change_resource_record_sets(HostedZoneId=self.zone_id, ChangeBatch={"Changes": changes})
 
@@ -362,7 +417,7 @@ class LocalWorld:
 
     # -- Lambda dispatch ---------------------------------------------------------------------
     def _invoke(self, function_name: str, payload: bytes, region: str) -> dict[str, Any]:
-        name = function_name.split(":")[-1]
+        name = function_name.rsplit(":", maxsplit=1)[-1]
         spec = BY_NAME.get(name)
         if spec is None:
             return _function_error("ResourceNotFoundException", f"no step named {name}")
@@ -390,9 +445,15 @@ class LocalWorld:
             raise KeyError(f"unknown workflow '{workflow}' (known: {sorted(self.state_machines)})")
         sfn = self.client("stepfunctions", self.home)
         name = name or f"{workflow}-{int(time.time())}-{next(self._names)}"
-        return str(sfn.start_execution(stateMachineArn=self.state_machines[workflow], name=name, input=json.dumps(data))["executionArn"])
+        return str(
+            sfn.start_execution(stateMachineArn=self.state_machines[workflow], name=name, input=json.dumps(data))[
+                "executionArn"
+            ]
+        )
 
-    def follow(self, execution_arn: str, on_event: EventCallback | None = None, poll: float = 0.02) -> tuple[str, list[dict[str, Any]]]:
+    def follow(
+        self, execution_arn: str, on_event: EventCallback | None = None, poll: float = 0.02
+    ) -> tuple[str, list[dict[str, Any]]]:
         sfn = self.client("stepfunctions", self.home)
         seen = 0
         while True:
@@ -406,7 +467,9 @@ class LocalWorld:
                 return status, events
             time.sleep(poll)
 
-    def run(self, workflow: str, data: Any, *, faults: list[Fault] | None = None, on_event: EventCallback | None = None) -> RunResult:
+    def run(
+        self, workflow: str, data: Any, *, faults: list[Fault] | None = None, on_event: EventCallback | None = None
+    ) -> RunResult:
         from switchyard_cli.local.report import build_report
 
         with self._run_lock:
@@ -420,8 +483,14 @@ class LocalWorld:
             assert self._injector is not None
             if self._injector.injected:
                 report["faults_injected"] = list(self._injector.injected)
-            return RunResult(execution_arn=arn, status=status, report=report, output=output, history=history,
-                             calls=dict(self._injector.counts))
+            return RunResult(
+                execution_arn=arn,
+                status=status,
+                report=report,
+                output=output,
+                history=history,
+                calls=dict(self._injector.counts),
+            )
 
     # -- reading the world back --------------------------------------------------------------
     def read_world(self) -> dict[str, Any]:
@@ -446,9 +515,11 @@ class LocalWorld:
         return world
 
     def _lock_holder(self) -> str | None:
-        item = self.client("dynamodb", self.home).get_item(
-            TableName=self.table_name, Key={"pk": {"S": f"LOCK#{self.topology.name}"}, "sk": {"S": "LOCK"}}
-        ).get("Item")
+        item = (
+            self.client("dynamodb", self.home)
+            .get_item(TableName=self.table_name, Key={"pk": {"S": f"LOCK#{self.topology.name}"}, "sk": {"S": "LOCK"}})
+            .get("Item")
+        )
         return item["holder"]["S"] if item else None
 
     def notifications(self) -> list[dict[str, Any]]:
@@ -460,7 +531,8 @@ class LocalWorld:
 
     def outcome_records(self) -> list[dict[str, Any]]:
         items = self.client("dynamodb", self.home).query(
-            TableName=self.table_name, KeyConditionExpression="pk = :pk",
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": f"RUN#{self.topology.name}"}},
         )["Items"]
         return [json.loads(i["data"]["S"]) for i in items]
@@ -483,7 +555,9 @@ def _db_role(rds: Any, identifier: str | None) -> str:
         return "none"
     if db.get("ReadReplicaSourceDBInstanceIdentifier"):
         return "replica"
-    tags = {t["Key"]: t["Value"] for t in rds.list_tags_for_resource(ResourceName=db["DBInstanceArn"]).get("TagList", [])}
+    tags = {
+        t["Key"]: t["Value"] for t in rds.list_tags_for_resource(ResourceName=db["DBInstanceArn"]).get("TagList", [])
+    }
     return "standalone" if tags.get("switchyard:fenced") == "true" else "primary"
 
 

@@ -47,30 +47,44 @@ def refusing_world() -> Iterator[LocalWorld]:
 
 def wide_topology() -> Topology:
     """Not the example: three clusters in one region, a single-cluster service, two records."""
-    return parse_topology({
-        "name": "wide",
-        "primary_region": "eu-west-1",
-        "regions": {
-            "eu-west-1": {
-                "load_balancer": "wide-euw1", "listener_port": 8443,
-                "clusters": ["euw1-a", "euw1-b", "euw1-c"],
-                "services": {
-                    "api": {"priority": 5, "target_groups": {"euw1-a": "api-a", "euw1-b": "api-b", "euw1-c": "api-c"},
-                            "weights": {"euw1-a": 200, "euw1-b": 100, "euw1-c": 100}},
-                    "batch": {"priority": 7, "target_groups": {"euw1-c": "batch-c"}},
+    return parse_topology(
+        {
+            "name": "wide",
+            "primary_region": "eu-west-1",
+            "regions": {
+                "eu-west-1": {
+                    "load_balancer": "wide-euw1",
+                    "listener_port": 8443,
+                    "clusters": ["euw1-a", "euw1-b", "euw1-c"],
+                    "services": {
+                        "api": {
+                            "priority": 5,
+                            "target_groups": {"euw1-a": "api-a", "euw1-b": "api-b", "euw1-c": "api-c"},
+                            "weights": {"euw1-a": 200, "euw1-b": 100, "euw1-c": 100},
+                        },
+                        "batch": {"priority": 7, "target_groups": {"euw1-c": "batch-c"}},
+                    },
+                    "health_alarms": ["euw1-health"],
+                    "cluster_alarms": {"euw1-b": ["euw1-b-5xx"]},
                 },
-                "health_alarms": ["euw1-health"],
-                "cluster_alarms": {"euw1-b": ["euw1-b-5xx"]},
+                "eu-central-1": {
+                    "load_balancer": "wide-euc1",
+                    "clusters": ["euc1-a"],
+                    "services": {"api": {"priority": 5, "target_groups": {"euc1-a": "api-euc1"}}},
+                    "health_alarms": ["euc1-health"],
+                },
             },
-            "eu-central-1": {
-                "load_balancer": "wide-euc1", "clusters": ["euc1-a"],
-                "services": {"api": {"priority": 5, "target_groups": {"euc1-a": "api-euc1"}}},
-                "health_alarms": ["euc1-health"],
+            "dns": {
+                "zone": "wide.example.",
+                "records": [
+                    {
+                        "name": "api.wide.example",
+                        "sets": {"eu-west-1": "api-euw1", "eu-central-1": "api-euc1"},
+                        "weights": {"eu-west-1": 200, "eu-central-1": 50},
+                    },
+                    {"name": "www.wide.example", "sets": {"eu-west-1": "www-euw1", "eu-central-1": "www-euc1"}},
+                ],
             },
         },
-        "dns": {"zone": "wide.example.", "records": [
-            {"name": "api.wide.example", "sets": {"eu-west-1": "api-euw1", "eu-central-1": "api-euc1"},
-             "weights": {"eu-west-1": 200, "eu-central-1": 50}},
-            {"name": "www.wide.example", "sets": {"eu-west-1": "www-euw1", "eu-central-1": "www-euc1"}},
-        ]},
-    }, "wide-topology")
+        "wide-topology",
+    )

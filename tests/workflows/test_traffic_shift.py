@@ -6,10 +6,10 @@ import time
 
 import boto3
 import pytest
-from tests.workflows.conftest import TEST_TIME_SCALE, wide_topology, world_writes, writes
 
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import LocalWorld
+from tests.workflows.conftest import TEST_TIME_SCALE, wide_topology, world_writes, writes
 
 DRAIN = {"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": 1}
 
@@ -66,7 +66,9 @@ def test_api_error_mid_stage_rolls_back(world):
 
 
 def test_rollback_that_keeps_failing_still_releases_the_lock_and_says_so(world):
-    result = world.run("traffic-shift", DRAIN, faults=[parse_fault("alarm:use1-api-5xx@1"), parse_fault("api-error:ModifyRule@3")])
+    result = world.run(
+        "traffic-shift", DRAIN, faults=[parse_fault("alarm:use1-api-5xx@1"), parse_fault("api-error:ModifyRule@3")]
+    )
     # Stage 1 used calls 1-2; the rollback's first call fails once and Step Functions retries it.
     assert result.status == "FAILED"
     assert result.report["rolled_back"] is True
@@ -80,9 +82,7 @@ def test_second_execution_is_refused_while_the_lock_is_held_and_names_the_holder
     # (which counts every step's calls in the world) holds only the second run's calls.
     sfn = boto3.client("stepfunctions", world.home)
     deadline = time.monotonic() + 10
-    while not any(
-        e["type"] == "WaitStateEntered" for e in sfn.get_execution_history(executionArn=holder)["events"]
-    ):
+    while not any(e["type"] == "WaitStateEntered" for e in sfn.get_execution_history(executionArn=holder)["events"]):
         assert time.monotonic() < deadline, "the first execution never reached its bake"
         time.sleep(0.02)
     assert world.read_world()["lock"] == holder
@@ -118,8 +118,11 @@ def test_region_scope_drains_every_record_set_of_the_region(world):
 
 
 def test_region_shift_toward_an_unhealthy_region_is_refused_before_any_write(world):
-    result = world.run("traffic-shift", {"scope": "region", "target": "us-east-1", "stages": [0]},
-                       faults=[parse_fault("alarm:usw2-api-5xx")])
+    result = world.run(
+        "traffic-shift",
+        {"scope": "region", "target": "us-east-1", "stages": [0]},
+        faults=[parse_fault("alarm:usw2-api-5xx")],
+    )
     assert result.status == "FAILED"
     assert "UnsafeChange" in result.report["error"] and "usw2-api-5xx" in result.report["error"]
     assert world_writes(result.calls) == {}
@@ -138,15 +141,22 @@ def test_any_valid_topology_wide_regions_single_cluster_service_and_several_reco
         assert world_writes(refused.calls) == {}
         assert refused.report["world"] == start
         # A partial stage of the same cluster is fine: batch keeps weight.
-        partial = world.run("traffic-shift", {"scope": "cluster", "target": "euw1-c", "stages": [50], "bake_seconds": 0})
+        partial = world.run(
+            "traffic-shift", {"scope": "cluster", "target": "euw1-c", "stages": [50], "bake_seconds": 0}
+        )
         assert partial.status == "SUCCEEDED", partial.report["error"]
         assert partial.report["world"]["alb"]["eu-west-1"]["batch"] == {"euw1-c": 50}
         # Draining euw1-a sends traffic to euw1-b, whose own alarm is in ALARM: refused unless forced.
-        unhealthy = world.run("traffic-shift", {"scope": "cluster", "target": "euw1-a", "stages": [0]},
-                              faults=[parse_fault("alarm:euw1-b-5xx")])
+        unhealthy = world.run(
+            "traffic-shift",
+            {"scope": "cluster", "target": "euw1-a", "stages": [0]},
+            faults=[parse_fault("alarm:euw1-b-5xx")],
+        )
         assert unhealthy.status == "FAILED" and "euw1-b-5xx" in unhealthy.report["error"]
         # Both records move in one stage, weights from the topology's normal weights.
-        region = world.run("traffic-shift", {"scope": "region", "target": "eu-west-1", "stages": [50], "bake_seconds": 0})
+        region = world.run(
+            "traffic-shift", {"scope": "region", "target": "eu-west-1", "stages": [50], "bake_seconds": 0}
+        )
         assert region.status == "SUCCEEDED", region.report["error"]
         assert region.report["world"]["dns"] == {
             "api.wide.example": {"eu-west-1": 100, "eu-central-1": 50},

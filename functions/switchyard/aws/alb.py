@@ -16,7 +16,9 @@ from switchyard.routing import WeightGroup
 from switchyard.topology import Region, Topology
 
 
-def _paginate(call: Any, key: str, marker_in: str = "Marker", marker_out: str = "NextMarker", **kwargs: Any) -> list[Any]:
+def _paginate(
+    call: Any, key: str, marker_in: str = "Marker", marker_out: str = "NextMarker", **kwargs: Any
+) -> list[Any]:
     items: list[Any] = []
     while True:
         page = call(**kwargs)
@@ -106,7 +108,12 @@ def read_service_groups(topo: Topology, region_name: str, services: list[str] | 
                 label=f"service {service_name} in {region_name}",
                 weights=weights,
                 normal=normal,
-                locator={"region": region_name, "rule_arn": rule["RuleArn"], "members": members, "actions": rule["Actions"]},
+                locator={
+                    "region": region_name,
+                    "rule_arn": rule["RuleArn"],
+                    "members": members,
+                    "actions": rule["Actions"],
+                },
             )
         )
     return groups

@@ -18,7 +18,6 @@ from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError,
 from switchyard.errors import AwsApiError, AwsThrottled, AwsUnavailable
 
 
-
 class ConditionFailed(AwsApiError):
     """A DynamoDB conditional write was refused (the lock is held, the snapshot exists)."""
 
@@ -33,9 +32,17 @@ CONFIGS = {
 }
 
 THROTTLING_CODES = {
-    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-    "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
-    "PriorRequestNotComplete", "SlowDown", "RequestThrottled", "LimitExceededException",
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "PriorRequestNotComplete",
+    "SlowDown",
+    "RequestThrottled",
+    "LimitExceededException",
 }
 
 
