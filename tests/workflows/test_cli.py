@@ -1,0 +1,166 @@
+"""The `switchyard local` commands as an operator runs them: exit codes, stderr, the report file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from switchyard_cli.main import main
+from tests.workflows.conftest import EXAMPLE
+
+DRAIN = '{"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": 1}'
+
+
+@pytest.fixture(autouse=True)
+def wide_terminal(monkeypatch):
+    # rich wraps tables at the terminal width; assertions look for whole phrases.
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+def run(*args: str) -> int:
+    return main(["local", *args, "--time-scale", "0.001"])
+
+
+def test_local_run_drains_and_writes_the_report(tmp_path):
+    report = tmp_path / "r.json"
+    assert run("run", "traffic-shift", "--topology", str(EXAMPLE), "--input", DRAIN, "--report", str(report)) == 0
+    data = json.loads(report.read_text())
+    assert data["workflow"] == "traffic-shift" and data["status"] == "SUCCEEDED" and data["error"] is None
+    assert data["rolled_back"] is False
+    assert data["world"]["alb"]["us-east-1"] == {
+        "api": {"use1-a": 0, "use1-b": 100},
+        "web": {"use1-a": 0, "use1-b": 100},
+    }
+    assert data["world"]["alb"]["us-west-2"] == {
+        "api": {"usw2-a": 100, "usw2-b": 100},
+        "web": {"usw2-a": 100, "usw2-b": 100},
+    }
+    assert data["world"]["databases"] == {"us-east-1": "primary", "us-west-2": "replica"}
+    assert data["world"]["banner"] == {"us-east-1": False, "us-west-2": False}
+    assert all({"name", "status", "duration_ms"} <= set(step) for step in data["steps"])
+
+
+def test_local_run_with_a_gate_fault_exits_nonzero_rolled_back(tmp_path, capsys):
+    report = tmp_path / "r.json"
+    code = run(
+        "run",
+        "traffic-shift",
+        "--topology",
+        str(EXAMPLE),
+        "--input",
+        DRAIN,
+        "--fault",
+        "alarm:use1-api-5xx@1",
+        "--report",
+        str(report),
+    )
+    assert code == 1
+    assert "GateFailed" in capsys.readouterr().err
+    data = json.loads(report.read_text())
+    assert data["status"] == "FAILED" and data["rolled_back"] is True
+    assert data["world"]["alb"]["us-east-1"]["api"] == {"use1-a": 100, "use1-b": 100}
+
+
+def test_dry_run_prints_the_plan_and_reports_it(tmp_path, capsys):
+    report = tmp_path / "r.json"
+    data = '{"scope": "cluster", "target": "use1-a", "stages": [75, 0], "dry_run": true}'
+    assert run("run", "traffic-shift", "--topology", str(EXAMPLE), "--input", data, "--report", str(report)) == 0
+    out = capsys.readouterr().out
+    assert "Plan:" in out and "service api in us-east-1" in out
+    assert [s["percent"] for s in json.loads(report.read_text())["plan"]["plan"]] == [75, 0]
+
+
+def test_input_from_a_yaml_file(tmp_path):
+    path = tmp_path / "input.yaml"
+    path.write_text("scope: region\ntarget: us-west-2\nstages: [50]\nbake_seconds: 0\n")
+    assert run("run", "traffic-shift", "--topology", str(EXAMPLE), "--input", str(path)) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "traffic-shift", "--topology", "missing.yaml", "--input", DRAIN], "missing.yaml: cannot read"),
+        (["run", "teleport", "--topology", str(EXAMPLE), "--input", DRAIN], "workflow: 'teleport'"),
+        (["run", "traffic-shift", "--topology", str(EXAMPLE), "--input", "{not json"], "--input: not valid JSON"),
+        (
+            ["run", "traffic-shift", "--topology", str(EXAMPLE), "--input", DRAIN, "--fault", "meteor:x"],
+            "unknown kind 'meteor'",
+        ),
+        (
+            ["run", "traffic-shift", "--topology", str(EXAMPLE), "--input", DRAIN, "--fault", "api-error:modify"],
+            "OPERATION",
+        ),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(args, message, capsys):
+    assert run(*args) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_bad_topology_is_refused_naming_file_and_field(tmp_path, capsys):
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["regions"]["us-east-1"]["services"]["api"]["target_groups"]["use1-z"] = "api-use1-z"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(data))
+    assert run("run", "traffic-shift", "--topology", str(bad), "--input", DRAIN) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "regions.us-east-1.services.api.target_groups.use1-z" in err
+
+
+def test_scenario_runs_steps_in_one_world_and_checks_expectations(tmp_path):
+    scenario = tmp_path / "game-day.yaml"
+    scenario.write_text(
+        yaml.safe_dump(
+            {
+                "steps": [
+                    {
+                        "workflow": "traffic-shift",
+                        "input": {"scope": "cluster", "target": "use1-b", "stages": [0], "bake_seconds": 1},
+                    },
+                    {
+                        "workflow": "traffic-shift",
+                        "input": {"scope": "cluster", "target": "use1-a", "stages": [0]},
+                        "expect": "FAILED",
+                    },  # use1-b is drained: draining use1-a too would leave no weight
+                    {"workflow": "traffic-shift", "input": {"scope": "cluster", "target": "use1-b", "stages": [100]}},
+                ]
+            }
+        )
+    )
+    report = tmp_path / "report.json"
+    assert run("scenario", str(scenario), "--topology", str(EXAMPLE), "--report", str(report)) == 0
+    steps = json.loads(report.read_text())["steps"]
+    assert [s["status"] for s in steps] == ["SUCCEEDED", "FAILED", "SUCCEEDED"]
+    assert "no weight anywhere" in steps[1]["error"]
+    assert steps[0]["world"]["alb"]["us-east-1"]["api"] == {"use1-a": 100, "use1-b": 0}
+    assert steps[2]["world"]["alb"]["us-east-1"]["api"] == {"use1-a": 100, "use1-b": 100}
+
+
+def test_scenario_fails_when_a_step_does_not_end_as_expected(tmp_path, capsys):
+    scenario = tmp_path / "s.json"
+    scenario.write_text(
+        json.dumps(
+            {
+                "steps": [
+                    {
+                        "workflow": "traffic-shift",
+                        "input": {"scope": "cluster", "target": "use1-a", "stages": [0]},
+                        "expect": "FAILED",
+                    },
+                ]
+            }
+        )
+    )
+    assert run("scenario", str(scenario), "--topology", str(EXAMPLE)) == 1
+    assert "step(s) 1 did not end as expected" in capsys.readouterr().err
+
+
+def test_scenario_file_errors_name_the_field(tmp_path, capsys):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(yaml.safe_dump({"steps": [{"workflow": "traffic-shift", "faults": ["nope"]}]}))
+    assert run("scenario", str(scenario), "--topology", str(EXAMPLE)) == 2
+    assert "steps.0.faults" in capsys.readouterr().err
