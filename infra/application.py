@@ -1,0 +1,79 @@
+"""Build the CDK app for one topology file: a stack per region, the primary region's first."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+
+from infra.naming import stack_name
+from infra.paths import DEFAULT_TOPOLOGY, REPO_ROOT
+from infra.stack import SwitchyardStack
+from infra.staging import stage_lambda_code
+from switchyard.topology import load_topology
+
+STAGING_DIR = "switchyard-staging"
+
+
+def feature_flags() -> dict[str, Any]:
+    """cdk.json's feature flags, so an in-process synth (tests) builds what `cdk synth` builds."""
+    cdk_json = REPO_ROOT / "cdk.json"
+    context = json.loads(cdk_json.read_text(encoding="utf-8")).get("context", {}) if cdk_json.exists() else {}
+    return {key: value for key, value in context.items() if key.startswith("@aws-cdk")}
+
+
+def resolve_topology_path(path: str | Path | None) -> Path:
+    candidate = Path(path or DEFAULT_TOPOLOGY)
+    if not candidate.is_absolute() and not candidate.exists() and (REPO_ROOT / candidate).exists():
+        candidate = REPO_ROOT / candidate
+    return candidate
+
+
+def build_app(
+    topology_path: str | Path | None = None,
+    *,
+    outdir: str | Path | None = None,
+    account: str | None = None,
+    nag: bool | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> cdk.App:
+    """The whole app; `app.synth()` writes it (and fails on an unacknowledged cdk-nag finding).
+
+    topology_path: default the CDK context `topology` (`-c topology=...`), else topologies/shop.yaml.
+    account: the AWS account of every stack (default: environment-agnostic, resolved at deploy).
+    nag: run cdk-nag's AwsSolutions checks (default: on, unless the context says `nag=false`).
+    """
+    app = cdk.App(outdir=str(outdir) if outdir is not None else None, context={**feature_flags(), **(context or {})})
+    if topology_path is None:
+        topology_path = app.node.try_get_context("topology")
+    if nag is None:
+        nag = str(app.node.try_get_context("nag")).lower() != "false"
+    topology = load_topology(resolve_topology_path(topology_path))
+    code_dir = stage_lambda_code(topology, Path(app.outdir) / STAGING_DIR)
+
+    cdk.Tags.of(app).add("app", "switchyard")
+    cdk.Tags.of(app).add("switchyard:topology", topology.name)
+
+    regions = [topology.primary_region, *(r for r in topology.regions if r != topology.primary_region)]
+    primary: SwitchyardStack | None = None
+    for region in regions:
+        stack = SwitchyardStack(
+            app,
+            stack_name(topology.name, region),
+            topology=topology,
+            code_dir=code_dir,
+            env=cdk.Environment(account=account, region=region),
+            description=f"Switchyard orchestrator for topology '{topology.name}' in {region}",
+        )
+        if primary is None:
+            primary = stack
+        else:
+            stack.add_stack_dependency(primary, "the primary stack creates the global table and this region's replica")
+    if nag:
+        from infra.nag import apply_nag
+
+        apply_nag(app)
+    return app

@@ -1,0 +1,27 @@
+"""Physical names shared by the stacks, the CLI and the docs (contract: keep them stable)."""
+
+from __future__ import annotations
+
+
+def stack_name(topology_name: str, region: str) -> str:
+    return f"Switchyard-{topology_name}-{region}"
+
+
+def table_name(topology_name: str) -> str:
+    """One global table per topology; the same name in every replica region."""
+    return f"switchyard-{topology_name}"
+
+
+def state_machine_name(topology_name: str, workflow: str) -> str:
+    return f"switchyard-{topology_name}-{workflow}"
+
+
+def state_machine_log_group_name(topology_name: str, workflow: str) -> str:
+    # The /aws/vendedlogs/ prefix keeps CloudWatch Logs' account-wide resource policy small
+    # (Step Functions log delivery otherwise adds one entry per log group and hits its size limit).
+    return f"/aws/vendedlogs/states/{state_machine_name(topology_name, workflow)}"
+
+
+def pascal(name: str) -> str:
+    """traffic-shift -> TrafficShift (construct ids, output names)."""
+    return "".join(part[:1].upper() + part[1:] for part in name.replace("_", "-").split("-") if part)

@@ -1,0 +1,50 @@
+"""The DynamoDB global table of locks, snapshots and outcomes: one per topology.
+
+The primary region's stack owns it (TableV2 with a replica in every other region of the
+topology); the other regions' stacks refer to their local replica by its fixed name and deploy
+after the primary stack. Items: pk/sk strings, `ttl` for expiry (leases, old snapshots).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+from infra.naming import table_name
+
+
+class StateTable(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        topology_name: str,
+        owner: bool,
+        replica_regions: Sequence[str] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.table_name = table_name(topology_name)
+        self.table: dynamodb.ITable
+        if owner:
+            self.table = dynamodb.TableV2(
+                self,
+                "Table",
+                table_name=self.table_name,
+                partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+                billing=dynamodb.Billing.on_demand(),
+                encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
+                point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                    point_in_time_recovery_enabled=True
+                ),
+                time_to_live_attribute="ttl",
+                deletion_protection=True,
+                removal_policy=cdk.RemovalPolicy.RETAIN,
+                replicas=[dynamodb.ReplicaTableProps(region=region) for region in replica_regions],
+            )
+        else:
+            self.table = dynamodb.TableV2.from_table_name(self, "Table", self.table_name)

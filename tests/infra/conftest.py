@@ -1,0 +1,169 @@
+"""Synthesize the CDK app in-process, once per topology per test session (a synth takes seconds).
+
+Each synth runs with cdk-nag (AwsSolutionsChecks) as CDK runs it: a finding makes `app.synth()`
+raise, but the templates and `validation-report.json` are written first, so every test can
+still look at them and the nag test reports the findings. Under pytest-xdist the workers share
+one synth per topology (file lock), so `-n auto` does not multiply the cost.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# jsii prints a banner on every start under Node 20; it says nothing about this code.
+os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+SHOP = REPO / "topologies" / "shop.yaml"
+SECOND = HERE / "second_topology.yaml"
+
+
+@dataclass
+class Statement:
+    """One Allow/Deny statement of an identity policy, with the role it belongs to."""
+
+    role: str  # logical id
+    effect: str
+    actions: list[str]
+    resources: list[Any]
+    conditions: dict[str, Any]
+
+
+@dataclass
+class Synth:
+    topology: Any  # switchyard.topology.Topology
+    outdir: Path
+    error: str | None
+    seconds: float
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # stack name -> template
+    regions: dict[str, str] = field(default_factory=dict)  # stack name -> region
+    dependencies: dict[str, list[str]] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
+
+    @staticmethod
+    def render(value: Any) -> str:
+        """A template value as text: Fn::Join joined, Ref as <Name>, Fn::GetAtt as <Id.Attr>."""
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and "Fn::Join" in value:
+            delimiter, items = value["Fn::Join"]
+            return delimiter.join(Synth.render(item) for item in items)
+        if isinstance(value, dict) and "Ref" in value:
+            return f"<{value['Ref']}>"
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            return "<{}.{}>".format(*value["Fn::GetAtt"])
+        return json.dumps(value)
+
+    def template_file(self, stack: str) -> Path:
+        return self.outdir / f"{stack}.template.json"
+
+    def resources(self, stack: str, cfn_type: str) -> dict[str, dict[str, Any]]:
+        return {lid: r for lid, r in self.templates[stack]["Resources"].items() if r["Type"] == cfn_type}
+
+    def statements(self, stack: str) -> list[Statement]:
+        """Every statement of every identity policy (IAM::Policy, ManagedPolicy, Role inline)."""
+        out: list[Statement] = []
+        for lid, resource in self.templates[stack]["Resources"].items():
+            props = resource.get("Properties", {})
+            documents: list[tuple[str, dict[str, Any]]] = []
+            if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+                for role in props.get("Roles", []) or [{"Ref": lid}]:
+                    documents.append((role["Ref"], props["PolicyDocument"]))
+            elif resource["Type"] == "AWS::IAM::Role":
+                documents += [(lid, p["PolicyDocument"]) for p in props.get("Policies", [])]
+            for role, document in documents:
+                for s in document["Statement"]:
+                    actions = s.get("Action", [])
+                    resources = s.get("Resource", [])
+                    out.append(
+                        Statement(
+                            role=role,
+                            effect=s["Effect"],
+                            actions=actions if isinstance(actions, list) else [actions],
+                            resources=resources if isinstance(resources, list) else [resources],
+                            conditions=s.get("Condition", {}),
+                        )
+                    )
+        return out
+
+    def function_roles(self, stack: str) -> dict[str, str]:
+        """Handler (steps.x.handler) -> role logical id."""
+        return {
+            f["Properties"]["Handler"]: f["Properties"]["Role"]["Fn::GetAtt"][0]
+            for f in self.resources(stack, "AWS::Lambda::Function").values()
+        }
+
+
+def synthesize(topology_path: Path, outdir: Path) -> Synth:
+    """Build and synthesize the app into outdir, then read what it wrote."""
+    from infra import build_app
+
+    started = time.monotonic()
+    app = build_app(topology_path, outdir=outdir, nag=True)
+    error = None
+    try:
+        app.synth()
+    except Exception as exc:  # cdk-nag findings: "ValidationFailed: Validation failed..."
+        error = str(exc)
+    (outdir / DONE).write_text(json.dumps({"error": error, "seconds": time.monotonic() - started}))
+    return load(topology_path, outdir)
+
+
+def load(topology_path: Path, outdir: Path) -> Synth:
+    from switchyard.topology import load_topology
+
+    done = json.loads((outdir / DONE).read_text())
+    result = Synth(topology=load_topology(topology_path), outdir=outdir, error=done["error"], seconds=done["seconds"])
+    manifest = json.loads((outdir / "manifest.json").read_text())
+    for name, artifact in manifest["artifacts"].items():
+        if artifact["type"] != "aws:cloudformation:stack":
+            continue
+        result.templates[name] = json.loads((outdir / artifact["properties"]["templateFile"]).read_text())
+        result.regions[name] = artifact["environment"].rsplit("/", 1)[1]
+        result.dependencies[name] = [d for d in artifact.get("dependencies", []) if not d.endswith(".assets")]
+    report = outdir / "validation-report.json"
+    result.report = json.loads(report.read_text()) if report.exists() else {}
+    return result
+
+
+DONE = "synth-result.json"
+
+
+def shared_synth(tmp_path_factory: pytest.TempPathFactory, name: str, topology_path: Path) -> Synth:
+    """One synth per topology per test run, also under pytest-xdist: the first worker to get
+    the lock synthesizes into the run's shared temp directory, the others read its output."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return synthesize(topology_path, tmp_path_factory.mktemp(f"cdk-{name}"))
+    shared = tmp_path_factory.getbasetemp().parent  # the same for every worker of this run
+    outdir = shared / f"cdk-{name}"
+    with (shared / f"cdk-{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (outdir / DONE).exists():
+            return load(topology_path, outdir)
+        outdir.mkdir(exist_ok=True)
+        return synthesize(topology_path, outdir)
+
+
+@pytest.fixture(scope="session")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return shared_synth(tmp_path_factory, "shop", SHOP)
+
+
+@pytest.fixture(scope="session")
+def second(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return shared_synth(tmp_path_factory, "second", SECOND)
+
+
+@pytest.fixture(scope="session", params=["shop", "second"])
+def synth(request: pytest.FixtureRequest) -> Synth:
+    """Both topologies: every structural test runs against each."""
+    return request.getfixturevalue(request.param)

@@ -1,0 +1,101 @@
+"""The synthesized templates pass cdk-nag (AwsSolutions) and cfn-lint, the ASL included."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from conftest import Synth
+
+pytestmark = pytest.mark.slow
+
+# The only kinds of finding Switchyard acknowledges (each with a written reason at the construct):
+# IAM5 wildcards AWS cannot scope (X-Ray, log delivery, ELB Describe*, ListHostedZonesByName,
+# listener-rule ids, alarms of the gates, a zone given by name) and L1 (runtime pinned to the
+# Powertools layer's Python version).
+ACKNOWLEDGED_KINDS = ("AwsSolutions-IAM5[Resource::", "AwsSolutions-L1")
+
+
+def _nag(synth: Synth) -> dict[str, Any]:
+    (report,) = [p for p in synth.report.get("pluginReports", []) if p["pluginName"] == "AwsSolutions"]
+    return report
+
+
+def test_cdk_nag_reports_no_unacknowledged_finding(synth: Synth) -> None:
+    report = _nag(synth)
+    findings = [
+        (v["ruleName"], v["severity"], [c["constructPath"] for c in v["violatingConstructs"]])
+        for v in report["violations"]
+    ]
+    assert findings == []
+    assert report["conclusion"] == "success"
+
+
+def test_every_acknowledgment_is_an_expected_kind_with_a_specific_reason(synth: Synth) -> None:
+    suppressed = _nag(synth)["suppressedViolations"]
+    assert suppressed, "cdk-nag ran"
+    for violation in suppressed:
+        assert violation["ruleName"].startswith(ACKNOWLEDGED_KINDS), violation["ruleName"]
+        assert len(violation["reason"]) >= 80, violation
+    assert not [v for v in suppressed if v["ruleName"].startswith("AwsSolutions-IAM5[Action::")]
+
+
+def test_no_acknowledgment_for_a_zone_wildcard_when_the_zone_id_is_known(second: Synth) -> None:
+    assert second.topology.dns.zone_id
+    names = {v["ruleName"] for v in _nag(second)["suppressedViolations"]}
+    assert not [n for n in names if "hostedzone" in n]
+
+
+def _lint(path: Path, region: str) -> list[str]:
+    from cfnlint.api import ManualArgs, lint_file
+
+    return [f"{m.rule.id} {m.message} ({m.path})" for m in lint_file(path, config=ManualArgs(regions=[region]))]
+
+
+def test_cfn_lint_clean(synth: Synth) -> None:
+    for stack, region in synth.regions.items():
+        assert _lint(synth.template_file(stack), region) == [], stack
+
+
+def _with_rendered_definitions(template: dict[str, Any], region: str) -> dict[str, Any]:
+    """cfn-lint (E3601) skips a DefinitionString built with Fn::Join (cfn-lint#3518): lint the same
+    definition with each function ARN token replaced by a literal ARN."""
+    template = copy.deepcopy(template)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::StepFunctions::StateMachine":
+            parts = resource["Properties"]["DefinitionString"]["Fn::Join"][1]
+            resource["Properties"]["DefinitionString"] = "".join(
+                p if isinstance(p, str) else f"arn:aws:lambda:{region}:123456789012:function:{p['Fn::GetAtt'][0]}"
+                for p in parts
+            )
+    return template
+
+
+def test_cfn_lint_validates_the_asl_of_every_state_machine(synth: Synth, tmp_path: Path) -> None:
+    for stack, region in synth.regions.items():
+        path = tmp_path / f"{stack}.rendered.json"
+        path.write_text(json.dumps(_with_rendered_definitions(synth.templates[stack], region)))
+        assert _lint(path, region) == [], stack
+
+
+def test_the_asl_check_catches_a_broken_definition(shop: Synth, tmp_path: Path) -> None:
+    stack, region = next(iter(shop.regions.items()))
+    template = _with_rendered_definitions(shop.templates[stack], region)
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::StepFunctions::StateMachine":
+            resource["Properties"]["DefinitionString"] = resource["Properties"]["DefinitionString"].replace(
+                '"Type": "Wait"', '"Type": "Sleep"', 1
+            )
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(template))
+    assert [m for m in _lint(path, region) if m.startswith("E3601")]
+
+
+def test_synth_time(shop: Synth, second: Synth) -> None:
+    # Not a benchmark: a guard against an accidental Docker bundling or network lookup.
+    assert shop.seconds < 120 and second.seconds < 120
