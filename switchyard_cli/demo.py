@@ -128,8 +128,8 @@ def run_demo(console: Console, err: Console, time_scale: float, report_path: str
         f"[bold]Switchyard demo[/]: game day on '{topo.name}' ({len(topo.regions)} regions, "
         f"{len(topo.all_clusters())} clusters), local world, 1 s = {time_scale:g} s"
     )
-    rows = []
-    reports = []
+    rows: list[tuple[str, str, str, bool, dict[str, Any], list[str]]] = []
+    reports: list[dict[str, Any]] = []
     with LocalWorld(topo, time_scale=time_scale) as world:
         start = world.read_world()
         console.print(world_table(start, "Start"))

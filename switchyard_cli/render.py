@@ -85,7 +85,7 @@ class ProgressView:
         elif kind in ("TaskFailed", "LambdaFunctionFailed", "LambdaFunctionTimedOut", "TaskTimedOut"):
             row = next((r for r in reversed(self.rows) if not r["exited"]), None)
             if row is not None:
-                detail = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
+                detail: dict[str, Any] = next((v for k, v in event.items() if k.endswith("EventDetails")), {})
                 row["status"] = "FAILED"
                 row["retries"] += 1
                 row["ms"] = (ts - row["t"]).total_seconds() * 1000

@@ -71,7 +71,7 @@ REQUEST_MODELS: dict[str, type[_Request]] = {
 }
 
 
-def _format(err: dict[str, Any]) -> str:
+def _format(err: Any) -> str:
     where = ".".join(str(p) for p in err["loc"]) or "(input)"
     return f"{where}: {err['msg']}"
 
@@ -85,6 +85,13 @@ def _reference_errors(request: _Request, topo: Topology) -> list[str]:
             errors.append(f"target: '{request.target}' is not a region of the topology {sorted(topo.regions)}")
         if request.scope == "region" and not topo.dns.records:
             errors.append("scope: 'region' needs dns.records in the topology (region weights live in Route 53)")
+        elif (
+            request.scope == "region"
+            and request.target in topo.regions
+            and not any(request.target in record.sets for record in topo.dns.records)
+        ):
+            # Otherwise the shift would succeed having changed nothing.
+            errors.append(f"target: region '{request.target}' has no weighted set in any of dns.records")
     elif isinstance(request, RegionalFailoverRequest):
         for field in ("from_region", "to_region"):
             value = getattr(request, field)

@@ -73,7 +73,7 @@ def uninstall() -> None:
         _current.invoker = None
         lambda_eval_utils._invoke_lambda_function = _original_invoke
         wait_function.WaitFunction._wait_interval = _original_wait  # type: ignore[method-assign]
-        retrier_decl.time = time  # type: ignore[assignment]
+        retrier_decl.time = time
 
 
 def time_scale() -> float:

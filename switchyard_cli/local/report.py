@@ -67,18 +67,20 @@ def steps_from_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
             steps.append(entry)
         elif kind.endswith(_EXITED):
             name = event["stateExitedEventDetails"]["name"]
-            entry = next((e for e in reversed(steps) if e["name"] == name and not e.get("_exited")), None)
+            exited: dict[str, Any] | None = next(
+                (e for e in reversed(steps) if e["name"] == name and not e.get("_exited")), None
+            )
             # A state left after its last attempt failed was caught (Catch): it stays FAILED.
-            close(entry, "FAILED" if entry is not None and entry["status"] == "FAILED" else "SUCCEEDED", event)
-            if entry is not None:
-                entry["_exited"] = True
+            close(exited, "FAILED" if exited is not None and exited["status"] == "FAILED" else "SUCCEEDED", event)
+            if exited is not None:
+                exited["_exited"] = True
         elif kind in _TASK_FAILURES:
             close(last_open("Task"), "FAILED", event)
         elif kind in _TASK_SCHEDULED:
             # A task scheduled again after a failed attempt is a Retry: the state runs on.
-            entry = last_open("Task")
-            if entry is not None and entry["status"] == "FAILED":
-                entry["status"] = "RUNNING"
+            retried = last_open("Task")
+            if retried is not None and retried["status"] == "FAILED":
+                retried["status"] = "RUNNING"
         elif kind == "MapStateFailed":
             close(last_open("Map"), "FAILED", event)
     return steps

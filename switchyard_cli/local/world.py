@@ -115,7 +115,7 @@ class LocalWorld:
         self.time_scale = time_scale
         self.home = topology.primary_region
         self._tmp = tempfile.TemporaryDirectory(prefix="switchyard-local-") if workdir is None else None
-        self.workdir = Path(self._tmp.name) if self._tmp else workdir  # type: ignore[union-attr]
+        self.workdir: Path = Path(self._tmp.name) if self._tmp is not None else Path(str(workdir))
         self.log_file = self.workdir / "lambda.log"
         self.table_name = f"switchyard-{topology.name}"
         self.topic_arn = f"arn:aws:sns:{self.home}:{ACCOUNT}:switchyard-{topology.name}-outcomes"

@@ -17,10 +17,13 @@ def alarm_states(names: Iterable[str], region: str) -> dict[str, str]:
     cw = client("cloudwatch", region)
     for start in range(0, len(wanted), 100):  # DescribeAlarms takes at most 100 names
         chunk = wanted[start : start + 100]
+        # DescribeAlarms pages its answer even for named alarms: follow NextToken.
         with aws_errors(f"reading alarms in {region}"):
-            page = cw.describe_alarms(AlarmNames=chunk, AlarmTypes=["MetricAlarm", "CompositeAlarm"])
-        for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
-            states[alarm["AlarmName"]] = alarm["StateValue"]
+            paginator = cw.get_paginator("describe_alarms")
+            pages = list(paginator.paginate(AlarmNames=chunk, AlarmTypes=["MetricAlarm", "CompositeAlarm"]))
+        for page in pages:
+            for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
+                states[alarm["AlarmName"]] = alarm["StateValue"]
     return states
 
 
