@@ -1,6 +1,8 @@
 # Everything installs into .venv/ at the repo root; a fresh machine needs only Python 3.11+, git
 # (and Node/npm for `make synth`).
 PYTHON ?= python3
+# jsii prints a Node end-of-life banner on every synth otherwise.
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 VENV := .venv
 PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.runtime-installed
@@ -30,7 +32,7 @@ demo: $(RUNTIME)
 
 ## The whole suite: unit, handlers on moto, workflows in the local world, infrastructure.
 test: $(DEV)
-	$(PY) -m pytest -q -n 2 --dist loadgroup
+	$(PY) -m pytest -q -n 2
 
 ## Everything but CDK synthesis (the slow tier).
 test-fast: $(DEV)
