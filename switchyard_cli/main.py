@@ -60,14 +60,15 @@ def _scale(value: float | None) -> float:
 
 
 def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> int:
+    from steps import WORKFLOWS
     from switchyard.topology import load_topology
     from switchyard_cli.inputs import read_data
     from switchyard_cli.local.faults import parse_fault
-    from switchyard_cli.local.world import WORKFLOW_FILES, LocalWorld
+    from switchyard_cli.local.world import LocalWorld
     from switchyard_cli.render import ProgressView, plan_table, world_table
 
-    if args.workflow not in WORKFLOW_FILES:
-        raise SwitchyardError(f"workflow: '{args.workflow}' is not one of {sorted(WORKFLOW_FILES)}")
+    if args.workflow not in WORKFLOWS:
+        raise SwitchyardError(f"workflow: '{args.workflow}' is not one of {sorted(WORKFLOWS)}")
     topo = load_topology(args.topology)
     data = read_data(args.input, what="--input")
     faults = [parse_fault(f) for f in args.fault]

@@ -12,6 +12,11 @@ topology's resources:
   read-alarms   describe the topology's alarms (and the input's gates)
   table         read and write the lock / snapshot / outcome items
   publish       publish to the outcome topic
+  read-db       describe the topology's DB instances and their tags; read ReplicaLag metrics
+  write-db      promote, tag, stop, rename the topology's DB instances; create their replicas
+  read-banner   read the banner parameter in every region
+  write-banner  write the banner parameter in every region
+  write-writer-record  repoint database.writer_record (its own zone record)
 """
 
 from __future__ import annotations
@@ -52,8 +57,8 @@ STEPS: tuple[StepSpec, ...] = (
         "TakeSnapshot",
         "steps.take_snapshot",
         TopologyTableEnv,
-        ("read-routing", "table"),
-        "Save every weight the run may change",
+        ("read-routing", "read-banner", "table"),
+        "Save every weight the run may change (and the banner, for failover and restore)",
     ),
     StepSpec(
         "ApplyStage",
@@ -82,6 +87,82 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec(
         "RecordOutcome", "steps.record_outcome", OutcomeEnv, ("table", "publish"), "Record how the run ended and notify"
     ),
+    # regional failover and restore
+    StepSpec(
+        "PlanFailover",
+        "steps.plan_failover",
+        TopologyEnv,
+        ("read-routing", "read-alarms", "read-db"),
+        "Preflight a regional failover: health, replica, RPO budget; plan the DNS shift (reads only)",
+    ),
+    StepSpec(
+        "PlanRestore",
+        "steps.plan_restore",
+        TopologyEnv,
+        ("read-routing", "read-alarms", "read-db"),
+        "Preflight a restore (failback) and plan it (reads only)",
+    ),
+    StepSpec(
+        "SetBanner", "steps.set_banner", TopologyEnv, ("write-banner",), "Switch the maintenance banner on or off"
+    ),
+    StepSpec(
+        "CheckReplication",
+        "steps.check_replication",
+        NoEnv,
+        ("read-db",),
+        "Is the replica available, replicating and caught up",
+    ),
+    StepSpec(
+        "PromoteReplica",
+        "steps.promote_replica",
+        NoEnv,
+        ("read-db", "write-db"),
+        "Promote the replica; record the lag at promotion (the data-loss window)",
+    ),
+    StepSpec("CheckPromotion", "steps.check_promotion", NoEnv, ("read-db",), "Has the promotion finished"),
+    StepSpec(
+        "FenceWriter",
+        "steps.fence_writer",
+        NoEnv,
+        ("read-db", "write-db"),
+        "Tag and stop the former writer so it never takes writes again",
+    ),
+    StepSpec(
+        "UpdateWriterRecord",
+        "steps.update_writer_record",
+        TopologyEnv,
+        ("read-db", "read-routing", "write-writer-record"),
+        "Point the writer record at the new writer",
+    ),
+    StepSpec(
+        "PrepareReplica",
+        "steps.prepare_replica",
+        NoEnv,
+        ("read-db", "write-db"),
+        "Set a fenced former writer aside and create a fresh replica of the writer",
+    ),
+    StepSpec(
+        "VerifyWorld",
+        "steps.verify_world",
+        TopologyEnv,
+        ("read-db", "read-routing", "read-banner"),
+        "Read the world back and check the workflow's promises",
+    ),
+    StepSpec(
+        "RollBackFailover",
+        "steps.roll_back_failover",
+        TopologyTableEnv,
+        ("read-db", "read-routing", "write-dns", "table", "read-banner", "write-banner"),
+        "Undo a failover that did not promote; after a promotion, say where the writer is",
+        timeout_seconds=300,
+    ),
 )
+
+# workflow name (as in the topology's triggers and game days) -> its ASL file in statemachines/
+WORKFLOWS: dict[str, str] = {
+    "traffic-shift": "traffic_shift.asl.json",
+    "regional-failover": "regional_failover.asl.json",
+    "restore": "restore.asl.json",
+}
 
 BY_NAME = {step.name: step for step in STEPS}

@@ -7,6 +7,8 @@ which CDK sets; the defaults keep the local world and tests quiet and working.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
@@ -16,3 +18,12 @@ logger = Logger(service=SERVICE)
 # Patch only what the steps use: patching every library Powertools knows costs cold-start time.
 tracer = Tracer(service=SERVICE, patch_modules=["boto3", "botocore"])
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Switchyard"), service=SERVICE)
+
+
+def instrumented(
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]],
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """Logger context, a trace segment and metrics flushing around a step handler."""
+    return logger.inject_lambda_context(
+        tracer.capture_lambda_handler(metrics.log_metrics(handler), capture_response=False)
+    )

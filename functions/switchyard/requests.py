@@ -47,12 +47,20 @@ class RegionalFailoverRequest(_Request):
     to_region: RegionName
     mode: Literal["planned", "unplanned"]
     max_data_loss_seconds: Annotated[int, Field(ge=0, le=86400)] | None = None
+    # Extension to v1: how a planned failover moves traffic before the switchover (an unplanned
+    # one moves it in one step, in parallel with the promotion).
+    stages: Annotated[list[Annotated[int, Field(ge=0, le=99)]], Field(min_length=1, max_length=20)] = Field(
+        default_factory=lambda: [50, 0]
+    )
+    bake_seconds: BakeSeconds = 60
     force: bool = False
 
     @model_validator(mode="after")
     def _distinct(self) -> RegionalFailoverRequest:
         if self.from_region == self.to_region:
             raise ValueError("from_region and to_region must differ")
+        if self.stages[-1] != 0:
+            raise ValueError("stages: a failover's last stage must be 0 (the source region drained)")
         return self
 
 
@@ -62,6 +70,13 @@ class RestoreRequest(_Request):
         default_factory=lambda: [10, 50, 100]
     )
     bake_seconds: BakeSeconds = 300
+    force: bool = False
+
+    @model_validator(mode="after")
+    def _ends_at_normal(self) -> RestoreRequest:
+        if self.stages[-1] != 100:
+            raise ValueError("stages: a restore's last stage must be 100 (the region back to its normal weight)")
+        return self
 
 
 REQUEST_MODELS: dict[str, type[_Request]] = {

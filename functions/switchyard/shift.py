@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from switchyard import snapshots
+from switchyard import banner, snapshots
 from switchyard.aws import alarms, alb, dns
 from switchyard.errors import GateFailed, InvalidInput, UnsafeChange
 from switchyard.requests import TrafficShiftRequest, parse_request
@@ -57,16 +57,17 @@ class ShiftPlan(BaseModel):
     plan: list[StagePlan] | None = None
 
 
-def read_groups(topo: Topology, request: TrafficShiftRequest) -> list[WeightGroup]:
-    """Every weight group the request touches, read from AWS."""
-    if request.scope == "cluster":
-        region = topo.region_of_cluster(request.target)
-        assert region is not None  # parse_request checked the target exists
-        services = [name for name, s in topo.regions[region].services.items() if request.target in s.target_groups]
+def read_groups(topo: Topology, scope: str, target: str) -> list[WeightGroup]:
+    """Every weight group a shift of `target` touches, read from AWS."""
+    if scope == "cluster":
+        region = topo.region_of_cluster(target)
+        if region is None:
+            raise InvalidInput(f"target: '{target}' is not a cluster of the topology")
+        services = [name for name, s in topo.regions[region].services.items() if target in s.target_groups]
         if not services:
-            raise InvalidInput(f"target: cluster '{request.target}' has no target group in any service of {region}")
+            raise InvalidInput(f"target: cluster '{target}' has no target group in any service of {region}")
         return alb.read_service_groups(topo, region, services)
-    return dns.read_record_groups(topo, request.target)
+    return dns.read_record_groups(topo, target)
 
 
 def _stage_refs(stages: list[int]) -> list[StageRef]:
@@ -141,7 +142,7 @@ def _input_gate_regions(topo: Topology, names: list[str]) -> dict[str, list[str]
 
 def plan_shift(event: PlanShiftEvent, topo: Topology) -> ShiftPlan:
     request: TrafficShiftRequest = parse_request("traffic-shift", event.input, topo)
-    groups = read_groups(topo, request)
+    groups = read_groups(topo, request.scope, request.target)
     stage_plans = plan_stages(groups, request.target, request.stages)  # refuses a zero total
     preflight, gates = _health(topo, request, groups)
     for region_name, names in _input_gate_regions(topo, request.gates).items():
@@ -187,7 +188,10 @@ def plan_shift(event: PlanShiftEvent, topo: Topology) -> ShiftPlan:
 
 class SnapshotEvent(_Event):
     execution: str
-    request: TrafficShiftRequest
+    scope: Literal["cluster", "region"]
+    target: str
+    # Failover and restore also save the banner's values, which their rollback puts back.
+    banner_regions: list[str] = Field(default_factory=list)
 
 
 class SnapshotResult(BaseModel):
@@ -197,7 +201,9 @@ class SnapshotResult(BaseModel):
 
 
 def take_snapshot(event: SnapshotEvent, topo: Topology, table: str) -> SnapshotResult:
-    groups = snapshots.save(table, topo.name, event.execution, read_groups(topo, event.request))
+    found = read_groups(topo, event.scope, event.target)
+    context = {"banner": banner.read_values(topo, event.banner_regions)} if event.banner_regions else {}
+    groups = snapshots.save(table, topo.name, event.execution, found, context)
     return SnapshotResult(snapshot_id=event.execution, groups=len(groups), members=sum(len(g.weights) for g in groups))
 
 

@@ -12,6 +12,7 @@ import base64
 import gzip
 import json
 import time
+from typing import Any
 
 from switchyard.aws.clients import ConditionFailed, aws_errors, client
 from switchyard.errors import SnapshotMissing
@@ -25,8 +26,13 @@ def _key(execution: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": f"SNAPSHOT#{execution}"}, "sk": {"S": "SNAPSHOT"}}
 
 
-def save(table: str, topology: str, execution: str, groups: list[WeightGroup]) -> list[WeightGroup]:
-    """Save the snapshot; if this execution already has one, keep and return that one."""
+def save(
+    table: str, topology: str, execution: str, groups: list[WeightGroup], context: dict[str, Any] | None = None
+) -> list[WeightGroup]:
+    """Save the snapshot; if this execution already has one, keep and return that one.
+
+    `context` holds what else a rollback puts back (the banner's previous values).
+    """
     blob = gzip.compress(json.dumps([g.model_dump(mode="json") for g in groups]).encode())
     ddb = client("dynamodb", home_region())
     try:
@@ -38,6 +44,7 @@ def save(table: str, topology: str, execution: str, groups: list[WeightGroup]) -
                     "topology": {"S": topology},
                     "groups": {"N": str(len(groups))},
                     "data": {"B": blob},
+                    "context": {"S": json.dumps(context or {})},
                     "created_at": {"N": str(int(time.time()))},
                     "ttl": {"N": str(int(time.time()) + RETENTION_SECONDS)},
                 },
@@ -61,6 +68,18 @@ def load(table: str, execution: str) -> list[WeightGroup]:
     if isinstance(data, str):  # some clients hand binary back base64-encoded
         data = base64.b64decode(data)
     return [WeightGroup.model_validate(g) for g in json.loads(gzip.decompress(data))]
+
+
+def load_context(table: str, execution: str) -> dict[str, Any]:
+    with aws_errors("reading the snapshot"):
+        item = (
+            client("dynamodb", home_region())
+            .get_item(TableName=table, Key=_key(execution), ProjectionExpression="context", ConsistentRead=True)
+            .get("Item")
+        )
+    if not item:
+        raise SnapshotMissing(f"no snapshot for execution {execution}")
+    return dict(json.loads(item.get("context", {}).get("S", "{}")))
 
 
 def exists(table: str, execution: str) -> bool:

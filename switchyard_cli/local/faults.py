@@ -4,6 +4,7 @@
   alarm:NAME@N          the alarm goes to ALARM after stage N has been applied
   api-error:OP          every call of the AWS operation OP (e.g. ModifyRule) made by a step fails
   api-error:OP@N        only the Nth call of OP made by the steps fails
+  replica-lag:SECONDS   every read replica reports that ReplicaLag (default 0: caught up)
 
 An injected API error is a non-retryable AWS error (HTTP 400 `InjectedFault`), so it tests the
 workflow's Catch/rollback paths, not boto3's retries.
@@ -19,7 +20,7 @@ from typing import Any
 from switchyard.errors import InvalidInput
 
 _SPEC = re.compile(r"^(?P<kind>[a-z-]+):(?P<arg>[^@]+?)(?:@(?P<at>\d+))?$")
-KINDS = ("alarm", "api-error")
+KINDS = ("alarm", "api-error", "replica-lag")
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ def parse_fault(spec: str) -> Fault:
         raise InvalidInput(f"--fault '{spec}': @N counts from 1")
     if kind == "api-error" and not re.fullmatch(r"[A-Z][A-Za-z0-9]+", arg):
         raise InvalidInput(f"--fault '{spec}': OPERATION is an AWS API operation name such as ModifyRule")
+    if kind == "replica-lag" and (n is not None or not re.fullmatch(r"\d+(\.\d+)?", arg)):
+        raise InvalidInput(f"--fault '{spec}': replica-lag takes SECONDS (a number), no @N")
     return Fault(kind, arg, n)
 
 

@@ -5,6 +5,8 @@ moto's Step Functions interpreter runs our ASL for real, but (found with moto 5.
   the real handlers instead (`dispatch_lambda`).
 - Wait states and Retry intervals sleep in real time: we scale them (`install(..., time_scale)`), so a
   300 s bake takes 3 s at the default scale of 0.01.
+- RDS `PromoteReadReplica` leaves the replica link in place (the promoted instance still names its
+  source, and the source still lists it): on AWS the promoted instance is a standalone writer.
 Each patch has a test in tests/unit/test_moto_patches.py that fails if moto moves the function
 we replace, so an upgrade of moto cannot silently bypass the local world.
 """
@@ -17,6 +19,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from moto.rds.models import RDSBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
@@ -35,6 +38,7 @@ _lock = threading.Lock()
 _current = _Installed()
 _original_invoke = lambda_eval_utils._invoke_lambda_function
 _original_wait = wait_function.WaitFunction._wait_interval
+_original_promote = RDSBackend.promote_read_replica
 
 
 def _invoke_lambda_function(parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
@@ -59,6 +63,23 @@ class _ScaledTime(types.SimpleNamespace):
         return time.time()
 
 
+def _promote_read_replica(self: Any, db_kwargs: dict[str, Any]) -> Any:
+    database = self.databases[db_kwargs["db_instance_identifier"]]
+    source_id = database.source_db_instance_identifier
+    promoted = _original_promote(self, db_kwargs)
+    if source_id:
+        try:
+            source = self.find_db_from_id(source_id)
+        except Exception:
+            source = None
+        if source is not None:
+            source.replicas = [
+                r for r in source.replicas if r not in (database.db_instance_arn, database.db_instance_identifier)
+            ]
+        database.source_db_instance_identifier = None
+    return promoted
+
+
 def install(invoker: Invoker, time_scale: float) -> None:
     with _lock:
         _current.invoker = invoker
@@ -66,6 +87,7 @@ def install(invoker: Invoker, time_scale: float) -> None:
         lambda_eval_utils._invoke_lambda_function = _invoke_lambda_function
         wait_function.WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
         retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
+        RDSBackend.promote_read_replica = _promote_read_replica  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -74,6 +96,7 @@ def uninstall() -> None:
         lambda_eval_utils._invoke_lambda_function = _original_invoke
         wait_function.WaitFunction._wait_interval = _original_wait  # type: ignore[method-assign]
         retrier_decl.time = time
+        RDSBackend.promote_read_replica = _original_promote  # type: ignore[method-assign]
 
 
 def time_scale() -> float:

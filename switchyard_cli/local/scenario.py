@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from steps import WORKFLOWS
 from switchyard.errors import InvalidInput
 from switchyard_cli.local.faults import Fault, parse_fault
-from switchyard_cli.local.world import WORKFLOW_FILES
 
 Expect = Literal["SUCCEEDED", "FAILED", "IGNORED"]
 
@@ -50,8 +50,8 @@ def load_scenario(path: str | Path) -> tuple[Scenario, list[list[Fault]]]:
                 f"{where}.alarm: alarm steps need the trigger Lambda, which this version does not have yet;"
                 " start the workflow the trigger names instead"
             )
-        if step.workflow not in WORKFLOW_FILES:
-            raise InvalidInput(f"{where}.workflow: '{step.workflow}' is not one of {sorted(WORKFLOW_FILES)}")
+        if step.workflow not in WORKFLOWS:
+            raise InvalidInput(f"{where}.workflow: '{step.workflow}' is not one of {sorted(WORKFLOWS)}")
         try:
             faults.append([parse_fault(f) for f in step.faults])
         except InvalidInput as exc:

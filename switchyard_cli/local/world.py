@@ -32,7 +32,7 @@ import boto3
 import botocore.handlers
 from moto import mock_aws
 
-from steps import BY_NAME, STEPS
+from steps import BY_NAME, STEPS, WORKFLOWS
 from switchyard import settings as settings_module
 from switchyard.aws import alb, clients, dns
 from switchyard.topology import Topology, load_topology_cached
@@ -42,7 +42,8 @@ from switchyard_cli.local.faults import ApiErrorInjector, Fault
 ACCOUNT = "123456789012"
 REPO = Path(__file__).resolve().parents[2]
 STATEMACHINES = REPO / "statemachines"
-WORKFLOW_FILES = {"traffic-shift": "traffic_shift.asl.json"}
+# Steps that read ReplicaLag: the world publishes the simulated lag right before they run.
+LAG_READERS = {"PlanFailover", "CheckReplication", "PromoteReplica"}
 DEFAULT_TIME_SCALE = 0.01
 BANNER_OFF = json.dumps({"enabled": False})
 
@@ -126,6 +127,7 @@ class LocalWorld:
         self._injector: ApiErrorInjector | None = None
         self._run_lock = threading.Lock()
         self._after_apply: list[tuple[int, str]] = []
+        self.replica_lag = 0.0
         self._applied = 0
         self._names = itertools.count(1)
         self._log_stream: Any = None
@@ -275,7 +277,7 @@ class LocalWorld:
         )
         self.client("sns", self.home).create_topic(Name=self.topic_arn.split(":")[-1])
         sfn = self.client("stepfunctions", self.home)
-        for workflow, filename in WORKFLOW_FILES.items():
+        for workflow, filename in WORKFLOWS.items():
             definition = (STATEMACHINES / filename).read_text()
             for step in STEPS:
                 definition = definition.replace(
@@ -409,7 +411,10 @@ class LocalWorld:
         self._injector.injected.clear()
         self._after_apply = []
         self._applied = 0
+        self.replica_lag = 0.0
         for fault in faults:
+            if fault.kind == "replica-lag":
+                self.replica_lag = float(fault.arg)
             if fault.kind == "alarm" and fault.at is None:
                 self.set_alarm(fault.arg, "ALARM", f"local fault {fault}")
             elif fault.kind == "alarm":
@@ -423,6 +428,8 @@ class LocalWorld:
             return _function_error("ResourceNotFoundException", f"no step named {name}")
         event = json.loads(payload or b"{}")
         assert self._injector is not None
+        if name in LAG_READERS:
+            self.publish_replica_lag()
         self._injector.active.step = name
         try:
             module = importlib.import_module(spec.module)
@@ -438,6 +445,29 @@ class LocalWorld:
                 if at == self._applied:
                     self.set_alarm(alarm, "ALARM", f"local fault alarm:{alarm}@{at}")
         return {"StatusCode": 200, "Payload": body, "ExecutedVersion": "$LATEST"}
+
+    def publish_replica_lag(self) -> None:
+        """RDS publishes ReplicaLag every minute for each replica; moto has no replication."""
+        for region_name in self.topology.regions:
+            rds = self.client("rds", region_name)
+            replicas = [
+                db["DBInstanceIdentifier"]
+                for db in rds.describe_db_instances()["DBInstances"]
+                if db.get("ReadReplicaSourceDBInstanceIdentifier")
+            ]
+            if replicas:
+                self.client("cloudwatch", region_name).put_metric_data(
+                    Namespace="AWS/RDS",
+                    MetricData=[
+                        {
+                            "MetricName": "ReplicaLag",
+                            "Value": self.replica_lag,
+                            "Unit": "Seconds",
+                            "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": db_id}],
+                        }
+                        for db_id in replicas
+                    ],
+                )
 
     # -- running workflows -------------------------------------------------------------------
     def start(self, workflow: str, data: Any, name: str | None = None) -> str:

@@ -1,0 +1,15 @@
+from typing import Any
+
+from switchyard.failover import PlanEvent, plan_restore
+from switchyard.observability import instrumented
+from switchyard.parsing import parse_event
+from switchyard.settings import TopologyEnv, load_settings
+from switchyard.topology import load_topology_cached
+
+load_settings(TopologyEnv)  # cold start: fail now on a missing variable
+
+
+@instrumented
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    topo = load_topology_cached(load_settings(TopologyEnv).topology_file)
+    return plan_restore(parse_event(PlanEvent, event), topo).model_dump(mode="json")

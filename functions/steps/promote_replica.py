@@ -1,0 +1,13 @@
+from typing import Any
+
+from switchyard.failover import DbEvent, promote_replica
+from switchyard.observability import instrumented
+from switchyard.parsing import parse_event
+from switchyard.settings import NoEnv, load_settings
+
+load_settings(NoEnv)  # cold start: fail now on a missing variable
+
+
+@instrumented
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return promote_replica(parse_event(DbEvent, event)).model_dump(mode="json")

@@ -1,0 +1,18 @@
+from typing import Any
+
+from switchyard.failover import RollBackFailoverEvent, roll_back_failover
+from switchyard.observability import instrumented
+from switchyard.parsing import parse_event
+from switchyard.settings import TopologyTableEnv, load_settings
+from switchyard.topology import load_topology_cached
+
+load_settings(TopologyTableEnv)  # cold start: fail now on a missing variable
+
+
+@instrumented
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    settings = load_settings(TopologyTableEnv)
+    topo = load_topology_cached(settings.topology_file)
+    return roll_back_failover(parse_event(RollBackFailoverEvent, event), topo, settings.table_name).model_dump(
+        mode="json"
+    )

@@ -1,0 +1,15 @@
+from typing import Any
+
+from switchyard.failover import BannerEvent, set_banner
+from switchyard.observability import instrumented
+from switchyard.parsing import parse_event
+from switchyard.settings import TopologyEnv, load_settings
+from switchyard.topology import load_topology_cached
+
+load_settings(TopologyEnv)  # cold start: fail now on a missing variable
+
+
+@instrumented
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    topo = load_topology_cached(load_settings(TopologyEnv).topology_file)
+    return {"regions": set_banner(parse_event(BannerEvent, event), topo)}
