@@ -1,0 +1,242 @@
+"""PlanShift: validates the input, reads the world, plans every stage, refuses unsafe shifts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+
+from switchyard.errors import InvalidInput, ResourceNotFound, UnsafeChange
+from switchyard.shift import INLINE_CHANGES_LIMIT
+from switchyard.topology import Topology, parse_topology
+from switchyard_cli.local.world import LocalWorld
+from tests.conftest import SHOP_FILE
+from tests.functions.conftest import call, record_sets, rule_of, set_alb_weights, set_dns_weight
+
+EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:switchyard-shop-traffic-shift:plan-test"
+DRAIN = {"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": 60}
+
+
+def plan(data: dict[str, Any]) -> dict[str, Any]:
+    return call("plan_shift", {"input": data, "execution": EXECUTION})
+
+
+@pytest.fixture
+def cluster_alarm_world(make_world: Callable[[Topology], LocalWorld], shop_data: dict[str, Any]) -> LocalWorld:
+    shop_data["regions"]["us-east-1"]["cluster_alarms"] = {"use1-a": ["use1-a-health"], "use1-b": ["use1-b-health"]}
+    return make_world(parse_topology(shop_data, "shop-with-cluster-alarms"))
+
+
+def test_cluster_drain_plan(world: LocalWorld) -> None:
+    result = plan(DRAIN)
+    assert result["topology"] == "shop" and result["execution"] == EXECUTION
+    assert result["request"]["stages"] == [50, 0] and result["request"]["dry_run"] is False
+    assert result["stages"] == [
+        {"index": 1, "percent": 50, "previous": None, "of": 2},
+        {"index": 2, "percent": 0, "previous": 50, "of": 2},
+    ]
+    assert result["gates"] == [{"name": "use1-api-5xx", "region": "us-east-1"}]
+    assert result["baseline"] == {"use1-api-5xx": "OK"}
+    assert result["lease_seconds"] == 2 * (60 + 180) + 900
+    assert result["warnings"] == []
+    assert result["summary"] == "cluster use1-a: stages [50, 0] on 2 listener rules, bake 60s, 1 gate alarm(s)"
+    first, second = result["plan"]
+    assert [c["key"] for c in first["changes"]] == ["us-east-1/api", "us-east-1/web"]
+    api = first["changes"][0]
+    assert api["label"] == "service api in us-east-1"
+    assert api["before"] == {"use1-a": 100, "use1-b": 100}
+    assert api["after"] == {"use1-a": 50, "use1-b": 100}
+    assert api["shares"] == {"use1-a": 33.3, "use1-b": 66.7}
+    assert second["changes"][1]["after"] == {"use1-a": 0, "use1-b": 100}
+    assert second["changes"][1]["shares"] == {"use1-a": 0.0, "use1-b": 100.0}
+
+
+def test_plan_uses_current_weights_and_topology_normals(world: LocalWorld) -> None:
+    set_alb_weights(world, "us-east-1", "api", {"api-use1-a": 0, "api-use1-b": 300})
+    result = plan({"scope": "cluster", "target": "use1-a", "stages": [10, 100]})
+    api = [s["changes"][0] for s in result["plan"]]
+    assert [c["after"] for c in api] == [{"use1-a": 10, "use1-b": 300}, {"use1-a": 100, "use1-b": 300}]
+    assert api[0]["shares"] == {"use1-a": 3.2, "use1-b": 96.8}
+
+
+def test_region_plan_touches_records(world: LocalWorld) -> None:
+    result = plan({"scope": "region", "target": "us-west-2", "stages": [25, 0]})
+    assert [c["key"] for s in result["plan"] for c in s["changes"]] == ["api.example.com.", "api.example.com."]
+    assert result["plan"][0]["changes"][0]["after"] == {"us-east-1": 100, "us-west-2": 25}
+    assert result["plan"][0]["changes"][0]["shares"] == {"us-east-1": 80.0, "us-west-2": 20.0}
+    # Draining us-west-2 sends its traffic to us-east-1: us-east-1's health is the gate.
+    assert result["gates"] == [{"name": "use1-api-5xx", "region": "us-east-1"}]
+
+
+def test_input_gates_are_found_in_any_region(world: LocalWorld) -> None:
+    result = plan({**DRAIN, "gates": ["usw2-api-5xx"]})
+    assert {"name": "usw2-api-5xx", "region": "us-west-2"} in result["gates"]
+    with pytest.raises(InvalidInput, match=r"gates: no CloudWatch alarm named \['no-such-alarm'\]"):
+        plan({**DRAIN, "gates": ["no-such-alarm"]})
+
+
+@pytest.fixture
+def many_services_world(make_world: Callable[[Topology], LocalWorld]) -> LocalWorld:
+    services = {
+        f"svc{i:02d}": {"priority": i + 1, "target_groups": {"a": f"svc{i:02d}-a", "b": f"svc{i:02d}-b"}}
+        for i in range(INLINE_CHANGES_LIMIT // 2 + 1)
+    }
+    return make_world(parse_topology({
+        "name": "many", "primary_region": "eu-west-1",
+        "regions": {"eu-west-1": {"load_balancer": "many", "clusters": ["a", "b"], "services": services}},
+    }))
+
+
+def test_large_plan_is_summarised_but_a_dry_run_has_it_all(many_services_world: LocalWorld) -> None:
+    data = {"scope": "cluster", "target": "a", "stages": [50, 0]}
+    assert plan(data)["plan"] is None  # 62 changes would not fit in the execution state
+    dry = plan({**data, "dry_run": True})
+    assert dry["request"]["dry_run"] is True
+    assert [len(s["changes"]) for s in dry["plan"]] == [31, 31]
+    assert all(c["after"]["a"] == 0 and c["after"]["b"] == 100 for c in dry["plan"][1]["changes"])
+
+
+def test_dry_run_plan_is_complete_and_writes_nothing(world: LocalWorld) -> None:
+    before = world.read_world()
+    dry = plan({**DRAIN, "dry_run": True})
+    assert len(dry["plan"]) == 2 and all(len(s["changes"]) == 2 for s in dry["plan"])
+    assert world.read_world() == before
+
+
+# -- refusals ------------------------------------------------------------------------------------------
+
+
+def test_zero_total_is_refused(world: LocalWorld) -> None:
+    set_alb_weights(world, "us-east-1", "web", {"web-use1-a": 100, "web-use1-b": 0})
+    with pytest.raises(UnsafeChange) as caught:
+        plan({"scope": "cluster", "target": "use1-a", "stages": [50, 0]})
+    assert "stage 0% of 'use1-a' would leave service web in us-east-1 with no weight anywhere" in str(caught.value)
+    assert "['use1-b'] are at weight 0" in str(caught.value)
+
+
+def test_single_cluster_service_cannot_be_drained(make_world: Callable[[Topology], LocalWorld]) -> None:
+    make_world(parse_topology({
+        "name": "solo", "primary_region": "eu-west-1",
+        "regions": {"eu-west-1": {"load_balancer": "solo", "clusters": ["a", "b"], "services": {
+            "api": {"priority": 1, "target_groups": {"a": "api-a", "b": "api-b"}},
+            "batch": {"priority": 2, "target_groups": {"a": "batch-a"}},
+        }}},
+    }))
+    with pytest.raises(UnsafeChange, match=r"service batch in eu-west-1 .*'a' is its only member"):
+        plan({"scope": "cluster", "target": "a", "stages": [0]})
+
+
+def test_drain_refused_when_the_receiving_cluster_is_unhealthy(cluster_alarm_world: LocalWorld) -> None:
+    cluster_alarm_world.set_alarm("use1-b-health", "ALARM", "test")
+    with pytest.raises(UnsafeChange) as caught:
+        plan(DRAIN)
+    assert "['use1-b-health'] are in ALARM" in str(caught.value)
+    assert '"force": true' in str(caught.value)
+    forced = plan({**DRAIN, "force": True})
+    assert any("forced" in w and "use1-b-health" in w for w in forced["warnings"])
+    assert any("already in ALARM" in w for w in forced["warnings"])
+    assert {"name": "use1-b-health", "region": "us-east-1"} in forced["gates"]
+    assert forced["baseline"]["use1-b-health"] == "ALARM"
+
+
+def test_draining_an_unhealthy_cluster_is_allowed(cluster_alarm_world: LocalWorld) -> None:
+    # Often the very reason to drain: the cluster's own alarm does not block moving traffic away.
+    cluster_alarm_world.set_alarm("use1-a-health", "ALARM", "test")
+    result = plan(DRAIN)
+    assert result["warnings"] == []
+    assert "use1-a-health" not in [g["name"] for g in result["gates"]]
+
+
+def test_restoring_toward_an_unhealthy_cluster_is_refused(cluster_alarm_world: LocalWorld) -> None:
+    for service in ("api", "web"):
+        set_alb_weights(cluster_alarm_world, "us-east-1", service, {f"{service}-use1-a": 0, f"{service}-use1-b": 100})
+    cluster_alarm_world.set_alarm("use1-a-health", "ALARM", "test")
+    with pytest.raises(UnsafeChange, match=r"\['use1-a-health'\] are in ALARM"):
+        plan({"scope": "cluster", "target": "use1-a", "stages": [100]})
+    cluster_alarm_world.set_alarm("use1-a-health", "OK", "test")
+    restored = plan({"scope": "cluster", "target": "use1-a", "stages": [100]})
+    assert restored["plan"][0]["changes"][0]["after"]["use1-a"] == 100
+
+
+def test_region_drain_refused_when_the_other_region_is_unhealthy(world: LocalWorld) -> None:
+    world.set_alarm("usw2-api-5xx", "ALARM", "test")
+    data = {"scope": "region", "target": "us-east-1", "stages": [0]}
+    with pytest.raises(UnsafeChange, match=r"\['usw2-api-5xx'\] are in ALARM"):
+        plan(data)
+    forced = plan({**data, "force": True})
+    assert forced["gates"] == [{"name": "usw2-api-5xx", "region": "us-west-2"}]
+    assert any("forced" in w for w in forced["warnings"])
+
+
+def test_region_restore_refused_toward_an_unhealthy_region(world: LocalWorld) -> None:
+    set_dns_weight(world, "api.example.com", "api-use1", 0)
+    world.set_alarm("use1-api-5xx", "ALARM", "test")
+    with pytest.raises(UnsafeChange, match=r"\['use1-api-5xx'\] are in ALARM"):
+        plan({"scope": "region", "target": "us-east-1", "stages": [10, 100]})
+
+
+def test_region_drain_of_the_unhealthy_region_is_allowed(world: LocalWorld) -> None:
+    world.set_alarm("use1-api-5xx", "ALARM", "test")
+    result = plan({"scope": "region", "target": "us-east-1", "stages": [0]})
+    assert result["warnings"] == []
+    assert result["gates"] == [{"name": "usw2-api-5xx", "region": "us-west-2"}]
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        ({"input": {**DRAIN, "stages": [101]}, "execution": EXECUTION}, "stages.0"),
+        ({"input": {**DRAIN, "target": "use1-z"}, "execution": EXECUTION}, "target: 'use1-z' is not a cluster"),
+        ({"input": [DRAIN], "execution": EXECUTION}, "(input): must be a JSON object"),
+        ({"input": DRAIN}, "invalid PlanShiftEvent: execution: Field required"),
+    ],
+    ids=["stage-101", "unknown-cluster", "not-an-object", "event-without-execution"],
+)
+def test_bad_input_is_refused_naming_the_field(world: LocalWorld, event: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        call("plan_shift", event)
+    assert field in str(caught.value)
+
+
+# -- the world does not match the topology ---------------------------------------------------------------
+
+
+def test_missing_rule(world: LocalWorld) -> None:
+    boto3.client("elbv2", "us-east-1").delete_rule(RuleArn=rule_of(world, "us-east-1", "web")["RuleArn"])
+    with pytest.raises(ResourceNotFound) as caught:
+        plan(DRAIN)
+    assert "regions.us-east-1.services.web.priority: no rule with priority 20 on port 443" in str(caught.value)
+
+
+def test_rule_missing_a_target_group(world: LocalWorld) -> None:
+    set_alb_weights(world, "us-east-1", "api", {"api-use1-b": 100})
+    with pytest.raises(ResourceNotFound) as caught:
+        plan({"scope": "cluster", "target": "use1-b", "stages": [50]})
+    assert "regions.us-east-1.services.api.target_groups" in str(caught.value)
+    assert "api-use1-a (clusters ['use1-a'])" in str(caught.value)
+
+
+def test_missing_alarm(world: LocalWorld) -> None:
+    boto3.client("cloudwatch", "us-east-1").delete_alarms(AlarmNames=["use1-api-5xx"])
+    with pytest.raises(ResourceNotFound, match=r"health_alarms: no CloudWatch alarm named \['use1-api-5xx'\] in us-"):
+        plan(DRAIN)
+
+
+def test_missing_weighted_set(world: LocalWorld) -> None:
+    rrset = record_sets(world, "api.example.com")["api-usw2"]
+    boto3.client("route53", "us-east-1").change_resource_record_sets(
+        HostedZoneId=world.zone_id, ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": rrset}]}
+    )
+    with pytest.raises(ResourceNotFound) as caught:
+        plan({"scope": "region", "target": "us-east-1", "stages": [50]})
+    assert "dns.records.0.sets: record 'api.example.com.' (CNAME) has no weighted set api-usw2" in str(caught.value)
+
+
+def test_nothing_built_names_the_load_balancer(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOPOLOGY_FILE", str(SHOP_FILE))
+    with pytest.raises(ResourceNotFound, match=r"regions\.us-east-1\.load_balancer: no load balancer named 'shop-"):
+        plan(DRAIN)
+    with pytest.raises(ResourceNotFound, match=r"dns\.zone: no hosted zone named 'example\.com\.'"):
+        plan({"scope": "region", "target": "us-east-1", "stages": [50]})

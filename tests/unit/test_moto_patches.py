@@ -1,0 +1,119 @@
+"""The local world's patches of moto: fail loudly if moto moves what they replace."""
+
+from __future__ import annotations
+
+import inspect
+import threading
+import time
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (
+    seconds,
+    seconds_path,
+    timestamp,
+    wait_function,
+)
+
+from switchyard_cli.local import moto_patches
+
+
+@pytest.fixture
+def installed() -> Iterator[list[tuple[str, bytes, str]]]:
+    calls: list[tuple[str, bytes, str]] = []
+
+    def invoker(name: str, payload: bytes, region: str) -> dict[str, Any]:
+        calls.append((name, payload, region))
+        return {"StatusCode": 200, "Payload": {"ok": True}}
+
+    moto_patches.install(invoker, 0.0001)
+    try:
+        yield calls
+    finally:
+        moto_patches.uninstall()
+
+
+# -- moto still has what we patch, where we patch it --------------------------------------------------
+
+
+def test_lambda_invocation_hook_exists_with_the_expected_parameters() -> None:
+    original = moto_patches._original_invoke
+    assert lambda_eval_utils._invoke_lambda_function is original
+    assert list(inspect.signature(original).parameters) == ["parameters", "region", "state_credentials"]
+    assert list(inspect.signature(moto_patches._invoke_lambda_function).parameters) == [
+        "parameters", "region", "state_credentials"
+    ]
+    # The integration looks the function up as a module global at call time, so replacing the
+    # module attribute reroutes every Lambda task (Resource ARN and lambda:invoke alike).
+    integration = lambda_eval_utils.execute_lambda_function_integration
+    assert "_invoke_lambda_function" in integration.__code__.co_names
+
+
+def test_wait_interval_exists_and_no_wait_kind_overrides_it() -> None:
+    original = moto_patches._original_wait
+    assert wait_function.WaitFunction._wait_interval is original
+    assert list(inspect.signature(original).parameters) == ["self", "env", "wait_seconds"]
+    assert "_wait_interval" in wait_function.WaitFunction._eval_body.__code__.co_names
+    kinds = [seconds.Seconds, seconds_path.SecondsPath, timestamp.Timestamp, timestamp.TimestampPath]
+    for kind in kinds:
+        assert issubclass(kind, wait_function.WaitFunction)
+        assert kind._wait_interval is original, f"{kind.__name__} overrides _wait_interval"
+
+
+def test_retrier_sleeps_through_its_module_time() -> None:
+    assert retrier_decl.time is time
+    body = retrier_decl.RetrierDecl._eval_body
+    assert {"time", "sleep"} <= set(body.__code__.co_names)
+    assert "time.sleep(" in inspect.getsource(body)
+
+
+# -- install and uninstall swap and restore them ----------------------------------------------------
+
+
+def test_install_swaps_and_uninstall_restores() -> None:
+    moto_patches.install(lambda *_: {}, 0.5)
+    try:
+        assert lambda_eval_utils._invoke_lambda_function is moto_patches._invoke_lambda_function
+        assert wait_function.WaitFunction._wait_interval is moto_patches._wait_interval
+        assert retrier_decl.time is not time
+        assert moto_patches.time_scale() == 0.5
+    finally:
+        moto_patches.uninstall()
+    assert lambda_eval_utils._invoke_lambda_function is moto_patches._original_invoke
+    assert wait_function.WaitFunction._wait_interval is moto_patches._original_wait
+    assert retrier_decl.time is time
+
+
+def test_installed_dispatcher_gets_function_payload_and_region(installed: list[tuple[str, bytes, str]]) -> None:
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:PlanShift"
+    payload = b'{"a": 1}'
+    response = lambda_eval_utils._invoke_lambda_function({"FunctionName": arn, "Payload": payload}, "us-west-2", None)
+    assert response == {"StatusCode": 200, "Payload": {"ok": True}}
+    lambda_eval_utils._invoke_lambda_function({"FunctionName": arn}, "us-east-1", None)
+    assert installed == [(arn, b'{"a": 1}', "us-west-2"), (arn, b"{}", "us-east-1")]
+
+
+def test_dispatcher_refuses_when_no_world_runs() -> None:
+    with pytest.raises(RuntimeError, match="no Lambda dispatcher installed"):
+        moto_patches._invoke_lambda_function({"FunctionName": "f"}, "us-east-1", None)
+
+
+def test_waits_and_retry_sleeps_are_scaled(installed: list[tuple[str, bytes, str]]) -> None:
+    env = SimpleNamespace(program_state_event=threading.Event())
+    started = time.monotonic()
+    wait_function.WaitFunction._wait_interval(SimpleNamespace(), env, 300)  # 300 s at 1/10000
+    retrier_decl.time.sleep(200)  # 200 s at 1/10000
+    assert time.monotonic() - started < 2.0
+    assert abs(retrier_decl.time.time() - time.time()) < 1.0
+
+
+def test_a_stopped_execution_stops_waiting(installed: list[tuple[str, bytes, str]]) -> None:
+    event = threading.Event()
+    event.set()  # what moto does when the execution is stopped
+    started = time.monotonic()
+    wait_function.WaitFunction._wait_interval(SimpleNamespace(), SimpleNamespace(program_state_event=event), 10**6)
+    assert time.monotonic() - started < 1.0
