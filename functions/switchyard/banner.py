@@ -31,7 +31,7 @@ def value(topo: Topology, enabled: bool, reason: str, execution: str) -> str:
 
 
 def set_banner(
-    topo: Topology, enabled: bool, required: list[str], best_effort: list[str], reason: str, execution: str
+    topo: Topology, enabled: bool, required: list[str], best_effort: list[str], *, reason: str, execution: str
 ) -> dict[str, str]:
     """Write the banner; returns region -> "on" / "off" / "unreachable: why"."""
     if topo.banner is None:

@@ -166,7 +166,8 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
     gates = [Gate(name=n, region=request.to_region) for n in topo.regions[request.to_region].health_alarms]
     summary = (
         f"{request.mode} failover {request.from_region} → {request.to_region}: promote {dest_id}"
-        f" (lag {'unknown' if lag is None else f'{lag:g}s'}, budget {budget}s), DNS stages {stages} on {len(groups)} record(s)"
+        f" (lag {'unknown' if lag is None else f'{lag:g}s'}, budget {budget}s),"
+        f" DNS stages {stages} on {len(groups)} record(s)"
     )
     return FailoverPlan(
         topology=topo.name,
@@ -331,7 +332,8 @@ def fence_writer(event: FenceEvent) -> FenceResult:
             raise
         return FenceResult(
             fenced=False,
-            note=f"could not fence {event.identifier} in {event.region}: {exc}; fence it by hand before it takes writes",
+            note=f"could not fence {event.identifier} in {event.region}: {exc};"
+            " fence it by hand before it takes writes",
         )
     return FenceResult(fenced=True, note=f"{event.identifier} in {event.region} tagged and stopped")
 
@@ -427,7 +429,9 @@ class BannerEvent(_Event):
 
 
 def set_banner(event: BannerEvent, topo: Topology) -> dict[str, str]:
-    return banner.set_banner(topo, event.enabled, event.required, event.best_effort, event.reason, event.execution)
+    return banner.set_banner(
+        topo, event.enabled, event.required, event.best_effort, reason=event.reason, execution=event.execution
+    )
 
 
 class VerifyEvent(_Event):
@@ -461,7 +465,8 @@ def verify_world(event: VerifyEvent, topo: Topology) -> Verification:
         on = bool(json.loads(raw).get("enabled"))
         if on != event.banner:
             problems.append(
-                f"banner in {event.writer.region} is {'on' if on else 'off'}, expected {'on' if event.banner else 'off'}"
+                f"banner in {event.writer.region} is {'on' if on else 'off'},"
+                f" expected {'on' if event.banner else 'off'}"
             )
         checks["banner"] = "on" if on else "off"
     if problems:

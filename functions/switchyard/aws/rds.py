@@ -6,6 +6,7 @@ few retries, so a dead region costs seconds, not minutes.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -99,10 +100,8 @@ def fence(region: str, identifier: str, *, short: bool) -> None:
                 {"Key": "switchyard:fenced-at", "Value": datetime.now(UTC).isoformat(timespec="seconds")},
             ],
         )
-        try:
+        with contextlib.suppress(rds.exceptions.InvalidDBInstanceStateFault):  # already stopped or stopping
             rds.stop_db_instance(DBInstanceIdentifier=identifier)
-        except rds.exceptions.InvalidDBInstanceStateFault:
-            pass  # already stopped or stopping
 
 
 def set_aside(region: str, identifier: str) -> str:
