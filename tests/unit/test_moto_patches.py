@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from moto.rds.models import DBInstance, RDSBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (
@@ -71,6 +72,18 @@ def test_retrier_sleeps_through_its_module_time() -> None:
     assert "time.sleep(" in inspect.getsource(body)
 
 
+def test_rds_promotion_hook_exists_with_the_expected_parameters() -> None:
+    original = moto_patches._original_promote
+    assert RDSBackend.promote_read_replica is original
+    assert list(inspect.signature(original).parameters) == ["self", "db_kwargs"]
+    # What the replacement reads and rewrites on moto's objects.
+    assert callable(RDSBackend.find_db_from_id)
+    assert {"source_db_instance_identifier", "replicas", "db_instance_identifier"} <= set(
+        DBInstance.__init__.__code__.co_names
+    )
+    assert hasattr(DBInstance, "db_instance_arn")
+
+
 # -- install and uninstall swap and restore them ----------------------------------------------------
 
 
@@ -80,12 +93,14 @@ def test_install_swaps_and_uninstall_restores() -> None:
         assert lambda_eval_utils._invoke_lambda_function is moto_patches._invoke_lambda_function
         assert wait_function.WaitFunction._wait_interval is moto_patches._wait_interval
         assert retrier_decl.time is not time
+        assert RDSBackend.promote_read_replica is moto_patches._promote_read_replica
         assert moto_patches.time_scale() == 0.5
     finally:
         moto_patches.uninstall()
     assert lambda_eval_utils._invoke_lambda_function is moto_patches._original_invoke
     assert wait_function.WaitFunction._wait_interval is moto_patches._original_wait
     assert retrier_decl.time is time
+    assert RDSBackend.promote_read_replica is moto_patches._original_promote
 
 
 def test_installed_dispatcher_gets_function_payload_and_region(installed: list[tuple[str, bytes, str]]) -> None:
