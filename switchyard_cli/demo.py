@@ -76,6 +76,26 @@ def _rolled_back(start: dict[str, Any], report: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _failed_over(start: dict[str, Any], report: dict[str, Any]) -> list[str]:
+    world = report["world"]
+    problems = []
+    if world["databases"].get("us-west-2") != "primary":
+        problems.append(f"us-west-2 is {world['databases'].get('us-west-2')}, expected primary")
+    if world["databases"].get("us-east-1") == "primary":
+        problems.append("us-east-1 is still a primary")
+    if any(weights.get("us-east-1") for weights in world["dns"].values()):
+        problems.append("us-east-1 still has DNS weight")
+    if not world["banner"].get("us-west-2"):
+        problems.append("the banner is off in us-west-2")
+    return problems
+
+
+def _as_at_start(start: dict[str, Any], report: dict[str, Any]) -> list[str]:
+    world = report["world"]
+    parts = ("alb", "dns", "databases", "banner", "lock")
+    return [f"{part} differs from the start" for part in parts if world[part] != start[part]]
+
+
 def acts() -> list[Act]:
     return [
         Act(
@@ -118,6 +138,21 @@ def acts() -> list[Act]:
             _rolled_back,
             ("alarm:usw2-api-5xx@2",),
         ),
+        Act(
+            "us-east-1 goes dark: unplanned regional failover to us-west-2 (banner on, promote, DNS)",
+            "regional-failover",
+            {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unplanned", "reason": "game day: outage"},
+            "SUCCEEDED",
+            _failed_over,
+            ("replica-lag:4",),
+        ),
+        Act(
+            "us-east-1 is back: restore (new replica, writer back, traffic 50 → 100, banner off)",
+            "restore",
+            {"region": "us-east-1", "stages": [50, 100], "bake_seconds": BAKE_SECONDS, "reason": "game day: failback"},
+            "SUCCEEDED",
+            _as_at_start,
+        ),
     ]
 
 
@@ -143,7 +178,7 @@ def run_demo(console: Console, err: Console, time_scale: float, report_path: str
         for act in acts():
             console.rule(act.title, align="left")
             t0 = time.monotonic()
-            with ProgressView(console, f"{act.workflow}: {act.input['scope']} {act.input['target']}") as view:
+            with ProgressView(console, act.workflow) as view:
                 result = world.run(
                     act.workflow, act.input, faults=[parse_fault(f) for f in act.faults], on_event=view.on_event
                 )
@@ -155,6 +190,7 @@ def run_demo(console: Console, err: Console, time_scale: float, report_path: str
                 console.print(Text(f"  {result.report['error']}", style="yellow"))
             console.print(world_table(result.report["world"], "After"))
             result.report["elapsed_s"] = round(time.monotonic() - t0, 2)
+            world.clear_faults()  # each act's incident ends with the act
             rows.append(
                 (act.title, act.expect_status, result.status, result.report["rolled_back"], result.report, problems)
             )

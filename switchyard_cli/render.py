@@ -14,8 +14,8 @@ from rich.text import Text
 from switchyard.routing import shares
 
 ICONS = {"RUNNING": ("…", "yellow"), "SUCCEEDED": ("✓", "green"), "FAILED": ("✗", "red")}
-# States that only route data; showing them would bury the steps that act.
-QUIET_STATES = {"IsDryRun", "Prepare", "Done", "DryRunDone"}
+# State types that only route data or count polls; showing them would bury the steps that act.
+QUIET_KINDS = ("Pass", "Choice", "Succeed", "Map")
 
 
 class ProgressView:
@@ -51,7 +51,7 @@ class ProgressView:
             self.stage = None
         if kind.endswith("StateEntered"):
             name = event["stateEnteredEventDetails"]["name"]
-            if name in QUIET_STATES or kind.startswith("Map"):
+            if kind.startswith(QUIET_KINDS):
                 return
             status = "FAILED" if kind.startswith("Fail") else "RUNNING"
             self.rows.append(
@@ -131,18 +131,60 @@ _NOTES: dict[str, Any] = {
     "AcquireLock": lambda d: f"lock held until lease ends ({d.get('lease_seconds', '?')}s)",
     "TakeSnapshot": lambda d: f"{d.get('snapshot', {}).get('groups', 0)} weight groups saved",
     "ApplyStage": _applied_note,
+    "ShiftDns": lambda d: _applied_note({"applied": d}),
     "CheckGates": lambda d: (
         ", ".join(f"{n} {s}" for n, s in d.get("checked", {}).get("alarms", {}).items()) or "no gate alarms"
     ),
     "RollBack": lambda d: f"restored {d.get('rollback', {}).get('groups_restored', 0)} weight groups from the snapshot",
     "ReleaseLock": lambda d: "lock released" if d.get("release", {}).get("released") else "lock was not held",
     "Record": lambda d: "outcome recorded and notified",
+    "Banner": lambda d: "banner " + ", ".join(f"{r}: {v}" for r, v in d.get("banner", {}).get("regions", {}).items()),
+    "Promote": lambda d: _promotion_note(d.get("promotion", {})),
+    "CheckCatchUp": lambda d: _lag_note(d.get("replication", {})),
+    "CheckReplica": lambda d: _lag_note(d.get("replication", {})),
+    "CheckOther": lambda d: _lag_note(d.get("replication", {})),
+    "FenceOldWriter": lambda d: d.get("fence", {}).get("note", ""),
+    "UpdateWriterRecord": lambda d: _writer_note(d.get("writer_record", {})),
+    "PrepareReplica": lambda d: _replica_note(d.get("replica", {})),
+    "PrepareOther": lambda d: _replica_note(d.get("replica", {})),
+    "Verify": lambda d: "verified: " + _pairs(d.get("verified", {}).get("checks", {})),
 }
+
+
+def _pairs(items: dict[str, Any]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in items.items())
+
+
+def _promotion_note(p: dict[str, Any]) -> str:
+    if p.get("already_promoted"):
+        return f"{p.get('identifier')} was already promoted"
+    lag = p.get("lag_at_promotion_seconds")
+    window = "unknown" if lag is None else f"{lag:g}s"
+    return f"promoted {p.get('identifier')} in {p.get('region')}; data-loss window {window}"
+
+
+def _lag_note(r: dict[str, Any]) -> str:
+    lag = r.get("lag_seconds")
+    state = "caught up" if r.get("caught_up") else "not caught up yet"
+    return f"replica lag {'unknown' if lag is None else f'{lag:g}s'}: {state}"
+
+
+def _writer_note(w: dict[str, Any]) -> str:
+    return f"{w['record']} → {w['value']}" if w.get("record") else "no writer record configured"
+
+
+def _replica_note(r: dict[str, Any]) -> str:
+    aside = f"; fenced old writer set aside as {r['set_aside']}" if r.get("set_aside") else ""
+    return f"{'created' if r.get('created') else 'kept'} replica {r.get('identifier')}{aside}"
+
+
+# States whose names carry a suffix (ReleaseLockAfterFailure, RecordSuccess, BannerOff, ...).
+_PREFIXES = ("Record", "ReleaseLock", "Banner")
 
 
 def _note(state: str, output: str | None) -> str:
     """One line on what a step did, from its output in the history."""
-    describe = next((f for name, f in _NOTES.items() if state.startswith(name)), None)
+    describe = _NOTES.get(state) or next((_NOTES[p] for p in _PREFIXES if state.startswith(p)), None)
     if not output or describe is None:
         return ""
     try:

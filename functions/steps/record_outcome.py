@@ -1,6 +1,6 @@
 from typing import Any, Literal
 
-from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
 from switchyard import outcomes
@@ -41,13 +41,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         details=e.details,
     )
     recorded = outcomes.record(settings.table_name, settings.topic_arn, outcome)
-    # One metric with its own dimension: a workflow dimension on the shared Metrics object would
-    # outlive this invocation in a warm container.
-    with single_metric(
-        name=f"Execution{e.status.title().replace('_', '')}",
-        unit=MetricUnit.Count,
-        value=1,
-        namespace=metrics.namespace,
-    ) as metric:
-        metric.add_dimension(name="workflow", value=e.workflow)
+    metrics.add_dimension(name="workflow", value=e.workflow)
+    metrics.add_metric(name=f"Execution{e.status.title().replace('_', '')}", unit=MetricUnit.Count, value=1)
     return recorded.model_dump(mode="json")

@@ -128,6 +128,7 @@ class LocalWorld:
         self._run_lock = threading.Lock()
         self._after_apply: list[tuple[int, str]] = []
         self.replica_lag = 0.0
+        self._faulted_alarms: set[str] = set()
         self._applied = 0
         self._names = itertools.count(1)
         self._log_stream: Any = None
@@ -153,6 +154,9 @@ class LocalWorld:
         # Steps that emit no metric make Powertools warn on every invocation; in AWS that lands
         # in the function's log, here it would land in the operator's terminal.
         warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+        # With metrics disabled Powertools never flushes, so a dimension added by one invocation is
+        # still there at the next one (in Lambda, each flush clears it).
+        warnings.filterwarnings("ignore", message="Dimension .* has already been added")
         try:
             self._set_env()
             self._mock.start()
@@ -404,6 +408,13 @@ class LocalWorld:
             self._create_alarms(region, [name])
         self.client("cloudwatch", region).set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
 
+    def clear_faults(self) -> None:
+        """The incident is over: alarms that faults put in ALARM go back to OK, lag to 0."""
+        for name in self._faulted_alarms:
+            self.set_alarm(name, "OK", "local world: fault cleared")
+        self._faulted_alarms.clear()
+        self.replica_lag = 0.0
+
     def _arm(self, faults: list[Fault]) -> None:
         assert self._injector is not None
         self._injector.faults = [f for f in faults if f.kind == "api-error"]
@@ -412,6 +423,7 @@ class LocalWorld:
         self._after_apply = []
         self._applied = 0
         self.replica_lag = 0.0
+        self._faulted_alarms.update(f.arg for f in faults if f.kind == "alarm")
         for fault in faults:
             if fault.kind == "replica-lag":
                 self.replica_lag = float(fault.arg)
