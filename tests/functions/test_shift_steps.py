@@ -19,10 +19,7 @@ REGION = {"scope": "region", "target": "us-west-2", "stages": [50, 0]}
 
 
 def snapshot(request: dict[str, Any]) -> dict[str, Any]:
-    # The event names the scope and target (and, in earlier revisions, the whole request); the step
-    # ignores what it does not read, so this event is valid for both shapes.
-    event = {"execution": EXECUTION, "scope": request["scope"], "target": request["target"], "request": request}
-    return call("take_snapshot", event)
+    return call("take_snapshot", {"execution": EXECUTION, "scope": request["scope"], "target": request["target"]})
 
 
 def apply(target: str, index: int, percent: int, previous: int | None = None, of: int = 2) -> dict[str, Any]:
