@@ -1,9 +1,17 @@
 """IAM for the step functions: each `access` word of a StepSpec becomes statements scoped to
-the topology's own resources (its load balancers, hosted zone, records, regions, table, topic).
+the topology's own resources (its load balancers, hosted zone, records, regions, table, topic,
+DB instances, banner parameter, writer record).
 
 Invariant (tested in tests/infra): no statement that allows a mutating action has Resource "*".
-The only "*" resources are read-only describe/list calls that AWS does not scope to a resource
+The only "*" resources are read-only describe/list/get calls that AWS does not scope to a resource
 (commented where they are made) and the telemetry actions in UNSCOPABLE_TELEMETRY_ACTIONS.
+
+Acting from the destination: a failover runs in the region that takes over and calls RDS and SSM
+in the other regions (the old writer, the banner everywhere), so the DB and banner words grant
+the resources of *every* region of the topology, in every region's stack.
+
+A word whose resources the topology does not have (no `database` on any region, no `banner`,
+no `database.writer_record`, no `dns.records`) grants nothing.
 """
 
 from __future__ import annotations
@@ -46,6 +54,30 @@ def normalized_record_name(name: str) -> str:
         char = chr(byte)
         out.append(char if char in _ROUTE53_NAME_CHARS else f"\\{byte:03o}")
     return "".join(out)
+
+
+def rds_identifier(name: str) -> str:
+    """RDS stores DB instance identifiers in lower case; their ARNs carry the stored form."""
+    return name.lower()
+
+
+# steps' fenced former writers are renamed `<id>-fenced-<UTC timestamp>`, cut to RDS's 63
+# characters (functions/switchyard/aws/rds.py: set_aside).
+FENCED_SUFFIX = "-fenced-"
+RDS_IDENTIFIER_MAX = 63
+
+
+def fenced_identifier_pattern(name: str) -> str:
+    return (rds_identifier(name) + FENCED_SUFFIX)[:RDS_IDENTIFIER_MAX] + "*"
+
+
+def db_instances(topology: Topology) -> list[tuple[str, str]]:
+    """(region, DB instance identifier) of every region that names its database."""
+    return [
+        (region_name, rds_identifier(region.database))
+        for region_name, region in topology.regions.items()
+        if region.database
+    ]
 
 
 def hosted_zone_id(topology: Topology) -> str | None:
@@ -202,6 +234,107 @@ def _read_alarms(g: _Grants) -> None:
     )
 
 
+def _db_arns(g: _Grants) -> list[str]:
+    return [
+        g.arn("rds", "db", identifier, region=region, sep=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        for region, identifier in db_instances(g.targets.topology)
+    ]
+
+
+def _read_db(g: _Grants) -> None:
+    databases = _db_arns(g)
+    if not databases:
+        return
+    # DescribeDBInstances (with DBInstanceIdentifier) and ListTagsForResource are authorized
+    # against the instance's ARN: the topology's instances in every region, nothing else.
+    g.allow(["rds:DescribeDBInstances", "rds:ListTagsForResource"], databases)
+    # The replica lag comes from CloudWatch metrics (AWS/RDS ReplicaLag). A metric is not an IAM
+    # resource: GetMetricData does not support resource-level permissions for metrics (the only
+    # resource type the IAM reference lists for it is the account's whole metric `dataset`, no
+    # narrower than "*"), so Resource "*". It is read-only and returns numbers, not database data.
+    g.allow(
+        ["cloudwatch:GetMetricData"],
+        ["*"],
+        why_wildcard="cloudwatch:GetMetricData (the replicas' ReplicaLag) is read-only and a metric is not an IAM"
+        " resource: the action does not support resource-level permissions for metrics, so IAM requires"
+        " Resource '*'.",
+    )
+
+
+def _write_db(g: _Grants) -> None:
+    topology = g.targets.topology
+    databases = _db_arns(g)
+    if not databases:
+        return
+    # All four are authorized against the DB instance ARN (resource type `db`):
+    # - PromoteReadReplica, StopDBInstance: the replica / former writer by identifier;
+    # - AddTagsToResource: the fence tags on the former writer (and tag-on-create of a replica);
+    # - CreateDBInstanceReadReplica: a cross-region replica is authorized both on the new
+    #   instance's ARN in the destination region and on the source instance's ARN in its own
+    #   region (the SDK's pre-signed source-region request), so the grant lists every region's
+    #   instance. A replica is only ever created under a topology identifier.
+    g.allow(
+        ["rds:PromoteReadReplica", "rds:StopDBInstance", "rds:AddTagsToResource", "rds:CreateDBInstanceReadReplica"],
+        databases,
+    )
+    # Setting a fenced former writer aside renames it (NewDBInstanceIdentifier): IAM checks the
+    # current name and the new one, `<id>-fenced-<timestamp>`.
+    fenced = [
+        g.arn("rds", "db", fenced_identifier_pattern(identifier), region=region, sep=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        for region, identifier in db_instances(topology)
+    ]
+    g.allow(
+        ["rds:ModifyDBInstance"],
+        [*databases, *fenced],
+        why_wildcard="ModifyDBInstance renames a fenced former writer to '<id>-fenced-<UTC timestamp>' (kept for"
+        " forensics); IAM authorizes the new name too, and the timestamp is only known at run time, so the grant is"
+        " the topology's own identifiers followed by '-fenced-' and anything.",
+    )
+
+
+def _banner_arns(g: _Grants) -> list[str]:
+    banner = g.targets.topology.banner
+    if banner is None:
+        return []
+    name = banner.parameter.removeprefix("/")  # the ARN is `...:parameter/<name without its leading slash>`
+    return [g.arn("ssm", "parameter", name, region=region) for region in g.targets.topology.regions]
+
+
+def _read_banner(g: _Grants) -> None:
+    parameters = _banner_arns(g)
+    if parameters:
+        g.allow(["ssm:GetParameter"], parameters)
+
+
+def _write_banner(g: _Grants) -> None:
+    parameters = _banner_arns(g)
+    if parameters:
+        g.allow(["ssm:PutParameter", "ssm:GetParameter"], parameters)
+
+
+def _write_writer_record(g: _Grants) -> None:
+    database = g.targets.topology.database
+    if database is None or not database.writer_record:
+        return
+    zone, why = g.zone_arn()
+    g.allow(["route53:ListResourceRecordSets"], [zone], why_wildcard=why)
+    g.allow(
+        ["route53:ChangeResourceRecordSets"],
+        [zone],
+        why_wildcard=why,
+        conditions={
+            # Only the writer record, only UPSERT, only as a CNAME (the writer's endpoint name).
+            "ForAllValues:StringEquals": {
+                "route53:ChangeResourceRecordSetsNormalizedRecordNames": [
+                    normalized_record_name(database.writer_record)
+                ],
+                "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
+                "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"],
+            },
+        },
+    )
+
+
 def _table(g: _Grants) -> None:
     g.targets.table.grant_read_write_data(g.role)
 
@@ -220,6 +353,11 @@ _WORDS: dict[str, Callable[[_Grants], None]] = {
     "read-alarms": _read_alarms,
     "table": _table,
     "publish": _publish,
+    "read-db": _read_db,
+    "write-db": _write_db,
+    "read-banner": _read_banner,
+    "write-banner": _write_banner,
+    "write-writer-record": _write_writer_record,
 }
 ACCESS_WORDS = tuple(_WORDS)
 

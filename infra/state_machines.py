@@ -1,9 +1,11 @@
-"""The workflows: one Step Functions state machine per ASL file in statemachines/.
+"""The workflows: one Step Functions state machine per entry of `steps.WORKFLOWS`.
 
-The ASL files are the single source (the local world runs the very same files). CDK inlines
-them with every `${<Name>FunctionArn}` replaced by that function's ARN token, so the template's
-DefinitionString is an Fn::Join that cfn-lint validates as ASL. Adding a workflow is one line
-in WORKFLOWS.
+`steps.WORKFLOWS` (functions/steps/__init__.py: workflow name -> ASL file in statemachines/) is
+the single list of workflows, shared with the local world; the ASL files are the single source
+of each workflow (the local world runs the very same files). CDK inlines them with every
+`${<Name>FunctionArn}` replaced by that function's ARN token, so the template's DefinitionString
+is an Fn::Join that cfn-lint validates as ASL. Each state machine may invoke exactly the
+functions its ASL names.
 """
 
 from __future__ import annotations
@@ -25,13 +27,7 @@ from infra.cfn import depend_on_role_policy_only
 from infra.nag import acknowledge
 from infra.naming import pascal, state_machine_log_group_name, state_machine_name
 from infra.paths import STATEMACHINES_DIR
-
-# workflow name (as in the topology's triggers and game days) -> ASL file in statemachines/
-WORKFLOWS: dict[str, str] = {
-    "traffic-shift": "traffic_shift.asl.json",
-    # "regional-failover": "regional_failover.asl.json",
-    # "restore": "restore.asl.json",
-}
+from steps import WORKFLOWS
 
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z][A-Za-z0-9]*)\}")
 LOG_RETENTION = logs.RetentionDays.ONE_YEAR
@@ -103,7 +99,7 @@ class WorkflowStateMachine(Construct):
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[f.function_arn for f in self.functions])
         )
-        depend_on_role_policy_only(self.state_machine.node.default_child, self.state_machine.role)
+        depend_on_role_policy_only(self.state_machine, self.state_machine.role)
         acknowledge(
             self,
             "IAM5[Resource::*]",
@@ -117,7 +113,7 @@ class WorkflowStateMachine(Construct):
 def workflow_state_machines(
     scope: Construct, *, topology_name: str, functions: Mapping[str, lambda_.IFunction], log_key: kms.IKey
 ) -> dict[str, WorkflowStateMachine]:
-    """One construct per workflow: `TrafficShiftStateMachine`, ..."""
+    """One construct per workflow of steps.WORKFLOWS: `TrafficShiftStateMachine`, `RestoreStateMachine`, ..."""
     return {
         workflow: WorkflowStateMachine(
             scope,

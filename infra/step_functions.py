@@ -121,7 +121,7 @@ class StepFunctions(Construct):
             role=role,
         )
         grant_access(role, role, step.access, targets, extra_wildcard_reasons={"IAM5[Resource::*]": XRAY_REASON})
-        depend_on_role_policy_only(function.node.default_child, role)
+        depend_on_role_policy_only(function, role)
         acknowledge(
             function,
             "L1",

@@ -25,6 +25,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 SHOP = REPO / "topologies" / "shop.yaml"
 SECOND = HERE / "second_topology.yaml"
+BARE = HERE / "bare_topology.yaml"  # no database, no banner
 
 
 @dataclass
@@ -95,6 +96,23 @@ class Synth:
                     )
         return out
 
+    def role_grants(self, stack: str, role: str) -> dict[str, set[str]]:
+        """Action -> every resource (rendered) a role's Allow statements grant it, whichever
+        statement they are in (CDK's policy minimization merges statements)."""
+        grants: dict[str, set[str]] = {}
+        for s in self.statements(stack):
+            if s.role == role and s.effect == "Allow":
+                for action in s.actions:
+                    grants.setdefault(action, set()).update(self.render(r) for r in s.resources)
+        return grants
+
+    def step_roles(self, stack: str) -> dict[str, str]:
+        """Step name (STEPS) -> its function's role logical id."""
+        from steps import STEPS
+
+        roles = self.function_roles(stack)
+        return {step.name: roles[step.handler] for step in STEPS}
+
     def function_roles(self, stack: str) -> dict[str, str]:
         """Handler (steps.x.handler) -> role logical id."""
         return {
@@ -163,7 +181,12 @@ def second(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return shared_synth(tmp_path_factory, "second", SECOND)
 
 
-@pytest.fixture(scope="session", params=["shop", "second"])
+@pytest.fixture(scope="session")
+def bare(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    return shared_synth(tmp_path_factory, "bare", BARE)
+
+
+@pytest.fixture(scope="session", params=["shop", "second", "bare"])
 def synth(request: pytest.FixtureRequest) -> Synth:
-    """Both topologies: every structural test runs against each."""
+    """Every topology: every structural test runs against each."""
     return request.getfixturevalue(request.param)

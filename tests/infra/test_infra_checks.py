@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow
 
 # The only kinds of finding Switchyard acknowledges (each with a written reason at the construct):
 # IAM5 wildcards AWS cannot scope (X-Ray, log delivery, ELB Describe*, ListHostedZonesByName,
-# listener-rule ids, alarms of the gates, a zone given by name) and L1 (runtime pinned to the
+# CloudWatch GetMetricData, listener-rule ids, alarms of the gates, a zone given by name, the
+# run-time timestamp of a fenced DB instance's new name) and L1 (runtime pinned to the
 # Powertools layer's Python version).
 ACKNOWLEDGED_KINDS = ("AwsSolutions-IAM5[Resource::", "AwsSolutions-L1")
 
@@ -43,6 +44,21 @@ def test_every_acknowledgment_is_an_expected_kind_with_a_specific_reason(synth: 
         assert violation["ruleName"].startswith(ACKNOWLEDGED_KINDS), violation["ruleName"]
         assert len(violation["reason"]) >= 80, violation
     assert not [v for v in suppressed if v["ruleName"].startswith("AwsSolutions-IAM5[Action::")]
+
+
+def test_database_wildcard_acknowledgments_are_the_fenced_rename_only(synth: Synth) -> None:
+    suppressed = _nag(synth)["suppressedViolations"]
+    rds = {v["ruleName"] for v in suppressed if ":rds:" in v["ruleName"]}
+    databases = {r.database for r in synth.topology.regions.values() if r.database}
+    assert len(rds) == len(databases)
+    for name in rds:
+        assert name.startswith("AwsSolutions-IAM5[Resource::arn:aws:rds:") and name.endswith("-fenced-*]"), name
+    for v in suppressed:
+        if ":rds:" in v["ruleName"]:
+            assert "ModifyDBInstance" in v["reason"] and "timestamp" in v["reason"]
+        if v["ruleName"] == "AwsSolutions-IAM5[Resource::*]" and "GetMetricData" in v["reason"]:
+            assert "resource-level permissions" in v["reason"]
+    assert not [v for v in suppressed if ":ssm:" in v["ruleName"]], "the banner parameter needs no wildcard"
 
 
 def test_no_acknowledgment_for_a_zone_wildcard_when_the_zone_id_is_known(second: Synth) -> None:
@@ -78,9 +94,41 @@ def _with_rendered_definitions(template: dict[str, Any], region: str) -> dict[st
 
 def test_cfn_lint_validates_the_asl_of_every_state_machine(synth: Synth, tmp_path: Path) -> None:
     for stack, region in synth.regions.items():
+        template = _with_rendered_definitions(synth.templates[stack], region)
+        rendered = [
+            r["Properties"]["DefinitionString"]
+            for r in template["Resources"].values()
+            if r["Type"] == "AWS::StepFunctions::StateMachine"
+        ]
+        assert len(rendered) == 3  # traffic-shift, regional-failover, restore
+        for definition in rendered:
+            assert "${" not in definition
+            json.loads(definition)
         path = tmp_path / f"{stack}.rendered.json"
-        path.write_text(json.dumps(_with_rendered_definitions(synth.templates[stack], region)))
+        path.write_text(json.dumps(template))
         assert _lint(path, region) == [], stack
+
+
+@pytest.mark.parametrize("workflow", ["traffic-shift", "regional-failover", "restore"])
+def test_the_asl_check_catches_a_broken_definition_in_each_workflow(shop: Synth, tmp_path: Path, workflow: str) -> None:
+    """Each workflow's rendered definition is validated: break its first state, lint only that
+    state machine (a one-resource template: fast; its dangling references are other rules)."""
+    stack, region = next(iter(shop.regions.items()))
+    template = _with_rendered_definitions(shop.templates[stack], region)
+    ((logical_id, machine),) = [
+        (lid, r)
+        for lid, r in template["Resources"].items()
+        if r["Type"] == "AWS::StepFunctions::StateMachine"
+        and r["Properties"]["StateMachineName"] == f"switchyard-shop-{workflow}"
+    ]
+    path = tmp_path / "machine.json"
+    path.write_text(json.dumps({"Resources": {logical_id: machine}}))
+    assert not [m for m in _lint(path, region) if m.startswith("E3601")]
+    definition = json.loads(machine["Properties"]["DefinitionString"])
+    definition["States"][definition["StartAt"]]["Type"] = "Sleep"
+    machine["Properties"]["DefinitionString"] = json.dumps(definition)
+    path.write_text(json.dumps({"Resources": {logical_id: machine}}))
+    assert [m for m in _lint(path, region) if m.startswith("E3601")]
 
 
 def test_the_asl_check_catches_a_broken_definition(shop: Synth, tmp_path: Path) -> None:

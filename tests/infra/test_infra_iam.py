@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 READ_VERBS = ("Describe", "List", "Get")
+ACCOUNT = "<AWS::AccountId>"
 
 # What each word may grant (dynamodb: any data action of the table grant).
 WORD_ACTIONS = {
@@ -28,8 +29,80 @@ WORD_ACTIONS = {
     "read-alarms": {"cloudwatch:DescribeAlarms"},
     "table": {"dynamodb:"},
     "publish": {"sns:Publish", "kms:Decrypt", "kms:GenerateDataKey"},
+    "read-db": {"rds:DescribeDBInstances", "rds:ListTagsForResource", "cloudwatch:GetMetricData"},
+    "write-db": {
+        "rds:PromoteReadReplica",
+        "rds:StopDBInstance",
+        "rds:AddTagsToResource",
+        "rds:ModifyDBInstance",
+        "rds:CreateDBInstanceReadReplica",
+    },
+    "read-banner": {"ssm:GetParameter"},
+    "write-banner": {"ssm:PutParameter", "ssm:GetParameter"},
+    "write-writer-record": {"route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"},
 }
 EVERY_FUNCTION = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+RDS_WRITES = WORD_ACTIONS["write-db"]
+RDS_READS = {"rds:DescribeDBInstances", "rds:ListTagsForResource"}
+
+
+def _databases(topology: Any) -> dict[str, str]:
+    return {region: r.database for region, r in topology.regions.items() if r.database}
+
+
+def _writer_record(topology: Any) -> str | None:
+    return topology.database.writer_record if topology.database else None
+
+
+def word_actions(word: str, topology: Any) -> set[str]:
+    """What a word grants for this topology: nothing when the topology lacks its resources."""
+    lacking = {
+        "write-dns": not topology.dns.records,
+        "read-db": not _databases(topology),
+        "write-db": not _databases(topology),
+        "read-banner": topology.banner is None,
+        "write-banner": topology.banner is None,
+        "write-writer-record": not _writer_record(topology),
+    }
+    return set() if lacking.get(word) else WORD_ACTIONS[word]
+
+
+def steps_with(*words: str) -> set[str]:
+    from steps import STEPS
+
+    return {step.name for step in STEPS if set(words) & set(step.access)}
+
+
+def roles_granting(synth: Synth, stack: str, action: str) -> dict[str, set[str]]:
+    """Step name -> the resources its role is granted `action` on (steps without it left out)."""
+    out = {}
+    for step, role in synth.step_roles(stack).items():
+        grants = synth.role_grants(stack, role)
+        if action in grants:
+            out[step] = grants[action]
+    return out
+
+
+def db_arns(topology: Any) -> set[str]:
+    return {f"arn:aws:rds:{region}:{ACCOUNT}:db:{name.lower()}" for region, name in _databases(topology).items()}
+
+
+def fenced_arns(topology: Any) -> set[str]:
+    return {
+        f"arn:aws:rds:{region}:{ACCOUNT}:db:{name.lower()}-fenced-*" for region, name in _databases(topology).items()
+    }
+
+
+def banner_arns(topology: Any) -> set[str]:
+    if topology.banner is None:
+        return set()
+    name = topology.banner.parameter.removeprefix("/")
+    return {f"arn:aws:ssm:{region}:{ACCOUNT}:parameter/{name}" for region in topology.regions}
+
+
+def zone_arn(topology: Any) -> str:
+    zone_id = (topology.dns.zone_id or "").removeprefix("/hostedzone/")
+    return f"arn:aws:route53:::hostedzone/{zone_id or '*'}"
 
 
 def _is_read_only(action: str) -> bool:
@@ -54,6 +127,15 @@ def test_telemetry_exemptions_are_telemetry_only() -> None:
     assert {a.split(":")[0] for a in UNSCOPABLE_TELEMETRY_ACTIONS} == {"xray", "logs"}
 
 
+def test_every_access_word_of_the_registry_is_known() -> None:
+    from infra.access import ACCESS_WORDS
+    from steps import STEPS
+
+    used = {word for step in STEPS for word in step.access}
+    assert used <= set(ACCESS_WORDS)
+    assert set(WORD_ACTIONS) == set(ACCESS_WORDS)
+
+
 def test_each_function_holds_exactly_what_its_access_words_allow(synth: Synth) -> None:
     from steps import STEPS
 
@@ -62,9 +144,7 @@ def test_each_function_holds_exactly_what_its_access_words_allow(synth: Synth) -
         statements = synth.statements(stack)
         for step in STEPS:
             granted = {a for s in statements if s.role == roles[step.handler] for a in s.actions}
-            allowed = set(EVERY_FUNCTION).union(*(WORD_ACTIONS[w] for w in step.access))
-            if not synth.topology.dns.records:
-                allowed.discard("route53:ChangeResourceRecordSets")
+            allowed = set(EVERY_FUNCTION).union(*(word_actions(w, synth.topology) for w in step.access))
             assert {a for a in granted if not a.startswith("dynamodb:")} == allowed - {"dynamodb:"}, step.name
             assert any(a.startswith("dynamodb:") for a in granted) == ("table" in step.access), step.name
 
@@ -85,19 +165,70 @@ def test_modify_rule_is_scoped_to_the_topologys_load_balancers(synth: Synth) -> 
 
 
 def test_record_changes_carry_the_record_name_condition(synth: Synth) -> None:
+    """write-dns: the topology's weighted records only; write-writer-record: the writer CNAME only."""
     topo = synth.topology
     names = sorted({r.name.lower().rstrip(".") for r in topo.dns.records})
-    zone_id = (topo.dns.zone_id or "").removeprefix("/hostedzone/")
-    zone = f"arn:aws:route53:::hostedzone/{zone_id or '*'}"
+    writer = _writer_record(topo)
+    expected_roles = (steps_with("write-dns") if names else set()) | (
+        steps_with("write-writer-record") if writer else set()
+    )
     for stack in synth.templates:
+        roles = synth.step_roles(stack)
         found = [s for s in synth.statements(stack) if "route53:ChangeResourceRecordSets" in s.actions]
-        assert len(found) == 2  # ApplyStage and RollBack
+        assert {s.role for s in found} == {roles[step] for step in expected_roles}
         for s in found:
             assert s.actions == ["route53:ChangeResourceRecordSets"]
-            assert [synth.render(r) for r in s.resources] == [zone]
+            assert [synth.render(r) for r in s.resources] == [zone_arn(topo)]
             condition = s.conditions["ForAllValues:StringEquals"]
-            assert sorted(condition["route53:ChangeResourceRecordSetsNormalizedRecordNames"]) == names
+            assert set(s.conditions) == {"ForAllValues:StringEquals"}
             assert condition["route53:ChangeResourceRecordSetsActions"] == ["UPSERT"]
+            record_names = sorted(condition["route53:ChangeResourceRecordSetsNormalizedRecordNames"])
+            assert record_names in (names, [str(writer).lower().rstrip(".")]), record_names
+        if names:
+            for step in steps_with("write-dns"):
+                (s,) = [s for s in found if s.role == roles[step] and not _is_writer_change(s, writer)]
+                condition = s.conditions["ForAllValues:StringEquals"]
+                assert sorted(condition["route53:ChangeResourceRecordSetsNormalizedRecordNames"]) == names
+
+
+def _is_writer_change(s: Any, writer: str | None) -> bool:
+    """Is s the writer record's change statement (a step could hold both kinds)."""
+    names = s.conditions["ForAllValues:StringEquals"]["route53:ChangeResourceRecordSetsNormalizedRecordNames"]
+    return bool(writer) and names == [str(writer).lower().rstrip(".")]
+
+
+def test_writer_record_changes_are_limited_to_the_writer_cname(synth: Synth) -> None:
+    topo = synth.topology
+    writer = _writer_record(topo)
+    for stack in synth.templates:
+        roles = synth.step_roles(stack)
+        writer_roles = {roles[step] for step in steps_with("write-writer-record")}
+        found = [
+            s
+            for s in synth.statements(stack)
+            if s.role in writer_roles and "route53:ChangeResourceRecordSets" in s.actions
+        ]
+        if not writer:
+            assert found == [], "no writer_record: write-writer-record grants nothing"
+            continue
+        assert {s.role for s in found} == writer_roles
+        for s in found:
+            assert [synth.render(r) for r in s.resources] == [zone_arn(topo)]
+            assert s.conditions == {
+                "ForAllValues:StringEquals": {
+                    "route53:ChangeResourceRecordSetsNormalizedRecordNames": [writer.lower().rstrip(".")],
+                    "route53:ChangeResourceRecordSetsActions": ["UPSERT"],
+                    "route53:ChangeResourceRecordSetsRecordTypes": ["CNAME"],
+                }
+            }
+        for role in writer_roles:
+            assert synth.role_grants(stack, role)["route53:ListResourceRecordSets"] == {zone_arn(topo)}
+
+
+def test_writer_record_condition_uses_the_normalized_name() -> None:
+    from infra.access import normalized_record_name
+
+    assert normalized_record_name("Writer.DB.Garden.Example.org.") == "writer.db.garden.example.org"
 
 
 def test_record_reads_are_scoped_to_the_zone(synth: Synth) -> None:
@@ -143,3 +274,131 @@ def test_record_name_normalization() -> None:
     assert normalized_record_name("API.Example.COM.") == "api.example.com"
     assert normalized_record_name("*.example.com") == "\\052.example.com"
     assert normalized_record_name("a_b-c.example.com") == "a_b-c.example.com"
+
+
+# -- databases -------------------------------------------------------------------------------------
+
+
+def test_db_actions_are_scoped_to_the_topologys_instances_in_every_region(synth: Synth) -> None:
+    """Every stack may act on every region's instance (a failover acts from the destination on the
+    source), never on "*", and renames only to `<id>-fenced-*`."""
+    topo = synth.topology
+    databases, fenced = db_arns(topo), fenced_arns(topo)
+    for stack in synth.templates:
+        for s in synth.statements(stack):
+            rds = [a for a in s.actions if a.startswith("rds:")]
+            if not rds:
+                continue
+            resources = {synth.render(r) for r in s.resources}
+            assert "*" not in resources, (stack, s.role, rds)
+            allowed = databases | fenced if rds == ["rds:ModifyDBInstance"] else databases
+            assert resources <= allowed, (stack, s.role, rds, resources - allowed)
+            assert not [a for a in rds if "*" in a]
+        for action in RDS_READS | RDS_WRITES:
+            granted = roles_granting(synth, stack, action)
+            word = "read-db" if action in RDS_READS else "write-db"
+            assert set(granted) == (steps_with(word) if databases else set()), (stack, action)
+            for step, resources in granted.items():
+                expected = databases | fenced if action == "rds:ModifyDBInstance" else databases
+                assert resources == expected, (stack, step, action)
+
+
+def test_every_stack_reaches_the_databases_of_all_regions(synth: Synth) -> None:
+    regions = set(_databases(synth.topology))
+    for stack in synth.templates:
+        for resources in roles_granting(synth, stack, "rds:PromoteReadReplica").values():
+            assert {r.split(":")[3] for r in resources} == regions
+
+
+def test_rds_identifiers_are_lower_case_in_arns(second: Synth) -> None:
+    assert "Garden-PG-use2" in _databases(second.topology).values()
+    for stack in second.templates:
+        for resources in roles_granting(second, stack, "rds:DescribeDBInstances").values():
+            assert f"arn:aws:rds:us-east-2:{ACCOUNT}:db:garden-pg-use2" in resources
+
+
+def test_fenced_pattern_follows_the_rename_rule() -> None:
+    from infra.access import fenced_identifier_pattern
+
+    assert fenced_identifier_pattern("Shop-DB") == "shop-db-fenced-*"
+    long = "d" * 60  # set_aside cuts `<id>-fenced-<timestamp>` to 63 characters
+    assert fenced_identifier_pattern(long) == ("d" * 60 + "-fe") + "*"
+
+
+def test_replica_lag_metrics_are_the_only_database_read_on_every_resource(synth: Synth) -> None:
+    databases = db_arns(synth.topology)
+    for stack in synth.templates:
+        granted = roles_granting(synth, stack, "cloudwatch:GetMetricData")
+        assert set(granted) == (steps_with("read-db") if databases else set())
+        for resources in granted.values():
+            assert resources == {"*"}
+        for s in synth.statements(stack):
+            if "*" in s.resources:
+                assert not [a for a in s.actions if a.split(":")[0] in ("rds", "ssm")], (stack, s.role)
+
+
+# -- banner ----------------------------------------------------------------------------------------
+
+
+def test_banner_writes_are_scoped_to_the_parameter_in_every_region(synth: Synth) -> None:
+    expected = banner_arns(synth.topology)
+    for stack in synth.templates:
+        puts = roles_granting(synth, stack, "ssm:PutParameter")
+        gets = roles_granting(synth, stack, "ssm:GetParameter")
+        assert set(puts) == (steps_with("write-banner") if expected else set())
+        assert set(gets) == (steps_with("read-banner", "write-banner") if expected else set())
+        for resources in [*puts.values(), *gets.values()]:
+            assert resources == expected
+        ssm_actions = {a for s in synth.statements(stack) for a in s.actions if a.startswith("ssm:")}
+        assert ssm_actions <= {"ssm:GetParameter", "ssm:PutParameter"}
+
+
+def test_banner_parameter_arn_drops_the_leading_slash(second: Synth) -> None:
+    stack = next(iter(second.templates))
+    granted = roles_granting(second, stack, "ssm:PutParameter")
+    assert set(granted) == {"SetBanner", "RollBackFailover"}
+    for resources in granted.values():
+        assert f"arn:aws:ssm:ap-southeast-2:{ACCOUNT}:parameter/garden/prod/ui/maintenance-banner" in resources
+
+
+# -- a topology without database, banner or writer record ------------------------------------------
+
+
+def test_no_database_or_banner_grants_nothing_for_them(bare: Synth) -> None:
+    assert bare.error is None, bare.error
+    assert bare.topology.database is None and bare.topology.banner is None
+    for stack in bare.templates:
+        actions = {a for s in bare.statements(stack) for a in s.actions}
+        assert not [a for a in actions if a.startswith(("rds:", "ssm:"))]
+        assert "cloudwatch:GetMetricData" not in actions
+        roles = bare.step_roles(stack)
+        for step in ("PromoteReplica", "FenceWriter", "PrepareReplica", "CheckReplication", "SetBanner"):
+            assert set(bare.role_grants(stack, roles[step])) <= EVERY_FUNCTION, step
+
+
+# -- sizes ---------------------------------------------------------------------------------------
+
+IAM_INLINE_POLICY_LIMIT = 10_240  # characters of all inline policies of one role, whitespace excluded
+
+
+def test_every_role_policy_fits_the_inline_policy_size_limit(synth: Synth) -> None:
+    import json
+
+    def rendered(value: Any) -> Any:
+        if isinstance(value, dict) and set(value) & {"Fn::Join", "Ref", "Fn::GetAtt"}:
+            return synth.render(value).replace(ACCOUNT, "123456789012")
+        if isinstance(value, dict):
+            return {k: rendered(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rendered(v) for v in value]
+        return value
+
+    for stack in synth.templates:
+        sizes: dict[str, int] = {}
+        for policy in synth.resources(stack, "AWS::IAM::Policy").values():
+            text = json.dumps(rendered(policy["Properties"]["PolicyDocument"]), separators=(",", ":"))
+            for role in policy["Properties"]["Roles"]:
+                sizes[role["Ref"]] = sizes.get(role["Ref"], 0) + len(text)
+        assert sizes
+        for role, size in sizes.items():
+            assert size < IAM_INLINE_POLICY_LIMIT * 0.8, (stack, role, size)

@@ -123,8 +123,28 @@ def _definition(state_machine: dict) -> tuple[list, str]:
     return parts[1], "".join(p if isinstance(p, str) else "@" for p in parts[1])
 
 
+def test_workflows_come_from_the_steps_registry_only() -> None:
+    import infra.state_machines
+    from steps import WORKFLOWS
+
+    assert set(WORKFLOWS) == {"traffic-shift", "regional-failover", "restore"}
+    # infra keeps no list of its own: the registry is the single source (the local world uses it too)
+    assert infra.state_machines.WORKFLOWS is WORKFLOWS
+
+
+def test_three_state_machines_in_every_stack(synth: Synth) -> None:
+    from steps import WORKFLOWS
+
+    for stack in synth.templates:
+        machines = synth.resources(stack, "AWS::StepFunctions::StateMachine")
+        assert len(machines) == len(WORKFLOWS) == 3
+        assert sorted(m["Properties"]["StateMachineName"] for m in machines.values()) == sorted(
+            f"switchyard-{synth.topology.name}-{w}" for w in ("traffic-shift", "regional-failover", "restore")
+        )
+
+
 def test_state_machines(synth: Synth) -> None:
-    from infra.state_machines import WORKFLOWS
+    from steps import WORKFLOWS
 
     for stack in synth.templates:
         machines = synth.resources(stack, "AWS::StepFunctions::StateMachine")
@@ -146,7 +166,9 @@ def test_state_machines(synth: Synth) -> None:
 
 def test_definition_strings_have_no_placeholders_left(synth: Synth) -> None:
     for stack in synth.templates:
-        for machine in synth.resources(stack, "AWS::StepFunctions::StateMachine").values():
+        machines = synth.resources(stack, "AWS::StepFunctions::StateMachine").values()
+        assert len(machines) == 3
+        for machine in machines:
             parts, text = _definition(machine)
             assert "${" not in text
             for part in parts:
@@ -155,7 +177,7 @@ def test_definition_strings_have_no_placeholders_left(synth: Synth) -> None:
 
 def test_definition_is_the_asl_file_with_the_function_arns(synth: Synth) -> None:
     from infra.paths import STATEMACHINES_DIR
-    from infra.state_machines import WORKFLOWS
+    from steps import WORKFLOWS
 
     for stack in synth.templates:
         machines = {
@@ -246,10 +268,24 @@ def test_outcome_topic_is_encrypted_and_requires_tls(synth: Synth) -> None:
 
 
 def test_outputs(synth: Synth) -> None:
-    for template in synth.templates.values():
+    for stack, template in synth.templates.items():
         outputs = template["Outputs"]
-        assert {"TrafficShiftStateMachineArn", "OutcomeTopicArn", "StateTableName"} <= set(outputs)
+        assert set(outputs) == {
+            "TrafficShiftStateMachineArn",
+            "RegionalFailoverStateMachineArn",
+            "RestoreStateMachineArn",
+            "OutcomeTopicArn",
+            "StateTableName",
+        }
         assert outputs["StateTableName"]["Value"] == f"switchyard-{synth.topology.name}"
+        machines = synth.resources(stack, "AWS::StepFunctions::StateMachine")
+        for name, output in (
+            ("traffic-shift", "TrafficShiftStateMachineArn"),
+            ("regional-failover", "RegionalFailoverStateMachineArn"),
+            ("restore", "RestoreStateMachineArn"),
+        ):
+            machine = machines[outputs[output]["Value"]["Ref"]]
+            assert machine["Properties"]["StateMachineName"] == f"switchyard-{synth.topology.name}-{name}"
 
 
 def test_unmatched_placeholder_is_refused_at_synth(tmp_path: Path) -> None:
