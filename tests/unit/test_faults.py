@@ -19,6 +19,8 @@ from switchyard_cli.local.faults import ApiErrorInjector, Fault, parse_fault
         ("api-error:ModifyRule", Fault("api-error", "ModifyRule")),
         ("api-error:ChangeResourceRecordSets@3", Fault("api-error", "ChangeResourceRecordSets", 3)),
         ("  api-error:PutItem@12  ", Fault("api-error", "PutItem", 12)),
+        ("replica-lag:45", Fault("replica-lag", "45")),
+        ("replica-lag:2.5", Fault("replica-lag", "2.5")),
     ],
 )
 def test_documented_specs_parse(spec: str, expected: Fault) -> None:
@@ -44,6 +46,9 @@ def test_documented_specs_parse(spec: str, expected: Fault) -> None:
         ("api-error:modifyRule", "OPERATION is an AWS API operation name"),
         ("api-error:Modify Rule", "OPERATION is an AWS API operation name"),
         ("api-error:elbv2.ModifyRule", "OPERATION is an AWS API operation name"),
+        ("replica-lag:soon", "replica-lag takes SECONDS (a number), no @N"),
+        ("replica-lag:-5", "replica-lag takes SECONDS (a number), no @N"),
+        ("replica-lag:30@1", "replica-lag takes SECONDS (a number), no @N"),
     ],
 )
 def test_malformed_specs_are_refused_naming_the_spec(spec: str, reason: str) -> None:
