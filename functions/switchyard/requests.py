@@ -19,8 +19,24 @@ Reason = Annotated[str, StringConstraints(max_length=1000)]
 BakeSeconds = Annotated[int, Field(ge=0, le=86400)]
 
 
+# The executions must end well inside the state machines' timeout (48 h), and the lock's lease
+# (which covers every stage's bake) inside DynamoDB-friendly bounds: cap the total bake time.
+MAX_TOTAL_BAKE_SECONDS = 24 * 3600
+
+
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @model_validator(mode="after")
+    def _bounded_duration(self) -> _Request:
+        stages = getattr(self, "stages", None)
+        bake = getattr(self, "bake_seconds", 0)
+        if stages and len(stages) * bake > MAX_TOTAL_BAKE_SECONDS:
+            raise ValueError(
+                f"bake_seconds: {len(stages)} stages x {bake}s is more than {MAX_TOTAL_BAKE_SECONDS // 3600} hours"
+                " of bake time; use fewer stages or a shorter bake"
+            )
+        return self
 
     dry_run: bool = False
     reason: Reason = ""

@@ -174,3 +174,10 @@ def test_game_day_draining_a_region_without_records_fails_at_load(shop_data: dic
     data["game_days"][0]["input"] = {"scope": "region", "target": "eu-west-1", "stages": [0]}
     with pytest.raises(InvalidTopology, match=r"game_days\.0\.input\.target: region 'eu-west-1' has no weighted set"):
         parse_topology(data, "shop.yaml")
+
+
+def test_total_bake_time_is_bounded_so_the_lease_and_the_execution_timeout_hold(shop_topology):
+    data = {"scope": "cluster", "target": "use1-a", "stages": [75, 50, 25, 0], "bake_seconds": 86400}
+    with pytest.raises(InvalidInput, match="bake_seconds: 4 stages x 86400s"):
+        parse_request("traffic-shift", data, shop_topology)
+    parse_request("traffic-shift", {**data, "bake_seconds": 21600}, shop_topology)
