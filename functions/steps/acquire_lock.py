@@ -3,7 +3,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from switchyard import lock
-from switchyard.observability import logger, metrics, tracer
+from switchyard.observability import instrumented
 from switchyard.parsing import parse_event
 from switchyard.settings import TableEnv, load_settings
 
@@ -17,9 +17,7 @@ class AcquireLockEvent(BaseModel):
     lease_seconds: int = Field(ge=60, le=7 * 24 * 3600)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     e = parse_event(AcquireLockEvent, event)
     info = lock.acquire(load_settings(TableEnv).table_name, e.topology, e.execution, e.workflow, e.lease_seconds)

@@ -2,7 +2,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from switchyard.observability import logger, metrics, tracer
+from switchyard.observability import instrumented, metrics
 from switchyard.parsing import parse_event
 from switchyard.settings import TableEnv, load_settings
 from switchyard.shift import ApplyStageEvent, apply_stage
@@ -10,9 +10,7 @@ from switchyard.shift import ApplyStageEvent, apply_stage
 load_settings(TableEnv)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = apply_stage(parse_event(ApplyStageEvent, event), load_settings(TableEnv).table_name)
     metrics.add_metric(name="StageApplied", unit=MetricUnit.Count, value=1)

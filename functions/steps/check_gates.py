@@ -1,6 +1,6 @@
 from typing import Any
 
-from switchyard.observability import logger, metrics, tracer
+from switchyard.observability import instrumented
 from switchyard.parsing import parse_event
 from switchyard.settings import NoEnv, load_settings
 from switchyard.shift import CheckGatesEvent, check_gates
@@ -8,8 +8,6 @@ from switchyard.shift import CheckGatesEvent, check_gates
 load_settings(NoEnv)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return check_gates(parse_event(CheckGatesEvent, event)).model_dump(mode="json")

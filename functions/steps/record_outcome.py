@@ -4,7 +4,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 
 from switchyard import outcomes
-from switchyard.observability import logger, metrics, tracer
+from switchyard.observability import instrumented, metrics
 from switchyard.parsing import parse_event
 from switchyard.settings import OutcomeEnv, load_settings
 from switchyard.topology import load_topology_cached
@@ -22,9 +22,7 @@ class RecordOutcomeEvent(BaseModel):
     details: dict[str, Any] = {}
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = load_settings(OutcomeEnv)
     e = parse_event(RecordOutcomeEvent, event)

@@ -3,7 +3,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from switchyard import lock
-from switchyard.observability import logger, metrics, tracer
+from switchyard.observability import instrumented, logger
 from switchyard.parsing import parse_event
 from switchyard.settings import TableEnv, load_settings
 
@@ -15,9 +15,7 @@ class ReleaseLockEvent(BaseModel):
     execution: str
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     e = parse_event(ReleaseLockEvent, event)
     released = lock.release(load_settings(TableEnv).table_name, e.topology, e.execution)

@@ -1,6 +1,6 @@
 from typing import Any
 
-from switchyard.observability import logger, metrics, tracer
+from switchyard.observability import instrumented
 from switchyard.parsing import parse_event
 from switchyard.settings import TopologyTableEnv, load_settings
 from switchyard.shift import SnapshotEvent, take_snapshot
@@ -9,9 +9,7 @@ from switchyard.topology import load_topology_cached
 load_settings(TopologyTableEnv)
 
 
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@instrumented
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = load_settings(TopologyTableEnv)
     topo = load_topology_cached(settings.topology_file)
