@@ -107,16 +107,34 @@ def cmd_local_scenario(args: argparse.Namespace, console: Console, err: Console)
     ok = True
     with LocalWorld(topo, time_scale=_scale(args.time_scale)) as world:
         for i, (step, step_faults) in enumerate(zip(scenario.steps, faults, strict=True), start=1):
-            assert step.workflow is not None  # load_scenario refuses alarm steps for now
-            with ProgressView(console, f"step {i}: {step.workflow}") as view:
-                result = world.run(step.workflow, step.input, faults=step_faults, on_event=view.on_event)
-            report = {**result.report, "expect": step.expect, "met": result.status == step.expect}
+            what = (
+                step.workflow or f"alarm {step.alarm}" if step.kind != "automation" else f"automation {step.automation}"
+            )
+            if step.automation is not None:
+                world.set_automation(step.automation == "on")
+                report = {
+                    "automation": step.automation,
+                    "status": "SUCCEEDED",
+                    "error": None,
+                    "world": world.read_world(),
+                }
+            else:
+                with ProgressView(console, f"step {i}: {what}") as view:
+                    if step.alarm is not None:
+                        result = world.fire_alarm(
+                            step.alarm, deliveries=step.deliveries, faults=step_faults, on_event=view.on_event
+                        )
+                    else:
+                        assert step.workflow is not None
+                        result = world.run(step.workflow, step.input, faults=step_faults, on_event=view.on_event)
+                report = result.report
+            report = {**report, "expect": step.expect, "met": report["status"] == step.expect}
             reports.append(report)
             ok &= report["met"]
             mark = "[green]as expected[/]" if report["met"] else "[red]NOT as expected[/]"
-            console.print(f"step {i}: {step.workflow} {result.status} (expected {step.expect}): {mark}")
-            if report["error"]:
-                console.print(f"  {report['error']}")
+            console.print(f"step {i}: {what} {report['status']} (expected {step.expect}): {mark}")
+            if report.get("error") or report.get("reason"):
+                console.print(f"  {report.get('error') or report.get('reason')}")
         console.print(world_table(reports[-1]["world"], "After the scenario"))
     _write_report(args.report, {"steps": reports})
     if not ok:

@@ -17,13 +17,15 @@ topology's resources:
   read-banner   read the banner parameter in every region
   write-banner  write the banner parameter in every region
   write-writer-record  repoint database.writer_record (its own zone record)
+  start-executions     start, describe and stop the topology's state machines' executions
+  read-kill-switch     read the automation kill-switch parameter
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from switchyard.settings import NoEnv, OutcomeEnv, TableEnv, TopologyEnv, TopologyTableEnv, _Env
+from switchyard.settings import NoEnv, OutcomeEnv, TableEnv, TopologyEnv, TopologyTableEnv, TriggerEnv, _Env
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,14 @@ STEPS: tuple[StepSpec, ...] = (
         ("read-db", "read-routing", "write-dns", "table", "read-banner", "write-banner"),
         "Undo a failover that did not promote; after a promotion, say where the writer is",
         timeout_seconds=300,
+    ),
+    # automatic starts (not a state machine step: EventBridge invokes it)
+    StepSpec(
+        "AlarmTrigger",
+        "steps.alarm_trigger",
+        TriggerEnv,
+        ("start-executions", "read-kill-switch", "table", "publish", "write-alb", "write-dns"),
+        "Start the workflow a CloudWatch alarm names (dedup, cooldown, kill switch, incidents before drills)",
     ),
 )
 

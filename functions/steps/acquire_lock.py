@@ -15,10 +15,12 @@ class AcquireLockEvent(BaseModel):
     execution: str
     workflow: str
     lease_seconds: int = Field(ge=60, le=7 * 24 * 3600)
+    drill: bool = False
 
 
 @instrumented
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     e = parse_event(AcquireLockEvent, event)
-    info = lock.acquire(load_settings(TableEnv).table_name, e.topology, e.execution, e.workflow, e.lease_seconds)
+    table = load_settings(TableEnv).table_name
+    info = lock.acquire(table, e.topology, e.execution, e.workflow, e.lease_seconds, drill=e.drill)
     return info.model_dump(mode="json")

@@ -54,7 +54,10 @@ def set_banner(
 
 
 def read_values(topo: Topology, regions: list[str]) -> dict[str, str | None]:
-    """The banner parameter's current value per region (None: unset or unreadable)."""
+    """The banner parameter's current value per region (None: unreadable).
+
+    An unset parameter reads as off, so that a rollback switches off a banner the run created.
+    """
     if topo.banner is None:
         return {}
     values: dict[str, str | None] = {}
@@ -62,7 +65,10 @@ def read_values(topo: Topology, regions: list[str]) -> dict[str, str | None]:
         ssm = client("ssm", region, "short")
         try:
             with aws_errors(f"reading the banner in {region}"):
-                values[region] = ssm.get_parameter(Name=topo.banner.parameter)["Parameter"]["Value"]
+                try:
+                    values[region] = ssm.get_parameter(Name=topo.banner.parameter)["Parameter"]["Value"]
+                except ssm.exceptions.ParameterNotFound:
+                    values[region] = value(topo, False, "", "")
         except SwitchyardError:
             values[region] = None
     return values

@@ -494,7 +494,9 @@ def roll_back_failover(event: RollBackFailoverEvent, topo: Topology, table: str)
     where the writer is, so the on-call can finish by hand or run `restore`.
     """
     state = rds.describe(event.promotion.region, event.promotion.identifier)
-    promoted = state is not None and not state.is_replica
+    # A fenced former writer under that name (a restore that failed before PrepareReplica set it
+    # aside) is not a promotion of this run.
+    promoted = state is not None and not state.is_replica and not state.fenced
     if promoted:
         return RollBackFailoverResult(
             rolled_back=False,

@@ -23,6 +23,7 @@ class LockInfo(BaseModel):
     workflow: str
     acquired_at: str
     expires_at: int
+    drill: bool = False  # a game day: an alarm-started incident run may preempt it
 
 
 def _key(topology: str) -> dict[str, dict[str, str]]:
@@ -44,11 +45,19 @@ def read_lock(table: str, topology: str) -> LockInfo | None:
         workflow=item["workflow"]["S"],
         acquired_at=item["acquired_at"]["S"],
         expires_at=int(item["expires_at"]["N"]),
+        drill=bool(item.get("drill", {}).get("BOOL", False)),
     )
 
 
 def acquire(
-    table: str, topology: str, holder: str, workflow: str, lease_seconds: int, *, now: float | None = None
+    table: str,
+    topology: str,
+    holder: str,
+    workflow: str,
+    lease_seconds: int,
+    *,
+    drill: bool = False,
+    now: float | None = None,
 ) -> LockInfo:
     now = time.time() if now is None else now
     info = LockInfo(
@@ -57,6 +66,7 @@ def acquire(
         workflow=workflow,
         acquired_at=datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"),
         expires_at=int(now) + lease_seconds,
+        drill=drill,
     )
     ddb = client("dynamodb", home_region())
     try:
@@ -69,6 +79,7 @@ def acquire(
                     "workflow": {"S": workflow},
                     "acquired_at": {"S": info.acquired_at},
                     "expires_at": {"N": str(info.expires_at)},
+                    "drill": {"BOOL": drill},
                 },
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR holder = :me",
                 ExpressionAttributeValues={":now": {"N": str(int(now))}, ":me": {"S": holder}},

@@ -35,6 +35,11 @@ class OutcomeEnv(TopologyEnv, TableEnv):
     topic_arn: str = Field(alias="TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
 
 
+class TriggerEnv(OutcomeEnv):
+    # arn:aws:states:<region>:<account>:stateMachine:switchyard-<topology>- (+ workflow name)
+    state_machine_prefix: str = Field(alias="STATE_MACHINE_PREFIX", pattern=r"^arn:aws[a-z-]*:states:.+:stateMachine:")
+
+
 class NoEnv(_Env):
     pass
 

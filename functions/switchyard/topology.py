@@ -101,6 +101,16 @@ class GameDay(_Strict):
     input: dict[str, Any] = Field(default_factory=dict)
 
 
+class Automation(_Strict):
+    """Extension to v1: how alarm-started executions are throttled and switched off."""
+
+    # Minimum time between two executions started by alarms (against a flapping alarm).
+    cooldown_seconds: Annotated[int, Field(ge=0, le=7 * 24 * 3600)] = 900
+    # SSM parameter (in every region) that switches automation off when its value is "off".
+    # Default: /switchyard/<topology name>/automation
+    kill_switch_parameter: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_./-]{1,1010}$")] | None = None
+
+
 class Topology(_Strict):
     name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
     primary_region: RegionName
@@ -110,6 +120,11 @@ class Topology(_Strict):
     banner: Banner | None = None
     triggers: list[Trigger] = Field(default_factory=list)
     game_days: list[GameDay] = Field(default_factory=list)
+    automation: Automation = Field(default_factory=Automation)
+
+    @property
+    def kill_switch_parameter(self) -> str:
+        return self.automation.kill_switch_parameter or f"/switchyard/{self.name}/automation"
 
     # -- lookups used by the planner and the adapters -------------------------------------------
     def region_of_cluster(self, cluster: str) -> str | None:

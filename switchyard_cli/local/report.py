@@ -110,3 +110,17 @@ def build_report(
         "execution": description["executionArn"],
     }
     return report
+
+
+def ignored_report(world: Any, alarm: str, reason: str, decisions: list[dict[str, Any]]) -> dict[str, Any]:
+    """An alarm step that started nothing: why, and the world (unchanged by it)."""
+    return {
+        "workflow": None,
+        "status": "IGNORED",
+        "error": None,
+        "reason": reason,
+        "rolled_back": False,
+        "steps": [],
+        "trigger": {"alarm": alarm, "decisions": decisions},
+        "world": world.read_world(),
+    }

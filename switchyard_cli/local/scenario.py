@@ -20,8 +20,16 @@ class ScenarioStep(BaseModel):
     workflow: str | None = None
     input: dict[str, Any] = Field(default_factory=dict)
     faults: list[str] = Field(default_factory=list)
+    # An alarm step: the alarm enters ALARM and EventBridge's event reaches the trigger Lambda.
     alarm: str | None = None
+    deliveries: int = Field(default=1, ge=1, le=10)  # EventBridge delivers at least once
+    # Extension: switch automation on or off (the kill-switch parameter) between steps.
+    automation: Literal["on", "off"] | None = None
     expect: Expect = "SUCCEEDED"
+
+    @property
+    def kind(self) -> str:
+        return "workflow" if self.workflow else "alarm" if self.alarm else "automation"
 
 
 class Scenario(BaseModel):
@@ -43,14 +51,9 @@ def load_scenario(path: str | Path) -> tuple[Scenario, list[list[Fault]]]:
     faults: list[list[Fault]] = []
     for i, step in enumerate(scenario.steps):
         where = f"{path}: steps.{i}"
-        if (step.workflow is None) == (step.alarm is None):
-            raise InvalidInput(f"{where}: give exactly one of 'workflow' or 'alarm'")
-        if step.alarm is not None:
-            raise InvalidInput(
-                f"{where}.alarm: alarm steps need the trigger Lambda, which this version does not have yet;"
-                " start the workflow the trigger names instead"
-            )
-        if step.workflow not in WORKFLOWS:
+        if [step.workflow, step.alarm, step.automation].count(None) != 2:
+            raise InvalidInput(f"{where}: give exactly one of 'workflow', 'alarm' or 'automation'")
+        if step.workflow is not None and step.workflow not in WORKFLOWS:
             raise InvalidInput(f"{where}.workflow: '{step.workflow}' is not one of {sorted(WORKFLOWS)}")
         try:
             faults.append([parse_fault(f) for f in step.faults])

@@ -8,7 +8,9 @@ What it can show: the ASL's control flow (stages, Map, Retry/Catch, Wait scaled 
 handler's real code against moto's ALB, Route 53, CloudWatch, RDS, SSM, DynamoDB and SNS, the
 lock, snapshots and rollback. What it cannot: real propagation delays, IAM (moto does not
 enforce it), target health (always healthy), alarms evaluated from metrics (faults set alarm
-states instead), Lambda cold starts and concurrency limits.
+states instead), Lambda cold starts and concurrency limits. An execution stopped while inside a
+Map iteration ends FAILED (States.Runtime) in moto where AWS says ABORTED. EventBridge cannot
+invoke Lambda in moto: alarm steps deliver the event to the trigger handler directly.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ import tempfile
 import threading
 import time
 import traceback
+import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +123,7 @@ class LocalWorld:
         self.workdir: Path = Path(self._tmp.name) if self._tmp is not None else Path(str(workdir))
         self.log_file = self.workdir / "lambda.log"
         self.table_name = f"switchyard-{topology.name}"
+        self.state_machine_prefix = f"arn:aws:states:{self.home}:{ACCOUNT}:stateMachine:switchyard-{topology.name}-"
         self.topic_arn = f"arn:aws:sns:{self.home}:{ACCOUNT}:switchyard-{topology.name}-outcomes"
         self.state_machines: dict[str, str] = {}
         self.zone_id: str | None = None
@@ -200,6 +205,7 @@ class LocalWorld:
             "TOPOLOGY_FILE": str(topology_file),
             "TABLE_NAME": self.table_name,
             "TOPIC_ARN": self.topic_arn,
+            "STATE_MACHINE_PREFIX": f"{self.state_machine_prefix}",
             "POWERTOOLS_SERVICE_NAME": "switchyard",
             "POWERTOOLS_METRICS_NAMESPACE": "Switchyard",
             # moto loads thousands of sample AMIs per region by default; the world needs none.
@@ -512,27 +518,99 @@ class LocalWorld:
     def run(
         self, workflow: str, data: Any, *, faults: list[Fault] | None = None, on_event: EventCallback | None = None
     ) -> RunResult:
-        from switchyard_cli.local.report import build_report
-
         with self._run_lock:
             self._arm(faults or [])
             arn = self.start(workflow, data)
-            status, history = self.follow(arn, on_event)
-            sfn = self.client("stepfunctions", self.home)
-            description = sfn.describe_execution(executionArn=arn)
-            output = json.loads(description["output"]) if description.get("output") else None
-            report = build_report(self, workflow, description, history)
-            assert self._injector is not None
-            if self._injector.injected:
-                report["faults_injected"] = list(self._injector.injected)
-            return RunResult(
-                execution_arn=arn,
-                status=status,
-                report=report,
-                output=output,
-                history=history,
-                calls=dict(self._injector.counts),
+            return self._result(workflow, arn, on_event)
+
+    def _result(self, workflow: str, arn: str, on_event: EventCallback | None) -> RunResult:
+        """Follow an execution to its end and build its report."""
+        from switchyard_cli.local.report import build_report
+
+        status, history = self.follow(arn, on_event)
+        sfn = self.client("stepfunctions", self.home)
+        description = sfn.describe_execution(executionArn=arn)
+        output = json.loads(description["output"]) if description.get("output") else None
+        report = build_report(self, workflow, description, history)
+        assert self._injector is not None
+        if self._injector.injected:
+            report["faults_injected"] = list(self._injector.injected)
+        return RunResult(
+            execution_arn=arn,
+            status=status,
+            report=report,
+            output=output,
+            history=history,
+            calls=dict(self._injector.counts),
+        )
+
+    # -- alarms through the trigger Lambda ---------------------------------------------------
+    def alarm_event(self, name: str, region: str) -> dict[str, Any]:
+        """The event EventBridge delivers for an alarm entering ALARM (shape as in the AWS docs)."""
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "CloudWatch Alarm State Change",
+            "source": "aws.cloudwatch",
+            "account": ACCOUNT,
+            "time": now[:19] + "Z",
+            "region": region,
+            "resources": [f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{name}"],
+            "detail": {
+                "alarmName": name,
+                "state": {"value": "ALARM", "reason": "Threshold Crossed (local world)", "timestamp": now},
+                "previousState": {"value": "OK", "reason": "local world: healthy", "timestamp": now},
+                "configuration": {"metrics": []},
+            },
+        }
+
+    def fire_alarm(
+        self,
+        name: str,
+        *,
+        deliveries: int = 1,
+        faults: list[Fault] | None = None,
+        on_event: EventCallback | None = None,
+    ) -> RunResult:
+        """Put the alarm in ALARM and deliver EventBridge's event to the trigger Lambda.
+
+        moto's EventBridge cannot invoke Lambda targets, so the local world delivers the event
+        itself, `deliveries` times (EventBridge delivers at least once), then follows the execution
+        the trigger started, if any.
+        """
+        from switchyard_cli.local.report import ignored_report
+
+        self.set_alarm(name, "ALARM", "local world: alarm step")
+        event = self.alarm_event(name, self.find_alarm_region(name) or self.home)
+        with self._run_lock:
+            self._arm(faults or [])
+            decisions = [
+                self._invoke("AlarmTrigger", json.dumps(event).encode(), self.home)["Payload"]
+                for _ in range(deliveries)
+            ]
+            first = decisions[0]
+            if first.get("action") != "STARTED":
+                reason = first.get("reason") or first.get("errorMessage", "the trigger failed")
+                return RunResult(
+                    execution_arn="", status="IGNORED", report=ignored_report(self, name, reason, decisions)
+                )
+            result = self._result(str(first["workflow"]), str(first["execution_arn"]), on_event)
+            result.report["trigger"] = {"alarm": name, "decisions": decisions}
+            return result
+
+    def set_automation(self, enabled: bool) -> None:
+        """Flip the kill switch (the SSM parameter the trigger reads), in every region."""
+        from aws_lambda_powertools.utilities.parameters import clear_caches
+
+        for region_name in self.topology.regions:
+            self.client("ssm", region_name).put_parameter(
+                Name=self.topology.kill_switch_parameter,
+                Value="on" if enabled else "off",
+                Type="String",
+                Overwrite=True,
             )
+        clear_caches()  # the trigger caches the parameter for 10 s, as it would in a warm Lambda
 
     # -- reading the world back --------------------------------------------------------------
     def read_world(self) -> dict[str, Any]:

@@ -1,0 +1,212 @@
+"""Automatic starts: a CloudWatch alarm enters ALARM → EventBridge → this → StartExecution.
+
+Every decision is logged, recorded and notified, including "did nothing, because ...". In order:
+1. the event must be a well-formed "CloudWatch Alarm State Change" into ALARM;
+2. a trigger of the topology must name the alarm;
+3. automation must not be switched off (the kill-switch SSM parameter says "off");
+4. the cooldown must have passed since the last automatic start (against a flapping alarm);
+5. a game-day drill holding the lock is stopped and its changes put back: incidents first;
+6. the execution name is derived from the alarm and its transition time, so the same transition
+   delivered twice (EventBridge is at-least-once) starts one execution.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from switchyard import lock, outcomes, shift, snapshots
+from switchyard.aws.clients import ConditionFailed, aws_errors, client
+from switchyard.settings import home_region
+from switchyard.topology import Topology, Trigger
+
+DETAIL_TYPE = "CloudWatch Alarm State Change"
+
+
+class AlarmState(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    value: Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
+    reason: str = ""
+    timestamp: str = Field(min_length=1)
+
+
+class AlarmDetail(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    alarm_name: str = Field(alias="alarmName", min_length=1)
+    state: AlarmState
+    previous_state: AlarmState | None = Field(default=None, alias="previousState")
+
+
+class AlarmStateChangeEvent(BaseModel):
+    """The EventBridge event CloudWatch sends (only the fields Switchyard relies on)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str = Field(min_length=1)
+    source: Literal["aws.cloudwatch"]
+    detail_type: Literal["CloudWatch Alarm State Change"] = Field(alias="detail-type")
+    region: str
+    time: str
+    detail: AlarmDetail
+
+
+class TriggerDecision(BaseModel):
+    action: Literal["STARTED", "IGNORED"]
+    reason: str
+    alarm: str | None = None
+    workflow: str | None = None
+    execution_arn: str | None = None
+    preempted_drill: str | None = None
+
+
+def _fields(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or '(event)'}: {e['msg']}" for e in exc.errors())
+
+
+def execution_name(alarm: str, transition: str) -> str:
+    """Deterministic per alarm transition; Step Functions names allow 80 chars of [A-Za-z0-9-_]."""
+    safe = re.sub(r"[^A-Za-z0-9_-]", "-", alarm)[:40]
+    digest = hashlib.sha256(f"{alarm}\n{transition}".encode()).hexdigest()[:16]
+    return f"alarm-{safe}-{digest}"
+
+
+def kill_switch_on(topo: Topology) -> bool:
+    """True when automation is switched off. A missing parameter means automation is on."""
+    from aws_lambda_powertools.utilities.parameters import get_parameter
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    try:
+        # Cached for 10 s per container: a flipped switch takes effect within seconds.
+        value = get_parameter(topo.kill_switch_parameter, max_age=10)
+    except GetParameterError:
+        return False
+    return str(value).strip().lower() in ("off", "disabled", "false", "0")
+
+
+def _claim_cooldown(table: str, topo: Topology, now: float, execution: str) -> str | None:
+    """Take the cooldown window; returns why not when another automatic start holds it."""
+    ddb = client("dynamodb", home_region())
+    key = {"pk": {"S": f"COOLDOWN#{topo.name}"}, "sk": {"S": "COOLDOWN"}}
+    try:
+        with aws_errors("claiming the cooldown"):
+            ddb.put_item(
+                TableName=table,
+                Item={**key, "started_at": {"N": str(int(now))}, "execution": {"S": execution}},
+                ConditionExpression="attribute_not_exists(pk) OR started_at <= :threshold OR execution = :me",
+                ExpressionAttributeValues={
+                    ":threshold": {"N": str(int(now) - topo.automation.cooldown_seconds)},
+                    ":me": {"S": execution},
+                },
+            )
+    except ConditionFailed:
+        item = ddb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item", {})
+        started = int(item.get("started_at", {}).get("N", "0"))
+        since = datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds")
+        return (
+            f"cooldown: {item.get('execution', {}).get('S', 'an execution')} started automatically at {since};"
+            f" the next automatic start is allowed {topo.automation.cooldown_seconds}s after it"
+        )
+    return None
+
+
+def _preempt_drill(table: str, topo: Topology, reason: str) -> str | None:
+    """Stop a game-day drill that holds the lock, put back what it changed, free the lock."""
+    held = lock.read_lock(table, topo.name)
+    if held is None or not held.drill:
+        return None
+    sfn = client("stepfunctions", home_region())
+    with aws_errors(f"stopping drill {held.holder}"), contextlib.suppress(sfn.exceptions.ExecutionDoesNotExist):
+        sfn.stop_execution(executionArn=held.holder, error="PreemptedByIncident", cause=reason[:32000])
+    # A stopped execution runs no Catch: do its rollback here, from its own snapshot.
+    if snapshots.exists(table, held.holder):
+        shift.roll_back(shift.RollBackEvent(snapshot_id=held.holder), table)
+    lock.release(table, topo.name, held.holder)
+    return held.holder
+
+
+def _why_not(event: AlarmStateChangeEvent, trigger: Trigger | None, topo: Topology) -> str | None:
+    alarm = event.detail.alarm_name
+    if event.detail.state.value != "ALARM":
+        return f"{alarm} went to {event.detail.state.value}, not ALARM"
+    if trigger is None:
+        return f"no trigger of topology '{topo.name}' names alarm {alarm}"
+    if kill_switch_on(topo):
+        return f"automation is switched off ({topo.kill_switch_parameter} = off)"
+    return None
+
+
+def _already_started(execution_arn: str) -> bool:
+    sfn = client("stepfunctions", home_region())
+    with aws_errors("looking for an earlier delivery"):
+        try:
+            sfn.describe_execution(executionArn=execution_arn)
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return False
+    return True
+
+
+def _decide(raw: Any, topo: Topology, *, table: str, state_machine_prefix: str, now: float) -> TriggerDecision:
+    try:
+        event = AlarmStateChangeEvent.model_validate(raw)
+    except ValidationError as exc:
+        return TriggerDecision(action="IGNORED", reason=f"not a CloudWatch alarm state change: {_fields(exc)}")
+    alarm = event.detail.alarm_name
+    trigger: Trigger | None = next((t for t in topo.triggers if t.alarm == alarm), None)
+    workflow = trigger.workflow if trigger else None
+    ignored = _why_not(event, trigger, topo)
+    if ignored is None:
+        assert trigger is not None
+        arn_prefix = state_machine_prefix + trigger.workflow
+        name = execution_name(alarm, event.detail.state.timestamp)
+        execution_arn = f"{arn_prefix.replace(':stateMachine:', ':execution:')}:{name}"
+        if _already_started(execution_arn):
+            ignored = f"this alarm transition already started {execution_arn} (a repeated delivery)"
+        else:
+            ignored = _claim_cooldown(table, topo, now, execution_arn)
+    if ignored is not None:
+        return TriggerDecision(action="IGNORED", alarm=alarm, workflow=workflow, reason=ignored)
+    assert trigger is not None
+    reason = f"alarm {alarm} in ALARM since {event.detail.state.timestamp}: {event.detail.state.reason}"[:1000]
+    preempted = _preempt_drill(table, topo, reason)
+    with aws_errors(f"starting {trigger.workflow}"):
+        started = client("stepfunctions", home_region()).start_execution(
+            stateMachineArn=arn_prefix,
+            name=execution_arn.rsplit(":", 1)[1],
+            input=json.dumps({**trigger.input, "reason": reason}),
+        )
+    return TriggerDecision(
+        action="STARTED",
+        alarm=alarm,
+        workflow=trigger.workflow,
+        execution_arn=started["executionArn"],
+        preempted_drill=preempted,
+        reason=reason,
+    )
+
+
+def handle_alarm_event(
+    raw: Any, topo: Topology, *, table: str, topic_arn: str, state_machine_prefix: str, now: float | None = None
+) -> TriggerDecision:
+    decision = _decide(raw, topo, table=table, state_machine_prefix=state_machine_prefix, now=now or time.time())
+    outcomes.record(
+        table,
+        topic_arn,
+        outcomes.Outcome(
+            topology=topo.name,
+            workflow=decision.workflow or "trigger",
+            execution=decision.execution_arn or f"trigger:{decision.alarm or 'unknown'}:{int(now or time.time())}",
+            status="STARTED" if decision.action == "STARTED" else "IGNORED",
+            reason=decision.reason,
+            details=decision.model_dump(mode="json"),
+        ),
+    )
+    return decision

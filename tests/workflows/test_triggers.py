@@ -1,0 +1,156 @@
+"""Alarms through EventBridge's event and the trigger Lambda, in the local world."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from switchyard_cli.main import main
+from tests.workflows.conftest import EXAMPLE, world_writes
+
+
+def executions(world, workflow: str) -> list[dict]:
+    return world.client("stepfunctions").list_executions(stateMachineArn=world.state_machines[workflow])["executions"]
+
+
+def test_cluster_5xx_alarm_drains_that_cluster(world):
+    result = world.fire_alarm("use1-a-5xx")
+    assert result.status == "SUCCEEDED", result.report["error"]
+    assert result.report["world"]["alb"]["us-east-1"] == {
+        "api": {"use1-a": 0, "use1-b": 100},
+        "web": {"use1-a": 0, "use1-b": 100},
+    }
+    decision = result.report["trigger"]["decisions"][0]
+    assert decision["action"] == "STARTED" and decision["workflow"] == "traffic-shift"
+    assert "alarm use1-a-5xx in ALARM" in decision["reason"]
+
+
+def test_regional_alarm_fails_the_region_over(world):
+    result = world.fire_alarm("use1-regional-health")
+    assert result.status == "SUCCEEDED", result.report["error"]
+    assert result.report["world"]["databases"]["us-west-2"] == "primary"
+    assert result.report["world"]["dns"]["api.example.com"]["us-east-1"] == 0
+
+
+def test_unknown_alarm_is_ignored_and_says_why(world):
+    start = world.read_world()
+    result = world.fire_alarm("someone-elses-alarm")
+    assert result.status == "IGNORED"
+    assert "no trigger of topology 'shop' names alarm someone-elses-alarm" in result.report["reason"]
+    assert result.report["world"] == start
+    assert any("someone-elses-alarm" in n["message"] for n in world.notifications())  # says so
+
+
+def test_two_deliveries_of_one_transition_start_one_execution(world):
+    result = world.fire_alarm("use1-a-5xx", deliveries=2)
+    assert result.status == "SUCCEEDED"
+    assert len(executions(world, "traffic-shift")) == 1
+    first, second = result.report["trigger"]["decisions"]
+    assert first["execution_arn"] == second["execution_arn"]
+
+
+def test_same_transition_redelivered_with_a_new_event_id_is_recognised(world):
+    event = world.alarm_event("use1-a-5xx", "us-east-1")
+    world.set_alarm("use1-a-5xx", "ALARM", "test")
+    first = world._invoke("AlarmTrigger", json.dumps(event).encode(), "us-east-1")["Payload"]
+    again = world._invoke("AlarmTrigger", json.dumps({**event, "id": "another-id"}).encode(), "us-east-1")["Payload"]
+    assert first["action"] == "STARTED"
+    assert again["action"] == "IGNORED" and "already started" in again["reason"]
+    world.follow(first["execution_arn"])
+
+
+def test_kill_switch_makes_alarms_ignored(world):
+    world.set_automation(False)
+    result = world.fire_alarm("use1-a-5xx")
+    assert result.status == "IGNORED" and "automation is switched off" in result.report["reason"]
+    assert executions(world, "traffic-shift") == []
+    world.set_automation(True)
+    assert world.fire_alarm("use1-a-5xx").status == "SUCCEEDED"
+
+
+def test_cooldown_ignores_a_flapping_alarm(world):
+    assert world.fire_alarm("use1-a-5xx").status == "SUCCEEDED"
+    world.set_alarm("use1-a-5xx", "OK", "recovered")
+    again = world.fire_alarm("use1-a-5xx")
+    assert again.status == "IGNORED" and again.report["reason"].startswith("cooldown:")
+
+
+def test_malformed_events_start_nothing_and_name_the_field(world):
+    bad_events = [
+        {"source": "aws.ec2", "detail-type": "CloudWatch Alarm State Change"},
+        {**world.alarm_event("use1-a-5xx", "us-east-1"), "detail": {}},
+        {**world.alarm_event("use1-a-5xx", "us-east-1"), "detail-type": "EC2 Instance State-change Notification"},
+        "not even an object",
+    ]
+    for event in bad_events:
+        decision = world._invoke("AlarmTrigger", json.dumps(event).encode(), "us-east-1")["Payload"]
+        assert decision["action"] == "IGNORED", decision
+        assert decision["reason"].startswith("not a CloudWatch alarm state change")
+    assert executions(world, "traffic-shift") == []
+
+
+def test_an_alarm_that_recovers_starts_nothing(world):
+    event = world.alarm_event("use1-a-5xx", "us-east-1")
+    event["detail"]["state"]["value"] = "OK"
+    decision = world._invoke("AlarmTrigger", json.dumps(event).encode(), "us-east-1")["Payload"]
+    assert decision["action"] == "IGNORED" and "went to OK" in decision["reason"]
+
+
+def test_an_incident_preempts_a_running_drill_which_puts_back_what_it_changed(world):
+    start = world.read_world()
+    drill = world.start(
+        "traffic-shift",
+        {"scope": "cluster", "target": "usw2-b", "stages": [50, 0], "bake_seconds": 4000, "drill": True},
+        name="game-day",
+    )
+    sfn = world.client("stepfunctions")
+    while not any(e["type"] == "WaitStateEntered" for e in sfn.get_execution_history(executionArn=drill)["events"]):
+        pass
+    assert world.read_world()["alb"]["us-west-2"]["api"]["usw2-b"] == 50
+    result = world.fire_alarm("use1-a-5xx")
+    assert result.status == "SUCCEEDED", result.report["error"]
+    assert result.report["trigger"]["decisions"][0]["preempted_drill"] == drill
+    # AWS says ABORTED; moto's interpreter, stopped inside a Map iteration, ends it FAILED with
+    # States.Runtime (a local-world difference, documented in world.py). Either way it has stopped.
+    assert sfn.describe_execution(executionArn=drill)["status"] in ("ABORTED", "FAILED")
+    after = result.report["world"]["alb"]
+    assert after["us-west-2"] == start["alb"]["us-west-2"]  # the drill's change was put back
+    assert after["us-east-1"]["api"]["use1-a"] == 0  # and the incident was handled
+
+
+def test_scenario_with_alarm_and_automation_steps(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    scenario = tmp_path / "alarms.yaml"
+    scenario.write_text(
+        yaml.safe_dump(
+            {
+                "steps": [
+                    {"alarm": "unknown-alarm", "expect": "IGNORED"},
+                    {"automation": "off"},
+                    {"alarm": "use1-a-5xx", "expect": "IGNORED"},
+                    {"automation": "on"},
+                    {"alarm": "use1-a-5xx", "deliveries": 2},
+                    {"alarm": "use1-a-5xx", "expect": "IGNORED"},  # cooldown
+                ]
+            }
+        )
+    )
+    report = tmp_path / "r.json"
+    code = main(
+        [
+            "local",
+            "scenario",
+            str(scenario),
+            "--topology",
+            str(EXAMPLE),
+            "--report",
+            str(report),
+            "--time-scale",
+            "0.001",
+        ]
+    )
+    assert code == 0
+    steps = json.loads(report.read_text())["steps"]
+    assert [s["status"] for s in steps] == ["IGNORED", "SUCCEEDED", "IGNORED", "SUCCEEDED", "SUCCEEDED", "IGNORED"]
+    assert world_writes({}) == {}
