@@ -19,6 +19,7 @@ topology's resources:
   write-writer-record  repoint database.writer_record (its own zone record)
   start-executions     start, describe and stop the topology's state machines' executions
   read-kill-switch     read the automation kill-switch parameter
+  read-executions      read the history of the topology's executions (drill scorecards)
 """
 
 from __future__ import annotations
@@ -157,6 +158,14 @@ STEPS: tuple[StepSpec, ...] = (
         ("read-db", "read-routing", "write-dns", "table", "read-banner", "write-banner"),
         "Undo a failover that did not promote; after a promotion, say where the writer is",
         timeout_seconds=300,
+    ),
+    # game days and manual gates
+    StepSpec(
+        "RecordScorecard",
+        "steps.record_scorecard",
+        OutcomeEnv,
+        ("table", "read-executions", "publish"),
+        "Score a drill from its own execution history (no-op for a run that is not a drill)",
     ),
     # automatic starts (not a state machine step: EventBridge invokes it)
     StepSpec(

@@ -2,7 +2,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from switchyard.observability import instrumented, metrics
+from switchyard.observability import emit_weights, instrumented, metrics
 from switchyard.parsing import parse_event
 from switchyard.settings import TableEnv, load_settings
 from switchyard.shift import ApplyStageEvent, apply_stage
@@ -15,4 +15,5 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     result = apply_stage(parse_event(ApplyStageEvent, event), load_settings(TableEnv).table_name)
     metrics.add_metric(name="StageApplied", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="WeightGroupsChanged", unit=MetricUnit.Count, value=result.groups_changed)
+    emit_weights(result.weights)
     return result.model_dump(mode="json")

@@ -15,7 +15,7 @@ load_settings(OutcomeEnv)
 class RecordOutcomeEvent(BaseModel):
     workflow: str
     execution: str
-    status: Literal["SUCCEEDED", "FAILED", "REFUSED", "DRY_RUN"]
+    status: Literal["SUCCEEDED", "FAILED", "REFUSED", "SKIPPED"]
     error: dict[str, Any] | None = None
     rolled_back: bool = False
     reason: str = ""

@@ -27,3 +27,22 @@ def instrumented(
     return logger.inject_lambda_context(
         tracer.capture_lambda_handler(metrics.log_metrics(handler), capture_response=False)
     )
+
+
+def emit_weights(weights: dict[str, dict[str, int]]) -> None:
+    """One `TargetWeight` datapoint per group member (group -> member -> weight) for the dashboard.
+
+    Each datapoint has its own dimensions, so they are single metrics (one EMF line each), not
+    the shared Metrics object whose dimensions are per invocation.
+    """
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in ("1", "true"):
+        return
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    for group, members in weights.items():
+        for member, weight in members.items():
+            with single_metric(
+                name="TargetWeight", unit=MetricUnit.Count, value=weight, namespace=metrics.namespace
+            ) as metric:
+                metric.add_dimension(name="group", value=group)
+                metric.add_dimension(name="member", value=member)

@@ -22,6 +22,12 @@ BakeSeconds = Annotated[int, Field(ge=0, le=86400)]
 # The executions must end well inside the state machines' timeout (48 h), and the lock's lease
 # (which covers every stage's bake) inside DynamoDB-friendly bounds: cap the total bake time.
 MAX_TOTAL_BAKE_SECONDS = 24 * 3600
+# A scheduled drill must be safe to run unattended: a failover drill would promote the production
+# database, which no automatic restore can take back without risk. Rehearse those in the local world.
+NO_DATABASE_DRILLS = (
+    "drill: drills run traffic-shift only; a regional-failover or restore drill would promote the production"
+    " database (rehearse it with `switchyard local scenario`)"
+)
 
 
 class _Request(BaseModel):
@@ -77,6 +83,8 @@ class RegionalFailoverRequest(_Request):
             raise ValueError("from_region and to_region must differ")
         if self.stages[-1] != 0:
             raise ValueError("stages: a failover's last stage must be 0 (the source region drained)")
+        if self.drill:
+            raise ValueError(NO_DATABASE_DRILLS)
         return self
 
 
@@ -92,6 +100,8 @@ class RestoreRequest(_Request):
     def _ends_at_normal(self) -> RestoreRequest:
         if self.stages[-1] != 100:
             raise ValueError("stages: a restore's last stage must be 100 (the region back to its normal weight)")
+        if self.drill:
+            raise ValueError(NO_DATABASE_DRILLS)
         return self
 
 

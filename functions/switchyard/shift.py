@@ -229,6 +229,8 @@ class ApplyStageResult(BaseModel):
     groups_changed: int
     api_calls: int
     changes: list[AppliedChange] | None  # None when too many to keep in the execution state
+    # Every changed group's weights after the stage, for metrics; never put in the execution state.
+    weights: dict[str, dict[str, int]] = Field(default_factory=dict, exclude=True)
 
 
 def write_groups(changes: list[tuple[WeightGroup, dict[str, int]]], comment: str) -> int:
@@ -269,6 +271,7 @@ def apply_stage(event: ApplyStageEvent, table: str) -> ApplyStageResult:
         groups_changed=len(planned),
         api_calls=calls,
         changes=changes if len(changes) <= INLINE_CHANGES_LIMIT else None,
+        weights={g.key: {**g.weights, **w} for g, w in planned},
     )
 
 
@@ -311,10 +314,13 @@ class RollBackResult(BaseModel):
     rolled_back: bool
     groups_restored: int
     api_calls: int
+    weights: dict[str, dict[str, int]] = Field(default_factory=dict, exclude=True)
 
 
 def roll_back(event: RollBackEvent, table: str) -> RollBackResult:
     """Write every snapshotted weight back, whatever state the stages left (idempotent)."""
     groups = snapshots.load(table, event.snapshot_id)
     calls = write_groups([(g, dict(g.weights)) for g in groups], "switchyard rollback")
-    return RollBackResult(rolled_back=True, groups_restored=len(groups), api_calls=calls)
+    return RollBackResult(
+        rolled_back=True, groups_restored=len(groups), api_calls=calls, weights={g.key: dict(g.weights) for g in groups}
+    )

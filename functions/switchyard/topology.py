@@ -229,7 +229,9 @@ def _cross_reference_errors(topo: Topology) -> list[str]:
     for i, trigger in enumerate(topo.triggers):
         errors += [f"triggers.{i}.input.{e}" for e in request_errors(trigger.workflow, trigger.input, topo)]
     for i, game_day in enumerate(topo.game_days):
-        errors += [f"game_days.{i}.input.{e}" for e in request_errors(game_day.workflow, game_day.input, topo)]
+        # The scheduler adds drill: true to the input; validate what it will send.
+        drill_input = {**game_day.input, "drill": True}
+        errors += [f"game_days.{i}.input.{e}" for e in request_errors(game_day.workflow, drill_input, topo)]
     return errors
 
 

@@ -18,6 +18,7 @@ VALID_ENV = {
     "TOPOLOGY_FILE": str(SHOP_FILE),
     "TABLE_NAME": "switchyard-shop",
     "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:switchyard-shop-outcomes",
+    "STATE_MACHINE_PREFIX": "arn:aws:states:us-east-1:123456789012:stateMachine:switchyard-shop-",
 }
 
 

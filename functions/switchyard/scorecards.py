@@ -1,0 +1,109 @@
+"""Game-day scorecards: what a drill measured, read from its own execution history."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from switchyard.aws.clients import aws_errors, client
+from switchyard.history import steps_from_history
+from switchyard.settings import home_region
+
+RETENTION_SECONDS = 400 * 24 * 3600
+
+
+class ScorecardEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    topology: str
+    workflow: str
+    execution: str
+    drill: bool
+    rolled_back: bool = False
+    restored: bool = False  # the drill's changes were put back afterwards
+
+
+class Scorecard(BaseModel):
+    recorded: bool
+    topology: str = ""
+    workflow: str = ""
+    execution: str = ""
+    started_at: str = ""
+    duration_s: float = 0
+    time_to_first_change_s: float | None = None
+    gates_checked: int = 0
+    gates_failed: int = 0
+    rolled_back: bool = False
+    restored: bool = False
+    steps: list[dict[str, Any]] = []
+
+
+def _history(execution: str) -> list[dict[str, Any]]:
+    sfn = client("stepfunctions", home_region())
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": execution, "maxResults": 1000}
+    with aws_errors("reading the drill's history"):
+        while True:
+            page = sfn.get_execution_history(**kwargs)
+            events += page["events"]
+            if not page.get("nextToken"):
+                return events
+            kwargs["nextToken"] = page["nextToken"]
+
+
+def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
+    """The drill's scorecard (not recorded when the run is not a drill)."""
+    if not event.drill:
+        return Scorecard(recorded=False)
+    history = _history(event.execution)
+    started: datetime = history[0]["timestamp"]
+    end = datetime.fromtimestamp(now or time.time(), UTC)
+    steps = steps_from_history(history)
+    first_change = next(
+        (s for s in steps if s["name"] in ("ApplyStage", "ShiftDns") and s["status"] == "SUCCEEDED"), None
+    )
+    return Scorecard(
+        recorded=True,
+        topology=event.topology,
+        workflow=event.workflow,
+        execution=event.execution,
+        started_at=started.isoformat(timespec="seconds"),
+        duration_s=round((end - started).total_seconds(), 3),
+        time_to_first_change_s=(
+            round((first_change["_t"] - started).total_seconds() + first_change["duration_ms"] / 1000, 3)
+            if first_change
+            else None
+        ),
+        gates_checked=sum(1 for s in steps if s["name"] == "CheckGates"),
+        gates_failed=sum(1 for s in steps if s["name"] == "CheckGates" and s["status"] == "FAILED"),
+        rolled_back=event.rolled_back,
+        restored=event.restored,
+        steps=[
+            {
+                "name": s["name"],
+                "stage": s.get("stage"),
+                "status": s["status"],
+                "start_s": round((s["_t"] - started).total_seconds(), 3),
+                "duration_ms": s["duration_ms"],
+            }
+            for s in steps
+            if s["_kind"] in ("Task", "Wait", "Parallel")
+        ],
+    )
+
+
+def record(table: str, card: Scorecard) -> None:
+    with aws_errors("recording the scorecard"):
+        client("dynamodb", home_region()).put_item(
+            TableName=table,
+            Item={
+                "pk": {"S": f"SCORECARD#{card.topology}"},
+                "sk": {"S": f"{card.started_at}#{card.execution}"},
+                "workflow": {"S": card.workflow},
+                "data": {"S": card.model_dump_json()},
+                "ttl": {"N": str(int(time.time()) + RETENTION_SECONDS)},
+            },
+        )
