@@ -26,7 +26,6 @@ import time
 import traceback
 import uuid
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,8 +37,9 @@ from moto import mock_aws
 
 from steps import BY_NAME, STEPS, WORKFLOWS
 from switchyard import settings as settings_module
-from switchyard.aws import alb, clients, dns
+from switchyard.aws import clients
 from switchyard.topology import Topology, load_topology_cached
+from switchyard_cli import worldview
 from switchyard_cli.local import moto_patches
 from switchyard_cli.local.faults import ApiErrorInjector, Fault
 
@@ -51,7 +51,7 @@ LAG_READERS = {"PlanFailover", "CheckReplication", "PromoteReplica"}
 DEFAULT_TIME_SCALE = 0.01
 BANNER_OFF = json.dumps({"enabled": False})
 
-EventCallback = Callable[[dict[str, Any]], None]
+EventCallback = worldview.EventCallback
 
 
 @dataclass
@@ -502,18 +502,7 @@ class LocalWorld:
     def follow(
         self, execution_arn: str, on_event: EventCallback | None = None, poll: float = 0.02
     ) -> tuple[str, list[dict[str, Any]]]:
-        sfn = self.client("stepfunctions", self.home)
-        seen = 0
-        while True:
-            status = sfn.describe_execution(executionArn=execution_arn)["status"]
-            events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
-            for event in events[seen:]:
-                if on_event is not None:
-                    on_event(event)
-            seen = len(events)
-            if status != "RUNNING":
-                return status, events
-            time.sleep(poll)
+        return worldview.follow(self.client("stepfunctions", self.home), execution_arn, on_event, poll)
 
     def run(
         self, workflow: str, data: Any, *, faults: list[Fault] | None = None, on_event: EventCallback | None = None
@@ -615,32 +604,9 @@ class LocalWorld:
     # -- reading the world back --------------------------------------------------------------
     def read_world(self) -> dict[str, Any]:
         """The world as the simulated AWS APIs describe it now (never from program memory)."""
-        topo = self.topology
-        world: dict[str, Any] = {"alb": {}, "dns": {}, "databases": {}, "banner": {}}
-        for region_name in topo.regions:
-            world["alb"][region_name] = {
-                g.key.split("/", 1)[1]: dict(g.weights) for g in alb.read_service_groups(topo, region_name)
-            }
-        if topo.dns.records:
-            names = {r.fqdn: r.name for r in topo.dns.records}
-            handler_topology = load_topology_cached(os.environ["TOPOLOGY_FILE"])
-            for group in dns.read_record_groups(handler_topology):
-                world["dns"][names.get(group.key.split("/")[0], group.key)] = dict(group.weights)
-        for region_name, region in topo.regions.items():
-            world["databases"][region_name] = _db_role(self.client("rds", region_name), region.database)
-            world["banner"][region_name] = _banner_on(
-                self.client("ssm", region_name), topo.banner.parameter if topo.banner else None
-            )
-        world["lock"] = self._lock_holder()
-        return world
-
-    def _lock_holder(self) -> str | None:
-        item = (
-            self.client("dynamodb", self.home)
-            .get_item(TableName=self.table_name, Key={"pk": {"S": f"LOCK#{self.topology.name}"}, "sk": {"S": "LOCK"}})
-            .get("Item")
+        return worldview.read_world(
+            self.topology, table=self.table_name, dns_topology=load_topology_cached(os.environ["TOPOLOGY_FILE"])
         )
-        return item["holder"]["S"] if item else None
 
     def notifications(self) -> list[dict[str, Any]]:
         """Messages published to the outcome topic (read from moto's SNS backend)."""
@@ -664,31 +630,3 @@ def _function_error(error_type: str, message: str, trace: list[str] | None = Non
         "FunctionError": "Unhandled",
         "Payload": {"errorType": error_type, "errorMessage": message, "stackTrace": trace or []},
     }
-
-
-def _db_role(rds: Any, identifier: str | None) -> str:
-    if not identifier:
-        return "none"
-    try:
-        db = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
-    except rds.exceptions.DBInstanceNotFoundFault:
-        return "none"
-    if db.get("ReadReplicaSourceDBInstanceIdentifier"):
-        return "replica"
-    tags = {
-        t["Key"]: t["Value"] for t in rds.list_tags_for_resource(ResourceName=db["DBInstanceArn"]).get("TagList", [])
-    }
-    return "standalone" if tags.get("switchyard:fenced") == "true" else "primary"
-
-
-def _banner_on(ssm: Any, parameter: str | None) -> bool:
-    if parameter is None:
-        return False
-    try:
-        value = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
-    except ssm.exceptions.ParameterNotFound:
-        return False
-    try:
-        return bool(json.loads(value).get("enabled"))
-    except (ValueError, AttributeError):
-        return value.strip().lower() not in ("", "off", "false")

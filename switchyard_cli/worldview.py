@@ -1,0 +1,97 @@
+"""The world as AWS describes it now: weights, database roles, banner, lock. Never from memory.
+
+Shared by `switchyard status` (a deployed stack) and the local world's reports.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from switchyard import lock
+from switchyard.aws import alb, dns, rds
+from switchyard.aws.clients import aws_errors, client
+from switchyard.errors import SwitchyardError
+from switchyard.topology import Topology
+
+EventCallback = Callable[[dict[str, Any]], None]
+
+
+def db_role(state: rds.DbState | None) -> str:
+    """primary | replica | standalone (a former writer cut off from replication) | none."""
+    if state is None:
+        return "none"
+    if state.is_replica:
+        return "replica"
+    return "standalone" if state.fenced else "primary"
+
+
+def banner_on(region: str, parameter: str | None) -> bool:
+    if parameter is None:
+        return False
+    ssm = client("ssm", region)
+    try:
+        with aws_errors(f"reading the banner in {region}"):
+            value = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
+    except SwitchyardError as exc:
+        if "ParameterNotFound" in str(exc):
+            return False
+        raise
+    try:
+        return bool(json.loads(value).get("enabled"))
+    except (ValueError, AttributeError):
+        return value.strip().lower() not in ("", "off", "false")
+
+
+def read_world(topo: Topology, *, table: str | None = None, dns_topology: Topology | None = None) -> dict[str, Any]:
+    """Contract v1's `world`, plus the lock holder when the table is known.
+
+    `dns_topology` is the copy of the topology the steps use (the local world rewrites its zone id).
+    """
+    world: dict[str, Any] = {"alb": {}, "dns": {}, "databases": {}, "banner": {}}
+    for region_name in topo.regions:
+        world["alb"][region_name] = {
+            g.key.split("/", 1)[1]: dict(g.weights) for g in alb.read_service_groups(topo, region_name)
+        }
+    if topo.dns.records:
+        names = {r.fqdn: r.name for r in topo.dns.records}
+        for group in dns.read_record_groups(dns_topology or topo):
+            world["dns"][names.get(group.key.split("/")[0], group.key)] = dict(group.weights)
+    for region_name, region in topo.regions.items():
+        state = rds.describe(region_name, region.database) if region.database else None
+        world["databases"][region_name] = db_role(state)
+        world["banner"][region_name] = banner_on(region_name, topo.banner.parameter if topo.banner else None)
+    if table is not None:
+        held = lock.read_lock(table, topo.name)
+        world["lock"] = held.holder if held else None
+    return world
+
+
+def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        events += page["events"]
+        if not page.get("nextToken"):
+            return events
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def follow(
+    sfn: Any, execution_arn: str, on_event: EventCallback | None = None, poll: float = 0.02
+) -> tuple[str, list[dict[str, Any]]]:
+    """Wait for an execution to end, passing each new history event to `on_event` as it comes."""
+    seen = 0
+    while True:
+        status = sfn.describe_execution(executionArn=execution_arn)["status"]
+        events = history(sfn, execution_arn)
+        for event in events[seen:]:
+            if on_event is not None:
+                on_event(event)
+        seen = len(events)
+        if status != "RUNNING":
+            return status, events
+        time.sleep(poll)
