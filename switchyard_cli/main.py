@@ -36,11 +36,21 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--fault", action="append", default=[], help="fault spec, repeatable (see docs)")
     run.add_argument("--report", help="write the run report (JSON) to this file")
     run.add_argument("--time-scale", type=float, default=None, help="local seconds per simulated second (default 0.01)")
+    run.add_argument(
+        "--approvals",
+        choices=["approve", "reject"],
+        default="approve",
+        help="how the local operator answers manual gates (input approval: true)",
+    )
     scenario = lsub.add_parser("scenario", help="run several steps in one local world")
     scenario.add_argument("file")
     scenario.add_argument("--topology", required=True)
     scenario.add_argument("--report")
     scenario.add_argument("--time-scale", type=float, default=None)
+
+    from switchyard_cli.remote import add_commands
+
+    add_commands(sub)
     return parser
 
 
@@ -73,6 +83,7 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
     data = read_data(args.input, what="--input")
     faults = [parse_fault(f) for f in args.fault]
     with LocalWorld(topo, time_scale=_scale(args.time_scale)) as world:
+        world.approvals = args.approvals
         with ProgressView(console, f"{args.workflow} on {topo.name} (local world)") as view:
             result = world.run(args.workflow, data, faults=faults, on_event=view.on_event)
         report = result.report
@@ -150,24 +161,29 @@ def cmd_demo(args: argparse.Namespace, console: Console, err: Console) -> int:
     return run_demo(console, err, time_scale=_scale(args.time_scale), report_path=args.report)
 
 
+def _dispatch(args: argparse.Namespace, console: Console, err: Console) -> int:
+    if args.command == "demo":
+        return cmd_demo(args, console, err)
+    if args.command == "local":
+        command = cmd_local_run if args.local_command == "run" else cmd_local_scenario
+        return command(args, console, err)
+    from switchyard_cli.remote import run_command
+
+    return run_command(args, console, err)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     console = Console()
     err = Console(stderr=True)
     try:
-        if args.command == "demo":
-            return cmd_demo(args, console, err)
-        if args.command == "local" and args.local_command == "run":
-            return cmd_local_run(args, console, err)
-        if args.command == "local" and args.local_command == "scenario":
-            return cmd_local_scenario(args, console, err)
+        return _dispatch(args, console, err)
     except SwitchyardError as exc:
         err.print(f"[red]error[/]: {exc}", highlight=False, soft_wrap=True)
         return EXIT_USAGE
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
-    return EXIT_USAGE
 
 
 if __name__ == "__main__":

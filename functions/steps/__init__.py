@@ -167,6 +167,13 @@ STEPS: tuple[StepSpec, ...] = (
         ("table", "read-executions", "publish"),
         "Score a drill from its own execution history (no-op for a run that is not a drill)",
     ),
+    StepSpec(
+        "RequestApproval",
+        "steps.request_approval",
+        OutcomeEnv,
+        ("table", "publish"),
+        "Keep the stage's task token and ask an operator to approve or reject it",
+    ),
     # automatic starts (not a state machine step: EventBridge invokes it)
     StepSpec(
         "AlarmTrigger",

@@ -62,6 +62,9 @@ class TrafficShiftRequest(_Request):
     )
     # Shift even toward a side whose health alarms are in ALARM (an operator's explicit call).
     force: bool = False
+    # Manual gates: wait for `switchyard approve` after each stage; no answer in time rolls back.
+    approval: bool = False
+    approval_timeout_seconds: Annotated[int, Field(ge=60, le=24 * 3600)] = 3600
 
 
 class RegionalFailoverRequest(_Request):

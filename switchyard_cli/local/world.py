@@ -9,7 +9,8 @@ handler's real code against moto's ALB, Route 53, CloudWatch, RDS, SSM, DynamoDB
 lock, snapshots and rollback. What it cannot: real propagation delays, IAM (moto does not
 enforce it), target health (always healthy), alarms evaluated from metrics (faults set alarm
 states instead), Lambda cold starts and concurrency limits. An execution stopped while inside a
-Map iteration ends FAILED (States.Runtime) in moto where AWS says ABORTED. EventBridge cannot
+Map iteration ends FAILED (States.Runtime) in moto where AWS says ABORTED. The orchestrator (state
+machines, table, topic) exists in the primary region only, not in every region as deployed. EventBridge cannot
 invoke Lambda in moto: alarm steps deliver the event to the trigger handler directly.
 """
 
@@ -133,6 +134,8 @@ class LocalWorld:
         self._run_lock = threading.Lock()
         self._after_apply: list[tuple[int, str]] = []
         self.replica_lag = 0.0
+        # How manual gates are answered: "approve" or "reject" at once, or "manual" (by a test).
+        self.approvals = "approve"
         self._faulted_alarms: set[str] = set()
         self._applied = 0
         self._names = itertools.count(1)
@@ -462,7 +465,22 @@ class LocalWorld:
             for at, alarm in self._after_apply:
                 if at == self._applied:
                     self.set_alarm(alarm, "ALARM", f"local fault alarm:{alarm}@{at}")
+        if name == "RequestApproval" and self.approvals != "manual":
+            # The operator answers a moment later, as `switchyard approve|reject` would.
+            threading.Timer(0.05, self._answer_approval, args=(event["execution"],)).start()
         return {"StatusCode": 200, "Payload": body, "ExecutedVersion": "$LATEST"}
+
+    def _answer_approval(self, execution: str) -> None:
+        from switchyard import approvals
+
+        approvals.answer(
+            self.table_name,
+            self.topology.name,
+            execution,
+            approve=self.approvals == "approve",
+            who="local world",
+            reason=f"--approvals {self.approvals}",
+        )
 
     def publish_replica_lag(self) -> None:
         """RDS publishes ReplicaLag every minute for each replica; moto has no replication."""

@@ -1,0 +1,157 @@
+"""The operator CLI against a deployed stack: here the local world plays the stack (in-process moto)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from switchyard_cli.main import main
+from tests.workflows.conftest import EXAMPLE
+
+SHIFT = '{"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": 10}'
+
+
+@pytest.fixture(autouse=True)
+def operator_env(monkeypatch):
+    # The CLI sets the region (and profile/endpoint when given) in the environment, as the steps
+    # read them; monkeypatch puts everything back after each test.
+    for key in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.setenv(key, "us-east-1") if "REGION" in key else monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("COLUMNS", "200")
+
+
+def cli(*args: str) -> int:
+    return main([*args, "--topology", str(EXAMPLE)])
+
+
+def test_status_shows_weights_shares_roles_banner_and_lock(world, capsys):
+    world.publish_replica_lag()
+    assert cli("status") == 0
+    out = capsys.readouterr().out
+    assert "use1-a 100 (50%)  use1-b 100 (50%)" in out
+    assert "us-east-1 100 (50%)  us-west-2 100 (50%)" in out
+    assert "shop-db-usw2" in out and "replica" in out and "0s" in out  # the replica's lag
+    assert "lock: free" in out and "no execution running" in out
+
+
+def test_plan_renders_the_dry_run_and_changes_nothing(world, capsys):
+    start = world.read_world()
+    assert cli("plan", "traffic-shift", "--input", SHIFT) == 0
+    out = capsys.readouterr().out
+    assert "Plan: cluster use1-a" in out and "use1-a 50 (33.3%)" in out and "use1-a 0 (0%)" in out
+    assert world.read_world() == start
+
+
+def test_shift_follows_the_execution_and_says_where_to_look(world, capsys):
+    assert cli("shift", "--input", SHIFT) == 0
+    out = capsys.readouterr().out
+    assert "ApplyStage" in out and "CheckGates" in out
+    assert "where to look: https://us-east-1.console.aws.amazon.com/states/home" in out
+    assert world.read_world()["alb"]["us-east-1"]["api"] == {"use1-a": 0, "use1-b": 100}
+
+
+def test_a_failed_shift_exits_1_with_the_reason(world, capsys):
+    assert (
+        world.run("traffic-shift", {"scope": "cluster", "target": "use1-b", "stages": [0], "bake_seconds": 0}).status
+        == "SUCCEEDED"
+    )
+    assert cli("shift", "--input", SHIFT) == 1  # draining use1-a too would leave no weight: refused
+    err = capsys.readouterr().err
+    assert "traffic-shift FAILED" in err and "no weight anywhere" in err
+
+
+def test_failover_then_restore_from_the_cli(world, capsys):
+    assert (
+        cli(
+            # On AWS you would act from us-west-2; the local world has the orchestrator in the
+            # primary region only.
+            "failover",
+            "--input",
+            '{"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unplanned"}',
+        )
+        == 0
+    )
+    assert world.read_world()["databases"]["us-west-2"] == "primary"
+    assert cli("restore", "--input", '{"region": "us-east-1", "stages": [50, 100], "bake_seconds": 10}') == 0
+    assert world.read_world()["databases"] == {"us-east-1": "primary", "us-west-2": "replica"}
+
+
+def test_approve_and_reject_answer_manual_gates(world, capsys):
+    world.approvals = "manual"
+    codes: list[int] = []
+    data = '{"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": 10, "approval": true}'
+    runner = threading.Thread(target=lambda: codes.append(cli("shift", "--input", data)))
+    runner.start()
+    from switchyard import approvals
+
+    def wait_for_gate() -> None:
+        deadline = time.monotonic() + 20
+        while not approvals.pending(world.table_name, "shop"):
+            assert time.monotonic() < deadline, "no approval requested"
+            time.sleep(0.05)
+
+    wait_for_gate()
+    assert cli("approve") == 0
+    wait_for_gate()  # stage 2
+    assert cli("reject", "--reason", "error budget") == 0
+    runner.join(30)
+    assert codes == [1]  # rejected: the run rolled back
+    out = capsys.readouterr().out
+    assert "approved: stage 1/2 (50%) of use1-a" in out and "rejected (the run rolls back): stage 2/2" in out
+    assert world.read_world()["alb"]["us-east-1"]["api"] == {"use1-a": 100, "use1-b": 100}
+
+
+def test_history_lists_runs_and_drill_scorecards(world, capsys):
+    world.run(
+        "traffic-shift", {"scope": "cluster", "target": "usw2-b", "stages": [50], "bake_seconds": 10, "drill": True}
+    )
+    world.run("traffic-shift", {"scope": "cluster", "target": "nope", "stages": [0]})
+    assert cli("history") == 0
+    out = capsys.readouterr().out
+    assert "SUCCEEDED" in out and "REFUSED" in out and "target: 'nope'" in out
+    assert "drill scorecards" in out and "1/1 passed" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["status", "--region", "eu-north-1"], "--region: 'eu-north-1' is not a region of the topology"),
+        (["shift", "--input", '{"scope": "cluster", "target": "use1-z"}'], "target: 'use1-z' is not a cluster"),
+        (["approve"], "--execution: 0 executions wait for approval"),
+        (
+            ["reject", "--execution", "arn:aws:states:us-east-1:123456789012:execution:x:y"],
+            "is not waiting for an approval",
+        ),
+    ],
+)
+def test_operator_errors_are_one_line(world, capsys, args, message):
+    assert cli(*args) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_a_region_without_the_stack_says_so(world, capsys, tmp_path):
+    other = tmp_path / "other.json"
+    data = json.loads(world.topology.model_dump_json(exclude_none=True))
+    data["name"] = "other"
+    other.write_text(json.dumps(data))
+    assert main(["shift", "--topology", str(other), "--input", SHIFT]) == 2
+    assert (
+        "no state machine 'switchyard-other-traffic-shift' in us-east-1: is the stack deployed there?"
+        in capsys.readouterr().err
+    )
+
+
+def test_no_credentials_is_one_clear_line(monkeypatch, capsys, tmp_path):
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    # An endpoint nobody listens on: nothing can leave this machine even if credentials appeared.
+    assert main(["status", "--topology", str(EXAMPLE), "--endpoint-url", "http://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert "credentials" in err.lower() and "Traceback" not in err
