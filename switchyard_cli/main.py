@@ -106,6 +106,20 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
     return EXIT_OK
 
 
+def _scenario_step(world: Any, step: Any, faults: list[Any], view: Any) -> dict[str, Any]:
+    """Run one scenario step in the world; its report (with the world after it)."""
+    if step.automation is not None:
+        world.set_automation(step.automation == "on")
+        return {"automation": step.automation, "status": "SUCCEEDED", "error": None, "world": world.read_world()}
+    with view:
+        if step.alarm is not None:
+            result = world.fire_alarm(step.alarm, deliveries=step.deliveries, faults=faults, on_event=view.on_event)
+        else:
+            result = world.run(step.workflow, step.input, faults=faults, on_event=view.on_event)
+    report: dict[str, Any] = result.report
+    return report
+
+
 def cmd_local_scenario(args: argparse.Namespace, console: Console, err: Console) -> int:
     from switchyard.topology import load_topology
     from switchyard_cli.local.scenario import load_scenario
@@ -118,27 +132,8 @@ def cmd_local_scenario(args: argparse.Namespace, console: Console, err: Console)
     ok = True
     with LocalWorld(topo, time_scale=_scale(args.time_scale)) as world:
         for i, (step, step_faults) in enumerate(zip(scenario.steps, faults, strict=True), start=1):
-            what = (
-                step.workflow or f"alarm {step.alarm}" if step.kind != "automation" else f"automation {step.automation}"
-            )
-            if step.automation is not None:
-                world.set_automation(step.automation == "on")
-                report = {
-                    "automation": step.automation,
-                    "status": "SUCCEEDED",
-                    "error": None,
-                    "world": world.read_world(),
-                }
-            else:
-                with ProgressView(console, f"step {i}: {what}") as view:
-                    if step.alarm is not None:
-                        result = world.fire_alarm(
-                            step.alarm, deliveries=step.deliveries, faults=step_faults, on_event=view.on_event
-                        )
-                    else:
-                        assert step.workflow is not None
-                        result = world.run(step.workflow, step.input, faults=step_faults, on_event=view.on_event)
-                report = result.report
+            what = step.workflow or (f"alarm {step.alarm}" if step.alarm else f"automation {step.automation}")
+            report = _scenario_step(world, step, step_faults, ProgressView(console, f"step {i}: {what}"))
             report = {**report, "expect": step.expect, "met": report["status"] == step.expect}
             reports.append(report)
             ok &= report["met"]
