@@ -10,6 +10,10 @@ Acting from the destination: a failover runs in the region that takes over and c
 in the other regions (the old writer, the banner everywhere), so the DB and banner words grant
 the resources of *every* region of the topology, in every region's stack.
 
+The execution words (start-executions, read-executions) and read-kill-switch are regional: a
+trigger or a scorecard acts on the state machines of its own region's stack only (each region
+deploys the same workflows; a drill runs in the primary region only).
+
 A word whose resources the topology does not have (no `database` on any region, no `banner`,
 no `database.writer_record`, no `dns.records`) grants nothing.
 """
@@ -27,6 +31,8 @@ from aws_cdk import aws_sns as sns
 from constructs import IConstruct
 
 from infra.nag import acknowledge, flatten_cfn_reference
+from infra.naming import state_machine_name
+from steps import WORKFLOWS
 from switchyard.topology import Topology
 
 # Telemetry writes that AWS does not support resource-level permissions for, added by CDK itself
@@ -346,6 +352,70 @@ def _publish(g: _Grants) -> None:
     g.allow(["kms:Decrypt", "kms:GenerateDataKey"], [g.targets.topic_key.key_arn])
 
 
+def state_machine_arn(stack: cdk.Stack, topology_name: str, workflow: str) -> str:
+    """The ARN of a workflow's state machine in stack's region, by name (no reference to the
+    state machine construct: the functions are built before the state machines that invoke them)."""
+    return stack.format_arn(
+        service="states",
+        resource="stateMachine",
+        resource_name=state_machine_name(topology_name, workflow),
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
+def _executions(g: _Grants) -> list[str]:
+    """The executions of every workflow's state machine of the topology in this stack's region:
+    `execution:switchyard-<topology>-<workflow>:*` (one pattern per workflow, so another topology
+    whose name starts with this one's is not matched)."""
+    name = g.targets.topology.name
+    return [
+        g.arn(
+            "states",
+            "execution",
+            f"{state_machine_name(name, workflow)}:*",
+            region=g.stack.region,
+            sep=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        for workflow in WORKFLOWS
+    ]
+
+
+_EXECUTION_WILDCARD = (
+    "An execution ARN ends in the execution's name, chosen per run (from the alarm transition for automatic"
+    " starts, by the operator or Step Functions otherwise), so it is unknown at synth time; the grant is limited"
+    " to the executions of this topology's own state machines in this region (one pattern per workflow)."
+)
+
+
+def _start_executions(g: _Grants) -> None:
+    name = g.targets.topology.name
+    g.allow(["states:StartExecution"], [state_machine_arn(g.stack, name, workflow) for workflow in WORKFLOWS])
+    # DescribeExecution: has this alarm transition already started its execution (a repeated
+    # delivery)? StopExecution: an incident pre-empts a game-day drill that holds the lock.
+    g.allow(["states:DescribeExecution", "states:StopExecution"], _executions(g), why_wildcard=_EXECUTION_WILDCARD)
+
+
+def _read_executions(g: _Grants) -> None:
+    # A drill's scorecard is measured from its execution's history (time per step, gates, rollback).
+    g.allow(
+        ["states:GetExecutionHistory", "states:DescribeExecution"], _executions(g), why_wildcard=_EXECUTION_WILDCARD
+    )
+
+
+def kill_switch_arn(stack: cdk.Stack, topology: Topology) -> str:
+    """The automation kill-switch parameter in stack's region (the ARN drops the name's leading slash)."""
+    return stack.format_arn(
+        service="ssm",
+        resource="parameter",
+        resource_name=topology.kill_switch_parameter.removeprefix("/"),
+        arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+    )
+
+
+def _read_kill_switch(g: _Grants) -> None:
+    g.allow(["ssm:GetParameter"], [kill_switch_arn(g.stack, g.targets.topology)])
+
+
 _WORDS: dict[str, Callable[[_Grants], None]] = {
     "read-routing": _read_routing,
     "write-alb": _write_alb,
@@ -358,6 +428,9 @@ _WORDS: dict[str, Callable[[_Grants], None]] = {
     "read-banner": _read_banner,
     "write-banner": _write_banner,
     "write-writer-record": _write_writer_record,
+    "start-executions": _start_executions,
+    "read-executions": _read_executions,
+    "read-kill-switch": _read_kill_switch,
 }
 ACCESS_WORDS = tuple(_WORDS)
 

@@ -1,5 +1,7 @@
 """One region's Switchyard: the step functions, the workflows, the outcome topic and the table
-(the global table itself in the primary region; its local replica elsewhere)."""
+(the global table itself in the primary region; its local replica elsewhere), the alarm trigger
+rule (when the topology has triggers), the game-day schedules (primary region only) and the
+dashboard."""
 
 from __future__ import annotations
 
@@ -10,12 +12,16 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from infra.access import AccessTargets
+from infra.dashboard import SwitchyardDashboard
 from infra.encryption import SwitchyardKey
+from infra.game_days import GameDaySchedules
 from infra.naming import pascal
 from infra.outcome_topic import OutcomeTopic
 from infra.state_machines import workflow_state_machines
 from infra.state_table import StateTable
 from infra.step_functions import StepFunctions
+from infra.triggers import TRIGGER_STEP, AlarmTriggerRule, TriggerDeadLetterQueue, trigger_alarm_names
+from steps import BY_NAME
 from switchyard.topology import Topology
 
 
@@ -37,6 +43,14 @@ class SwitchyardStack(cdk.Stack):
             owner=owner,
             replica_regions=[r for r in topology.regions if r != topology.primary_region] if owner else (),
         )
+        alarm_names = trigger_alarm_names(topology)
+        if alarm_names and TRIGGER_STEP not in BY_NAME:
+            raise ValueError(f"topology {topology.name!r} has triggers but STEPS has no {TRIGGER_STEP} function")
+        self.trigger_queue = (
+            TriggerDeadLetterQueue(self, "TriggerDeadLetterQueue", topology_name=topology.name).queue
+            if alarm_names
+            else None
+        )
         self.steps = StepFunctions(
             self,
             "StepFunctions",
@@ -44,9 +58,44 @@ class SwitchyardStack(cdk.Stack):
             targets=AccessTargets(topology=topology, table=self.state.table, topic=self.outcomes.topic, topic_key=key),
             table_name=self.state.table_name,
             log_key=key,
+            dead_letter_queues={TRIGGER_STEP: self.trigger_queue} if self.trigger_queue else None,
         )
         self.workflows = workflow_state_machines(
             self, topology_name=topology.name, functions=self.steps.functions, log_key=key
+        )
+        trigger_function = self.steps.functions.get(TRIGGER_STEP)
+        self.trigger_rule = (
+            AlarmTriggerRule(
+                self,
+                "AlarmTriggers",
+                topology=topology,
+                function=trigger_function,
+                dead_letter_queue=self.trigger_queue,
+            )
+            if self.trigger_queue is not None and trigger_function is not None
+            else None
+        )
+        # A drill must start once: the primary region's stack alone holds the schedules.
+        self.game_days = (
+            GameDaySchedules(
+                self,
+                "GameDays",
+                topology=topology,
+                state_machines={w: c.state_machine for w, c in self.workflows.items()},
+            )
+            if owner and topology.game_days
+            else None
+        )
+        self.dashboard = SwitchyardDashboard(
+            self,
+            "Dashboard",
+            topology=topology,
+            region=region,
+            state_machines={w: c.state_machine for w, c in self.workflows.items()},
+            workflow_functions={w: list(c.invoked.items()) for w, c in self.workflows.items()},
+            trigger_function=trigger_function,
+            trigger_alarm_names=alarm_names,
+            dead_letter_queue=self.trigger_queue,
         )
 
         for workflow, construct in self.workflows.items():
@@ -62,6 +111,19 @@ class SwitchyardStack(cdk.Stack):
             value=self.outcomes.topic.topic_arn,
             description="Every execution's outcome is published here",
         )
+        cdk.CfnOutput(
+            self,
+            "DashboardName",
+            value=self.dashboard.dashboard.dashboard_name,
+            description="This region's Switchyard dashboard",
+        )
+        if self.trigger_queue is not None:
+            cdk.CfnOutput(
+                self,
+                "TriggerDeadLetterQueueUrl",
+                value=self.trigger_queue.queue_url,
+                description="Alarm events the trigger could not take: inspect, then redrive or discard",
+            )
         cdk.CfnOutput(
             self,
             "StateTableName",

@@ -95,7 +95,10 @@ class WorkflowStateMachine(Construct):
             # outputs carry operators' reasons and the topology's weights.
             logs=sfn.LogOptions(destination=self.log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
         )
-        self.functions = [by_variable[v] for v in used]
+        # step name -> function, for each function the ASL names (anywhere: a Task's Resource, or
+        # Parameters.FunctionName of a lambda:invoke / .waitForTaskToken integration)
+        self.invoked = {v.removesuffix("FunctionArn"): by_variable[v] for v in used}
+        self.functions = list(self.invoked.values())
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[f.function_arn for f in self.functions])
         )

@@ -3,7 +3,8 @@
 Each function: Python 3.13 on x86_64, the staged code asset (no Docker), Powertools from its
 public layer, exactly the environment variables of the step's settings model (plus the two
 Powertools names), active tracing, its own encrypted log group and its own role holding only
-what the step's `access` words allow.
+what the step's `access` words allow (plus sqs:SendMessage on its dead-letter queue, when the
+stack gives it one: the trigger function, invoked asynchronously by EventBridge).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.access import AccessTargets, grant_access
 from infra.cfn import depend_on_role_policy_only
 from infra.nag import acknowledge
+from infra.naming import state_machine_name_prefix
 from infra.staging import TOPOLOGY_FILE
 from steps import STEPS, StepSpec
 from switchyard.settings import env_var_names
@@ -57,13 +60,28 @@ class StepFunctions(Construct):
         targets: AccessTargets,
         table_name: str,
         log_key: kms.IKey,
+        dead_letter_queues: Mapping[str, sqs.IQueue] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
         env_values = {
             "TOPOLOGY_FILE": TOPOLOGY_FILE,
             "TABLE_NAME": table_name,
             "TOPIC_ARN": targets.topic.topic_arn,
+            # arn:aws:states:<region>:<account>:stateMachine:switchyard-<topology>- ; the trigger
+            # appends the workflow name. This region's state machines, by name (no reference to
+            # the state machines: they are built after the functions they invoke).
+            "STATE_MACHINE_PREFIX": stack.format_arn(
+                service="states",
+                resource="stateMachine",
+                resource_name=state_machine_name_prefix(targets.topology.name),
+                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+            ),
         }
+        dead_letter_queues = dict(dead_letter_queues or {})
+        unknown_steps = sorted(dead_letter_queues.keys() - {step.name for step in STEPS})
+        if unknown_steps:
+            raise ValueError(f"dead-letter queue for unknown step(s) {unknown_steps}")
         code = lambda_.Code.from_asset(str(code_dir))
         powertools = lambda_.LayerVersion.from_layer_version_arn(
             self, "PowertoolsLayer", ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_LAYER_PARAMETER)
@@ -71,7 +89,13 @@ class StepFunctions(Construct):
         self.functions: dict[str, lambda_.Function] = {}
         for step in STEPS:
             self.functions[step.name] = self._function(
-                step, code=code, powertools=powertools, env_values=env_values, targets=targets, log_key=log_key
+                step,
+                code=code,
+                powertools=powertools,
+                env_values=env_values,
+                targets=targets,
+                log_key=log_key,
+                dead_letter_queue=dead_letter_queues.get(step.name),
             )
 
     def _function(
@@ -83,6 +107,7 @@ class StepFunctions(Construct):
         env_values: Mapping[str, str],
         targets: AccessTargets,
         log_key: kms.IKey,
+        dead_letter_queue: sqs.IQueue | None,
     ) -> lambda_.Function:
         names = env_var_names(step.env)
         unknown = [name for name in names if name not in env_values]
@@ -119,6 +144,9 @@ class StepFunctions(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             role=role,
+            # Asynchronous invocations (EventBridge) that still fail after Lambda's retries land
+            # here instead of being dropped; CDK grants the role sqs:SendMessage on this queue only.
+            dead_letter_queue=dead_letter_queue,
         )
         grant_access(role, role, step.access, targets, extra_wildcard_reasons={"IAM5[Resource::*]": XRAY_REASON})
         depend_on_role_policy_only(function, role)

@@ -190,3 +190,11 @@ def bare(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 def synth(request: pytest.FixtureRequest) -> Synth:
     """Every topology: every structural test runs against each."""
     return request.getfixturevalue(request.param)
+
+
+@pytest.fixture(scope="session", params=["shop", "second"])
+def automated(request: pytest.FixtureRequest) -> Synth:
+    """The topologies with triggers and game days (bare has neither: see the absence tests)."""
+    synth: Synth = request.getfixturevalue(request.param)
+    assert synth.topology.triggers and synth.topology.game_days
+    return synth

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 # The only kinds of finding Switchyard acknowledges (each with a written reason at the construct):
 # IAM5 wildcards AWS cannot scope (X-Ray, log delivery, ELB Describe*, ListHostedZonesByName,
 # CloudWatch GetMetricData, listener-rule ids, alarms of the gates, a zone given by name, the
-# run-time timestamp of a fenced DB instance's new name) and L1 (runtime pinned to the
+# run-time timestamp of a fenced DB instance's new name, the run-time names of executions) and L1 (runtime pinned to the
 # Powertools layer's Python version).
 ACKNOWLEDGED_KINDS = ("AwsSolutions-IAM5[Resource::", "AwsSolutions-L1")
 
@@ -59,6 +59,28 @@ def test_database_wildcard_acknowledgments_are_the_fenced_rename_only(synth: Syn
         if v["ruleName"] == "AwsSolutions-IAM5[Resource::*]" and "GetMetricData" in v["reason"]:
             assert "resource-level permissions" in v["reason"]
     assert not [v for v in suppressed if ":ssm:" in v["ruleName"]], "the banner parameter needs no wildcard"
+
+
+def test_execution_wildcard_acknowledgments_are_the_topologys_executions_in_the_stacks_region(synth: Synth) -> None:
+    """start-executions / read-executions: `execution:switchyard-<topology>-<workflow>:*`, nothing wider."""
+    from steps import WORKFLOWS
+
+    suppressed = _nag(synth)["suppressedViolations"]
+    for stack, region in synth.regions.items():
+        found = {
+            v["ruleName"]
+            for v in suppressed
+            if ":states:" in v["ruleName"]
+            and any(c["constructPath"].startswith(f"{stack}/") for c in v["violatingConstructs"])
+        }
+        assert found == {
+            f"AwsSolutions-IAM5[Resource::arn:aws:states:{region}:<AWS::AccountId>:execution:"
+            f"switchyard-{synth.topology.name}-{workflow}:*]"
+            for workflow in WORKFLOWS
+        }
+    for v in suppressed:
+        if ":states:" in v["ruleName"]:
+            assert "execution's name" in v["reason"], v
 
 
 def test_no_acknowledgment_for_a_zone_wildcard_when_the_zone_id_is_known(second: Synth) -> None:

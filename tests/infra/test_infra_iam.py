@@ -40,6 +40,9 @@ WORD_ACTIONS = {
     "read-banner": {"ssm:GetParameter"},
     "write-banner": {"ssm:PutParameter", "ssm:GetParameter"},
     "write-writer-record": {"route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"},
+    "start-executions": {"states:StartExecution", "states:DescribeExecution", "states:StopExecution"},
+    "read-executions": {"states:GetExecutionHistory", "states:DescribeExecution"},
+    "read-kill-switch": {"ssm:GetParameter"},
 }
 EVERY_FUNCTION = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 RDS_WRITES = WORD_ACTIONS["write-db"]
@@ -136,6 +139,12 @@ def test_every_access_word_of_the_registry_is_known() -> None:
     assert set(WORD_ACTIONS) == set(ACCESS_WORDS)
 
 
+def beyond_access_words(step: str, topology: Any) -> set[str]:
+    """What a function holds besides its words: the trigger may park a failed event in its
+    dead-letter queue (only when the topology has triggers: no rule, no queue)."""
+    return {"sqs:SendMessage"} if step == "AlarmTrigger" and topology.triggers else set()
+
+
 def test_each_function_holds_exactly_what_its_access_words_allow(synth: Synth) -> None:
     from steps import STEPS
 
@@ -144,7 +153,9 @@ def test_each_function_holds_exactly_what_its_access_words_allow(synth: Synth) -
         statements = synth.statements(stack)
         for step in STEPS:
             granted = {a for s in statements if s.role == roles[step.handler] for a in s.actions}
-            allowed = set(EVERY_FUNCTION).union(*(word_actions(w, synth.topology) for w in step.access))
+            allowed = set(EVERY_FUNCTION).union(
+                beyond_access_words(step.name, synth.topology), *(word_actions(w, synth.topology) for w in step.access)
+            )
             assert {a for a in granted if not a.startswith("dynamodb:")} == allowed - {"dynamodb:"}, step.name
             assert any(a.startswith("dynamodb:") for a in granted) == ("table" in step.access), step.name
 
@@ -157,8 +168,10 @@ def test_modify_rule_is_scoped_to_the_topologys_load_balancers(synth: Synth) -> 
     }
     for stack in synth.templates:
         found = [s for s in synth.statements(stack) if "elasticloadbalancing:ModifyRule" in s.actions]
-        roles = synth.function_roles(stack)
-        assert {s.role for s in found} == {roles["steps.apply_stage.handler"], roles["steps.roll_back.handler"]}
+        roles = synth.step_roles(stack)
+        # ApplyStage, RollBack, and the trigger (it rolls back a pre-empted drill)
+        assert {s.role for s in found} == {roles[step] for step in steps_with("write-alb")}
+        assert {"ApplyStage", "RollBack"} <= steps_with("write-alb")
         for s in found:
             assert s.actions == ["elasticloadbalancing:ModifyRule"]
             assert {synth.render(r) for r in s.resources} == expected
@@ -340,11 +353,20 @@ def test_replica_lag_metrics_are_the_only_database_read_on_every_resource(synth:
 # -- banner ----------------------------------------------------------------------------------------
 
 
+def kill_switch_arn(topology: Any, region: str) -> str:
+    return f"arn:aws:ssm:{region}:{ACCOUNT}:parameter/{topology.kill_switch_parameter.removeprefix('/')}"
+
+
 def test_banner_writes_are_scoped_to_the_parameter_in_every_region(synth: Synth) -> None:
     expected = banner_arns(synth.topology)
-    for stack in synth.templates:
+    for stack, region in synth.regions.items():
+        kill_switch = kill_switch_arn(synth.topology, region)
         puts = roles_granting(synth, stack, "ssm:PutParameter")
-        gets = roles_granting(synth, stack, "ssm:GetParameter")
+        gets = {
+            step: resources - {kill_switch}
+            for step, resources in roles_granting(synth, stack, "ssm:GetParameter").items()
+            if resources - {kill_switch}
+        }
         assert set(puts) == (steps_with("write-banner") if expected else set())
         assert set(gets) == (steps_with("read-banner", "write-banner") if expected else set())
         for resources in [*puts.values(), *gets.values()]:
@@ -367,9 +389,13 @@ def test_banner_parameter_arn_drops_the_leading_slash(second: Synth) -> None:
 def test_no_database_or_banner_grants_nothing_for_them(bare: Synth) -> None:
     assert bare.error is None, bare.error
     assert bare.topology.database is None and bare.topology.banner is None
-    for stack in bare.templates:
+    for stack, region in bare.regions.items():
         actions = {a for s in bare.statements(stack) for a in s.actions}
-        assert not [a for a in actions if a.startswith(("rds:", "ssm:"))]
+        assert not [a for a in actions if a.startswith("rds:")]
+        # the only parameter is the automation kill switch (read-kill-switch), in this region
+        ssm = [s for s in bare.statements(stack) if any(a.startswith("ssm:") for a in s.actions)]
+        assert {a for s in ssm for a in s.actions} == {"ssm:GetParameter"}
+        assert {bare.render(r) for s in ssm for r in s.resources} == {kill_switch_arn(bare.topology, region)}
         assert "cloudwatch:GetMetricData" not in actions
         roles = bare.step_roles(stack)
         for step in ("PromoteReplica", "FenceWriter", "PrepareReplica", "CheckReplication", "SetBanner"):
@@ -402,3 +428,98 @@ def test_every_role_policy_fits_the_inline_policy_size_limit(synth: Synth) -> No
         assert sizes
         for role, size in sizes.items():
             assert size < IAM_INLINE_POLICY_LIMIT * 0.8, (stack, role, size)
+
+
+# -- executions and the kill switch (triggers, scorecards) -----------------------------------------
+
+
+def _machines(topology: Any, region: str) -> set[str]:
+    from steps import WORKFLOWS
+
+    return {f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:switchyard-{topology.name}-{w}" for w in WORKFLOWS}
+
+
+def _executions(topology: Any, region: str) -> set[str]:
+    from steps import WORKFLOWS
+
+    return {f"arn:aws:states:{region}:{ACCOUNT}:execution:switchyard-{topology.name}-{w}:*" for w in WORKFLOWS}
+
+
+def test_step_functions_actions_are_scoped_to_the_topologys_state_machines_in_the_stacks_region(synth: Synth) -> None:
+    topo = synth.topology
+    for stack, region in synth.regions.items():
+        starts = roles_granting(synth, stack, "states:StartExecution")
+        assert set(starts) == steps_with("start-executions")
+        for resources in starts.values():
+            assert resources == _machines(topo, region)
+        for action, words in (
+            ("states:StopExecution", ("start-executions",)),
+            ("states:GetExecutionHistory", ("read-executions",)),
+            ("states:DescribeExecution", ("start-executions", "read-executions")),
+        ):
+            granted = roles_granting(synth, stack, action)
+            assert set(granted) == steps_with(*words), action
+            for resources in granted.values():
+                assert resources == _executions(topo, region), action
+        # no other Step Functions action, no wildcard action, in any function's role
+        states = {a for role in synth.function_roles(stack).values() for a in synth.role_grants(stack, role)}
+        assert {a for a in states if a.startswith("states:")} <= {
+            "states:StartExecution",
+            "states:StopExecution",
+            "states:DescribeExecution",
+            "states:GetExecutionHistory",
+        }
+
+
+def test_executions_pattern_does_not_reach_another_topology_with_a_longer_name(synth: Synth) -> None:
+    """`switchyard-shop-*` would also match `switchyard-shop-eu-traffic-shift`: the grant names
+    each workflow instead."""
+    for stack in synth.templates:
+        for s in synth.statements(stack):
+            for r in s.resources:
+                rendered = synth.render(r)
+                if ":states:" in rendered and rendered.endswith("*"):
+                    machine = rendered.split(":execution:", 1)[1].removesuffix(":*")
+                    assert "*" not in machine, rendered
+
+
+def test_kill_switch_read_is_the_parameter_in_the_stacks_region(synth: Synth) -> None:
+    for stack, region in synth.regions.items():
+        for step in steps_with("read-kill-switch"):
+            role = synth.step_roles(stack)[step]
+            assert kill_switch_arn(synth.topology, region) in synth.role_grants(stack, role)["ssm:GetParameter"]
+
+
+def test_custom_kill_switch_parameter(second: Synth) -> None:
+    assert second.topology.automation.kill_switch_parameter == "/garden/prod/switchyard/automation"
+    stack, region = next(iter(second.regions.items()))
+    role = second.step_roles(stack)["AlarmTrigger"]
+    assert second.role_grants(stack, role)["ssm:GetParameter"] == {
+        f"arn:aws:ssm:{region}:{ACCOUNT}:parameter/garden/prod/switchyard/automation"
+    }
+
+
+def test_trigger_may_park_events_in_its_own_dead_letter_queue_only(synth: Synth) -> None:
+    for stack in synth.templates:
+        queues = synth.resources(stack, "AWS::SQS::Queue")
+        sends = roles_granting(synth, stack, "sqs:SendMessage")
+        if not synth.topology.triggers:
+            assert sends == {} and queues == {}
+            continue
+        ((queue_id, _),) = queues.items()
+        assert sends == {"AlarmTrigger": {f"<{queue_id}.Arn>"}}
+
+
+def test_schedule_roles_may_only_start_their_state_machine(synth: Synth) -> None:
+    for stack in synth.templates:
+        machines = synth.resources(stack, "AWS::StepFunctions::StateMachine")
+        for schedule in synth.resources(stack, "AWS::Scheduler::Schedule").values():
+            target = schedule["Properties"]["Target"]
+            role = target["RoleArn"]["Fn::GetAtt"][0]
+            assert target["Arn"]["Ref"] in machines
+            grants = [s for s in synth.statements(stack) if s.role == role]
+            assert [(s.effect, s.actions, s.resources, s.conditions) for s in grants] == [
+                ("Allow", ["states:StartExecution"], [{"Ref": target["Arn"]["Ref"]}], {})
+            ]
+            props = synth.templates[stack]["Resources"][role]["Properties"]
+            assert "ManagedPolicyArns" not in props and "Policies" not in props

@@ -276,7 +276,15 @@ def test_outputs(synth: Synth) -> None:
             "RestoreStateMachineArn",
             "OutcomeTopicArn",
             "StateTableName",
+            "DashboardName",
+        } | ({"TriggerDeadLetterQueueUrl"} if synth.topology.triggers else set())
+        assert outputs["DashboardName"]["Value"] == {
+            "Ref": next(iter(synth.resources(stack, "AWS::CloudWatch::Dashboard")))
         }
+        if synth.topology.triggers:
+            assert outputs["TriggerDeadLetterQueueUrl"]["Value"] == {
+                "Ref": next(iter(synth.resources(stack, "AWS::SQS::Queue")))
+            }
         assert outputs["StateTableName"]["Value"] == f"switchyard-{synth.topology.name}"
         machines = synth.resources(stack, "AWS::StepFunctions::StateMachine")
         for name, output in (
