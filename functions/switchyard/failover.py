@@ -193,13 +193,22 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
     )
 
 
-def _current_writer(topo: Topology) -> rds.DbState:
+def _current_writer(topo: Topology, recovered: str, warnings: list[str]) -> rds.DbState:
+    """The one writer outside the recovered region.
+
+    The recovered region may still hold an unfenced former writer (its region was down when the
+    failover tried to fence it): that one is not the writer, restore fences and sets it aside.
+    """
     writers = []
     for region, r in topo.regions.items():
         if r.database:
             state = rds.describe(region, r.database)
             if state is not None and not state.is_replica and not state.fenced:
                 writers.append(state)
+    stale = [w for w in writers if w.region == recovered]
+    if len(writers) == 2 and len(stale) == 1:
+        writers.remove(stale[0])
+        warnings.append(f"{stale[0].identifier} in {recovered} was never fenced; restore fences it and sets it aside")
     if len(writers) != 1:
         found = [f"{w.identifier} in {w.region}" for w in writers] or ["none"]
         raise UnsafeChange(f"refusing: expected exactly one writer among the topology's databases, found {found}")
@@ -211,7 +220,7 @@ def plan_restore(event: PlanEvent, topo: Topology) -> RestorePlan:
     region = request.region
     warnings: list[str] = []
     recovered_id = _db_id(topo, region)
-    writer = _current_writer(topo)
+    writer = _current_writer(topo, region, warnings)
     if writer.region == region:
         raise UnsafeChange(f"refusing: {region} already holds the writer ('{writer.identifier}'); nothing to restore")
     baseline = _healthy_or_refuse(topo, region, request.force, warnings)
@@ -326,7 +335,7 @@ class FenceResult(BaseModel):
 def fence_writer(event: FenceEvent) -> FenceResult:
     """Tag and stop the former writer; in an unplanned failover its region may be down."""
     try:
-        rds.fence(event.region, event.identifier, short=event.best_effort)
+        note = rds.fence(event.region, event.identifier, short=event.best_effort)
     except SwitchyardError as exc:
         if not event.best_effort:
             raise
@@ -335,7 +344,7 @@ def fence_writer(event: FenceEvent) -> FenceResult:
             note=f"could not fence {event.identifier} in {event.region}: {exc};"
             " fence it by hand before it takes writes",
         )
-    return FenceResult(fenced=True, note=f"{event.identifier} in {event.region} tagged and stopped")
+    return FenceResult(fenced=True, note=note)
 
 
 class WriterRecordResult(BaseModel):

@@ -271,11 +271,18 @@ def test_restore_of_the_region_holding_the_writer_is_refused(world: LocalWorld) 
     )
 
 
-def test_restore_with_two_writers_is_refused(world: LocalWorld) -> None:
-    failed_over(world, fence=False)  # the old writer was never fenced
+def test_restore_fences_a_former_writer_that_was_never_fenced(world: LocalWorld) -> None:
+    failed_over(world, fence=False)  # the failover could not reach the old writer's region
+    plan = plan_restore({"region": EAST, "dry_run": True})
+    assert plan["writer"]["identifier"] == REPLICA  # the writer is the promoted one, not the stale one
+    assert any("was never fenced" in w for w in plan["warnings"])
+
+
+def test_restore_with_no_writer_is_refused(world: LocalWorld) -> None:
+    failed_over(world)
+    rds.fence(WEST, REPLICA, short=False)  # now nobody is a writer
     assert refused(world, "plan_restore", {"region": EAST}) == (
-        "refusing: expected exactly one writer among the topology's databases,"
-        " found ['shop-db-use1 in us-east-1', 'shop-db-usw2 in us-west-2']"
+        "refusing: expected exactly one writer among the topology's databases, found ['none']"
     )
 
 

@@ -6,7 +6,6 @@ few retries, so a dead region costs seconds, not minutes.
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -88,8 +87,12 @@ def promote(region: str, identifier: str) -> None:
         _rds(region, False).promote_read_replica(DBInstanceIdentifier=identifier, BackupRetentionPeriod=7)
 
 
-def fence(region: str, identifier: str, *, short: bool) -> None:
-    """Mark a former writer so it is never used again, and stop it so it takes no writes."""
+def fence(region: str, identifier: str, *, short: bool) -> str:
+    """Mark a former writer so it is never used again, and stop it so it takes no writes.
+
+    Returns what was done: RDS refuses to stop some instances (one that still has replicas, for
+    one), and then the operator must know that the tag is all there is.
+    """
     rds = _rds(region, short)
     with aws_errors(f"fencing {identifier} in {region}"):
         arn = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["DBInstanceArn"]
@@ -100,8 +103,13 @@ def fence(region: str, identifier: str, *, short: bool) -> None:
                 {"Key": "switchyard:fenced-at", "Value": datetime.now(UTC).isoformat(timespec="seconds")},
             ],
         )
-        with contextlib.suppress(rds.exceptions.InvalidDBInstanceStateFault):  # already stopped or stopping
+        try:
             rds.stop_db_instance(DBInstanceIdentifier=identifier)
+        except rds.exceptions.InvalidDBInstanceStateFault as exc:
+            status = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["DBInstanceStatus"]
+            if status not in ("stopped", "stopping"):
+                return f"{identifier} in {region} tagged, but RDS would not stop it ({status}: {exc}); stop it by hand"
+    return f"{identifier} in {region} tagged and stopped"
 
 
 def set_aside(region: str, identifier: str) -> str:
