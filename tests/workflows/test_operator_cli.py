@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from switchyard.aws import clients
 from switchyard_cli.main import main
 from tests.workflows.conftest import EXAMPLE
 
@@ -16,11 +17,17 @@ SHIFT = '{"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_secon
 
 @pytest.fixture(autouse=True)
 def operator_env(monkeypatch):
-    # The CLI sets the region (and profile/endpoint when given) in the environment, as the steps
-    # read them; monkeypatch puts everything back after each test.
+    # The CLI writes the region (and profile and endpoint when given) into the environment, as
+    # the steps read them there. Set each first, so monkeypatch records and restores it.
     for key in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        monkeypatch.setenv(key, "us-east-1") if "REGION" in key else monkeypatch.delenv(key, raising=False)
+        monkeypatch.setenv(key, "us-east-1")
+    monkeypatch.delenv("AWS_PROFILE")
+    monkeypatch.delenv("AWS_ENDPOINT_URL")
     monkeypatch.setenv("COLUMNS", "200")
+    yield
+    # A CLI run is one process; here the next test must not inherit its clients (and the
+    # credentials, or lack of them, they resolved).
+    clients.reset()
 
 
 def cli(*args: str) -> int:
