@@ -5,13 +5,18 @@
   api-error:OP          every call of the AWS operation OP (e.g. ModifyRule) made by a step fails
   api-error:OP@N        only the Nth call of OP made by the steps fails
   replica-lag:SECONDS   every read replica reports that ReplicaLag (default 0: caught up)
+  throttle:FRACTION     that fraction of the steps' AWS request attempts is throttled (boto3 retries)
+  crash:STEP[@N]        the step's Lambda crashes (Runtime.ExitError) on its Nth (every) invocation
+  timeout:STEP[@N]      the step's Lambda times out (Sandbox.Timedout) on its Nth (every) invocation
 
 An injected API error is a non-retryable AWS error (HTTP 400 `InjectedFault`), so it tests the
-workflow's Catch/rollback paths, not boto3's retries.
+workflow's Catch/rollback paths, not boto3's retries; a throttle is a real throttling response to
+one attempt, which boto3's retry mode is expected to absorb.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from dataclasses import dataclass, field
@@ -20,7 +25,7 @@ from typing import Any
 from switchyard.errors import InvalidInput
 
 _SPEC = re.compile(r"^(?P<kind>[a-z-]+):(?P<arg>[^@]+?)(?:@(?P<at>\d+))?$")
-KINDS = ("alarm", "api-error", "replica-lag")
+KINDS = ("alarm", "api-error", "replica-lag", "throttle", "crash", "timeout")
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,10 @@ def parse_fault(spec: str) -> Fault:
         raise InvalidInput(f"--fault '{spec}': @N counts from 1")
     if kind == "api-error" and not re.fullmatch(r"[A-Z][A-Za-z0-9]+", arg):
         raise InvalidInput(f"--fault '{spec}': OPERATION is an AWS API operation name such as ModifyRule")
+    if kind == "throttle" and (n is not None or not re.fullmatch(r"0?\.\d+|1(\.0+)?|0", arg)):
+        raise InvalidInput(f"--fault '{spec}': throttle takes a FRACTION between 0 and 1, no @N")
+    if kind in ("crash", "timeout") and not re.fullmatch(r"[A-Z][A-Za-z]+", arg):
+        raise InvalidInput(f"--fault '{spec}': {kind} takes a step name such as ApplyStage")
     if kind == "replica-lag" and (n is not None or not re.fullmatch(r"\d+(\.\d+)?", arg)):
         raise InvalidInput(f"--fault '{spec}': replica-lag takes SECONDS (a number), no @N")
     return Fault(kind, arg, n)
@@ -87,3 +96,66 @@ class _FakeHttpResponse:
         self.headers: dict[str, str] = {}
         self.content = b""
         self.text = ""
+
+
+# Throttling error bodies in each protocol the steps' services speak (botocore parses them as it
+# would AWS's own, so its retry mode sees a genuine throttle).
+_THROTTLE = "Rate exceeded (injected by --fault throttle)"
+_CBOR_THROTTLE = (  # {"__type": "ThrottlingException", "message": "Rate exceeded"} in CBOR
+    b"\xa2\x66__type\x73ThrottlingException\x67message\x6dRate exceeded"
+)
+
+
+def _protocol(request: Any) -> str:
+    """The wire protocol of a prepared request (botocore picks one of a service's protocols)."""
+    headers = {k.lower(): str(v) for k, v in request.headers.items()}
+    if "smithy-protocol" in headers or "cbor" in headers.get("content-type", ""):
+        return "smithy-rpc-v2-cbor"
+    if "x-amz-target" in headers or "amz-json" in headers.get("content-type", ""):
+        return "json"
+    return "xml"  # query and rest-xml share the ErrorResponse shape
+
+
+def throttle_response(protocol: str) -> tuple[int, dict[str, str], bytes]:
+    if protocol == "json":
+        body = json.dumps({"__type": "ThrottlingException", "message": _THROTTLE}).encode()
+        return 400, {"content-type": "application/x-amz-json-1.0"}, body
+    if protocol == "smithy-rpc-v2-cbor":
+        return 400, {"content-type": "application/cbor", "smithy-protocol": "rpc-v2-cbor"}, _CBOR_THROTTLE
+    xml = (
+        "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code>"
+        f"<Message>{_THROTTLE}</Message></Error><RequestId>local-throttle</RequestId></ErrorResponse>"
+    )
+    return 400, {"content-type": "text/xml"}, xml.encode()
+
+
+@dataclass
+class Throttler:
+    """A botocore `before-send` hook: throttles a fraction of the steps' request attempts."""
+
+    injector: ApiErrorInjector
+    fraction: float = 0.0
+    seed: int = 7
+    throttled: int = 0
+    attempts: int = 0
+
+    def __post_init__(self) -> None:
+        import random
+
+        self._random = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def __call__(self, request: Any = None, **kwargs: Any) -> Any:
+        if self.fraction <= 0 or not self.injector.in_step():
+            return None
+        with self._lock:
+            self.attempts += 1
+            hit = self._random.random() < self.fraction
+            self.throttled += hit
+        if not hit:
+            return None
+        from botocore.awsrequest import AWSResponse
+        from moto.core.botocore_stubber import MockRawResponse
+
+        status, headers, body = throttle_response(_protocol(request))
+        return AWSResponse(request.url, status, headers, MockRawResponse(body))

@@ -5,6 +5,8 @@ moto's Step Functions interpreter runs our ASL for real, but (found with moto 5.
   the real handlers instead (`dispatch_lambda`).
 - Wait states and Retry intervals sleep in real time: we scale them (`install(..., time_scale)`), so a
   300 s bake takes 3 s at the default scale of 0.01.
+- boto3's retries sleep in real time too (botocore's endpoint sleeps between attempts): scaled
+  the same way, so a throttled run is as fast here as the time scale says.
 - RDS `PromoteReadReplica` leaves the replica link in place (the promoted instance still names its
   source, and the source still lists it): on AWS the promoted instance is a standalone writer.
 Each patch has a test in tests/unit/test_moto_patches.py that fails if moto moves the function
@@ -19,6 +21,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+import botocore.endpoint
 from moto.rds.models import RDSBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -87,6 +90,7 @@ def install(invoker: Invoker, time_scale: float) -> None:
         lambda_eval_utils._invoke_lambda_function = _invoke_lambda_function
         wait_function.WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
         retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
+        botocore.endpoint.time = _ScaledTime()  # type: ignore[assignment]
         RDSBackend.promote_read_replica = _promote_read_replica  # type: ignore[method-assign]
 
 
@@ -96,6 +100,7 @@ def uninstall() -> None:
         lambda_eval_utils._invoke_lambda_function = _original_invoke
         wait_function.WaitFunction._wait_interval = _original_wait  # type: ignore[method-assign]
         retrier_decl.time = time
+        botocore.endpoint.time = time
         RDSBackend.promote_read_replica = _original_promote  # type: ignore[method-assign]
 
 

@@ -35,6 +35,7 @@ from typing import Any
 import boto3
 import botocore.handlers
 from moto import mock_aws
+from moto.core.models import botocore_stubber
 
 from steps import BY_NAME, STEPS, WORKFLOWS
 from switchyard import settings as settings_module
@@ -42,7 +43,7 @@ from switchyard.aws import clients
 from switchyard.topology import Topology, load_topology_cached
 from switchyard_cli import worldview
 from switchyard_cli.local import moto_patches
-from switchyard_cli.local.faults import ApiErrorInjector, Fault
+from switchyard_cli.local.faults import ApiErrorInjector, Fault, Throttler
 
 ACCOUNT = "123456789012"
 REPO = Path(__file__).resolve().parents[2]
@@ -89,25 +90,37 @@ _WORLD_CLIENTS: dict[tuple[str, str], Any] = {}
 
 
 class _FaultHook:
-    """One botocore `before-call` hook for the whole process, forwarding to the running world.
+    """botocore hooks for the whole process, forwarding to the running world's faults.
 
     Registered once, in botocore's built-in handlers, so every client the steps create from
-    then on carries it; the library's cached clients are dropped once at registration.
+    then on carries them; the library's cached clients are dropped once at registration.
+    `before-call` fails whole API calls (api-error); `before-send` throttles single attempts: it
+    wraps moto's own `before-send` stub, because botocore calls every `before-send` handler and
+    moto would otherwise carry out a request that the caller sees throttled.
     """
 
     def __init__(self) -> None:
         self.target: ApiErrorInjector | None = None
+        self.throttler: Throttler | None = None
         self.registered = False
 
-    def attach(self, injector: ApiErrorInjector | None) -> None:
+    def attach(self, injector: ApiErrorInjector | None, throttler: Throttler | None = None) -> None:
         if not self.registered:
-            botocore.handlers.BUILTIN_HANDLERS.append(("before-call", self))
+            handlers = botocore.handlers.BUILTIN_HANDLERS
+            handlers.append(("before-call", self))
+            self._moto_send = botocore_stubber
+            handlers[handlers.index(("before-send", botocore_stubber))] = ("before-send", self.send)
             clients.reset()
             self.registered = True
         self.target = injector
+        self.throttler = throttler
 
     def __call__(self, **kwargs: Any) -> Any:
         return self.target(**kwargs) if self.target is not None else None
+
+    def send(self, **kwargs: Any) -> Any:
+        throttled = self.throttler(**kwargs) if self.throttler is not None else None
+        return throttled if throttled is not None else self._moto_send(**kwargs)
 
 
 _FAULT_HOOK = _FaultHook()
@@ -131,6 +144,9 @@ class LocalWorld:
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._saved_env: dict[str, str | None] = {}
         self._injector: ApiErrorInjector | None = None
+        self._throttler: Throttler | None = None
+        self._step_faults: list[Fault] = []
+        self._invocations: dict[str, int] = {}
         self._run_lock = threading.Lock()
         self._after_apply: list[tuple[int, str]] = []
         self.replica_lag = 0.0
@@ -170,7 +186,8 @@ class LocalWorld:
             self._mock.start()
             self._build()
             self._injector = ApiErrorInjector([])
-            _FAULT_HOOK.attach(self._injector)
+            self._throttler = Throttler(self._injector)
+            _FAULT_HOOK.attach(self._injector, self._throttler)
             moto_patches.install(self._invoke, self.time_scale)
         except BaseException:
             self.__exit__(None, None, None)
@@ -433,6 +450,11 @@ class LocalWorld:
         self._applied = 0
         self.replica_lag = 0.0
         self._faulted_alarms.update(f.arg for f in faults if f.kind == "alarm")
+        self._step_faults = [f for f in faults if f.kind in ("crash", "timeout")]
+        self._invocations: dict[str, int] = {}
+        assert self._throttler is not None
+        self._throttler.fraction = next((float(f.arg) for f in faults if f.kind == "throttle"), 0.0)
+        self._throttler.throttled = self._throttler.attempts = 0
         for fault in faults:
             if fault.kind == "replica-lag":
                 self.replica_lag = float(fault.arg)
@@ -447,8 +469,23 @@ class LocalWorld:
         spec = BY_NAME.get(name)
         if spec is None:
             return _function_error("ResourceNotFoundException", f"no step named {name}")
-        event = json.loads(payload or b"{}")
+        try:
+            event = json.loads(payload or b"{}")
+        except ValueError:  # the Invoke API refuses it before any function code runs
+            return _function_error("InvalidRequestContentException", "Could not parse request body into json")
         assert self._injector is not None
+        self._invocations[name] = count = self._invocations.get(name, 0) + 1
+        for fault in self._step_faults:
+            if fault.arg == name and fault.at in (None, count):
+                self._injector.injected.append(f"{fault.kind} of {name} invocation {count}")
+                if fault.kind == "crash":
+                    return _function_error(
+                        "Runtime.ExitError",
+                        f"RequestId: local Error: Runtime exited with error: signal: killed ({fault})",
+                    )
+                return _function_error(
+                    "Sandbox.Timedout", f"RequestId: local Error: Task timed out after 60.00 seconds ({fault})"
+                )
         if name in LAG_READERS:
             self.publish_replica_lag()
         self._injector.active.step = name
