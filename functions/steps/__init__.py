@@ -168,6 +168,14 @@ STEPS: tuple[StepSpec, ...] = (
         "Score a drill from its own execution history (no-op for a run that is not a drill)",
     ),
     StepSpec(
+        "RecoverStaleRun",
+        "steps.recover_stale_run",
+        OutcomeEnv,
+        ("write-alb", "write-dns", "table", "publish"),
+        "After taking over an expired lease: put back (or report) what the dead run left half-done",
+        timeout_seconds=300,
+    ),
+    StepSpec(
         "RequestApproval",
         "steps.request_approval",
         OutcomeEnv,

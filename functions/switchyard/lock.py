@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -24,6 +25,9 @@ class LockInfo(BaseModel):
     acquired_at: str
     expires_at: int
     drill: bool = False  # a game day: an alarm-started incident run may preempt it
+    # Set when this acquisition took over an expired lease: that holder died mid-run, and what it
+    # left half-done must be put back (or reported) before anything else happens.
+    taken_over_from: LockInfo | None = None
 
 
 def _key(topology: str) -> dict[str, dict[str, str]]:
@@ -39,6 +43,10 @@ def read_lock(table: str, topology: str) -> LockInfo | None:
         )
     if not item:
         return None
+    return _from_item(topology, item)
+
+
+def _from_item(topology: str, item: dict[str, Any]) -> LockInfo:
     return LockInfo(
         topology=topology,
         holder=item["holder"]["S"],
@@ -71,7 +79,7 @@ def acquire(
     ddb = client("dynamodb", home_region())
     try:
         with aws_errors("taking the lock"):
-            ddb.put_item(
+            old = ddb.put_item(
                 TableName=table,
                 Item={
                     **_key(topology),
@@ -83,7 +91,8 @@ def acquire(
                 },
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR holder = :me",
                 ExpressionAttributeValues={":now": {"N": str(int(now))}, ":me": {"S": holder}},
-            )
+                ReturnValues="ALL_OLD",
+            ).get("Attributes")
     except ConditionFailed:
         current = read_lock(table, topology)
         if current is None:  # released between our write and our read: let Step Functions retry
@@ -93,6 +102,8 @@ def acquire(
             f"topology '{topology}' is locked by {current.holder} ({current.workflow}, since"
             f" {current.acquired_at}, lease ends in {left}s); wait for it to finish or stop it"
         ) from None
+    if old and old["holder"]["S"] != holder:
+        info.taken_over_from = _from_item(topology, old)
     return info
 
 

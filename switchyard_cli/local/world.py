@@ -643,6 +643,22 @@ class LocalWorld:
             result.report["trigger"] = {"alarm": name, "decisions": decisions}
             return result
 
+    def kill_holder(self) -> str | None:
+        """The lock holder dies mid-run: its execution stops (no Catch runs), its lease runs out."""
+        holder = self.read_world()["lock"]
+        if holder is None:
+            return None
+        sfn = self.client("stepfunctions", self.home)
+        sfn.stop_execution(executionArn=holder, error="HolderDied", cause="local world: the holder died")
+        self.follow(holder)
+        self.client("dynamodb", self.home).update_item(
+            TableName=self.table_name,
+            Key={"pk": {"S": f"LOCK#{self.topology.name}"}, "sk": {"S": "LOCK"}},
+            UpdateExpression="SET expires_at = :past",
+            ExpressionAttributeValues={":past": {"N": "1"}},
+        )
+        return str(holder)
+
     def set_automation(self, enabled: bool) -> None:
         """Flip the kill switch (the SSM parameter the trigger reads), in every region."""
         from aws_lambda_powertools.utilities.parameters import clear_caches

@@ -1,0 +1,14 @@
+from typing import Any
+
+from switchyard.observability import instrumented
+from switchyard.parsing import parse_event
+from switchyard.recovery import RecoveryEvent, recover
+from switchyard.settings import OutcomeEnv, load_settings
+
+load_settings(OutcomeEnv)
+
+
+@instrumented
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    settings = load_settings(OutcomeEnv)
+    return recover(parse_event(RecoveryEvent, event), settings.table_name, settings.topic_arn).model_dump(mode="json")

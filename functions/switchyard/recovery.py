@@ -1,0 +1,78 @@
+"""After a dead run: the next execution that takes over its expired lease cleans up first.
+
+A run whose execution was stopped or timed out runs no Catch, so nothing put back what it had
+changed and nothing recorded how it ended. Its lease expiring lets the next execution proceed,
+and that execution first: puts a traffic shift's weights back from the dead run's snapshot, or,
+for a failover or restore (which may have promoted a database, which cannot be undone), records
+and reports the half-done state for a person to finish.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from switchyard import outcomes, shift, snapshots
+from switchyard.aws.clients import aws_errors, client
+from switchyard.lock import LockInfo
+from switchyard.settings import home_region
+
+
+class RecoveryEvent(BaseModel):
+    topology: str
+    execution: str  # the run that took over
+    previous: LockInfo  # the dead holder
+
+
+class RecoveryResult(BaseModel):
+    previous: str
+    action: Literal["rolled back", "reported", "nothing to do"]
+    message: str
+
+
+def _has_outcome(table: str, topology: str, execution: str) -> bool:
+    with aws_errors("looking for the dead run's outcome"):
+        items = client("dynamodb", home_region()).query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            FilterExpression="execution = :e",
+            ExpressionAttributeValues={":pk": {"S": f"RUN#{topology}"}, ":e": {"S": execution}},
+        )["Items"]
+    return bool(items)
+
+
+def recover(event: RecoveryEvent, table: str, topic_arn: str) -> RecoveryResult:
+    dead = event.previous
+    if _has_outcome(table, event.topology, dead.holder):
+        return RecoveryResult(
+            previous=dead.holder, action="nothing to do", message="it recorded its outcome before it died"
+        )
+    if dead.workflow == "traffic-shift" and snapshots.exists(table, dead.holder):
+        restored = shift.roll_back(shift.RollBackEvent(snapshot_id=dead.holder), table)
+        action: Literal["rolled back", "reported"] = "rolled back"
+        message = (
+            f"its lease expired without an outcome; {event.execution} put its {restored.groups_restored} weight"
+            " group(s) back from its snapshot before starting"
+        )
+    else:
+        action = "reported"
+        message = (
+            f"its lease expired without an outcome in the middle of a {dead.workflow}; it may have promoted a"
+            " database, which is not undone automatically: check `switchyard status` and finish by hand"
+        )
+    outcomes.record(
+        table,
+        topic_arn,
+        outcomes.Outcome(
+            topology=event.topology,
+            workflow=dead.workflow,
+            execution=dead.holder,
+            status="FAILED",
+            rolled_back=action == "rolled back",
+            error="LeaseExpired",
+            message=message,
+            details={"recovered_by": event.execution},
+        ),
+    )
+    return RecoveryResult(previous=dead.holder, action=action, message=message)

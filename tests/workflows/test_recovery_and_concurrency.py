@@ -1,0 +1,78 @@
+"""A holder that dies mid-run, and many executions at once on one topology."""
+
+from __future__ import annotations
+
+import time
+
+from tests.workflows.conftest import TEST_TIME_SCALE
+
+
+def _wait_for_bake(world, execution: str) -> None:
+    sfn = world.client("stepfunctions")
+    deadline = time.monotonic() + 20
+    while not any(e["type"] == "WaitStateEntered" for e in sfn.get_execution_history(executionArn=execution)["events"]):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+
+
+def test_the_next_run_puts_back_what_a_dead_holder_left_half_done(world):
+    start = world.read_world()
+    dead = world.start(
+        "traffic-shift",
+        {"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": int(30 / TEST_TIME_SCALE)},
+        name="dies-mid-run",
+    )
+    _wait_for_bake(world, dead)
+    assert world.read_world()["alb"]["us-east-1"]["api"]["use1-a"] == 50  # half done
+    assert world.kill_holder() == dead
+    result = world.run("traffic-shift", {"scope": "cluster", "target": "use1-b", "stages": [50], "bake_seconds": 0})
+    assert result.status == "SUCCEEDED", result.report["error"]
+    assert "RecoverStaleRun" in [s["name"] for s in result.report["steps"]]
+    assert result.report["world"]["alb"]["us-east-1"]["api"] == {"use1-a": 100, "use1-b": 50}  # use1-a put back
+    record = next(r for r in world.outcome_records() if r["execution"] == dead)
+    assert record["status"] == "FAILED" and record["error"] == "LeaseExpired" and record["rolled_back"] is True
+    assert any("LeaseExpired" in n["message"] or "lease expired" in n["message"] for n in world.notifications())
+    assert start["alb"]["us-west-2"] == result.report["world"]["alb"]["us-west-2"]
+
+
+def test_a_dead_failover_is_reported_not_undone(world):
+    dead = world.start(
+        "regional-failover",
+        {
+            "from_region": "us-east-1",
+            "to_region": "us-west-2",
+            "mode": "planned",
+            "stages": [50, 0],
+            "bake_seconds": int(30 / TEST_TIME_SCALE),
+        },
+        name="failover-dies",
+    )
+    _wait_for_bake(world, dead)
+    world.kill_holder()
+    result = world.run("traffic-shift", {"scope": "cluster", "target": "use1-a", "stages": [100], "bake_seconds": 0})
+    assert result.status == "SUCCEEDED", result.report["error"]
+    record = next(r for r in world.outcome_records() if r["execution"] == dead)
+    assert record["error"] == "LeaseExpired" and "finish by hand" in record["message"]
+
+
+def test_twenty_executions_at_once_one_wins_and_the_world_is_consistent(world):
+    start = world.read_world()
+    arns = [
+        world.start(
+            "traffic-shift",
+            {"scope": "cluster", "target": "use1-a", "stages": [50], "bake_seconds": 0},
+            name=f"crowd-{i}",
+        )
+        for i in range(20)
+    ]
+    statuses = [world.follow(arn)[0] for arn in arns]
+    records = {r["execution"]: r for r in world.outcome_records()}
+    assert all(arn in records for arn in arns)  # every run recorded how it ended
+    winners = [arn for arn, s in zip(arns, statuses, strict=True) if s == "SUCCEEDED"]
+    refused = [arn for arn in arns if records[arn]["status"] == "REFUSED"]
+    assert len(winners) >= 1 and len(winners) + len(refused) == 20
+    assert all(records[arn]["error"] == "LockHeld" for arn in refused)
+    after = world.read_world()
+    assert after["lock"] is None
+    assert after["alb"]["us-east-1"]["api"] == {"use1-a": 50, "use1-b": 100}  # the same end state, however many won
+    assert after["alb"]["us-west-2"] == start["alb"]["us-west-2"]
