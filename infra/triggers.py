@@ -41,7 +41,10 @@ def trigger_alarm_names(topology: Topology) -> list[str]:
 
 
 def alarm_event_pattern(alarm_names: list[str]) -> events.EventPattern:
+    # Only this account's alarms: a same-named alarm in an account that can put events on this
+    # bus must not start a failover here.
     return events.EventPattern(
+        account=[cdk.Aws.ACCOUNT_ID],
         source=["aws.cloudwatch"],
         detail_type=[DETAIL_TYPE],
         detail={"alarmName": alarm_names, "state": {"value": ["ALARM"]}},

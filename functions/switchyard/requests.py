@@ -42,6 +42,12 @@ class _Request(BaseModel):
                 f"bake_seconds: {len(stages)} stages x {bake}s is more than {MAX_TOTAL_BAKE_SECONDS // 3600} hours"
                 " of bake time; use fewer stages or a shorter bake"
             )
+        wait = getattr(self, "approval_timeout_seconds", 0) if getattr(self, "approval", False) else 0
+        if stages and len(stages) * (bake + wait) > 2 * MAX_TOTAL_BAKE_SECONDS:
+            raise ValueError(
+                f"approval_timeout_seconds: {len(stages)} stages x ({bake}s bake + {wait}s waiting for approval)"
+                f" is more than {2 * MAX_TOTAL_BAKE_SECONDS // 3600} hours; the run must end within the lock's lease"
+            )
         return self
 
     dry_run: bool = False

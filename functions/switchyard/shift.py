@@ -176,7 +176,9 @@ def plan_shift(event: PlanShiftEvent, topo: Topology) -> ShiftPlan:
         gates=[Gate(name=n, region=r) for r, names in gates.items() for n in names],
         baseline=states,
         # Long enough for every stage and its bake, with room for retries; a dead run frees it.
-        lease_seconds=len(request.stages) * (request.bake_seconds + 180) + 900,
+        lease_seconds=len(request.stages)
+        * (request.bake_seconds + 180 + (request.approval_timeout_seconds if request.approval else 0))
+        + 900,
         summary=summary,
         warnings=warnings,
         plan=stage_plans if request.dry_run or changes <= INLINE_CHANGES_LIMIT else None,

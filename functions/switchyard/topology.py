@@ -227,8 +227,13 @@ def _cross_reference_errors(topo: Topology) -> list[str]:
     from switchyard.requests import request_errors  # local import: requests imports topology
 
     for i, trigger in enumerate(topo.triggers):
+        # Nothing started by an alarm may override a safety check: force is a person's decision.
+        if trigger.input.get("force") is not None:
+            errors.append(f"triggers.{i}.input.force: an alarm-started execution may not force; leave it out")
         errors += [f"triggers.{i}.input.{e}" for e in request_errors(trigger.workflow, trigger.input, topo)]
     for i, game_day in enumerate(topo.game_days):
+        if game_day.input.get("force") is not None:
+            errors.append(f"game_days.{i}.input.force: an unattended drill may not force; leave it out")
         # The scheduler adds drill: true to the input; validate what it will send.
         drill_input = {**game_day.input, "drill": True}
         errors += [f"game_days.{i}.input.{e}" for e in request_errors(game_day.workflow, drill_input, topo)]

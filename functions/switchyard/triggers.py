@@ -52,6 +52,7 @@ class AlarmStateChangeEvent(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     id: str = Field(min_length=1)
+    account: str = Field(min_length=1)
     source: Literal["aws.cloudwatch"]
     detail_type: Literal["CloudWatch Alarm State Change"] = Field(alias="detail-type")
     region: str
@@ -133,8 +134,10 @@ def _preempt_drill(table: str, topo: Topology, reason: str) -> str | None:
     return held.holder
 
 
-def _why_not(event: AlarmStateChangeEvent, trigger: Trigger | None, topo: Topology) -> str | None:
+def _why_not(event: AlarmStateChangeEvent, trigger: Trigger | None, topo: Topology, account: str | None) -> str | None:
     alarm = event.detail.alarm_name
+    if account is not None and event.account != account:
+        return f"{alarm} belongs to account {event.account}, not this one ({account})"
     if event.detail.state.value != "ALARM":
         return f"{alarm} went to {event.detail.state.value}, not ALARM"
     if trigger is None:
@@ -162,7 +165,9 @@ def _decide(raw: Any, topo: Topology, *, table: str, state_machine_prefix: str, 
     alarm = event.detail.alarm_name
     trigger: Trigger | None = next((t for t in topo.triggers if t.alarm == alarm), None)
     workflow = trigger.workflow if trigger else None
-    ignored = _why_not(event, trigger, topo)
+    # The account this function runs in: the state machine prefix names it.
+    own_account = state_machine_prefix.split(":")[4] or None
+    ignored = _why_not(event, trigger, topo, own_account)
     if ignored is None:
         assert trigger is not None
         arn_prefix = state_machine_prefix + trigger.workflow

@@ -61,8 +61,14 @@ def set_alb_weights(world: LocalWorld, region: str, service: str, weights: dict[
     rule = rule_of(world, region, service)
     boto3.client("elbv2", region).modify_rule(
         RuleArn=rule["RuleArn"],
-        Actions=[{"Type": "forward", "ForwardConfig": {
-            "TargetGroups": [{"TargetGroupArn": arns[n], "Weight": w} for n, w in weights.items()]}}],
+        Actions=[
+            {
+                "Type": "forward",
+                "ForwardConfig": {
+                    "TargetGroups": [{"TargetGroupArn": arns[n], "Weight": w} for n, w in weights.items()]
+                },
+            }
+        ],
     )
 
 

@@ -46,8 +46,13 @@ def test_registry_env_models() -> None:
     assert sorted(env_var_names(OutcomeEnv)) == ["TABLE_NAME", "TOPIC_ARN", "TOPOLOGY_FILE"]
     assert env_var_names(NoEnv) == []
     traffic_shift = {
-        "PlanShift": TopologyEnv, "AcquireLock": TableEnv, "TakeSnapshot": TopologyTableEnv,
-        "ApplyStage": TableEnv, "CheckGates": NoEnv, "RollBack": TableEnv, "ReleaseLock": TableEnv,
+        "PlanShift": TopologyEnv,
+        "AcquireLock": TableEnv,
+        "TakeSnapshot": TopologyTableEnv,
+        "ApplyStage": TableEnv,
+        "CheckGates": NoEnv,
+        "RollBack": TableEnv,
+        "ReleaseLock": TableEnv,
         "RecordOutcome": OutcomeEnv,
     }
     assert {name: BY_NAME[name].env for name in traffic_shift} == traffic_shift

@@ -24,7 +24,8 @@ def check(baseline: dict[str, str], gates: list[dict[str, str]] = GATES) -> dict
 
 def test_gates_ok(world: LocalWorld) -> None:
     assert check({"use1-api-5xx": "OK", "usw2-api-5xx": "OK"}) == {
-        "index": 1, "alarms": {"use1-api-5xx": "OK", "usw2-api-5xx": "OK"},
+        "index": 1,
+        "alarms": {"use1-api-5xx": "OK", "usw2-api-5xx": "OK"},
     }
 
 
@@ -69,18 +70,26 @@ def test_error_names_reach_step_functions(world: LocalWorld) -> None:
 
 def test_outcome_is_recorded_and_published(world: LocalWorld) -> None:
     cause = json.dumps({"errorType": "GateFailed", "errorMessage": "after stage 1/2 (50%): alarm(s) went into ALARM"})
-    result = call("record_outcome", {
-        "workflow": "traffic-shift", "execution": EXECUTION, "status": "FAILED",
-        "error": {"Error": "GateFailed", "Cause": cause}, "rolled_back": True, "reason": "monthly drill",
-        "details": {"stages": [50, 0]},
-    })
+    result = call(
+        "record_outcome",
+        {
+            "workflow": "traffic-shift",
+            "execution": EXECUTION,
+            "status": "FAILED",
+            "error": {"Error": "GateFailed", "Cause": cause},
+            "rolled_back": True,
+            "reason": "monthly drill",
+            "details": {"stages": [50, 0]},
+        },
+    )
     assert result["topology"] == "shop" and result["status"] == "FAILED" and result["rolled_back"] is True
     assert result["error"] == "GateFailed"
     assert result["message"] == "after stage 1/2 (50%): alarm(s) went into ALARM"
     assert result["recorded_at"]
 
     items = boto3.client("dynamodb", "us-east-1").query(
-        TableName=world.table_name, KeyConditionExpression="pk = :pk",
+        TableName=world.table_name,
+        KeyConditionExpression="pk = :pk",
         ExpressionAttributeValues={":pk": {"S": "RUN#shop"}},
     )["Items"]
     assert len(items) == 1
@@ -106,10 +115,12 @@ def test_outcome_is_recorded_and_published(world: LocalWorld) -> None:
 def test_success_outcome_without_error(world: LocalWorld) -> None:
     result = call("record_outcome", {"workflow": "traffic-shift", "execution": EXECUTION, "status": "SUCCEEDED"})
     assert result["error"] is None and result["message"] is None
-    assert world.notifications() == [{
-        "subject": "Switchyard traffic-shift on shop: SUCCEEDED", "message": (
-            f"Switchyard traffic-shift on shop: SUCCEEDED\nexecution: {EXECUTION}"),
-    }]
+    assert world.notifications() == [
+        {
+            "subject": "Switchyard traffic-shift on shop: SUCCEEDED",
+            "message": (f"Switchyard traffic-shift on shop: SUCCEEDED\nexecution: {EXECUTION}"),
+        }
+    ]
     assert [r["status"] for r in world.outcome_records()] == ["SUCCEEDED"]
 
 

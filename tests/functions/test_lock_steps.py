@@ -18,8 +18,10 @@ SECOND = "arn:aws:states:us-east-1:123456789012:execution:switchyard-shop-traffi
 
 
 def acquire(holder: str, lease_seconds: int = 600, topology: str = "shop") -> dict[str, Any]:
-    return call("acquire_lock", {"topology": topology, "execution": holder, "workflow": "traffic-shift",
-                                 "lease_seconds": lease_seconds})
+    return call(
+        "acquire_lock",
+        {"topology": topology, "execution": holder, "workflow": "traffic-shift", "lease_seconds": lease_seconds},
+    )
 
 
 def release(holder: str) -> dict[str, Any]:

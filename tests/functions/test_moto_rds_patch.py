@@ -14,11 +14,17 @@ from switchyard_cli.local import moto_patches
 def _build() -> tuple[Any, Any]:
     east, west = boto3.client("rds", "us-east-1"), boto3.client("rds", "us-west-2")
     writer = east.create_db_instance(
-        DBInstanceIdentifier="shop-db-use1", Engine="postgres", DBInstanceClass="db.r6g.large", AllocatedStorage=20,
-        MasterUsername="app", MasterUserPassword="local-only-password", BackupRetentionPeriod=7,
+        DBInstanceIdentifier="shop-db-use1",
+        Engine="postgres",
+        DBInstanceClass="db.r6g.large",
+        AllocatedStorage=20,
+        MasterUsername="app",
+        MasterUserPassword="local-only-password",
+        BackupRetentionPeriod=7,
     )["DBInstance"]
     west.create_db_instance_read_replica(
-        DBInstanceIdentifier="shop-db-usw2", SourceDBInstanceIdentifier=writer["DBInstanceArn"],
+        DBInstanceIdentifier="shop-db-usw2",
+        SourceDBInstanceIdentifier=writer["DBInstanceArn"],
         DBInstanceClass="db.r6g.large",
     )
     return east, west

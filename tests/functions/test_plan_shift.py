@@ -83,10 +83,15 @@ def many_services_world(make_world: Callable[[Topology], LocalWorld]) -> LocalWo
         f"svc{i:02d}": {"priority": i + 1, "target_groups": {"a": f"svc{i:02d}-a", "b": f"svc{i:02d}-b"}}
         for i in range(INLINE_CHANGES_LIMIT // 2 + 1)
     }
-    return make_world(parse_topology({
-        "name": "many", "primary_region": "eu-west-1",
-        "regions": {"eu-west-1": {"load_balancer": "many", "clusters": ["a", "b"], "services": services}},
-    }))
+    return make_world(
+        parse_topology(
+            {
+                "name": "many",
+                "primary_region": "eu-west-1",
+                "regions": {"eu-west-1": {"load_balancer": "many", "clusters": ["a", "b"], "services": services}},
+            }
+        )
+    )
 
 
 def test_large_plan_is_summarised_but_a_dry_run_has_it_all(many_services_world: LocalWorld) -> None:
@@ -117,13 +122,24 @@ def test_zero_total_is_refused(world: LocalWorld) -> None:
 
 
 def test_single_cluster_service_cannot_be_drained(make_world: Callable[[Topology], LocalWorld]) -> None:
-    make_world(parse_topology({
-        "name": "solo", "primary_region": "eu-west-1",
-        "regions": {"eu-west-1": {"load_balancer": "solo", "clusters": ["a", "b"], "services": {
-            "api": {"priority": 1, "target_groups": {"a": "api-a", "b": "api-b"}},
-            "batch": {"priority": 2, "target_groups": {"a": "batch-a"}},
-        }}},
-    }))
+    make_world(
+        parse_topology(
+            {
+                "name": "solo",
+                "primary_region": "eu-west-1",
+                "regions": {
+                    "eu-west-1": {
+                        "load_balancer": "solo",
+                        "clusters": ["a", "b"],
+                        "services": {
+                            "api": {"priority": 1, "target_groups": {"a": "api-a", "b": "api-b"}},
+                            "batch": {"priority": 2, "target_groups": {"a": "batch-a"}},
+                        },
+                    }
+                },
+            }
+        )
+    )
     with pytest.raises(UnsafeChange, match=r"service batch in eu-west-1 .*'a' is its only member"):
         plan({"scope": "cluster", "target": "a", "stages": [0]})
 

@@ -86,7 +86,8 @@ def test_apply_writes_only_the_targets_weight(world: LocalWorld) -> None:
     assert result["index"] == 1 and result["percent"] == 50
     assert result["groups_changed"] == 2 and result["api_calls"] == 2
     assert result["changes"][0] == {
-        "label": "service api in us-east-1", "weights": {"use1-a": 50, "use1-b": 100},
+        "label": "service api in us-east-1",
+        "weights": {"use1-a": 50, "use1-b": 100},
         "shares": {"use1-a": 33.3, "use1-b": 66.7},
     }
     assert use1(world) == {
@@ -111,18 +112,27 @@ def test_a_stage_that_changes_nothing_makes_no_call(world: LocalWorld) -> None:
 def test_alb_rule_keeps_conditions_stickiness_and_unnamed_target_groups(world: LocalWorld) -> None:
     elb = boto3.client("elbv2", "us-east-1")
     groups = {g["TargetGroupName"]: g for g in elb.describe_target_groups()["TargetGroups"]}
-    canary = elb.create_target_group(Name="api-canary", Protocol="HTTP", Port=80, TargetType="ip",
-                                     VpcId=groups["api-use1-a"]["VpcId"])["TargetGroups"][0]["TargetGroupArn"]
+    canary = elb.create_target_group(
+        Name="api-canary", Protocol="HTTP", Port=80, TargetType="ip", VpcId=groups["api-use1-a"]["VpcId"]
+    )["TargetGroups"][0]["TargetGroupArn"]
     rule = rule_of(world, "us-east-1", "api")
     stickiness = {"Enabled": True, "DurationSeconds": 300}
-    elb.modify_rule(RuleArn=rule["RuleArn"], Actions=[{"Type": "forward", "ForwardConfig": {
-        "TargetGroups": [
-            {"TargetGroupArn": groups["api-use1-a"]["TargetGroupArn"], "Weight": 100},
-            {"TargetGroupArn": groups["api-use1-b"]["TargetGroupArn"], "Weight": 100},
-            {"TargetGroupArn": canary, "Weight": 10},
+    elb.modify_rule(
+        RuleArn=rule["RuleArn"],
+        Actions=[
+            {
+                "Type": "forward",
+                "ForwardConfig": {
+                    "TargetGroups": [
+                        {"TargetGroupArn": groups["api-use1-a"]["TargetGroupArn"], "Weight": 100},
+                        {"TargetGroupArn": groups["api-use1-b"]["TargetGroupArn"], "Weight": 100},
+                        {"TargetGroupArn": canary, "Weight": 10},
+                    ],
+                    "TargetGroupStickinessConfig": stickiness,
+                },
+            }
         ],
-        "TargetGroupStickinessConfig": stickiness,
-    }}])
+    )
     conditions = rule_of(world, "us-east-1", "api")["Conditions"]
 
     snapshot(CLUSTER)

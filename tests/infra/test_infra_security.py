@@ -361,12 +361,6 @@ def test_functions_are_invoked_only_by_their_state_machines_and_the_alarm_rule(s
 
 
 @slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="open item O-1 (docs/threat-model.md): the alarm rule (infra/triggers.py alarm_event_pattern) has no"
-    " `account` filter, and the trigger (functions/switchyard/triggers.py) does not compare event.account, so"
-    " an alarm of the same name in another account whose events reach this default bus would start a workflow",
-)
 def test_the_rule_matches_only_this_accounts_alarms(automated: Synth) -> None:
     for stack in automated.templates:
         for rule in automated.resources(stack, "AWS::Events::Rule").values():

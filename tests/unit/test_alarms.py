@@ -43,7 +43,8 @@ def test_every_page_is_read(cloudwatch: Stubber) -> None:
     first = {"AlarmNames": names, "AlarmTypes": TYPES}
     cloudwatch.add_response("describe_alarms", _page([("a", "OK")], token="t1"), first)
     cloudwatch.add_response(
-        "describe_alarms", _page([("b", "ALARM")], [("c", "OK")]),
+        "describe_alarms",
+        _page([("b", "ALARM")], [("c", "OK")]),
         {"AlarmNames": names, "AlarmTypes": TYPES, "NextToken": "t1"},
     )
     assert alarms.alarm_states(names, "us-east-1") == {"a": "OK", "b": "ALARM", "c": "OK"}
@@ -61,10 +62,12 @@ def test_an_alarm_on_a_later_page_is_not_reported_missing(cloudwatch: Stubber) -
 
 def test_names_are_asked_100_at_a_time(cloudwatch: Stubber) -> None:
     names = [f"alarm-{i:03d}" for i in range(150)]
-    cloudwatch.add_response("describe_alarms", _page([(n, "OK") for n in names[:100]]),
-                            {"AlarmNames": names[:100], "AlarmTypes": TYPES})
-    cloudwatch.add_response("describe_alarms", _page([(n, "OK") for n in names[100:]]),
-                            {"AlarmNames": names[100:], "AlarmTypes": TYPES})
+    cloudwatch.add_response(
+        "describe_alarms", _page([(n, "OK") for n in names[:100]]), {"AlarmNames": names[:100], "AlarmTypes": TYPES}
+    )
+    cloudwatch.add_response(
+        "describe_alarms", _page([(n, "OK") for n in names[100:]]), {"AlarmNames": names[100:], "AlarmTypes": TYPES}
+    )
     assert len(alarms.alarm_states(names + names[:5], "us-east-1")) == 150
 
 

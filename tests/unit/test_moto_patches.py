@@ -46,7 +46,9 @@ def test_lambda_invocation_hook_exists_with_the_expected_parameters() -> None:
     assert lambda_eval_utils._invoke_lambda_function is original
     assert list(inspect.signature(original).parameters) == ["parameters", "region", "state_credentials"]
     assert list(inspect.signature(moto_patches._invoke_lambda_function).parameters) == [
-        "parameters", "region", "state_credentials"
+        "parameters",
+        "region",
+        "state_credentials",
     ]
     # The integration looks the function up as a module global at call time, so replacing the
     # module attribute reroutes every Lambda task (Resource ARN and lambda:invoke alike).

@@ -18,16 +18,18 @@ class History:
         self.events: list[dict[str, Any]] = []
 
     def add(self, kind: str, ms: int, **details: Any) -> History:
-        self.events.append({"type": kind, "timestamp": T0 + timedelta(milliseconds=ms), "id": len(self.events) + 1,
-                            **details})
+        self.events.append(
+            {"type": kind, "timestamp": T0 + timedelta(milliseconds=ms), "id": len(self.events) + 1, **details}
+        )
         return self
 
     def entered(self, kind: str, name: str, ms: int) -> History:
         return self.add(f"{kind}StateEntered", ms, stateEnteredEventDetails={"name": name, "input": "{}"})
 
     def exited(self, kind: str, name: str, ms: int, output: Any = None) -> History:
-        return self.add(f"{kind}StateExited", ms,
-                        stateExitedEventDetails={"name": name, "output": json.dumps(output or {})})
+        return self.add(
+            f"{kind}StateExited", ms, stateExitedEventDetails={"name": name, "output": json.dumps(output or {})}
+        )
 
     def task(self, name: str, start: int, end: int, output: Any = None) -> History:
         self.entered("Task", name, start).add("LambdaFunctionScheduled", start).add("LambdaFunctionStarted", start)
@@ -53,8 +55,14 @@ def test_gate_failure_in_stage_two_then_rollback() -> None:
     h.task("CheckGates", 451, 461).add("MapIterationSucceeded", 461)
     h.iteration(1, 462).task("ApplyStage", 462, 482)
     h.entered("Wait", "Bake", 482).exited("Wait", "Bake", 782)
-    h.entered("Task", "CheckGates", 782).add("LambdaFunctionFailed", 790, lambdaFunctionFailedEventDetails={
-        "error": "GateFailed", "cause": json.dumps({"errorMessage": "alarm went into ALARM"})})
+    h.entered("Task", "CheckGates", 782).add(
+        "LambdaFunctionFailed",
+        790,
+        lambdaFunctionFailedEventDetails={
+            "error": "GateFailed",
+            "cause": json.dumps({"errorMessage": "alarm went into ALARM"}),
+        },
+    )
     h.add("MapIterationFailed", 791).add("MapStateFailed", 792)
     h.task("RollBack", 800, 850, output={"rollback": {"rolled_back": True, "groups_restored": 2}})
     h.entered("Fail", "Failed", 860).add("ExecutionFailed", 860)
@@ -89,8 +97,9 @@ def test_successful_map_ends_the_stage_numbering() -> None:
 def test_a_task_that_succeeds_on_retry_is_reported_succeeded() -> None:
     # What Step Functions records for a Retry: no new StateEntered, a failure, then a new attempt.
     h = History().entered("Task", "AcquireLock", 0)
-    h.add("LambdaFunctionScheduled", 0).add("LambdaFunctionFailed", 10, lambdaFunctionFailedEventDetails={
-        "error": "AwsThrottled", "cause": "{}"})
+    h.add("LambdaFunctionScheduled", 0).add(
+        "LambdaFunctionFailed", 10, lambdaFunctionFailedEventDetails={"error": "AwsThrottled", "cause": "{}"}
+    )
     h.add("LambdaFunctionScheduled", 400).add("LambdaFunctionSucceeded", 420).exited("Task", "AcquireLock", 420)
     [step] = steps_from_history(h.events)
     assert step["name"] == "AcquireLock"

@@ -43,8 +43,11 @@ BAD_SHIFTS: list[tuple[str, Any, str]] = [
     ("wrong-scope", {**DRAIN, "scope": "zone"}, "scope: Input should be 'cluster' or 'region'"),
     ("missing-scope", {"target": "use1-a"}, "scope: Field required"),
     ("unknown-cluster", {**DRAIN, "target": "use1-z"}, "target: 'use1-z' is not a cluster of the topology"),
-    ("cluster-as-region", {**DRAIN, "scope": "region", "target": "use1-a"},
-     "target: 'use1-a' is not a region of the topology"),
+    (
+        "cluster-as-region",
+        {**DRAIN, "scope": "region", "target": "use1-a"},
+        "target: 'use1-a' is not a region of the topology",
+    ),
     ("stage-101", {**DRAIN, "stages": [50, 101]}, "stages.1: Input should be less than or equal to 100"),
     ("stage-minus-1", {**DRAIN, "stages": [-1]}, "stages.0: Input should be greater than or equal to 0"),
     ("empty-stages", {**DRAIN, "stages": []}, "stages: List should have at least 1 item"),
@@ -154,7 +157,8 @@ def test_bad_restore_input(shop_topology: Topology, data: dict[str, Any], field:
 
 def _three_regions(shop_data: dict[str, Any]) -> dict[str, Any]:
     shop_data["regions"]["eu-west-1"] = {
-        "load_balancer": "shop-euw1", "clusters": ["euw1-a"],
+        "load_balancer": "shop-euw1",
+        "clusters": ["euw1-a"],
         "services": {"api": {"priority": 10, "target_groups": {"euw1-a": "api-euw1-a"}}},
         "database": "shop-db-euw1",
     }

@@ -141,8 +141,11 @@ def test_shares_examples() -> None:
 
 def test_service_on_one_cluster_cannot_be_drained() -> None:
     batch = WeightGroup(
-        kind="alb", key="eu-west-1/batch", label="service batch in eu-west-1",
-        weights={"euw1-c": 100}, normal={"euw1-c": 100},
+        kind="alb",
+        key="eu-west-1/batch",
+        label="service batch in eu-west-1",
+        weights={"euw1-c": 100},
+        normal={"euw1-c": 100},
     )
     with pytest.raises(UnsafeChange) as caught:
         plan_stages([batch], "euw1-c", [50, 0])
@@ -153,8 +156,13 @@ def test_service_on_one_cluster_cannot_be_drained() -> None:
 
 
 def test_drain_refused_when_the_others_are_already_drained() -> None:
-    api = WeightGroup(kind="alb", key="r/api", label="service api in r", weights={"a": 100, "b": 0, "c": 0},
-                      normal={"a": 100, "b": 100, "c": 100})
+    api = WeightGroup(
+        kind="alb",
+        key="r/api",
+        label="service api in r",
+        weights={"a": 100, "b": 0, "c": 0},
+        normal={"a": 100, "b": 100, "c": 100},
+    )
     with pytest.raises(UnsafeChange, match=r"the other members \['b', 'c'\] are at weight 0"):
         plan_stages([api], "a", [0])
 

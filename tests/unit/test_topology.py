@@ -195,43 +195,85 @@ MALFORMED: list[tuple[str, Callable[[Data], None], str]] = [
     ("wrong-type-port", _port_as_string, "regions.us-east-1.listener_port: Input should be a valid integer"),
     ("wrong-type-clusters", _clusters_not_a_list, "regions.us-east-1.clusters: Input should be a valid list"),
     ("unknown-region-key", _unknown_region_key, "regions.us-east-1.load_balancers: Extra inputs are not permitted"),
-    ("unknown-service-key", _unknown_service_key,
-     "regions.us-east-1.services.api.weight: Extra inputs are not permitted"),
-    ("target-group-cluster-not-in-region", _target_group_cluster_elsewhere,
-     "regions.us-east-1.services.api.target_groups.usw2-a: 'usw2-a' is not one of us-east-1's clusters"),
-    ("weights-unknown-cluster", _weights_for_unknown_cluster,
-     "regions.us-east-1.services.api.weights.use1-c: 'use1-c' has no target group in this service"),
-    ("record-set-unknown-region", _record_set_unknown_region,
-     "dns.records.0.sets.eu-west-1: 'eu-west-1' is not one of regions"),
+    (
+        "unknown-service-key",
+        _unknown_service_key,
+        "regions.us-east-1.services.api.weight: Extra inputs are not permitted",
+    ),
+    (
+        "target-group-cluster-not-in-region",
+        _target_group_cluster_elsewhere,
+        "regions.us-east-1.services.api.target_groups.usw2-a: 'usw2-a' is not one of us-east-1's clusters",
+    ),
+    (
+        "weights-unknown-cluster",
+        _weights_for_unknown_cluster,
+        "regions.us-east-1.services.api.weights.use1-c: 'use1-c' has no target group in this service",
+    ),
+    (
+        "record-set-unknown-region",
+        _record_set_unknown_region,
+        "dns.records.0.sets.eu-west-1: 'eu-west-1' is not one of regions",
+    ),
     ("primary-region-not-a-region", _primary_not_a_region, "primary_region: 'eu-west-1' is not one of regions"),
-    ("cluster-in-two-regions", _cluster_in_two_regions,
-     "regions.us-west-2.clusters: cluster 'use1-a' is also in region 'us-east-1'"),
-    ("duplicate-priority", _duplicate_priority,
-     "regions.us-east-1.services.web.priority: 10 is also the priority of service 'api'"),
+    (
+        "cluster-in-two-regions",
+        _cluster_in_two_regions,
+        "regions.us-west-2.clusters: cluster 'use1-a' is also in region 'us-east-1'",
+    ),
+    (
+        "duplicate-priority",
+        _duplicate_priority,
+        "regions.us-east-1.services.web.priority: 10 is also the priority of service 'api'",
+    ),
     ("zone-and-zone-id", _zone_and_zone_id, "dns.zone_id: give zone or zone_id, not both"),
-    ("alb-weight-over-999", _alb_weight_too_big,
-     "regions.us-east-1.services.api.weights.use1-a: Input should be less than or equal to 999"),
-    ("dns-weight-over-255", _dns_weight_too_big,
-     "dns.records.0.weights.us-east-1: Input should be less than or equal to 255"),
-    ("alb-normal-weights-zero", _alb_weights_sum_to_zero,
-     "regions.us-east-1.services.api.weights: normal weights add up to 0"),
+    (
+        "alb-weight-over-999",
+        _alb_weight_too_big,
+        "regions.us-east-1.services.api.weights.use1-a: Input should be less than or equal to 999",
+    ),
+    (
+        "dns-weight-over-255",
+        _dns_weight_too_big,
+        "dns.records.0.weights.us-east-1: Input should be less than or equal to 255",
+    ),
+    (
+        "alb-normal-weights-zero",
+        _alb_weights_sum_to_zero,
+        "regions.us-east-1.services.api.weights: normal weights add up to 0",
+    ),
     ("dns-normal-weights-zero", _dns_weights_sum_to_zero, "dns.records.0.weights: normal weights add up to 0"),
-    ("trigger-unknown-cluster", _trigger_unknown_cluster,
-     "triggers.1.input.target: 'use1-z' is not a cluster of the topology"),
+    (
+        "trigger-unknown-cluster",
+        _trigger_unknown_cluster,
+        "triggers.1.input.target: 'use1-z' is not a cluster of the topology",
+    ),
     ("trigger-unknown-workflow", _trigger_unknown_workflow, "triggers.0.workflow: Input should be"),
     ("game-day-bad-schedule", _game_day_bad_schedule, "game_days.0.schedule: String should match pattern"),
-    ("game-day-bad-stage", _game_day_bad_stage,
-     "game_days.0.input.stages.1: Input should be less than or equal to 100"),
+    (
+        "game-day-bad-stage",
+        _game_day_bad_stage,
+        "game_days.0.input.stages.1: Input should be less than or equal to 100",
+    ),
     ("game-day-name-twice", _game_day_name_twice, "game_days.1.name: 'monthly-cluster-drain' is used twice"),
     ("records-without-zone", _records_without_zone, "dns.zone: give the hosted zone's name"),
-    ("region-without-database", _region_without_database,
-     "regions.us-west-2.database: required because the topology has a 'database' section"),
-    ("cluster-alarms-unknown-cluster", _cluster_alarms_unknown_cluster,
-     "regions.us-east-1.cluster_alarms.usw2-a: 'usw2-a' is not one of us-east-1's clusters"),
+    (
+        "region-without-database",
+        _region_without_database,
+        "regions.us-west-2.database: required because the topology has a 'database' section",
+    ),
+    (
+        "cluster-alarms-unknown-cluster",
+        _cluster_alarms_unknown_cluster,
+        "regions.us-east-1.cluster_alarms.usw2-a: 'usw2-a' is not one of us-east-1's clusters",
+    ),
     ("bad-region-name", _bad_region_name, "regions.US_EAST.[key]: String should match pattern"),
     ("record-listed-twice", _record_listed_twice, "dns.records.1.name: record 'API.example.com.' is listed twice"),
-    ("two-clusters-one-target-group", _two_clusters_one_target_group,
-     "regions.us-east-1.services.api.target_groups: two clusters share one target group"),
+    (
+        "two-clusters-one-target-group",
+        _two_clusters_one_target_group,
+        "regions.us-east-1.services.api.target_groups: two clusters share one target group",
+    ),
     ("empty-regions", _empty_regions, "regions: Dictionary should have at least 1 item"),
     ("banner-parameter-not-a-path", _banner_parameter_not_a_path, "banner.parameter: String should match pattern"),
 ]
@@ -304,10 +346,24 @@ def test_zone_id_alone_is_accepted(shop_data: Data) -> None:
 
 def test_minimal_topology_gets_documented_defaults() -> None:
     topo = parse_topology(
-        {"name": "tiny", "primary_region": "eu-west-1",
-         "regions": {"eu-west-1": {"load_balancer": "lb", "clusters": ["a"]}}}
+        {
+            "name": "tiny",
+            "primary_region": "eu-west-1",
+            "regions": {"eu-west-1": {"load_balancer": "lb", "clusters": ["a"]}},
+        }
     )
     region = topo.regions["eu-west-1"]
     assert region.listener_port == 443 and region.services == {} and region.health_alarms == []
     assert topo.dns.records == [] and topo.triggers == [] and topo.database is None
     assert json.loads(topo.model_dump_json())["regions"]["eu-west-1"]["clusters"] == ["a"]
+
+
+@pytest.mark.parametrize("section", ["triggers", "game_days"])
+def test_automatic_starts_may_not_force(section: str, shop_data: dict[str, Any]) -> None:
+    data = shop_data
+    data[section][0]["input"]["force"] = True
+    with pytest.raises(
+        InvalidTopology,
+        match=rf"{section}\.0\.input\.force: an (alarm-started execution|unattended drill) may not force",
+    ):
+        parse_topology(data, "shop.yaml")

@@ -154,3 +154,10 @@ def test_scenario_with_alarm_and_automation_steps(tmp_path, monkeypatch):
     steps = json.loads(report.read_text())["steps"]
     assert [s["status"] for s in steps] == ["IGNORED", "SUCCEEDED", "IGNORED", "SUCCEEDED", "SUCCEEDED", "IGNORED"]
     assert world_writes({}) == {}
+
+
+def test_an_alarm_from_another_account_starts_nothing(world):
+    event = {**world.alarm_event("use1-a-5xx", "us-east-1"), "account": "999999999999"}
+    decision = world._invoke("AlarmTrigger", json.dumps(event).encode(), "us-east-1")["Payload"]
+    assert decision["action"] == "IGNORED" and "belongs to account 999999999999" in decision["reason"]
+    assert executions(world, "traffic-shift") == []
