@@ -42,7 +42,25 @@ def error_message(error: dict[str, Any] | None) -> tuple[str | None, str | None]
     return name, message
 
 
+def find(table: str, topology: str, execution: str) -> list[dict[str, Any]]:
+    """The outcome records of one execution (normally one; a retried record step checks first)."""
+    with aws_errors("reading outcome records"):
+        items = client("dynamodb", home_region()).query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            FilterExpression="execution = :e",
+            ExpressionAttributeValues={":pk": {"S": f"RUN#{topology}"}, ":e": {"S": execution}},
+        )["Items"]
+    return [json.loads(i["data"]["S"]) for i in items]
+
+
 def record(table: str, topic_arn: str, outcome: Outcome) -> Outcome:
+    """Record and notify. Retried after a failure, it does not write the same outcome twice."""
+    already = [r for r in find(table, outcome.topology, outcome.execution) if r["status"] == outcome.status]
+    if already:
+        outcome = Outcome.model_validate(already[0])
+        _notify(topic_arn, outcome)
+        return outcome
     now = time.time()
     outcome = outcome.model_copy(update={"recorded_at": datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds")})
     ddb = client("dynamodb", home_region())
@@ -59,6 +77,11 @@ def record(table: str, topic_arn: str, outcome: Outcome) -> Outcome:
                 "ttl": {"N": str(int(now) + RETENTION_SECONDS)},
             },
         )
+    _notify(topic_arn, outcome)
+    return outcome
+
+
+def _notify(topic_arn: str, outcome: Outcome) -> None:
     subject = f"Switchyard {outcome.workflow} on {outcome.topology}: {outcome.status}"
     if outcome.rolled_back:
         subject += " (rolled back)"
@@ -74,4 +97,3 @@ def record(table: str, topic_arn: str, outcome: Outcome) -> Outcome:
             Message="\n".join(lines),
             MessageAttributes={"status": {"DataType": "String", "StringValue": outcome.status}},
         )
-    return outcome

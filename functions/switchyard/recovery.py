@@ -14,9 +14,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from switchyard import outcomes, shift, snapshots
-from switchyard.aws.clients import aws_errors, client
 from switchyard.lock import LockInfo
-from switchyard.settings import home_region
 
 
 class RecoveryEvent(BaseModel):
@@ -31,20 +29,9 @@ class RecoveryResult(BaseModel):
     message: str
 
 
-def _has_outcome(table: str, topology: str, execution: str) -> bool:
-    with aws_errors("looking for the dead run's outcome"):
-        items = client("dynamodb", home_region()).query(
-            TableName=table,
-            KeyConditionExpression="pk = :pk",
-            FilterExpression="execution = :e",
-            ExpressionAttributeValues={":pk": {"S": f"RUN#{topology}"}, ":e": {"S": execution}},
-        )["Items"]
-    return bool(items)
-
-
 def recover(event: RecoveryEvent, table: str, topic_arn: str) -> RecoveryResult:
     dead = event.previous
-    if _has_outcome(table, event.topology, dead.holder):
+    if outcomes.find(table, event.topology, dead.holder):
         return RecoveryResult(
             previous=dead.holder, action="nothing to do", message="it recorded its outcome before it died"
         )

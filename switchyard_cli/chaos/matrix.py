@@ -1,0 +1,340 @@
+"""The fault matrix: every workflow against every fault kind at every step that touches AWS.
+
+For each scenario a clean run first records which AWS operations the steps call (and how often)
+and which steps run; the matrix then derives its fault runs from that record:
+  api-error:OP@N   for each operation at its first, middle and last call position,
+  crash:STEP@1 / timeout:STEP@1   for each step that ran,
+  throttle:0.3 / throttle:0.7,
+plus a holder that dies mid-run and twenty executions started at once.
+
+A run *ended safe* when: it SUCCEEDED with the world the clean run ended with, or it did not and
+the world is the starting world (or, after a promotion, the documented post-promotion state: the
+promoted writer kept, the outcome saying so); every service and record keeps weight; the lock is
+free; the outcome is recorded and was notified.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from switchyard.topology import Topology, load_topology
+from switchyard_cli.local.faults import Fault, parse_fault
+from switchyard_cli.local.world import REPO, LocalWorld, RunResult
+
+EXAMPLE = REPO / "topologies" / "shop.yaml"
+TIME_SCALE = 0.001
+
+Runner = Callable[[LocalWorld, list[Fault]], RunResult]
+
+
+def _workflow(workflow: str, data: dict[str, Any]) -> Runner:
+    return lambda world, faults: world.run(workflow, data, faults=faults)
+
+
+def _unplanned_failover(world: LocalWorld) -> None:
+    result = world.run("regional-failover", {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unplanned"})
+    assert result.status == "SUCCEEDED", result.report["error"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    run: Runner
+    setup: Callable[[LocalWorld], None] | None = None
+
+
+SCENARIOS = (
+    Scenario(
+        "traffic-shift/cluster",
+        _workflow("traffic-shift", {"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": 30}),
+    ),
+    Scenario(
+        "traffic-shift/region",
+        _workflow("traffic-shift", {"scope": "region", "target": "us-east-1", "stages": [50, 0], "bake_seconds": 30}),
+    ),
+    Scenario(
+        "failover/planned",
+        _workflow(
+            "regional-failover",
+            {
+                "from_region": "us-east-1",
+                "to_region": "us-west-2",
+                "mode": "planned",
+                "stages": [50, 0],
+                "bake_seconds": 30,
+            },
+        ),
+    ),
+    Scenario(
+        "failover/unplanned",
+        _workflow("regional-failover", {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unplanned"}),
+    ),
+    Scenario(
+        "restore",
+        _workflow("restore", {"region": "us-east-1", "stages": [50, 100], "bake_seconds": 30}),
+        setup=_unplanned_failover,
+    ),
+    Scenario(
+        "drill",
+        _workflow(
+            "traffic-shift",
+            {"scope": "cluster", "target": "usw2-b", "stages": [50, 0], "bake_seconds": 30, "drill": True},
+        ),
+    ),
+    Scenario("alarm", lambda world, faults: world.fire_alarm("use1-a-5xx", faults=faults)),
+)
+
+
+@dataclass
+class FaultRun:
+    scenario: str
+    fault: str
+    kind: str
+    status: str
+    safe: bool
+    why: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class Matrix:
+    runs: list[FaultRun] = field(default_factory=list)
+
+    @property
+    def safe(self) -> int:
+        return sum(r.safe for r in self.runs)
+
+
+def _positions(count: int) -> list[int]:
+    return sorted({1, (count + 1) // 2, count})
+
+
+def faults_for(calls: dict[str, int], steps: list[str]) -> list[str]:
+    specs = [f"api-error:{op}@{n}" for op in sorted(calls) for n in _positions(calls[op])]
+    for step in dict.fromkeys(steps):
+        specs += [f"crash:{step}@1", f"timeout:{step}@1"]
+    return [*specs, "throttle:0.3", "throttle:0.7"]
+
+
+def _total_weight_problems(world: dict[str, Any]) -> list[str]:
+    problems = []
+    for region, services in world["alb"].items():
+        problems += [f"{region}/{s} has no weight" for s, w in services.items() if sum(w.values()) <= 0]
+    problems += [f"{r} has no weight" for r, w in world["dns"].items() if sum(w.values()) <= 0]
+    return problems
+
+
+def _state(world: dict[str, Any]) -> dict[str, Any]:
+    return {k: world[k] for k in ("alb", "dns", "databases", "banner")}
+
+
+def judge(world: LocalWorld, start: dict[str, Any], expected: dict[str, Any], result: RunResult) -> tuple[bool, str]:
+    after = world.read_world()
+    problems = _total_weight_problems(after)
+    if after["lock"] is not None:
+        problems.append(f"the lock is still held by {after['lock']}")
+    if result.status == "IGNORED":  # the trigger itself failed or declined: nothing may have moved
+        if _state(after) != _state(start):
+            problems.append("an ignored alarm changed the world")
+        return not problems, "; ".join(problems)
+    if result.status == "SUCCEEDED":
+        if _state(after) != _state(expected):
+            problems.append("succeeded but the world is not the one a clean run leaves")
+    elif _state(after) != _state(start):
+        record = next((r for r in world.outcome_records() if r["execution"] == result.execution_arn), {})
+        promoted = record.get("details", {}).get("rollback", {}).get("promoted")
+        if not promoted:
+            problems.append(f"{result.status} and the world is neither the start nor a documented post-promotion state")
+    records = [r for r in world.outcome_records() if r["execution"] == result.execution_arn]
+    if not records:
+        problems.append("no outcome record")
+    if not any(result.execution_arn in n["message"] for n in world.notifications()):
+        problems.append("no notification")
+    return not problems, "; ".join(problems)
+
+
+def _fresh(topology: Topology, scenario: Scenario) -> LocalWorld:
+    world = LocalWorld(topology, time_scale=TIME_SCALE).__enter__()
+    if scenario.setup is not None:
+        scenario.setup(world)
+    return world
+
+
+def run_scenario(
+    topology: Topology, scenario: Scenario, limit: int | None = None, progress: Callable[[FaultRun], None] | None = None
+) -> list[FaultRun]:
+    world = _fresh(topology, scenario)
+    try:
+        baseline = scenario.run(world, [])
+        if baseline.status != "SUCCEEDED":
+            raise RuntimeError(
+                f"{scenario.name}: the clean run ended {baseline.status}: {baseline.report.get('error')}"
+            )
+        expected = world.read_world()
+        steps = [
+            _plan_step(scenario) if s["name"] == "Plan" else STATE_TO_STEP[s["name"]]
+            for s in baseline.report["steps"]
+            if s["name"] in STATE_TO_STEP
+        ]
+        if scenario.name == "alarm":
+            steps.insert(0, "AlarmTrigger")
+        specs = faults_for(baseline.calls, steps)
+    finally:
+        world.__exit__(None, None, None)
+    runs = []
+    for spec in specs[:limit]:
+        t0 = time.monotonic()
+        world = _fresh(topology, scenario)
+        try:
+            start = world.read_world()
+            result = scenario.run(world, [parse_fault(spec)])
+            safe, why = judge(world, start, expected, result)
+        except Exception as exc:
+            result, safe, why = None, False, f"harness error: {exc!r}"
+        finally:
+            world.__exit__(None, None, None)
+        run = FaultRun(
+            scenario.name,
+            spec,
+            spec.split(":")[0],
+            result.status if result else "ERROR",
+            safe,
+            why,
+            time.monotonic() - t0,
+        )
+        runs.append(run)
+        if progress is not None:
+            progress(run)
+    return runs
+
+
+# State names in the ASL files that run a step Lambda, and which step.
+STATE_TO_STEP = {
+    "Plan": "PlanShift",
+    "AcquireLock": "AcquireLock",
+    "TakeSnapshot": "TakeSnapshot",
+    "ApplyStage": "ApplyStage",
+    "CheckGates": "CheckGates",
+    "RollBack": "RollBack",
+    "ReleaseLock": "ReleaseLock",
+    "RecordSuccess": "RecordOutcome",
+    "RestoreAfterDrill": "RollBack",
+    "Scorecard": "RecordScorecard",
+    "BannerOn": "SetBanner",
+    "BannerOff": "SetBanner",
+    "CheckCatchUp": "CheckReplication",
+    "CheckReplica": "CheckReplication",
+    "CheckOther": "CheckReplication",
+    "Promote": "PromoteReplica",
+    "CheckPromotion": "CheckPromotion",
+    "FenceOldWriter": "FenceWriter",
+    "UpdateWriterRecord": "UpdateWriterRecord",
+    "PrepareReplica": "PrepareReplica",
+    "PrepareOther": "PrepareReplica",
+    "Verify": "VerifyWorld",
+    "ShiftDns": "ApplyStage",
+}
+
+
+def _plan_step(scenario: Scenario) -> str:
+    return {"failover": "PlanFailover", "restore": "PlanRestore"}.get(scenario.name.split("/")[0], "PlanShift")
+
+
+def holder_dies(topology: Topology) -> FaultRun:
+    """The lock holder dies mid-run; the next execution proceeds after the lease and cleans up."""
+    with LocalWorld(topology, time_scale=TIME_SCALE) as world:
+        start = world.read_world()
+        dead = world.start(
+            "traffic-shift",
+            {"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": 30000},
+            name="holder-dies",
+        )
+        sfn = world.client("stepfunctions")
+        deadline = time.monotonic() + 30
+        while not any(e["type"] == "WaitStateEntered" for e in sfn.get_execution_history(executionArn=dead)["events"]):
+            if time.monotonic() > deadline:
+                return FaultRun(
+                    "traffic-shift/cluster", "holder-dies", "holder-dies", "ERROR", False, "never reached its bake"
+                )
+            time.sleep(0.02)
+        world.kill_holder()
+        result = world.run(
+            "traffic-shift", {"scope": "cluster", "target": "use1-a", "stages": [100], "bake_seconds": 0}
+        )
+        after = world.read_world()
+        recovered = next((r for r in world.outcome_records() if r["execution"] == dead), None)
+        problems = _total_weight_problems(after)
+        if result.status != "SUCCEEDED" or _state(after) != _state(start):
+            problems.append(f"the next run ended {result.status} with the world not as it started")
+        if recovered is None or recovered.get("error") != "LeaseExpired":
+            problems.append("the dead run's half-done change was not recorded")
+        if after["lock"] is not None:
+            problems.append("the lock is still held")
+        return FaultRun(
+            "traffic-shift/cluster", "holder-dies", "holder-dies", result.status, not problems, "; ".join(problems)
+        )
+
+
+def crowd(topology: Topology, n: int = 20) -> FaultRun:
+    """n executions started at once on one topology: one world, one lock, every outcome recorded."""
+    with LocalWorld(topology, time_scale=TIME_SCALE) as world:
+        arns = [
+            world.start(
+                "traffic-shift",
+                {"scope": "cluster", "target": "use1-a", "stages": [50], "bake_seconds": 0},
+                name=f"crowd-{i}",
+            )
+            for i in range(n)
+        ]
+        statuses = [world.follow(arn)[0] for arn in arns]
+        after = world.read_world()
+        records = {r["execution"]: r for r in world.outcome_records()}
+        problems = _total_weight_problems(after)
+        if after["lock"] is not None:
+            problems.append("the lock is still held")
+        if any(arn not in records for arn in arns):
+            problems.append("an execution has no outcome record")
+        if after["alb"]["us-east-1"]["api"] != {"use1-a": 50, "use1-b": 100}:
+            problems.append(f"the weights are {after['alb']['us-east-1']['api']}")
+        won = statuses.count("SUCCEEDED")
+        return FaultRun(
+            "traffic-shift/cluster",
+            f"{n} at once",
+            "concurrency",
+            f"{won} succeeded",
+            not problems,
+            "; ".join(problems),
+        )
+
+
+def run_matrix(limit_per_scenario: int | None = None, out: Any = sys.stdout) -> Matrix:
+    topology = load_topology(EXAMPLE)
+    matrix = Matrix()
+    for scenario in SCENARIOS:
+        t0 = time.monotonic()
+        runs = run_scenario(topology, scenario, limit_per_scenario)
+        matrix.runs += runs
+        unsafe = [r for r in runs if not r.safe]
+        print(
+            f"{scenario.name:24} {len(runs) - len(unsafe):3}/{len(runs):<3} ended safe ({time.monotonic() - t0:.0f}s)",
+            file=out,
+        )
+        for run in unsafe:
+            print(f"    UNSAFE {run.fault}: {run.status}: {run.why}", file=out)
+    for extra in (holder_dies(topology), crowd(topology)):
+        matrix.runs.append(extra)
+        print(f"{extra.fault:24} {'safe' if extra.safe else 'UNSAFE: ' + extra.why}", file=out)
+    return matrix
+
+
+def print_by_kind(matrix: Matrix, out: Any = sys.stdout) -> None:
+    kinds: dict[str, list[FaultRun]] = {}
+    for run in matrix.runs:
+        kinds.setdefault(run.kind, []).append(run)
+    for kind, runs in kinds.items():
+        print(f"{kind:14} {sum(r.safe for r in runs)}/{len(runs)} ended safe", file=out)
+    print(f"{matrix.safe}/{len(matrix.runs)} fault runs ended safe", file=out)
