@@ -17,8 +17,8 @@ Every case is submitted the way production receives it, never to a validator alo
   own records (the outcome record, its notification, the idempotency record); the world unchanged.
   A payload that is not JSON never reaches a handler on AWS: the Lambda service refuses the Invoke
   (``InvalidRequestContentException``, HTTP 400) before the runtime starts. The local dispatcher
-  fails the same way (``json.loads`` before the handler); the corpus counts that as the rejection,
-  with the message Lambda gives, and checks that no AWS call happened at all.
+  answers the same (an older one raised from ``json.loads``, before the handler: the corpus takes
+  either as Lambda's refusal); the corpus checks that no AWS call happened at all.
 - ``cli-args``: ``switchyard ...`` with a bad argument must exit 2 naming the argument, with no
   traceback, before any local world or AWS call (argparse's own usage errors included).
 
@@ -205,6 +205,16 @@ TOPOLOGY_CASES: list[Case] = [
         "game_days.0.input.(input): Value error, drill: drills run traffic-shift only",
         _set("game_days.0.workflow", "regional-failover"),
         _set("game_days.0.input", {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "planned"}),
+    ),
+    _topology(
+        "trigger-forces",
+        "triggers.1.input.force: an alarm-started execution may not force",
+        _set("triggers.1.input.force", True),
+    ),
+    _topology(
+        "game-day-forces",
+        "game_days.0.input.force: an unattended drill may not force",
+        _set("game_days.0.input.force", False),
     ),
     # dangling references
     _topology(
@@ -399,6 +409,11 @@ EXECUTION_INPUT_CASES: list[Case] = [
         "approval_timeout_seconds: Input should be greater than or equal to 60",
         {**SHIFT, "approval": True, "approval_timeout_seconds": 5},
     ),
+    _shift(
+        "approval-waits-beyond-the-lease",
+        "approval_timeout_seconds: 20 stages x (300s bake + 86400s waiting for approval)",
+        {**SHIFT, "stages": [50] * 19 + [0], "bake_seconds": 300, "approval": True, "approval_timeout_seconds": 86400},
+    ),
     _shift("reason-too-long", "reason: String should have at most 1000 characters", {**SHIFT, "reason": "x" * 1001}),
     _shift("reason-not-text", "reason: Input should be a valid string", {**SHIFT, "reason": 42}),
     _shift("drill-as-text", "drill: Input should be a valid boolean", {**SHIFT, "drill": "yes"}),
@@ -528,6 +543,13 @@ ALARM_EVENT_CASES: list[Case] = [
     ),
     _event("missing-state-timestamp", "detail.state.timestamp: Field required", _delete("detail.state.timestamp")),
     _event("missing-id", "id: Field required", _delete("id")),
+    _event("missing-account", "account: Field required", _delete("account")),
+    _event(
+        "other-account",
+        "use1-a-5xx belongs to account 999999999999, not this one",
+        _set("account", "999999999999"),
+        _set("resources", ["arn:aws:cloudwatch:us-east-1:999999999999:alarm:use1-a-5xx"]),
+    ),
     _event(
         "unknown-alarm",
         "no trigger of topology 'shop' names alarm someone-elses-alarm",
@@ -599,6 +621,16 @@ CLI_CASES: list[Case] = [
         "fault-replica-lag-not-a-number",
         "--fault 'replica-lag:soon': replica-lag takes SECONDS",
         [*RUN, "--fault", "replica-lag:soon"],
+    ),
+    _cli(
+        "fault-throttle-over-one",
+        "--fault 'throttle:1.5': throttle takes a FRACTION between 0 and 1",
+        [*RUN, "--fault", "throttle:1.5"],
+    ),
+    _cli(
+        "fault-crash-not-a-step",
+        "--fault 'crash:apply-stage': crash takes a step name",
+        [*RUN, "--fault", "crash:apply-stage"],
     ),
     _cli("time-scale-out-of-range", "--time-scale: must be between 0 and 10", [*RUN, "--time-scale", "50"]),
     _cli(
@@ -802,7 +834,7 @@ def run_cli(argv: list[str]) -> CliRun:
         try:
             code = main(argv)
         except SystemExit as exc:  # argparse's usage errors
-            code = exc.code if isinstance(exc.code, int) else 2
+            code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
         except Exception:  # a crash: keep its traceback in stderr, where an operator would see it
             traceback.print_exc(file=err)
             code = None
