@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: install install-dev demo test test-fast lint typecheck synth clean
+.PHONY: install install-dev demo test test-fast chaos lint typecheck synth clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: $(DEV)
 ## Everything but CDK synthesis (the slow tier).
 test-fast: $(DEV)
 	$(PY) -m pytest -q -n 2 -m "not slow"
+
+## Every workflow against every fault kind at every step, and the bad-input corpus (~15 min).
+chaos: $(DEV)
+	$(PY) -m switchyard_cli.chaos.run
 
 lint: $(DEV)
 	$(VENV)/bin/ruff check .

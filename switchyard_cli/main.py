@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
 
 from switchyard.errors import SwitchyardError
 
@@ -98,7 +100,7 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
     _write_report(args.report, report)
     if result.status != "SUCCEEDED":
         err.print(
-            f"[red]{args.workflow} {result.status}[/]: {report['error']}"
+            f"[red]{args.workflow} {result.status}[/]: {escape(str(report['error']))}"
             + (" (rolled back)" if report["rolled_back"] else "")
         )
         return EXIT_FAILED
@@ -140,7 +142,7 @@ def cmd_local_scenario(args: argparse.Namespace, console: Console, err: Console)
             mark = "[green]as expected[/]" if report["met"] else "[red]NOT as expected[/]"
             console.print(f"step {i}: {what} {report['status']} (expected {step.expect}): {mark}")
             if report.get("error") or report.get("reason"):
-                console.print(f"  {report.get('error') or report.get('reason')}")
+                console.print(Text(f"  {report.get('error') or report.get('reason')}"))
         console.print(world_table(reports[-1]["world"], "After the scenario"))
     _write_report(args.report, {"steps": reports})
     if not ok:
@@ -174,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(args, console, err)
     except SwitchyardError as exc:
-        err.print(f"[red]error[/]: {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
         return EXIT_USAGE
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from switchyard import approvals
@@ -148,7 +149,8 @@ def _start_and_follow(stack: Stack, workflow: str, data: Any, console: Console, 
     if status != "SUCCEEDED":
         from switchyard.history import error_text
 
-        err.print(f"[red]{workflow} {status}[/]: {error_text(description.get('error'), description.get('cause'))}")
+        reason = error_text(description.get("error"), description.get("cause"))
+        err.print(f"[red]{workflow} {status}[/]: {escape(str(reason))}")
     console.print(f"where to look: {console_link(stack.region, arn)}")
     return status, output
 

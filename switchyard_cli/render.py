@@ -105,7 +105,7 @@ class ProgressView:
         for row in self.rows:
             icon, style = ICONS[row["status"]]
             ms = "" if row["ms"] is None else f"{row['ms']:.0f} ms"
-            table.add_row(Text(icon, style=style), row["name"], row["stage"] or "", ms, row["note"])
+            table.add_row(Text(icon, style=style), row["name"], row["stage"] or "", ms, Text(row["note"]))
         return table
 
 

@@ -422,7 +422,14 @@ def prepare_replica(event: PrepareReplicaEvent) -> PrepareReplicaResult:
         if not existing.fenced:
             rds.fence(event.region, event.identifier, short=False)
         set_aside = rds.set_aside(event.region, event.identifier)
-    rds.create_replica(event.region, event.identifier, source.arn, rds.instance_class(source.region, source.identifier))
+    try:
+        rds.create_replica(
+            event.region, event.identifier, source.arn, rds.instance_class(source.region, source.identifier)
+        )
+    except SwitchyardError:
+        if set_aside is not None:  # put the old writer back under its name: the world as it was
+            rds.rename(event.region, set_aside, event.identifier)
+        raise
     return PrepareReplicaResult(identifier=event.identifier, set_aside=set_aside, created=True)
 
 

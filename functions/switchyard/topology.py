@@ -271,12 +271,34 @@ def load_topology(path: str | Path) -> Topology:
         import yaml  # only operators' machines read YAML; the Lambda copy is JSON
 
         try:
+            _refuse_duplicate_keys(text, path)
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f" (line {mark.line + 1})" if mark is not None else ""
             raise InvalidTopology(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
     return parse_topology(data, str(path))
+
+
+def _refuse_duplicate_keys(text: str, path: Path) -> None:
+    """Plain YAML keeps the last of two equal keys silently; a topology must say it once."""
+    import yaml
+
+    class _KeyChecker(yaml.SafeLoader):
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[Any] = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise InvalidTopology(f"{path}: key '{key}' is given twice (line {key_node.start_mark.line + 1})")
+                seen.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    checker = _KeyChecker(text)
+    try:
+        checker.get_single_data()
+    finally:
+        checker.dispose()
 
 
 @cache

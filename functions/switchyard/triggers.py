@@ -17,6 +17,7 @@ import hashlib
 import json
 import re
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -202,13 +203,16 @@ def handle_alarm_event(
     raw: Any, topo: Topology, *, table: str, topic_arn: str, state_machine_prefix: str, now: float | None = None
 ) -> TriggerDecision:
     decision = _decide(raw, topo, table=table, state_machine_prefix=state_machine_prefix, now=now or time.time())
+    # An ignored event has no execution: its record is keyed by the event (its id, or a fresh one
+    # for an event too malformed to have one), so two ignored events never share a record.
+    event_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else uuid.uuid4().hex
     outcomes.record(
         table,
         topic_arn,
         outcomes.Outcome(
             topology=topo.name,
             workflow=decision.workflow or "trigger",
-            execution=decision.execution_arn or f"trigger:{decision.alarm or 'unknown'}:{int(now or time.time())}",
+            execution=decision.execution_arn or f"trigger:{decision.alarm or 'unknown'}:{event_id}",
             status="STARTED" if decision.action == "STARTED" else "IGNORED",
             reason=decision.reason,
             details=decision.model_dump(mode="json"),

@@ -109,10 +109,6 @@ def test_run_corpus_runs_cases_of_every_kind_in_one_world(refusing_world) -> Non
 # -- gaps found while building the corpus (see the report of issue 5) --------------------------------
 
 
-@pytest.mark.xfail(
-    reason="switchyard_cli/main.py prints the error as rich markup: '[key]' or '[a-z]' in a message vanish",
-    strict=False,
-)
 def test_cli_prints_the_topology_error_verbatim(tmp_path: Path) -> None:
     data = yaml.safe_load(EXAMPLE_TOPOLOGY.read_text())
     data["regions"]["US_EAST"] = data["regions"].pop("us-west-2")
@@ -123,9 +119,6 @@ def test_cli_prints_the_topology_error_verbatim(tmp_path: Path) -> None:
     assert "regions.US_EAST.[key]: String should match pattern '^[a-z]{2}" in run.stderr
 
 
-@pytest.mark.xfail(
-    reason="yaml.safe_load keeps the last of two equal keys: a key given twice loads silently", strict=False
-)
 def test_a_key_given_twice_in_the_topology_file_is_refused(tmp_path: Path) -> None:
     text = EXAMPLE_TOPOLOGY.read_text()
     line = "  max_data_loss_seconds: 30\n"
@@ -136,10 +129,6 @@ def test_a_key_given_twice_in_the_topology_file_is_refused(tmp_path: Path) -> No
     assert run.code == 2 and "max_data_loss_seconds" in run.stderr
 
 
-@pytest.mark.xfail(
-    reason="switchyard_cli/main.py prints the error as rich markup: a stray closing tag in it raises MarkupError",
-    strict=False,
-)
 def test_a_bad_argument_that_looks_like_markup_is_still_one_line() -> None:
     run = run_cli(
         ["local", "run", "traffic-shift", "--topology", str(EXAMPLE_TOPOLOGY), "--input", "{}", "--fault", "[/x]"]
@@ -148,10 +137,6 @@ def test_a_bad_argument_that_looks_like_markup_is_still_one_line() -> None:
     assert "--fault '[/x]': expected KIND:ARG" in run.stderr and "Traceback" not in run.stderr
 
 
-@pytest.mark.xfail(
-    reason="switchyard/triggers.py: ignored events in one second share one outcome record key",
-    strict=False,
-)
 @pytest.mark.filterwarnings("ignore:No idempotency key value found")
 def test_every_ignored_event_keeps_its_own_outcome_record(refusing_world) -> None:
     world = refusing_world

@@ -115,11 +115,15 @@ def fence(region: str, identifier: str, *, short: bool) -> str:
 def set_aside(region: str, identifier: str) -> str:
     """Rename a fenced former writer out of the way (kept for forensics, never reused)."""
     new_id = f"{identifier}-fenced-{datetime.now(UTC):%Y%m%d%H%M%S}"[:63]
-    with aws_errors(f"renaming {identifier} in {region}"):
-        _rds(region, False).modify_db_instance(
-            DBInstanceIdentifier=identifier, NewDBInstanceIdentifier=new_id, ApplyImmediately=True
-        )
+    rename(region, identifier, new_id)
     return new_id
+
+
+def rename(region: str, identifier: str, new_identifier: str) -> None:
+    with aws_errors(f"renaming {identifier} to {new_identifier} in {region}"):
+        _rds(region, False).modify_db_instance(
+            DBInstanceIdentifier=identifier, NewDBInstanceIdentifier=new_identifier, ApplyImmediately=True
+        )
 
 
 def create_replica(region: str, identifier: str, source_arn: str, instance_class: str) -> None:
