@@ -197,6 +197,10 @@ class LocalWorld:
     def __exit__(self, *exc: object) -> None:
         moto_patches.uninstall()
         _FAULT_HOOK.attach(None)
+        from switchyard.observability import metrics
+
+        # Metrics are disabled here, so nothing ever flushed them: drop what the steps added.
+        metrics.clear_metrics()
         self._mock.stop()
         logging.getLogger("moto").setLevel(self._moto_log_level)
         for key, value in self._saved_env.items():
