@@ -60,6 +60,7 @@ def test_one_rule_per_stack_for_exactly_the_trigger_alarms_into_alarm(synth: Syn
         assert props["Name"] == f"switchyard-{synth.topology.name}-triggers"
         assert "EventBusName" not in props  # the account's default bus, where CloudWatch sends alarm events
         assert props["EventPattern"] == {
+            "account": [{"Ref": "AWS::AccountId"}],  # only this account's alarms
             "source": ["aws.cloudwatch"],
             "detail-type": ["CloudWatch Alarm State Change"],
             "detail": {"alarmName": names, "state": {"value": ["ALARM"]}},
