@@ -530,8 +530,13 @@ def roll_back_failover(event: RollBackFailoverEvent, topo: Topology, table: str)
         restored = len(groups)
         context = snapshots.load_context(table, event.snapshot_id)
         banner.restore_values(topo, context.get("banner", {}))
+    kept = (
+        f"; the new replica {event.promotion.identifier} in {event.promotion.region} is kept for the next attempt"
+        if state is not None and state.is_replica and state.source
+        else ""
+    )
     return RollBackFailoverResult(
         rolled_back=True,
         promoted=False,
-        state=f"nothing was promoted; {restored} DNS record group(s) and the banner put back as they were",
+        state=f"nothing was promoted; {restored} DNS record group(s) and the banner put back as they were{kept}",
     )
