@@ -14,6 +14,7 @@ from switchyard import lock
 from switchyard.aws import alb, dns, rds
 from switchyard.aws.clients import aws_errors, client
 from switchyard.errors import SwitchyardError
+from switchyard.history import read_history
 from switchyard.topology import Topology
 
 EventCallback = Callable[[dict[str, Any]], None]
@@ -69,17 +70,6 @@ def read_world(topo: Topology, *, table: str | None = None, dns_topology: Topolo
     return world
 
 
-def history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
-    while True:
-        page = sfn.get_execution_history(**kwargs)
-        events += page["events"]
-        if not page.get("nextToken"):
-            return events
-        kwargs["nextToken"] = page["nextToken"]
-
-
 def follow(
     sfn: Any, execution_arn: str, on_event: EventCallback | None = None, poll: float = 0.02
 ) -> tuple[str, list[dict[str, Any]]]:
@@ -87,7 +77,7 @@ def follow(
     seen = 0
     while True:
         status = sfn.describe_execution(executionArn=execution_arn)["status"]
-        events = history(sfn, execution_arn)
+        events = read_history(sfn, execution_arn)
         for event in events[seen:]:
             if on_event is not None:
                 on_event(event)

@@ -88,3 +88,15 @@ def steps_from_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
         elif kind == "MapStateFailed":
             close(last_open("Map"), "FAILED", event)
     return steps
+
+
+def read_history(sfn: Any, execution_arn: str) -> list[dict[str, Any]]:
+    """Every event of an execution, all pages."""
+    events: list[dict[str, Any]] = []
+    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        events += page["events"]
+        if not page.get("nextToken"):
+            return events
+        kwargs["nextToken"] = page["nextToken"]

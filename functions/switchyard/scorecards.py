@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from switchyard.aws.clients import aws_errors, client
-from switchyard.history import steps_from_history
+from switchyard.history import read_history, steps_from_history
 from switchyard.settings import home_region
 
 RETENTION_SECONDS = 400 * 24 * 3600
@@ -42,16 +42,8 @@ class Scorecard(BaseModel):
 
 
 def _history(execution: str) -> list[dict[str, Any]]:
-    sfn = client("stepfunctions", home_region())
-    events: list[dict[str, Any]] = []
-    kwargs: dict[str, Any] = {"executionArn": execution, "maxResults": 1000}
     with aws_errors("reading the drill's history"):
-        while True:
-            page = sfn.get_execution_history(**kwargs)
-            events += page["events"]
-            if not page.get("nextToken"):
-                return events
-            kwargs["nextToken"] = page["nextToken"]
+        return read_history(client("stepfunctions", home_region()), execution)
 
 
 def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:

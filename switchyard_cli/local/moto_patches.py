@@ -90,7 +90,7 @@ def install(invoker: Invoker, time_scale: float) -> None:
         lambda_eval_utils._invoke_lambda_function = _invoke_lambda_function
         wait_function.WaitFunction._wait_interval = _wait_interval  # type: ignore[method-assign]
         retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
-        botocore.endpoint.time = _ScaledTime()  # type: ignore[assignment]
+        botocore.endpoint.time = _ScaledTime()
         RDSBackend.promote_read_replica = _promote_read_replica  # type: ignore[method-assign]
 
 

@@ -455,7 +455,7 @@ class LocalWorld:
         self.replica_lag = 0.0
         self._faulted_alarms.update(f.arg for f in faults if f.kind == "alarm")
         self._step_faults = [f for f in faults if f.kind in ("crash", "timeout")]
-        self._invocations: dict[str, int] = {}
+        self._invocations = {}
         assert self._throttler is not None
         self._throttler.fraction = next((float(f.arg) for f in faults if f.kind == "throttle"), 0.0)
         self._throttler.throttled = self._throttler.attempts = 0

@@ -88,3 +88,11 @@ def wide_topology() -> Topology:
         },
         "wide-topology",
     )
+
+
+def run_scenario_cli(scenario: Path, report: Path) -> int:
+    """`switchyard local scenario` on the example topology, at the tests' time scale."""
+    from switchyard_cli.main import main
+
+    args = ["local", "scenario", str(scenario), "--topology", str(EXAMPLE), "--report", str(report)]
+    return main([*args, "--time-scale", str(TEST_TIME_SCALE)])

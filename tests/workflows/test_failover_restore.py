@@ -8,8 +8,7 @@ import pytest
 import yaml
 
 from switchyard_cli.local.faults import parse_fault
-from switchyard_cli.main import main
-from tests.workflows.conftest import EXAMPLE, world_writes, writes
+from tests.workflows.conftest import run_scenario_cli, world_writes, writes
 
 UNPLANNED = {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unplanned", "reason": "us-east-1 is down"}
 PLANNED = {
@@ -45,19 +44,7 @@ def test_scenario_unplanned_failover_then_restore(tmp_path, monkeypatch):
         )
     )
     report = tmp_path / "dr.json"
-    code = main(
-        [
-            "local",
-            "scenario",
-            str(scenario),
-            "--topology",
-            str(EXAMPLE),
-            "--report",
-            str(report),
-            "--time-scale",
-            "0.001",
-        ]
-    )
+    code = run_scenario_cli(scenario, report)
     assert code == 0
     failover, restore = json.loads(report.read_text())["steps"]
     after = failover["world"]

@@ -6,8 +6,7 @@ import json
 
 import yaml
 
-from switchyard_cli.main import main
-from tests.workflows.conftest import EXAMPLE, world_writes
+from tests.workflows.conftest import run_scenario_cli, world_writes
 
 
 def executions(world, workflow: str) -> list[dict]:
@@ -137,19 +136,7 @@ def test_scenario_with_alarm_and_automation_steps(tmp_path, monkeypatch):
         )
     )
     report = tmp_path / "r.json"
-    code = main(
-        [
-            "local",
-            "scenario",
-            str(scenario),
-            "--topology",
-            str(EXAMPLE),
-            "--report",
-            str(report),
-            "--time-scale",
-            "0.001",
-        ]
-    )
+    code = run_scenario_cli(scenario, report)
     assert code == 0
     steps = json.loads(report.read_text())["steps"]
     assert [s["status"] for s in steps] == ["IGNORED", "SUCCEEDED", "IGNORED", "SUCCEEDED", "SUCCEEDED", "IGNORED"]
