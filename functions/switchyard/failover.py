@@ -495,6 +495,8 @@ class RollBackFailoverEvent(_Event):
     snapshot_id: str | None = None
     promotion: DbRef  # the replica this run promotes (or promoted)
     banner_regions: list[str]
+    # A restore made the replica it promotes; a failover found it there.
+    workflow: Literal["regional-failover", "restore"] = "regional-failover"
 
 
 class RollBackFailoverResult(BaseModel):
@@ -532,7 +534,7 @@ def roll_back_failover(event: RollBackFailoverEvent, topo: Topology, table: str)
         banner.restore_values(topo, context.get("banner", {}))
     kept = (
         f"; the new replica {event.promotion.identifier} in {event.promotion.region} is kept for the next attempt"
-        if state is not None and state.is_replica and state.source
+        if event.workflow == "restore" and state is not None and state.is_replica
         else ""
     )
     return RollBackFailoverResult(
