@@ -38,7 +38,7 @@ test: $(DEV)
 test-fast: $(DEV)
 	$(PY) -m pytest -q -n 2 -m "not slow"
 
-## Every workflow against every fault kind at every step, and the bad-input corpus (~15 min).
+## Every workflow against every fault kind at every step, and the bad-input corpus (~18 min).
 chaos: $(DEV)
 	$(PY) -m switchyard_cli.chaos.run
 
