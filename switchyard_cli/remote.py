@@ -208,21 +208,20 @@ def cmd_history(args: argparse.Namespace, console: Console) -> int:
     cards = Table(title="drill scorecards", title_justify="left", show_edge=False)
     for column in ("started", "workflow", "duration", "first change", "gates", "rolled back"):
         cards.add_column(column)
-    with aws_errors("reading the history"):
-        items = ddb.query(
-            TableName=stack.table,
-            KeyConditionExpression="pk = :pk",
-            ScanIndexForward=False,
-            Limit=args.limit,
-            ExpressionAttributeValues={":pk": {"S": f"RUN#{stack.topology.name}"}},
-        )["Items"]
-        scored = ddb.query(
-            TableName=stack.table,
-            KeyConditionExpression="pk = :pk",
-            ScanIndexForward=False,
-            Limit=args.limit,
-            ExpressionAttributeValues={":pk": {"S": f"SCORECARD#{stack.topology.name}"}},
-        )["Items"]
+
+    def newest(prefix: str) -> list[dict[str, Any]]:
+        with aws_errors("reading the history"):
+            return list(
+                ddb.query(
+                    TableName=stack.table,
+                    KeyConditionExpression="pk = :pk",
+                    ScanIndexForward=False,  # sort keys start with the time: newest first
+                    Limit=args.limit,
+                    ExpressionAttributeValues={":pk": {"S": f"{prefix}#{stack.topology.name}"}},
+                )["Items"]
+            )
+
+    items, scored = newest("RUN"), newest("SCORECARD")
     for item in items:
         run = json.loads(item["data"]["S"])
         detail = f"{run['error']}: {run['message']}" if run.get("error") else run.get("reason", "")
