@@ -24,7 +24,7 @@ from switchyard.aws.clients import aws_errors, client
 from switchyard.errors import InvalidInput, ResourceNotFound, SwitchyardError, UnsafeChange
 from switchyard.requests import RegionalFailoverRequest, RestoreRequest, parse_request
 from switchyard.routing import StagePlan, plan_stages
-from switchyard.shift import Gate, StageRef, write_groups
+from switchyard.shift import Gate, StageRef, stage_refs, write_groups
 from switchyard.topology import Topology
 
 
@@ -76,13 +76,6 @@ class RestorePlan(_Plan):
     writer: DbRef  # the current writer (in the region that took over)
     recovered: DbRef  # the recovered region's database, to become the writer again
     others: list[DbRef]  # every other region's database, to become replicas again
-
-
-def _stage_refs(stages: list[int]) -> list[StageRef]:
-    return [
-        StageRef(index=i, percent=p, previous=stages[i - 2] if i > 1 else None, of=len(stages))
-        for i, p in enumerate(stages, start=1)
-    ]
 
 
 def _db_id(topo: Topology, region: str) -> str:
@@ -180,7 +173,7 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
         budget_seconds=budget,
         lag_seconds=lag,
         target=request.from_region,
-        stages=_stage_refs(stages),
+        stages=stage_refs(stages),
         gates=gates,
         baseline=baseline,
         lease_seconds=len(stages) * (request.bake_seconds + 180) + 3600,
@@ -238,7 +231,7 @@ def plan_restore(event: PlanEvent, topo: Topology) -> RestorePlan:
         promotion_target=DbRef(region=region, identifier=recovered_id),
         others=others,
         target=region,
-        stages=_stage_refs(list(request.stages)),
+        stages=stage_refs(list(request.stages)),
         gates=[Gate(name=n, region=region) for n in topo.regions[region].health_alarms],
         baseline=baseline,
         lease_seconds=len(request.stages) * (request.bake_seconds + 180) + 7200,

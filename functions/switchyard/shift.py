@@ -70,7 +70,8 @@ def read_groups(topo: Topology, scope: str, target: str) -> list[WeightGroup]:
     return dns.read_record_groups(topo, target)
 
 
-def _stage_refs(stages: list[int]) -> list[StageRef]:
+def stage_refs(stages: list[int]) -> list[StageRef]:
+    """The Map's items: each stage with the percent before it (None for the first)."""
     return [
         StageRef(index=i, percent=p, previous=stages[i - 2] if i > 1 else None, of=len(stages))
         for i, p in enumerate(stages, start=1)
@@ -172,7 +173,7 @@ def plan_shift(event: PlanShiftEvent, topo: Topology) -> ShiftPlan:
         topology=topo.name,
         execution=event.execution,
         request=request,
-        stages=_stage_refs(request.stages),
+        stages=stage_refs(request.stages),
         gates=[Gate(name=n, region=r) for r, names in gates.items() for n in names],
         baseline=states,
         # Long enough for every stage and its bake, with room for retries; a dead run frees it.
