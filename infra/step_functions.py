@@ -1,8 +1,8 @@
 """One Lambda function per entry of the STEPS registry (functions/steps/__init__.py).
 
 Each function: Python 3.13 on x86_64, the staged code asset (no Docker), Powertools from its
-public layer, exactly the environment variables of the step's settings model (plus the two
-Powertools names), active tracing, its own encrypted log group and its own role holding only
+public layer, exactly the environment variables of the step's settings model (plus
+`RUNTIME_ENV`), active tracing, its own encrypted log group and its own role holding only
 what the step's `access` words allow (plus sqs:SendMessage on its dead-letter queue, when the
 stack gives it one: the trigger function, invoked asynchronously by EventBridge).
 """
@@ -26,7 +26,7 @@ from infra.cfn import depend_on_role_policy_only
 from infra.nag import acknowledge
 from infra.naming import state_machine_name_prefix
 from infra.staging import TOPOLOGY_FILE
-from steps import STEPS, StepSpec
+from steps import RUNTIME_ENV, STEPS, StepSpec
 from switchyard.settings import env_var_names
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
@@ -35,7 +35,6 @@ POWERTOOLS_VERSION = "3.37.0"
 # Published by Powertools for AWS Lambda (Python) in every commercial region:
 # /aws/service/powertools/python/{arch}/{python version}/{powertools version} -> layer version ARN.
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/x86_64/python3.13/{POWERTOOLS_VERSION}"
-POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME": "switchyard", "POWERTOOLS_METRICS_NAMESPACE": "Switchyard"}
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 
 XRAY_REASON = (
@@ -138,7 +137,7 @@ class StepFunctions(Construct):
             handler=step.handler,
             code=code,
             layers=[powertools],
-            environment={**{name: env_values[name] for name in names}, **POWERTOOLS_ENV},
+            environment={**{name: env_values[name] for name in names}, **RUNTIME_ENV},
             timeout=cdk.Duration.seconds(step.timeout_seconds),
             memory_size=256,
             tracing=lambda_.Tracing.ACTIVE,

@@ -192,6 +192,15 @@ STEPS: tuple[StepSpec, ...] = (
     ),
 )
 
+# Set on every step function besides its settings model's variables (CDK and `make bench` both
+# read this). Pydantic would otherwise scan every installed distribution's entry points for
+# plugins at the first model build; Switchyard uses none.
+RUNTIME_ENV: dict[str, str] = {
+    "POWERTOOLS_SERVICE_NAME": "switchyard",
+    "POWERTOOLS_METRICS_NAMESPACE": "Switchyard",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",
+}
+
 # workflow name (as in the topology's triggers and game days) -> its ASL file in statemachines/
 WORKFLOWS: dict[str, str] = {
     "traffic-shift": "traffic_shift.asl.json",

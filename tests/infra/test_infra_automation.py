@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from steps import RUNTIME_ENV
+
 if TYPE_CHECKING:
     from conftest import Synth
 
@@ -16,7 +18,6 @@ pytestmark = pytest.mark.slow
 
 ACCOUNT = "<AWS::AccountId>"
 TRIGGER_HANDLER = "steps.alarm_trigger.handler"
-POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME": "switchyard", "POWERTOOLS_METRICS_NAMESPACE": "Switchyard"}
 
 
 def _trigger_names(topology: Any) -> list[str]:
@@ -207,7 +208,7 @@ def test_trigger_function_environment(synth: Synth) -> None:
     for stack, region in synth.regions.items():
         lid = _function_id(synth, stack, TRIGGER_HANDLER)
         env = synth.templates[stack]["Resources"][lid]["Properties"]["Environment"]["Variables"]
-        assert set(env) == set(env_var_names(TriggerEnv)) | set(POWERTOOLS_ENV)
+        assert set(env) == set(env_var_names(TriggerEnv)) | set(RUNTIME_ENV)
         assert "STATE_MACHINE_PREFIX" in env
         prefix = synth.render(env["STATE_MACHINE_PREFIX"])
         assert prefix == f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:switchyard-{synth.topology.name}-"

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from steps import RUNTIME_ENV
+
 if TYPE_CHECKING:
     from conftest import Synth
 
 pytestmark = pytest.mark.slow
-
-POWERTOOLS_ENV = {"POWERTOOLS_SERVICE_NAME": "switchyard", "POWERTOOLS_METRICS_NAMESPACE": "Switchyard"}
 
 
 def test_one_stack_per_region_the_primary_first(synth: Synth) -> None:
@@ -45,8 +45,8 @@ def test_one_function_per_step_with_exactly_its_environment(synth: Synth) -> Non
             lid, props = functions[step.handler]
             assert lid.startswith(f"StepFunctions{step.name}Function")
             env = props["Environment"]["Variables"]
-            assert set(env) == set(env_var_names(step.env)) | set(POWERTOOLS_ENV), step.name
-            assert {k: env[k] for k in POWERTOOLS_ENV} == POWERTOOLS_ENV
+            assert set(env) == set(env_var_names(step.env)) | set(RUNTIME_ENV), step.name
+            assert {k: env[k] for k in RUNTIME_ENV} == RUNTIME_ENV
             assert props["Runtime"] == "python3.13"
             assert props["Architectures"] == ["x86_64"]
             assert props["TracingConfig"] == {"Mode": "Active"}
