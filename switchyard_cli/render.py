@@ -131,7 +131,7 @@ _NOTES: dict[str, Any] = {
     "AcquireLock": lambda d: f"lock held until lease ends ({d.get('lease_seconds', '?')}s)",
     "TakeSnapshot": lambda d: f"{d.get('snapshot', {}).get('groups', 0)} weight groups saved",
     "ApplyStage": _applied_note,
-    "ShiftDns": lambda d: _applied_note({"applied": d}),
+    "ShiftDns": _applied_note,
     "CheckGates": lambda d: (
         ", ".join(f"{n} {s}" for n, s in d.get("checked", {}).get("alarms", {}).items()) or "no gate alarms"
     ),

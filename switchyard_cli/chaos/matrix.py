@@ -270,6 +270,7 @@ STATE_TO_STEP = {
     "RestoreAfterDrill": "RollBack",
     "Scorecard": "RecordScorecard",
     "BannerOn": "SetBanner",
+    "BannerOnAfterShift": "SetBanner",
     "BannerOff": "SetBanner",
     "CheckCatchUp": "CheckReplication",
     "CheckReplica": "CheckReplication",

@@ -86,6 +86,17 @@ class _LambdaContext:
 
 
 _request_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One thing that happened during a run, in order: a step invoked or an AWS API called."""
+
+    at: float  # time.perf_counter()
+    kind: str  # "invoke" / "done" (a step Lambda starts / returns), "call" (an API call by anyone in the process)
+    name: str  # the step (AlarmTrigger, ApplyStage, ...) or the operation (ChangeResourceRecordSets, ...)
+
+
 _WORLD_CLIENTS: dict[tuple[str, str], Any] = {}
 
 
@@ -102,9 +113,15 @@ class _FaultHook:
     def __init__(self) -> None:
         self.target: ApiErrorInjector | None = None
         self.throttler: Throttler | None = None
+        self.timeline: list[TimelineEntry] | None = None
         self.registered = False
 
-    def attach(self, injector: ApiErrorInjector | None, throttler: Throttler | None = None) -> None:
+    def attach(
+        self,
+        injector: ApiErrorInjector | None,
+        throttler: Throttler | None = None,
+        timeline: list[TimelineEntry] | None = None,
+    ) -> None:
         if not self.registered:
             handlers = botocore.handlers.BUILTIN_HANDLERS
             handlers.append(("before-call", self))
@@ -114,8 +131,11 @@ class _FaultHook:
             self.registered = True
         self.target = injector
         self.throttler = throttler
+        self.timeline = timeline
 
     def __call__(self, **kwargs: Any) -> Any:
+        if self.timeline is not None:
+            self.timeline.append(TimelineEntry(time.perf_counter(), "call", kwargs["model"].name))
         return self.target(**kwargs) if self.target is not None else None
 
     def send(self, **kwargs: Any) -> Any:
@@ -147,6 +167,8 @@ class LocalWorld:
         self._throttler: Throttler | None = None
         self._step_faults: list[Fault] = []
         self._invocations: dict[str, int] = {}
+        # What happened during the current run (cleared when a run starts), for `make bench`.
+        self.timeline: list[TimelineEntry] = []
         self._run_lock = threading.Lock()
         self._after_apply: list[tuple[int, str]] = []
         self.replica_lag = 0.0
@@ -187,7 +209,7 @@ class LocalWorld:
             self._build()
             self._injector = ApiErrorInjector([])
             self._throttler = Throttler(self._injector)
-            _FAULT_HOOK.attach(self._injector, self._throttler)
+            _FAULT_HOOK.attach(self._injector, self._throttler, self.timeline)
             moto_patches.install(self._invoke, self.time_scale)
         except BaseException:
             self.__exit__(None, None, None)
@@ -456,6 +478,7 @@ class LocalWorld:
         self._faulted_alarms.update(f.arg for f in faults if f.kind == "alarm")
         self._step_faults = [f for f in faults if f.kind in ("crash", "timeout")]
         self._invocations = {}
+        self.timeline.clear()
         assert self._throttler is not None
         self._throttler.fraction = next((float(f.arg) for f in faults if f.kind == "throttle"), 0.0)
         self._throttler.throttled = self._throttler.attempts = 0
@@ -470,6 +493,13 @@ class LocalWorld:
     # -- Lambda dispatch ---------------------------------------------------------------------
     def _invoke(self, function_name: str, payload: bytes, region: str) -> dict[str, Any]:
         name = function_name.rsplit(":", maxsplit=1)[-1]
+        self.timeline.append(TimelineEntry(time.perf_counter(), "invoke", name))
+        try:
+            return self._run_step(name, payload, region)
+        finally:
+            self.timeline.append(TimelineEntry(time.perf_counter(), "done", name))
+
+    def _run_step(self, name: str, payload: bytes, region: str) -> dict[str, Any]:
         spec = BY_NAME.get(name)
         if spec is None:
             return _function_error("ResourceNotFoundException", f"no step named {name}")
