@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: install install-dev demo test test-fast chaos lint typecheck synth clean
+.PHONY: install install-dev demo test test-fast chaos bench lint typecheck synth clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ test-fast: $(DEV)
 ## Every workflow against every fault kind at every step, and the bad-input corpus (~18 min).
 chaos: $(DEV)
 	$(PY) -m switchyard_cli.chaos.run
+
+## Performance figures (~4 min): cold starts, alarm → first DNS write, scale, demo; the suite's
+## time from the last `make test` (BENCH_ARGS=--tests times it here). See docs/performance.md.
+bench: $(RUNTIME)
+	$(PY) -m bench.run $(BENCH_ARGS)
 
 lint: $(DEV)
 	$(VENV)/bin/ruff check .

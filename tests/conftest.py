@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
+import subprocess
+import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +85,48 @@ def make_world(fake_aws_env: None) -> Iterator[Callable[[Topology], LocalWorld]]
 
         yield make
     reset_caches()
+
+
+# -- `make bench` reports the whole suite's time from the last `make test` ------------------------
+SUITE_RECORD = REPO / "bench" / ".last-suite.json"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    session.config.stash[_suite_started] = time.monotonic()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Record the wall time of a whole-suite run (not a selection, not an xdist worker)."""
+    config = session.config
+    if hasattr(config, "workerinput") or config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return
+    if config.option.keyword or config.option.markexpr or config.option.lf or config.option.deselect:
+        return
+    started = config.stash.get(_suite_started, None)
+    if started is None:
+        return
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    counts = {key: len(reporter.stats.get(key, [])) for key in ("passed", "failed", "error", "skipped")}
+    record = {
+        "tests_s": round(time.monotonic() - started, 1),
+        "exit_status": int(exitstatus),
+        **counts,
+        "workers": getattr(config.option, "numprocesses", None),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
+    }
+    with contextlib.suppress(OSError):
+        SUITE_RECORD.write_text(json.dumps(record, indent=2) + "\n")
+
+
+def _commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=False, timeout=10
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+_suite_started = pytest.StashKey[float]()
