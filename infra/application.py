@@ -18,11 +18,30 @@ from switchyard.topology import load_topology
 STAGING_DIR = "switchyard-staging"
 
 
+# Lambda SnapStart for every step function, invoked through a `live` alias (infra/step_functions.py).
+# Off unless the context says so: `cdk synth -c switchyard:snapStart=true`, or
+# `"switchyard:snapStart": true` in cdk.json's context. Why off: docs/snapstart-notes.md.
+SNAP_START_CONTEXT = "switchyard:snapStart"
+
+
 def feature_flags() -> dict[str, Any]:
-    """cdk.json's feature flags, so an in-process synth (tests) builds what `cdk synth` builds."""
+    """cdk.json's feature flags and Switchyard's own `switchyard:` options, so an in-process synth
+    (tests) builds what `cdk synth` builds."""
     cdk_json = REPO_ROOT / "cdk.json"
     context = json.loads(cdk_json.read_text(encoding="utf-8")).get("context", {}) if cdk_json.exists() else {}
-    return {key: value for key, value in context.items() if key.startswith("@aws-cdk")}
+    return {key: value for key, value in context.items() if key.startswith(("@aws-cdk", "switchyard:"))}
+
+
+def context_flag(app: cdk.App, key: str, *, default: bool) -> bool:
+    """A true/false context value: JSON true/false in cdk.json, the string "true"/"false" from -c."""
+    value = app.node.try_get_context(key)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ValueError(f"context {key!r}: expected true or false, not {value!r}")
 
 
 def resolve_topology_path(path: str | Path | None) -> Path:
@@ -38,6 +57,7 @@ def build_app(
     outdir: str | Path | None = None,
     account: str | None = None,
     nag: bool | None = None,
+    snap_start: bool | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> cdk.App:
     """The whole app; `app.synth()` writes it (and fails on an unacknowledged cdk-nag finding).
@@ -45,12 +65,16 @@ def build_app(
     topology_path: default the CDK context `topology` (`-c topology=...`), else topologies/shop.yaml.
     account: the AWS account of every stack (default: environment-agnostic, resolved at deploy).
     nag: run cdk-nag's AwsSolutions checks (default: on, unless the context says `nag=false`).
+    snap_start: SnapStart and `live` aliases for the step functions (default: the context
+    `switchyard:snapStart`, else off).
     """
     app = cdk.App(outdir=str(outdir) if outdir is not None else None, context={**feature_flags(), **(context or {})})
     if topology_path is None:
         topology_path = app.node.try_get_context("topology")
     if nag is None:
         nag = str(app.node.try_get_context("nag")).lower() != "false"
+    if snap_start is None:
+        snap_start = context_flag(app, SNAP_START_CONTEXT, default=False)
     topology = load_topology(resolve_topology_path(topology_path))
     code_dir = stage_lambda_code(topology, Path(app.outdir) / STAGING_DIR)
 
@@ -65,6 +89,7 @@ def build_app(
             stack_name(topology.name, region),
             topology=topology,
             code_dir=code_dir,
+            snap_start=snap_start,
             env=cdk.Environment(account=account, region=region),
             description=f"Switchyard orchestrator for topology '{topology.name}' in {region}",
         )

@@ -27,7 +27,14 @@ from switchyard.topology import Topology
 
 class SwitchyardStack(cdk.Stack):
     def __init__(
-        self, scope: Construct, construct_id: str, *, topology: Topology, code_dir: Path, **kwargs: Any
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        topology: Topology,
+        code_dir: Path,
+        snap_start: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         region = self.region
@@ -59,20 +66,25 @@ class SwitchyardStack(cdk.Stack):
             table_name=self.state.table_name,
             log_key=key,
             dead_letter_queues={TRIGGER_STEP: self.trigger_queue} if self.trigger_queue else None,
+            snap_start=snap_start,
         )
+        # The state machines and the alarm rule invoke the invoke targets, and may invoke nothing
+        # else: the functions, or their `live` aliases with SnapStart. The dashboard reads the
+        # functions' own metrics (the FunctionName dimension counts every version and alias).
         self.workflows = workflow_state_machines(
-            self, topology_name=topology.name, functions=self.steps.functions, log_key=key
+            self, topology_name=topology.name, functions=self.steps.invoke_targets, log_key=key
         )
         trigger_function = self.steps.functions.get(TRIGGER_STEP)
+        trigger_target = self.steps.invoke_targets.get(TRIGGER_STEP)
         self.trigger_rule = (
             AlarmTriggerRule(
                 self,
                 "AlarmTriggers",
                 topology=topology,
-                function=trigger_function,
+                function=trigger_target,
                 dead_letter_queue=self.trigger_queue,
             )
-            if self.trigger_queue is not None and trigger_function is not None
+            if self.trigger_queue is not None and trigger_target is not None
             else None
         )
         # A drill must start once: the primary region's stack alone holds the schedules.
@@ -92,7 +104,9 @@ class SwitchyardStack(cdk.Stack):
             topology=topology,
             region=region,
             state_machines={w: c.state_machine for w, c in self.workflows.items()},
-            workflow_functions={w: list(c.invoked.items()) for w, c in self.workflows.items()},
+            workflow_functions={
+                w: [(step, self.steps.functions[step]) for step in c.invoked] for w, c in self.workflows.items()
+            },
             trigger_function=trigger_function,
             trigger_alarm_names=alarm_names,
             dead_letter_queue=self.trigger_queue,

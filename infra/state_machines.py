@@ -3,9 +3,9 @@
 `steps.WORKFLOWS` (functions/steps/__init__.py: workflow name -> ASL file in statemachines/) is
 the single list of workflows, shared with the local world; the ASL files are the single source
 of each workflow (the local world runs the very same files). CDK inlines them with every
-`${<Name>FunctionArn}` replaced by that function's ARN token, so the template's DefinitionString
-is an Fn::Join that cfn-lint validates as ASL. Each state machine may invoke exactly the
-functions its ASL names.
+`${<Name>FunctionArn}` replaced by that function's ARN token (its `live` alias's ARN when the
+stack turns SnapStart on), so the template's DefinitionString is an Fn::Join that cfn-lint
+validates as ASL. Each state machine may invoke exactly the functions (or aliases) its ASL names.
 """
 
 from __future__ import annotations

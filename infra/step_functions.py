@@ -5,6 +5,12 @@ public layer, exactly the environment variables of the step's settings model (pl
 `RUNTIME_ENV`), active tracing, its own encrypted log group and its own role holding only
 what the step's `access` words allow (plus sqs:SendMessage on its dead-letter queue, when the
 stack gives it one: the trigger function, invoked asynchronously by EventBridge).
+
+With `snap_start` (the CDK context flag `switchyard:snapStart`, off by default; see
+docs/snapstart-notes.md) each function also gets Lambda SnapStart on published versions, its
+`current_version` and a `live` alias on that version; `invoke_targets` then names the aliases, and
+the state machines and the alarm rule invoke those (SnapStart applies to published versions only,
+never to $LATEST). Off, `invoke_targets` is the functions themselves and nothing else changes.
 """
 
 from __future__ import annotations
@@ -37,6 +43,14 @@ POWERTOOLS_VERSION = "3.37.0"
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/x86_64/python3.13/{POWERTOOLS_VERSION}"
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 
+# What the state machines and the alarm rule invoke when SnapStart is on (a qualified ARN:
+# `arn:aws:lambda:<region>:<account>:function:<name>:live`).
+LIVE_ALIAS = "live"
+# "Lambda SnapStart is available in all commercial Regions except Asia Pacific (New Zealand) and
+# Asia Pacific (Taipei)" (https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html). There the
+# functions keep the alias (one invoke path everywhere) but no SnapStart, with a synth warning.
+SNAP_START_UNAVAILABLE_REGIONS = frozenset({"ap-southeast-6", "ap-east-2"})
+
 XRAY_REASON = (
     "Active tracing: CDK grants xray:PutTraceSegments and xray:PutTelemetryRecords, which do not support"
     " resource-level permissions (IAM requires Resource '*'); they write telemetry only."
@@ -47,8 +61,15 @@ def function_id(step: StepSpec) -> str:
     return f"{step.name}Function"
 
 
+def snap_start_available(region: str) -> bool:
+    """Whether Lambda offers SnapStart in region (an unresolved region token: assume it does)."""
+    return cdk.Token.is_unresolved(region) or region not in SNAP_START_UNAVAILABLE_REGIONS
+
+
 class StepFunctions(Construct):
-    """The step Lambdas of one region's stack; `functions[name]` is the function of STEPS[name]."""
+    """The step Lambdas of one region's stack; `functions[name]` is the function of STEPS[name],
+    `invoke_targets[name]` what its callers invoke (the function, or its `live` alias with
+    SnapStart)."""
 
     def __init__(
         self,
@@ -60,9 +81,17 @@ class StepFunctions(Construct):
         table_name: str,
         log_key: kms.IKey,
         dead_letter_queues: Mapping[str, sqs.IQueue] | None = None,
+        snap_start: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
+        self.snap_start = snap_start and snap_start_available(stack.region)
+        if snap_start and not self.snap_start:
+            cdk.Annotations.of(self).add_warning_v2(
+                "switchyard:snapStartUnavailable",
+                f"Lambda SnapStart is not available in {stack.region}: the step functions there are invoked"
+                f" through their '{LIVE_ALIAS}' alias without SnapStart.",
+            )
         env_values = {
             "TOPOLOGY_FILE": TOPOLOGY_FILE,
             "TABLE_NAME": table_name,
@@ -86,8 +115,9 @@ class StepFunctions(Construct):
             self, "PowertoolsLayer", ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_LAYER_PARAMETER)
         )
         self.functions: dict[str, lambda_.Function] = {}
+        self.aliases: dict[str, lambda_.Alias] = {}
         for step in STEPS:
-            self.functions[step.name] = self._function(
+            function = self._function(
                 step,
                 code=code,
                 powertools=powertools,
@@ -95,7 +125,27 @@ class StepFunctions(Construct):
                 targets=targets,
                 log_key=log_key,
                 dead_letter_queue=dead_letter_queues.get(step.name),
+                snap_start=self.snap_start,
+                versioned=snap_start,
             )
+            self.functions[step.name] = function
+            if snap_start:
+                self.aliases[step.name] = lambda_.Alias(
+                    self,
+                    f"{step.name}LiveAlias",
+                    alias_name=LIVE_ALIAS,
+                    version=function.current_version,
+                    description=f"What Switchyard invokes: the current version of {step.name}",
+                )
+                # CDK warns on every SnapStart function in case nothing publishes a version; the
+                # alias above does (current_version), and is all the stack ever invokes.
+                cdk.Annotations.of(function).acknowledge_warning(
+                    "@aws-cdk/aws-lambda:snapStartRequirePublish",
+                    "current_version is published and the live alias points at it",
+                )
+        self.invoke_targets: dict[str, lambda_.IFunction] = {
+            name: self.aliases.get(name, function) for name, function in self.functions.items()
+        }
 
     def _function(
         self,
@@ -107,6 +157,8 @@ class StepFunctions(Construct):
         targets: AccessTargets,
         log_key: kms.IKey,
         dead_letter_queue: sqs.IQueue | None,
+        snap_start: bool,
+        versioned: bool,
     ) -> lambda_.Function:
         names = env_var_names(step.env)
         unknown = [name for name in names if name not in env_values]
@@ -146,6 +198,13 @@ class StepFunctions(Construct):
             # Asynchronous invocations (EventBridge) that still fail after Lambda's retries land
             # here instead of being dropped; CDK grants the role sqs:SendMessage on this queue only.
             dead_letter_queue=dead_letter_queue,
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
+            # Python snapshots stay cached (and billed) for as long as their version exists: a
+            # replaced version goes once the alias points at its successor, instead of CDK's
+            # default of keeping every old version. (Only read when current_version is used.)
+            current_version_options=(
+                lambda_.VersionOptions(removal_policy=cdk.RemovalPolicy.DESTROY) if versioned else None
+            ),
         )
         grant_access(role, role, step.access, targets, extra_wildcard_reasons={"IAM5[Resource::*]": XRAY_REASON})
         depend_on_role_policy_only(function, role)

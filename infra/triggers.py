@@ -69,7 +69,8 @@ class TriggerDeadLetterQueue(Construct):
 
 
 class AlarmTriggerRule(Construct):
-    """The rule, its target (the trigger function) and the function's asynchronous retry policy."""
+    """The rule, its target (the trigger function, or its alias) and the target's asynchronous
+    retry policy (Lambda keeps one per qualifier: the alias needs its own)."""
 
     def __init__(
         self,
@@ -77,7 +78,7 @@ class AlarmTriggerRule(Construct):
         construct_id: str,
         *,
         topology: Topology,
-        function: lambda_.Function,
+        function: lambda_.IFunction,
         dead_letter_queue: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)

@@ -121,12 +121,12 @@ class Synth:
         }
 
 
-def synthesize(topology_path: Path, outdir: Path) -> Synth:
-    """Build and synthesize the app into outdir, then read what it wrote."""
+def synthesize(topology_path: Path, outdir: Path, context: dict[str, Any] | None = None) -> Synth:
+    """Build and synthesize the app into outdir (with extra CDK context), then read what it wrote."""
     from infra import build_app
 
     started = time.monotonic()
-    app = build_app(topology_path, outdir=outdir, nag=True)
+    app = build_app(topology_path, outdir=outdir, nag=True, context=context)
     error = None
     try:
         app.synth()
@@ -156,11 +156,14 @@ def load(topology_path: Path, outdir: Path) -> Synth:
 DONE = "synth-result.json"
 
 
-def shared_synth(tmp_path_factory: pytest.TempPathFactory, name: str, topology_path: Path) -> Synth:
-    """One synth per topology per test run, also under pytest-xdist: the first worker to get
-    the lock synthesizes into the run's shared temp directory, the others read its output."""
+def shared_synth(
+    tmp_path_factory: pytest.TempPathFactory, name: str, topology_path: Path, context: dict[str, Any] | None = None
+) -> Synth:
+    """One synth per topology (and context) per test run, also under pytest-xdist: the first
+    worker to get the lock synthesizes into the run's shared temp directory, the others read its
+    output."""
     if not os.environ.get("PYTEST_XDIST_WORKER"):
-        return synthesize(topology_path, tmp_path_factory.mktemp(f"cdk-{name}"))
+        return synthesize(topology_path, tmp_path_factory.mktemp(f"cdk-{name}"), context)
     shared = tmp_path_factory.getbasetemp().parent  # the same for every worker of this run
     outdir = shared / f"cdk-{name}"
     with (shared / f"cdk-{name}.lock").open("w") as lock:
@@ -168,7 +171,7 @@ def shared_synth(tmp_path_factory: pytest.TempPathFactory, name: str, topology_p
         if (outdir / DONE).exists():
             return load(topology_path, outdir)
         outdir.mkdir(exist_ok=True)
-        return synthesize(topology_path, outdir)
+        return synthesize(topology_path, outdir, context)
 
 
 @pytest.fixture(scope="session")
@@ -184,6 +187,12 @@ def second(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 @pytest.fixture(scope="session")
 def bare(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     return shared_synth(tmp_path_factory, "bare", BARE)
+
+
+@pytest.fixture(scope="session")
+def snapstart(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The shop topology with `switchyard:snapStart` on (SnapStart, `live` aliases)."""
+    return shared_synth(tmp_path_factory, "shop-snapstart", SHOP, {"switchyard:snapStart": True})
 
 
 @pytest.fixture(scope="session", params=["shop", "second", "bare"])
