@@ -41,6 +41,11 @@ POWERTOOLS_VERSION = "3.37.0"
 # Published by Powertools for AWS Lambda (Python) in every commercial region:
 # /aws/service/powertools/python/{arch}/{python version}/{powertools version} -> layer version ARN.
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/x86_64/python3.13/{POWERTOOLS_VERSION}"
+# Lambda gives CPU in proportion to memory (1,769 MB is one vCPU). At 256 MB a step's first call,
+# which builds its boto3 clients and pydantic validators, takes several times longer than at
+# 1,024 MB, and every step of a failover is cold. Failovers are rare: the extra GB-seconds cost
+# cents a year, the seconds saved are on the time to mitigate (docs/performance.md).
+MEMORY_MB = 1024
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 
 # What the state machines and the alarm rule invoke when SnapStart is on (a qualified ARN:
@@ -191,7 +196,7 @@ class StepFunctions(Construct):
             layers=[powertools],
             environment={**{name: env_values[name] for name in names}, **RUNTIME_ENV},
             timeout=cdk.Duration.seconds(step.timeout_seconds),
-            memory_size=256,
+            memory_size=MEMORY_MB,
             tracing=lambda_.Tracing.ACTIVE,
             log_group=log_group,
             role=role,

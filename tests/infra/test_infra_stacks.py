@@ -51,6 +51,7 @@ def test_one_function_per_step_with_exactly_its_environment(synth: Synth) -> Non
             assert props["Architectures"] == ["x86_64"]
             assert props["TracingConfig"] == {"Mode": "Active"}
             assert props["Timeout"] == step.timeout_seconds
+            assert props["MemorySize"] == 1024  # CPU for cold first calls on the critical path
             assert "ReservedConcurrentExecutions" not in props
 
 
