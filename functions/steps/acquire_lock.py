@@ -1,8 +1,10 @@
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from switchyard import lock
+from switchyard.lock import LockInfo
+from switchyard.model import Model, build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event
 from switchyard.settings import TableEnv, load_settings
@@ -10,12 +12,15 @@ from switchyard.settings import TableEnv, load_settings
 load_settings(TableEnv)
 
 
-class AcquireLockEvent(BaseModel):
+class AcquireLockEvent(Model):
     topology: str
     execution: str
     workflow: str
     lease_seconds: int = Field(ge=60, le=7 * 24 * 3600)
     drill: bool = False
+
+
+build(AcquireLockEvent, LockInfo)  # this step's event and result; other models are built on first use
 
 
 @instrumented

@@ -9,12 +9,14 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
+from switchyard.model import build
 from switchyard.observability import instrumented, logger
 from switchyard.settings import TriggerEnv, load_settings
 from switchyard.topology import load_topology_cached
-from switchyard.triggers import handle_alarm_event
+from switchyard.triggers import AlarmStateChangeEvent, TriggerDecision, handle_alarm_event
 
 load_settings(TriggerEnv)
+build(AlarmStateChangeEvent, TriggerDecision)  # this step's event and result; other models are built on first use
 
 # EventBridge may deliver an event more than once, with the same id: answer it once.
 IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="id", raise_on_no_idempotency_key=False, expires_after_seconds=86400)

@@ -1,11 +1,13 @@
 from typing import Any
 
-from switchyard.failover import FenceEvent, fence_writer
+from switchyard.failover import FenceEvent, FenceResult, fence_writer
+from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event
 from switchyard.settings import NoEnv, load_settings
 
 load_settings(NoEnv)  # cold start: fail now on a missing variable
+build(FenceEvent, FenceResult)  # this step's event and result; other models are built on first use
 
 
 @instrumented

@@ -1,12 +1,14 @@
 from typing import Any
 
-from switchyard.failover import PlanEvent, plan_restore
+from switchyard.failover import PlanEvent, RestorePlan, plan_restore
+from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event
 from switchyard.settings import TopologyEnv, load_settings
 from switchyard.topology import load_topology_cached
 
 load_settings(TopologyEnv)  # cold start: fail now on a missing variable
+build(PlanEvent, RestorePlan)  # this step's event and result; other models are built on first use
 
 
 @instrumented

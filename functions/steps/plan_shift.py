@@ -1,12 +1,14 @@
 from typing import Any
 
+from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event
 from switchyard.settings import TopologyEnv, load_settings
-from switchyard.shift import PlanShiftEvent, plan_shift
+from switchyard.shift import PlanShiftEvent, ShiftPlan, plan_shift
 from switchyard.topology import load_topology_cached
 
 load_settings(TopologyEnv)  # cold start: fail now on a missing variable
+build(PlanShiftEvent, ShiftPlan)  # this step's event and result; other models are built on first use
 
 
 @instrumented

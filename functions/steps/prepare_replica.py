@@ -1,11 +1,13 @@
 from typing import Any
 
-from switchyard.failover import PrepareReplicaEvent, prepare_replica
+from switchyard.failover import PrepareReplicaEvent, PrepareReplicaResult, prepare_replica
+from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event
 from switchyard.settings import NoEnv, load_settings
 
 load_settings(NoEnv)  # cold start: fail now on a missing variable
+build(PrepareReplicaEvent, PrepareReplicaResult)  # this step's event and result; other models are built on first use
 
 
 @instrumented

@@ -1,9 +1,10 @@
 from typing import Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import BaseModel
+from pydantic import Field
 
 from switchyard import outcomes
+from switchyard.model import Model, build
 from switchyard.observability import instrumented, metrics
 from switchyard.parsing import parse_event
 from switchyard.settings import OutcomeEnv, load_settings
@@ -12,14 +13,17 @@ from switchyard.topology import load_topology_cached
 load_settings(OutcomeEnv)
 
 
-class RecordOutcomeEvent(BaseModel):
+class RecordOutcomeEvent(Model):
     workflow: str
     execution: str
     status: Literal["SUCCEEDED", "FAILED", "REFUSED", "SKIPPED"]
     error: dict[str, Any] | None = None
     rolled_back: bool = False
     reason: str = ""
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+build(RecordOutcomeEvent, outcomes.Outcome)  # this step's event and result; other models are built on first use
 
 
 @instrumented

@@ -3,11 +3,15 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from switchyard import scorecards
+from switchyard.model import build
 from switchyard.observability import instrumented, metrics
 from switchyard.parsing import parse_event
 from switchyard.settings import OutcomeEnv, load_settings
 
 load_settings(OutcomeEnv)
+build(
+    scorecards.ScorecardEvent, scorecards.Scorecard
+)  # this step's event and result; other models are built on first use
 
 
 @instrumented

@@ -1,8 +1,7 @@
 from typing import Any
 
-from pydantic import BaseModel
-
 from switchyard import lock
+from switchyard.model import Model, build
 from switchyard.observability import instrumented, logger
 from switchyard.parsing import parse_event
 from switchyard.settings import TableEnv, load_settings
@@ -10,9 +9,12 @@ from switchyard.settings import TableEnv, load_settings
 load_settings(TableEnv)
 
 
-class ReleaseLockEvent(BaseModel):
+class ReleaseLockEvent(Model):
     topology: str
     execution: str
+
+
+build(ReleaseLockEvent)  # this step's event and result; other models are built on first use
 
 
 @instrumented

@@ -1,11 +1,13 @@
 from typing import Any
 
 from switchyard import approvals
+from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event
 from switchyard.settings import OutcomeEnv, load_settings
 
 load_settings(OutcomeEnv)
+build(approvals.ApprovalEvent, approvals.Pending)  # this step's event and result; other models are built on first use
 
 
 @instrumented

@@ -2,12 +2,14 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from switchyard.model import build
 from switchyard.observability import emit_weights, instrumented, metrics
 from switchyard.parsing import parse_event
 from switchyard.settings import TableEnv, load_settings
-from switchyard.shift import RollBackEvent, roll_back
+from switchyard.shift import RollBackEvent, RollBackResult, roll_back
 
 load_settings(TableEnv)
+build(RollBackEvent, RollBackResult)  # this step's event and result; other models are built on first use
 
 
 @instrumented

@@ -1,12 +1,16 @@
 from typing import Any
 
-from switchyard.failover import RollBackFailoverEvent, roll_back_failover
+from switchyard.failover import RollBackFailoverEvent, RollBackFailoverResult, roll_back_failover
+from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event
 from switchyard.settings import TopologyTableEnv, load_settings
 from switchyard.topology import load_topology_cached
 
 load_settings(TopologyTableEnv)  # cold start: fail now on a missing variable
+build(
+    RollBackFailoverEvent, RollBackFailoverResult
+)  # this step's event and result; other models are built on first use
 
 
 @instrumented

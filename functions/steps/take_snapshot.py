@@ -1,12 +1,14 @@
 from typing import Any
 
+from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event
 from switchyard.settings import TopologyTableEnv, load_settings
-from switchyard.shift import SnapshotEvent, take_snapshot
+from switchyard.shift import SnapshotEvent, SnapshotResult, take_snapshot
 from switchyard.topology import load_topology_cached
 
 load_settings(TopologyTableEnv)
+build(SnapshotEvent, SnapshotResult)  # this step's event and result; other models are built on first use
 
 
 @instrumented

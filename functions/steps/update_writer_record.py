@@ -1,12 +1,14 @@
 from typing import Any
 
-from switchyard.failover import DbEvent, update_writer_record
+from switchyard.failover import DbEvent, WriterRecordResult, update_writer_record
+from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event
 from switchyard.settings import TopologyEnv, load_settings
 from switchyard.topology import load_topology_cached
 
 load_settings(TopologyEnv)  # cold start: fail now on a missing variable
+build(DbEvent, WriterRecordResult)  # this step's event and result; other models are built on first use
 
 
 @instrumented

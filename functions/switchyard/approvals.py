@@ -12,15 +12,16 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from switchyard.aws.clients import aws_errors, client
 from switchyard.errors import InvalidInput
+from switchyard.model import Model
 from switchyard.settings import home_region
 from switchyard.shift import StageRef
 
 
-class ApprovalEvent(BaseModel):
+class ApprovalEvent(Model):
     model_config = ConfigDict(extra="ignore")
 
     token: str
@@ -31,7 +32,7 @@ class ApprovalEvent(BaseModel):
     timeout_seconds: int
 
 
-class Pending(BaseModel):
+class Pending(Model):
     topology: str
     execution: str
     target: str

@@ -16,23 +16,24 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from switchyard import banner, snapshots
 from switchyard.aws import alarms, dns, rds
 from switchyard.aws.clients import aws_errors, client
 from switchyard.errors import InvalidInput, ResourceNotFound, SwitchyardError, UnsafeChange
+from switchyard.model import Model
 from switchyard.requests import RegionalFailoverRequest, RestoreRequest, parse_request
 from switchyard.routing import StagePlan, plan_stages
 from switchyard.shift import Gate, StageRef, stage_refs, write_groups
 from switchyard.topology import Topology
 
 
-class _Event(BaseModel):
+class _Event(Model):
     model_config = ConfigDict(extra="ignore")
 
 
-class DbRef(BaseModel):
+class DbRef(Model):
     region: str
     identifier: str
     arn: str | None = None
@@ -43,7 +44,7 @@ class PlanEvent(_Event):
     execution: str
 
 
-class _Plan(BaseModel):
+class _Plan(Model):
     topology: str
     execution: str
     target: str  # the region whose weighted sets the stages move
@@ -256,7 +257,7 @@ class ReplicationEvent(_Event):
     max_lag_seconds: float = 0
 
 
-class ReplicationState(BaseModel):
+class ReplicationState(Model):
     available: bool
     replicating: bool
     lag_seconds: float | None
@@ -282,7 +283,7 @@ class DbEvent(_Event):
     identifier: str
 
 
-class PromotionResult(BaseModel):
+class PromotionResult(Model):
     region: str
     identifier: str
     lag_at_promotion_seconds: float | None  # the data-loss window
@@ -304,7 +305,7 @@ def promote_replica(event: DbEvent) -> PromotionResult:
     )
 
 
-class PromotionState(BaseModel):
+class PromotionState(Model):
     done: bool
     status: str
 
@@ -320,7 +321,7 @@ class FenceEvent(DbEvent):
     best_effort: bool = False
 
 
-class FenceResult(BaseModel):
+class FenceResult(Model):
     fenced: bool
     note: str
 
@@ -340,7 +341,7 @@ def fence_writer(event: FenceEvent) -> FenceResult:
     return FenceResult(fenced=True, note=note)
 
 
-class WriterRecordResult(BaseModel):
+class WriterRecordResult(Model):
     record: str | None
     value: str | None
 
@@ -388,7 +389,7 @@ class PrepareReplicaEvent(_Event):
     source: DbRef
 
 
-class PrepareReplicaResult(BaseModel):
+class PrepareReplicaResult(Model):
     identifier: str
     set_aside: str | None
     created: bool
@@ -450,7 +451,7 @@ class VerifyEvent(_Event):
     banner: bool  # the banner must be on (True) or off (False) in the writer's region
 
 
-class Verification(BaseModel):
+class Verification(Model):
     checks: dict[str, str]
 
 
@@ -492,7 +493,7 @@ class RollBackFailoverEvent(_Event):
     workflow: Literal["regional-failover", "restore"] = "regional-failover"
 
 
-class RollBackFailoverResult(BaseModel):
+class RollBackFailoverResult(Model):
     rolled_back: bool
     promoted: bool
     state: str  # for people: what the world looks like now and what to do

@@ -11,14 +11,13 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel
-
 from switchyard.aws.clients import ConditionFailed, aws_errors, client
 from switchyard.errors import LockHeld
+from switchyard.model import Model
 from switchyard.settings import home_region
 
 
-class LockInfo(BaseModel):
+class LockInfo(Model):
     topology: str
     holder: str
     workflow: str

@@ -7,15 +7,16 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from switchyard.aws.clients import aws_errors, client
+from switchyard.model import Model
 from switchyard.settings import home_region
 
 RETENTION_SECONDS = 400 * 24 * 3600
 
 
-class Outcome(BaseModel):
+class Outcome(Model):
     topology: str
     workflow: str
     execution: str

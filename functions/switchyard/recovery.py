@@ -11,19 +11,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
-
 from switchyard import outcomes, shift, snapshots
 from switchyard.lock import LockInfo
+from switchyard.model import Model
 
 
-class RecoveryEvent(BaseModel):
+class RecoveryEvent(Model):
     topology: str
     execution: str  # the run that took over
     previous: LockInfo  # the dead holder
 
 
-class RecoveryResult(BaseModel):
+class RecoveryResult(Model):
     previous: str
     action: Literal["rolled back", "reported", "nothing to do"]
     message: str

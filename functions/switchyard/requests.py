@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from switchyard.errors import InvalidInput
+from switchyard.model import Model
 from switchyard.topology import Name, RegionName, Topology
 
 Percent = Annotated[int, Field(ge=0, le=100)]
@@ -30,7 +31,7 @@ NO_DATABASE_DRILLS = (
 )
 
 
-class _Request(BaseModel):
+class _Request(Model):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     @model_validator(mode="after")

@@ -11,16 +11,17 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from switchyard.errors import UnsafeChange
+from switchyard.model import Model
 from switchyard.topology import ALB_MAX_WEIGHT, DNS_MAX_WEIGHT
 
 Kind = Literal["alb", "dns"]
 MAX_WEIGHT: dict[str, int] = {"alb": ALB_MAX_WEIGHT, "dns": DNS_MAX_WEIGHT}
 
 
-class WeightGroup(BaseModel):
+class WeightGroup(Model):
     model_config = ConfigDict(frozen=True)
 
     kind: Kind
@@ -32,7 +33,7 @@ class WeightGroup(BaseModel):
     locator: dict[str, Any] = Field(default_factory=dict)
 
 
-class GroupChange(BaseModel):
+class GroupChange(Model):
     key: str
     kind: Kind
     label: str
@@ -45,7 +46,7 @@ class GroupChange(BaseModel):
         return self.before != self.after
 
 
-class StagePlan(BaseModel):
+class StagePlan(Model):
     index: int  # 1-based, as operators count stages
     percent: int
     changes: list[GroupChange]

@@ -6,16 +6,17 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict, Field
 
 from switchyard.aws.clients import aws_errors, client
 from switchyard.history import read_history, steps_from_history
+from switchyard.model import Model
 from switchyard.settings import home_region
 
 RETENTION_SECONDS = 400 * 24 * 3600
 
 
-class ScorecardEvent(BaseModel):
+class ScorecardEvent(Model):
     model_config = ConfigDict(extra="ignore")
 
     topology: str
@@ -26,7 +27,7 @@ class ScorecardEvent(BaseModel):
     restored: bool = False  # the drill's changes were put back afterwards
 
 
-class Scorecard(BaseModel):
+class Scorecard(Model):
     recorded: bool
     topology: str = ""
     workflow: str = ""
@@ -38,7 +39,7 @@ class Scorecard(BaseModel):
     gates_failed: int = 0
     rolled_back: bool = False
     restored: bool = False
-    steps: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = Field(default_factory=list)
 
 
 def _history(execution: str) -> list[dict[str, Any]]:

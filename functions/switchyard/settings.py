@@ -10,12 +10,13 @@ import os
 from functools import cache
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from switchyard.errors import InvalidInput
+from switchyard.model import Model
 
 
-class _Env(BaseModel):
+class _Env(Model):
     model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
 

@@ -23,15 +23,17 @@ INLINE_CHANGES_LIMIT = 60
 
 
 class _Event(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # see switchyard.model
 
 
 class Gate(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     name: str
     region: str
 
 
 class StageRef(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     index: int
     percent: int
     previous: int | None  # the previous stage's percent; None for the first stage
@@ -44,6 +46,7 @@ class PlanShiftEvent(_Event):
 
 
 class ShiftPlan(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     workflow: Literal["traffic-shift"] = "traffic-shift"
     topology: str
     execution: str
@@ -198,6 +201,7 @@ class SnapshotEvent(_Event):
 
 
 class SnapshotResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     snapshot_id: str
     groups: int
     members: int
@@ -221,12 +225,14 @@ class ApplyStageEvent(_Event):
 
 
 class AppliedChange(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     label: str
     weights: dict[str, int]
     shares: dict[str, float]
 
 
 class ApplyStageResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     index: int
     percent: int
     groups_changed: int
@@ -288,6 +294,7 @@ class CheckGatesEvent(_Event):
 
 
 class GateResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     index: int
     alarms: dict[str, str]
 
@@ -314,6 +321,7 @@ class RollBackEvent(_Event):
 
 
 class RollBackResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     rolled_back: bool
     groups_restored: int
     api_calls: int

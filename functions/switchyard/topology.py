@@ -12,9 +12,10 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import ConfigDict, Field, StringConstraints, ValidationError
 
 from switchyard.errors import InvalidTopology
+from switchyard.model import Model
 
 ALB_MAX_WEIGHT = 999
 DNS_MAX_WEIGHT = 255
@@ -26,7 +27,7 @@ AlarmName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Workflow = Literal["traffic-shift", "regional-failover", "restore"]
 
 
-class _Strict(BaseModel):
+class _Strict(Model):
     # Unknown keys are typos far more often than intent; refuse them.
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 

@@ -21,17 +21,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
-from switchyard import lock, outcomes, shift, snapshots
+from switchyard import lock, outcomes, snapshots
 from switchyard.aws.clients import ConditionFailed, aws_errors, client
+from switchyard.model import Model
 from switchyard.settings import home_region
 from switchyard.topology import Topology, Trigger
 
 DETAIL_TYPE = "CloudWatch Alarm State Change"
 
 
-class AlarmState(BaseModel):
+class AlarmState(Model):
     model_config = ConfigDict(extra="ignore")
 
     value: Literal["OK", "ALARM", "INSUFFICIENT_DATA"]
@@ -39,7 +40,7 @@ class AlarmState(BaseModel):
     timestamp: str = Field(min_length=1)
 
 
-class AlarmDetail(BaseModel):
+class AlarmDetail(Model):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     alarm_name: str = Field(alias="alarmName", min_length=1)
@@ -47,7 +48,7 @@ class AlarmDetail(BaseModel):
     previous_state: AlarmState | None = Field(default=None, alias="previousState")
 
 
-class AlarmStateChangeEvent(BaseModel):
+class AlarmStateChangeEvent(Model):
     """The EventBridge event CloudWatch sends (only the fields Switchyard relies on)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
@@ -61,7 +62,7 @@ class AlarmStateChangeEvent(BaseModel):
     detail: AlarmDetail
 
 
-class TriggerDecision(BaseModel):
+class TriggerDecision(Model):
     action: Literal["STARTED", "IGNORED"]
     reason: str
     alarm: str | None = None
@@ -130,6 +131,10 @@ def _preempt_drill(table: str, topo: Topology, reason: str) -> str | None:
         sfn.stop_execution(executionArn=held.holder, error="PreemptedByIncident", cause=reason[:32000])
     # A stopped execution runs no Catch: do its rollback here, from its own snapshot.
     if snapshots.exists(table, held.holder):
+        # Only here (an incident while a drill holds the lock): the trigger's cold start does not
+        # import the traffic-shift steps (and the ALB/DNS adapters) for this rare path.
+        from switchyard import shift
+
         shift.roll_back(shift.RollBackEvent(snapshot_id=held.holder), table)
     lock.release(table, topo.name, held.holder)
     return held.holder

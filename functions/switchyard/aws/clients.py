@@ -1,13 +1,20 @@
-"""boto3 clients: created once per container and region, with boto3's own retry modes."""
+"""AWS clients: created once per container and region, with botocore's standard retry mode.
+
+Low-level clients straight from botocore, as `boto3.client` makes them, from one botocore
+session per container: `import boto3` would also import s3transfer (and with it
+multiprocessing and concurrent.futures), which no step uses, at every cold start; and one shared
+session loads the endpoint and partition data once instead of once per client.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, ConnectTimeoutError, ReadTimeoutError
 
@@ -46,18 +53,24 @@ THROTTLING_CODES = {
 }
 
 
+@functools.cache
+def _session() -> botocore.session.Session:
+    return botocore.session.Session()
+
+
 def client(service: str, region: str, profile: str = "default") -> Any:
     key = (service, region, profile)
-    with _lock:  # boto3 sessions are not thread-safe while creating clients
+    with _lock:  # botocore sessions are not thread-safe while creating clients (clients are)
         if key not in _clients:
-            _clients[key] = boto3.session.Session().client(service, region_name=region, config=CONFIGS[profile])
+            _clients[key] = _session().create_client(service, region_name=region, config=CONFIGS[profile])
         return _clients[key]
 
 
 def reset() -> None:
-    """Forget every client (the local world calls this so new clients see its hooks)."""
+    """Forget every client and the session (the local world calls this so new ones see its hooks)."""
     with _lock:
         _clients.clear()
+        _session.cache_clear()
 
 
 @contextlib.contextmanager

@@ -9,14 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
-
 from switchyard.aws.clients import aws_errors, client
+from switchyard.model import Model
 
 FENCE_TAG = "switchyard:fenced"
 
 
-class DbState(BaseModel):
+class DbState(Model):
     region: str
     identifier: str
     arn: str
