@@ -243,14 +243,10 @@ class ApplyStageResult(BaseModel):
 
 
 def write_groups(changes: list[tuple[WeightGroup, dict[str, int]]], comment: str) -> int:
-    """Write ALB groups one rule at a time and DNS groups in one batch per zone; returns calls."""
-    calls = 0
-    for group, weights in changes:
-        if group.kind == "alb":
-            full = dict(group.weights)
-            full.update(weights)
-            alb.write_weights(group, full)
-            calls += 1
+    """Write ALB groups one rule per call, a bounded number concurrently (`alb.write_rules`), and
+    DNS groups in one batch per zone; returns the calls made. The first failed rule write stops the
+    rest and is raised (the DNS batches are not sent)."""
+    calls = alb.write_rules([(g, {**g.weights, **w}) for g, w in changes if g.kind == "alb"])
     dns_changes = [(g, w) for g, w in changes if g.kind == "dns"]
     if dns_changes:
         calls += dns.write_weights(dns_changes, comment)

@@ -16,6 +16,8 @@ one attempt, which boto3's retry mode is expected to absorb.
 
 from __future__ import annotations
 
+import contextvars
+import itertools
 import json
 import re
 import threading
@@ -59,12 +61,43 @@ def parse_fault(spec: str) -> Fault:
     return Fault(kind, arg, n)
 
 
+_step_vars = itertools.count(1)
+
+
+class ActiveStep:
+    """Which step is running (`.step`), as seen by the code of that step, in any thread.
+
+    A context variable rather than a thread-local: a step that fans its writes out to a thread
+    pool runs each write in a copy of its context (`contextvars.copy_context().run`), so the
+    calls its workers make are counted and faulted as the step's own; the world builder and the
+    report reader, in other threads and contexts, never are.
+    """
+
+    def __init__(self) -> None:
+        self._var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+            f"switchyard_step_{next(_step_vars)}", default=None
+        )
+
+    @property
+    def step(self) -> str | None:
+        return self._var.get()
+
+    @step.setter
+    def step(self, name: str | None) -> None:
+        self._var.set(name)
+
+
 @dataclass
 class ApiErrorInjector:
-    """A botocore `before-call` hook: counts the steps' calls per operation and fails the chosen one."""
+    """A botocore `before-call` hook: counts the steps' calls per operation and fails the chosen one.
+
+    Thread-safe: the count of an operation and the decision to fail that call are taken under one
+    lock, so with concurrent writes exactly one call is the Nth (which rule it is depends on
+    scheduling, as it would in AWS).
+    """
 
     faults: list[Fault]
-    active: threading.local = field(default_factory=threading.local)
+    active: ActiveStep = field(default_factory=ActiveStep)
     counts: dict[str, int] = field(default_factory=dict)
     injected: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,16 +111,17 @@ class ApiErrorInjector:
         operation = model.name
         with self._lock:
             self.counts[operation] = count = self.counts.get(operation, 0) + 1
-        for fault in self.faults:
-            if fault.arg == operation and (fault.at is None or fault.at == count):
+            fault = next((f for f in self.faults if f.arg == operation and f.at in (None, count)), None)
+            if fault is not None:
                 self.injected.append(f"{operation} call {count} (in {self.active.step})")
-                http = _FakeHttpResponse(400)
-                parsed = {
-                    "Error": {"Code": "InjectedFault", "Message": f"injected by --fault {fault} (call {count})"},
-                    "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": "local-fault"},
-                }
-                return http, parsed
-        return None
+        if fault is None:
+            return None
+        http = _FakeHttpResponse(400)
+        parsed = {
+            "Error": {"Code": "InjectedFault", "Message": f"injected by --fault {fault} (call {count})"},
+            "ResponseMetadata": {"HTTPStatusCode": 400, "RequestId": "local-fault"},
+        }
+        return http, parsed
 
 
 class _FakeHttpResponse:

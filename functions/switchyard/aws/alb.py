@@ -2,12 +2,16 @@
 
 Resources are found by the topology's names: the load balancer by name, the listener by port,
 the rule by priority, target groups by name. Writes replace only the weights of the forward
-action and keep everything else of the rule (conditions, other actions, stickiness).
+action and keep everything else of the rule (conditions, other actions, stickiness); the rules
+of one stage are written concurrently, a bounded number at a time (`write_rules`).
 """
 
 from __future__ import annotations
 
+import contextvars
 import copy
+from collections.abc import Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from switchyard.aws.clients import aws_errors, client
@@ -140,3 +144,61 @@ def write_weights(group: WeightGroup, weights: dict[str, int]) -> None:
     region = group.locator["region"]
     with aws_errors(f"updating {group.label}"):
         client("elbv2", region).modify_rule(RuleArn=group.locator["rule_arn"], Actions=rule_actions(group, weights))
+
+
+# How many ModifyRule calls one step keeps in flight. ELB throttles its API per account and Region
+# with token buckets ("Request throttling for the ELB API": Describe* calls, for example, draw on a
+# 40-token bucket refilled at 10 tokens/s, and every call also draws on an account-level bucket
+# for all actions, which other tools in the account spend too). So a large stage is bound by the
+# refill rate, whatever the concurrency, and more threads only add throttled attempts. On a
+# simulated 40-token, 10 tokens/s bucket (floor 46 s), 500 rules at 20 ms per call with standard
+# retries took 46.5-46.9 s one at a time, 46.9-53.7 s four at a time, 53.7 s six at a time, and ten
+# at a time failed (2 runs of 2): ~300 throttled attempts drained botocore's retry quota (one per
+# client, shared by the threads) and the stage raised AwsThrottled (`python -m bench.scale
+# --throttled`). Four stays near the throttled floor, and unthrottled it cuts a 500-rule stage
+# from ~11 s to ~2.9 s (`make bench`). The retry mode stays standard (clients.CONFIGS): on the
+# same bucket adaptive mode throttled ten times less but finished no sooner (47.1-50.5 s at four,
+# 60.2-60.3 s at ten), and under random throttling its limiter is far slower (see clients.py).
+WRITE_CONCURRENCY = 4
+
+
+def write_rules(writes: Sequence[tuple[WeightGroup, dict[str, int]]], concurrency: int | None = None) -> int:
+    """Write each group's full weights (`write_weights`), up to `concurrency` (default
+    WRITE_CONCURRENCY) rules at a time.
+
+    On the first failure no further write starts; the writes already in flight finish, then that
+    first error is raised, as the sequential loop did (the state machine retries the stage or
+    rolls back from the snapshot, which rewrites every group). Returns the calls made.
+    """
+    concurrency = WRITE_CONCURRENCY if concurrency is None else concurrency
+    if concurrency <= 1 or len(writes) <= 1:
+        for group, weights in writes:
+            write_weights(group, weights)
+        return len(writes)
+    first_error: BaseException | None = None
+    calls = 0
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(writes)), thread_name_prefix="modify-rule") as pool:
+        in_flight: dict[Future[None], int] = {}
+
+        def settle(done: set[Future[None]]) -> None:
+            nonlocal first_error, calls
+            for future in sorted(done, key=lambda f: in_flight[f]):  # in the order they started
+                del in_flight[future]
+                calls += 1
+                error = future.exception()
+                if error is not None and first_error is None:
+                    first_error = error
+
+        for index, (group, weights) in enumerate(writes):
+            settle({f for f in in_flight if f.done()})
+            if first_error is None and len(in_flight) >= concurrency:
+                settle(wait(in_flight, return_when=FIRST_COMPLETED).done)
+            if first_error is not None:
+                break  # the writes in flight finish; nothing new starts
+            # Each write runs in a copy of the step's context: the local world's fault injector
+            # (and any context-scoped state) follows the call into the worker thread.
+            in_flight[pool.submit(contextvars.copy_context().run, write_weights, group, weights)] = index
+        settle(wait(in_flight).done)
+    if first_error is not None:
+        raise first_error
+    return calls
