@@ -21,6 +21,7 @@ import itertools
 import json
 import logging
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -271,6 +272,10 @@ class LocalWorld:
         self._log_stream = open(self.log_file, "a", encoding="utf-8")  # noqa: SIM115 - closed in __exit__
         handler = logger.registered_handler
         if isinstance(handler, logging.StreamHandler):
+            if getattr(handler.stream, "closed", False):
+                # The logger was created while sys.stdout was a stream closed since (a test's captured
+                # output); setStream would flush it and fail. stderr is what it gets back afterwards.
+                handler.stream = sys.stderr
             self._original_log_stream = handler.setStream(self._log_stream)
 
     # -- building the world ------------------------------------------------------------------
