@@ -26,8 +26,9 @@ The run against moto is checked: afterwards every rule (record) of the stage has
 The world is restored (the RollBack step) before the next run.
 
 State payloads: the traffic-shift workflow (the real ASL in moto's interpreter) then runs the same
-cluster drain and region shift (one stage each, bake 0) on the generated topology; the biggest
-input, output or parameters of any state in the execution histories is reported, in bytes.
+cluster drain and region shift (one stage each, bake 0), and a dry run of a drain, on the generated
+topology; the biggest input, output or parameters of any state in the execution histories is
+reported, in bytes (a dry run of this size keeps its plan in the table, not in the state).
 
     python -m bench.scale                # the figures, as a table
     python -m bench.scale --sequential   # ... and the cluster stage written one rule at a time
@@ -450,7 +451,7 @@ def payload_sizes(history: list[dict[str, Any]]) -> list[tuple[int, str]]:
 
 def payloads(world: LocalWorld) -> dict[str, Any]:
     """The biggest state payload of a cluster drain and a region shift run by the workflow, and of a
-    dry run of the drain (reported apart: a dry run returns its whole plan in the execution output).
+    dry run of a drain (its plan, too large for the state, is kept in the table: switchyard.plans).
 
     The runs touch different weights (listener rules, then records; a dry run none), so none is undone.
     """
@@ -510,7 +511,7 @@ def measure(services: int = SERVICES, sequential: bool = False) -> dict[str, Any
         # Top level: both stages together (sums; the ratios are of the sums).
         "totals": (
             "api_calls, ideal_api_calls, wall_s, ideal_wall_s: sums over both stages (ratios of the sums);"
-            " max_state_payload_bytes: the worst state of the two shifts"
+            " max_state_payload_bytes: the worst state of the two shifts and the dry run"
         ),
         "api_calls": calls,
         "ideal_api_calls": ideal,
@@ -525,8 +526,9 @@ def measure(services: int = SERVICES, sequential: bool = False) -> dict[str, Any
             " a 20 ms sleep; the step and boto3 run for real). wall_with_moto_s: moto answers, and a call"
             " takes max(20 ms, moto's time), moto's CPU competing with the step's for the GIL."
         ),
-        # The worst of the two shifts (the goal's runs); the dry run's below, apart.
-        "max_state_payload_bytes": max(payload[k]["max_state_payload_bytes"] for k in ("cluster", "region")),
+        # The worst state of the three runs; the dry run's also apart (it used to return its whole
+        # plan in the state: ~150 KB for this drain's one stage, over 256 KiB for four).
+        "max_state_payload_bytes": max(run["max_state_payload_bytes"] for run in payload.values()),
         "dry_run_max_state_payload_bytes": payload["cluster_dry_run"]["max_state_payload_bytes"],
         "payload_limit_bytes": PAYLOAD_LIMIT_BYTES,
         "payloads": payload,
@@ -608,7 +610,10 @@ def main(argv: list[str] | None = None) -> None:
         seq = figures["sequential_cluster_stage"]
         print(f"cluster stage one rule at a time: {seq['wall_s']:.2f} s ({seq['wall_with_moto_s']:.2f} s with moto)")
     limit = figures["payload_limit_bytes"]
-    print(f"biggest state payload of the two shifts: {figures['max_state_payload_bytes']} bytes (goal <= {limit})")
+    print(
+        f"biggest state payload of the two shifts and the dry run: {figures['max_state_payload_bytes']} bytes"
+        f" (goal <= {limit})"
+    )
     for name, run in figures["payloads"].items():
         over = "  OVER THE GOAL" if run["max_state_payload_bytes"] > limit else ""
         print(f"  {name}: {run['max_state_payload_bytes']} bytes at {run['where']}{over}")

@@ -345,6 +345,26 @@ def _table(g: _Grants) -> None:
     g.targets.table.grant_read_write_data(g.role)
 
 
+def _store_plan(g: _Grants) -> None:
+    # A traffic-shift dry run too large for the execution state keeps its plan in the table
+    # (functions/switchyard/plans.py): one PutItem of the item `PLAN#<execution ARN>`. The plan step
+    # is the one that sees the raw execution input, so this is all it may write: dynamodb:LeadingKeys
+    # (the partition key written) limits it to plans of this topology's traffic-shift executions in
+    # this region; the lock, snapshot and outcome items stay out of its reach.
+    execution = g.arn(
+        "states",
+        "execution",
+        f"{state_machine_name(g.targets.topology.name, 'traffic-shift')}:*",
+        region=g.stack.region,
+        sep=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+    g.allow(
+        ["dynamodb:PutItem"],
+        [g.targets.table.table_arn],
+        conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"PLAN#{execution}"]}},
+    )
+
+
 def _publish(g: _Grants) -> None:
     # Written out instead of topic.grant_publish(): same effect, but exact KMS actions (the L2
     # grant uses kms:GenerateDataKey*, a wildcard action).
@@ -422,6 +442,7 @@ _WORDS: dict[str, Callable[[_Grants], None]] = {
     "write-dns": _write_dns,
     "read-alarms": _read_alarms,
     "table": _table,
+    "store-plan": _store_plan,
     "publish": _publish,
     "read-db": _read_db,
     "write-db": _write_db,

@@ -1,8 +1,8 @@
-"""The DynamoDB global table of locks, snapshots and outcomes: one per topology.
+"""The DynamoDB global table of locks, snapshots, outcomes (and large dry runs' plans): one per topology.
 
 The primary region's stack owns it (TableV2 with a replica in every other region of the
 topology); the other regions' stacks refer to their local replica by its fixed name and deploy
-after the primary stack. Items: pk/sk strings, `ttl` for expiry (leases, old snapshots).
+after the primary stack. Items: pk/sk strings, `ttl` for expiry (leases, old snapshots and plans).
 """
 
 from __future__ import annotations

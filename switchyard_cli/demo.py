@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from switchyard import plans
 from switchyard.topology import load_topology
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import REPO, LocalWorld
@@ -173,7 +174,7 @@ def run_demo(console: Console, err: Console, time_scale: float, report_path: str
         if plan.status != "SUCCEEDED" or not isinstance(plan.output, dict):
             err.print(f"[red]the dry run failed[/]: {plan.report['error']}")
             return 1
-        console.print(plan_table(plan.output))
+        console.print(plan_table(plans.with_plan(plan.output, world.table_name)))
         rows.append(("Plan the drain (dry run)", "SUCCEEDED", plan.status, False, plan.report, []))
         for act in acts():
             console.rule(act.title, align="left")

@@ -73,6 +73,7 @@ def _scale(value: float | None) -> float:
 
 def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> int:
     from steps import WORKFLOWS
+    from switchyard import plans
     from switchyard.topology import load_topology
     from switchyard_cli.inputs import read_data
     from switchyard_cli.local.faults import parse_fault
@@ -89,13 +90,11 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
         with ProgressView(console, f"{args.workflow} on {topo.name} (local world)") as view:
             result = world.run(args.workflow, data, faults=faults, on_event=view.on_event)
         report = result.report
-        if (
-            isinstance(result.output, dict)
-            and result.output.get("plan") is not None
-            and result.output.get("request", {}).get("dry_run")
-        ):
-            report["plan"] = result.output
-            console.print(plan_table(result.output))
+        if isinstance(result.output, dict) and result.output.get("request", {}).get("dry_run"):
+            output = plans.with_plan(result.output, world.table_name)  # a large dry run's plan is in the table
+            if output.get("plan") is not None:
+                report["plan"] = output
+                console.print(plan_table(output))
         console.print(world_table(report["world"], "After"))
     _write_report(args.report, report)
     if result.status != "SUCCEEDED":

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from switchyard import approvals
+from switchyard import approvals, plans
 from switchyard.aws import rds
 from switchyard.aws.clients import aws_errors, client, reset
 from switchyard.errors import InvalidInput, SwitchyardError
@@ -175,7 +175,7 @@ def cmd_plan(args: argparse.Namespace, console: Console, err: Console) -> int:
         raise InvalidInput("--input: must be a JSON object")
     status, output = _start_and_follow(stack, args.workflow, {**data, "dry_run": True}, console, err)
     if status == "SUCCEEDED" and isinstance(output, dict):
-        console.print(plan_table(output))
+        console.print(plan_table(plans.with_plan(output, stack.table)))  # a large dry run's plan is in the table
         for warning in output.get("warnings", []):
             console.print(f"[yellow]warning[/]: {warning}")
     return EXIT_OK if status == "SUCCEEDED" else EXIT_FAILED

@@ -230,14 +230,31 @@ def _member(name: str, weight: int, share: float) -> str:
     return f"[{style}]{text}[/]" if style else text
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def plan_table(plan: dict[str, Any]) -> Table:
-    """A dry run's plan: before → after and shares for every group at every stage."""
-    table = Table(title=f"Plan: {plan.get('summary', '')}", title_justify="left", show_edge=False)
+    """A dry run's plan: before → after and shares for every group at every stage.
+
+    `plan` is the plan step's output with the stages inline (`switchyard.plans.with_plan` puts back
+    a large dry run's stored plan). Every change is a row, hundreds for a large topology; the title
+    counts them.
+    """
+    stages = plan.get("plan") or []
+    changes = sum(len(stage["changes"]) for stage in stages)
+    if stages:
+        count = f" ({_count(changes, 'change')} in {_count(len(stages), 'stage')})"
+    elif plan.get("plan_stored"):
+        count = " (the stored plan has expired: run the dry run again)"
+    else:
+        count = ""
+    table = Table(title=f"Plan: {plan.get('summary', '')}{count}", title_justify="left", show_edge=False)
     table.add_column("stage", justify="right")
     table.add_column("weight group")
     table.add_column("before")
     table.add_column("after → traffic share")
-    for stage in plan.get("plan") or []:
+    for stage in stages:
         for i, change in enumerate(stage["changes"]):
             label = f"{stage['index']} ({stage['percent']}%)" if i == 0 else ""
             before = " ".join(f"{m} {w}" for m, w in change["before"].items())

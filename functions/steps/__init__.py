@@ -11,6 +11,7 @@ topology's resources:
   write-dns     change the topology's records' weighted sets
   read-alarms   describe the topology's alarms (and the input's gates)
   table         read and write the lock / snapshot / outcome items
+  store-plan    put a traffic-shift dry run's plan item (PLAN#<execution>) in the table, nothing else
   publish       publish to the outcome topic
   read-db       describe the topology's DB instances and their tags; read ReplicaLag metrics
   write-db      promote, tag, stop, rename the topology's DB instances; create their replicas
@@ -51,9 +52,11 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec(
         "PlanShift",
         "steps.plan_shift",
-        TopologyEnv,
-        ("read-routing", "read-alarms"),
-        "Validate a traffic-shift input and plan every stage (reads only)",
+        TopologyTableEnv,
+        # store-plan: a dry run's plan too large for the execution state (switchyard.plans), stored
+        # only once the input has passed every check; any other run, and any refusal, writes nothing.
+        ("read-routing", "read-alarms", "store-plan"),
+        "Validate a traffic-shift input and plan every stage (reads only; a large dry run stores its plan)",
     ),
     StepSpec("AcquireLock", "steps.acquire_lock", TableEnv, ("table",), "Take the topology's lock with a lease"),
     StepSpec(

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from switchyard import banner, snapshots
+from switchyard import banner, plans, snapshots
 from switchyard.aws import alarms, alb, dns
 from switchyard.errors import GateFailed, InvalidInput, UnsafeChange
 from switchyard.requests import TrafficShiftRequest, parse_request
@@ -18,7 +18,8 @@ from switchyard.routing import StagePlan, WeightGroup, apply_percent, check_not_
 from switchyard.topology import Topology
 
 # A plan with more changes than this is summarised in the execution state (the full plan of a
-# large topology would not fit in Step Functions' payload limit); a dry run always has it all.
+# large topology would not fit in Step Functions' payload limit); a dry run's is then kept in the
+# table (switchyard.plans), where the CLI reads it.
 INLINE_CHANGES_LIMIT = 60
 
 
@@ -57,7 +58,8 @@ class ShiftPlan(BaseModel):
     lease_seconds: int
     summary: str
     warnings: list[str] = Field(default_factory=list)
-    plan: list[StagePlan] | None = None
+    plan: list[StagePlan] | None = None  # None when it has more than INLINE_CHANGES_LIMIT changes
+    plan_stored: bool = False  # a large dry run's plan: in the table (switchyard.plans), not here
 
 
 def read_groups(topo: Topology, scope: str, target: str) -> list[WeightGroup]:
@@ -144,7 +146,9 @@ def _input_gate_regions(topo: Topology, names: list[str]) -> dict[str, list[str]
     return found
 
 
-def plan_shift(event: PlanShiftEvent, topo: Topology) -> ShiftPlan:
+def plan_shift(event: PlanShiftEvent, topo: Topology, table: str) -> ShiftPlan:
+    """Validate and plan. Writes nothing, except a valid dry run's plan of more than
+    INLINE_CHANGES_LIMIT changes, which is stored in `table` once every check has passed."""
     request: TrafficShiftRequest = parse_request("traffic-shift", event.input, topo)
     groups = read_groups(topo, request.scope, request.target)
     stage_plans = plan_stages(groups, request.target, request.stages)  # refuses a zero total
@@ -172,6 +176,9 @@ def plan_shift(event: PlanShiftEvent, topo: Topology) -> ShiftPlan:
         f"{request.scope} {request.target}: stages {request.stages} on {touched} {kinds},"
         f" bake {request.bake_seconds}s, {sum(map(len, gates.values()))} gate alarm(s)"
     )
+    inline = changes <= INLINE_CHANGES_LIMIT
+    if request.dry_run and not inline:
+        plans.save(table, topo.name, event.execution, stage_plans)
     return ShiftPlan(
         topology=topo.name,
         execution=event.execution,
@@ -185,7 +192,8 @@ def plan_shift(event: PlanShiftEvent, topo: Topology) -> ShiftPlan:
         + 900,
         summary=summary,
         warnings=warnings,
-        plan=stage_plans if request.dry_run or changes <= INLINE_CHANGES_LIMIT else None,
+        plan=stage_plans if inline else None,
+        plan_stored=request.dry_run and not inline,
     )
 
 

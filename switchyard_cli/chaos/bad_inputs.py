@@ -55,6 +55,7 @@ from unittest import mock
 import yaml
 from botocore.client import BaseClient
 
+from switchyard import plans
 from switchyard.aws import clients
 from switchyard.topology import load_topology
 from switchyard_cli.local.world import ACCOUNT, REPO, LocalWorld
@@ -923,6 +924,9 @@ def _run_execution_input(case: Case, world: LocalWorld) -> tuple[bool, str, list
     record = next((r for r in world.outcome_records() if r.get("execution") == result.execution_arn), None)
     if record is None or record.get("status") != "REFUSED":
         problems.append(f"no REFUSED outcome record for the execution (found {record})")
+    # The refusal's PutItem is allowed above; a plan item (a large dry run's) must not be among them.
+    if plans.load(world.table_name, result.execution_arn) is not None:
+        problems.append("the refused execution stored a plan in the table")
     return rejected, error, problems
 
 

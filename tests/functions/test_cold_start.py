@@ -46,7 +46,7 @@ def test_registry_env_models() -> None:
     assert sorted(env_var_names(OutcomeEnv)) == ["TABLE_NAME", "TOPIC_ARN", "TOPOLOGY_FILE"]
     assert env_var_names(NoEnv) == []
     traffic_shift = {
-        "PlanShift": TopologyEnv,
+        "PlanShift": TopologyTableEnv,  # a large dry run stores its plan in the table
         "AcquireLock": TableEnv,
         "TakeSnapshot": TopologyTableEnv,
         "ApplyStage": TableEnv,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 
+from switchyard import plans, shift
 from switchyard.errors import InvalidInput, ResourceNotFound, UnsafeChange
 from switchyard.shift import INLINE_CHANGES_LIMIT
 from switchyard.topology import Topology, parse_topology
@@ -94,20 +97,61 @@ def many_services_world(make_world: Callable[[Topology], LocalWorld]) -> LocalWo
     )
 
 
-def test_large_plan_is_summarised_but_a_dry_run_has_it_all(many_services_world: LocalWorld) -> None:
+def _plan_items(world: LocalWorld) -> list[dict[str, Any]]:
+    """The stored plans in the world's table (read through the DynamoDB API)."""
+    items = boto3.client("dynamodb", world.home).scan(TableName=world.table_name)["Items"]
+    return [i for i in items if i["pk"]["S"].startswith("PLAN#")]
+
+
+def test_large_plan_is_summarised_and_a_dry_run_stores_it(many_services_world: LocalWorld) -> None:
     data = {"scope": "cluster", "target": "a", "stages": [50, 0]}
-    assert plan(data)["plan"] is None  # 62 changes would not fit in the execution state
+    real = plan(data)
+    assert real["plan"] is None and real["plan_stored"] is False  # 62 changes would not fit in the state
+    assert _plan_items(many_services_world) == []  # a run that is not a dry run stores nothing
     dry = plan({**data, "dry_run": True})
     assert dry["request"]["dry_run"] is True
-    assert [len(s["changes"]) for s in dry["plan"]] == [31, 31]
-    assert all(c["after"]["a"] == 0 and c["after"]["b"] == 100 for c in dry["plan"][1]["changes"])
+    assert dry["plan"] is None and dry["plan_stored"] is True
+    assert dry["summary"] == real["summary"]
+    assert len(json.dumps(dry)) < 4 * 1024  # the state: the summary, not every change
+    [item] = _plan_items(many_services_world)
+    assert item["pk"]["S"] == f"PLAN#{EXECUTION}" and item["changes"]["N"] == "62"
+    assert 5 * 24 * 3600 < int(item["ttl"]["N"]) - time.time() < 10 * 24 * 3600  # days, not months
+    stored = plans.load(many_services_world.table_name, EXECUTION)
+    assert stored is not None
+    assert [len(s.changes) for s in stored] == [31, 31]
+    assert all(c.after["a"] == 0 and c.after["b"] == 100 for c in stored[1].changes)
+    # The very plan the step would have returned inline (were the limit higher).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(shift, "INLINE_CHANGES_LIMIT", 1000)
+        inline = call("plan_shift", {"input": {**data, "dry_run": True}, "execution": "inline"})
+    assert inline["plan_stored"] is False
+    assert [s.model_dump(mode="json") for s in stored] == inline["plan"]
+    assert plans.with_plan(dry, many_services_world.table_name) == {**dry, "plan": inline["plan"]}
+    assert len(_plan_items(many_services_world)) == 1  # the inline dry run stored nothing
+
+
+def test_a_retried_large_dry_run_keeps_the_first_stored_plan(many_services_world: LocalWorld) -> None:
+    data = {"scope": "cluster", "target": "a", "stages": [50, 0], "dry_run": True}
+    plan(data)
+    first = plans.load(many_services_world.table_name, EXECUTION)
+    assert plan({**data, "stages": [75, 0]})["plan_stored"] is True  # same execution: the write is refused
+    assert plans.load(many_services_world.table_name, EXECUTION) == first
+    assert plans.load(many_services_world.table_name, "never-stored") is None
+
+
+def test_a_refused_large_dry_run_stores_nothing(many_services_world: LocalWorld) -> None:
+    with pytest.raises(InvalidInput, match="gates"):
+        plan({"scope": "cluster", "target": "a", "stages": [50, 0], "dry_run": True, "gates": ["no-such-alarm"]})
+    assert _plan_items(many_services_world) == []
 
 
 def test_dry_run_plan_is_complete_and_writes_nothing(world: LocalWorld) -> None:
     before = world.read_world()
     dry = plan({**DRAIN, "dry_run": True})
     assert len(dry["plan"]) == 2 and all(len(s["changes"]) == 2 for s in dry["plan"])
+    assert dry["plan_stored"] is False
     assert world.read_world() == before
+    assert _plan_items(world) == []
 
 
 # -- refusals ------------------------------------------------------------------------------------------
@@ -252,6 +296,7 @@ def test_missing_weighted_set(world: LocalWorld) -> None:
 
 def test_nothing_built_names_the_load_balancer(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOPOLOGY_FILE", str(SHOP_FILE))
+    monkeypatch.setenv("TABLE_NAME", "switchyard-shop")  # no table either: a plan that fails writes nothing
     with pytest.raises(ResourceNotFound, match=r"regions\.us-east-1\.load_balancer: no load balancer named 'shop-"):
         plan(DRAIN)
     with pytest.raises(ResourceNotFound, match=r"dns\.zone: no hosted zone named 'example\.com\.'"):

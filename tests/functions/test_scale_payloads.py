@@ -1,5 +1,5 @@
 """A topology larger than the inline limits: the rules are written concurrently and correctly, the
-execution state stays small, and a failed rule write stops the stage (the 500-service run is
+execution state stays small (a dry run's too), and a failed rule write stops the stage (the 500-service run is
 `python -m bench.scale`)."""
 
 from __future__ import annotations
@@ -51,6 +51,21 @@ def test_a_large_drain_writes_every_rule_and_keeps_the_state_small(world: LocalW
     assert biggest[0] < 8 * 1024, biggest  # the plan and per-group results stay out of the state
     undo = world.run("traffic-shift", {"scope": "cluster", "target": "use1-a", "stages": [100], "bake_seconds": 0})
     assert undo.status == "SUCCEEDED", undo.report["error"]
+
+
+def test_a_large_dry_run_keeps_its_plan_in_the_table_and_the_state_small(world: LocalWorld) -> None:
+    from switchyard import plans
+
+    start = world.read_world()
+    result = world.run("traffic-shift", {"scope": "cluster", "target": "use1-b", "stages": [50, 0], "dry_run": True})
+    assert result.status == "SUCCEEDED", result.report["error"]
+    assert result.output["plan"] is None and result.output["plan_stored"] is True
+    biggest = max(payload_sizes(result.history))
+    assert biggest[0] < 8 * 1024, biggest
+    stored = plans.load(world.table_name, result.output["execution"])
+    assert stored is not None and [len(s.changes) for s in stored] == [SERVICES, SERVICES]
+    assert all(c.after == {"use1-a": 100, "use1-b": 0} for c in stored[1].changes)
+    assert result.report["world"] == start  # no weight changed
 
 
 def test_a_failed_rule_write_stops_the_stage_and_is_raised(world: LocalWorld) -> None:

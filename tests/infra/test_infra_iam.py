@@ -28,6 +28,7 @@ WORD_ACTIONS = {
     "write-dns": {"route53:ChangeResourceRecordSets"},
     "read-alarms": {"cloudwatch:DescribeAlarms"},
     "table": {"dynamodb:"},
+    "store-plan": {"dynamodb:PutItem"},
     "publish": {"sns:Publish", "kms:Decrypt", "kms:GenerateDataKey"},
     "read-db": {"rds:DescribeDBInstances", "rds:ListTagsForResource", "cloudwatch:GetMetricData"},
     "write-db": {
@@ -156,8 +157,38 @@ def test_each_function_holds_exactly_what_its_access_words_allow(synth: Synth) -
             allowed = set(EVERY_FUNCTION).union(
                 beyond_access_words(step.name, synth.topology), *(word_actions(w, synth.topology) for w in step.access)
             )
-            assert {a for a in granted if not a.startswith("dynamodb:")} == allowed - {"dynamodb:"}, step.name
-            assert any(a.startswith("dynamodb:") for a in granted) == ("table" in step.access), step.name
+            assert {a for a in granted if not a.startswith("dynamodb:")} == {
+                a for a in allowed if not a.startswith("dynamodb:")
+            }, step.name
+            table = {a for a in granted if a.startswith("dynamodb:")}
+            if "table" in step.access:
+                assert table, step.name
+            else:
+                assert table == {a for a in allowed if a.startswith("dynamodb:")}, step.name
+
+
+def plan_keys(topology: Any, region: str) -> list[str]:
+    """The only partition keys store-plan may write: plans of the topology's traffic-shift executions."""
+    return [f"PLAN#arn:aws:states:{region}:{ACCOUNT}:execution:switchyard-{topology.name}-traffic-shift:*"]
+
+
+def test_store_plan_puts_only_the_plan_items_of_its_own_executions(synth: Synth) -> None:
+    assert steps_with("store-plan") == {"PlanShift"}
+    for stack, region in synth.regions.items():
+        role = synth.step_roles(stack)["PlanShift"]
+        found = [
+            s for s in synth.statements(stack) if s.role == role and any(a.startswith("dynamodb:") for a in s.actions)
+        ]
+        assert len(found) == 1, found
+        (s,) = found
+        assert s.effect == "Allow" and s.actions == ["dynamodb:PutItem"]
+        # The table itself (the one the lock step writes), none of its indexes.
+        lock_role = synth.step_roles(stack)["AcquireLock"]
+        table = {r for r in synth.role_grants(stack, lock_role)["dynamodb:PutItem"] if "/index/" not in r}
+        assert {synth.render(r) for r in s.resources} == table and len(table) == 1, s.resources
+        assert set(s.conditions) == {"ForAllValues:StringLike"}
+        keys = s.conditions["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        assert [synth.render(k) for k in keys] == plan_keys(synth.topology, region)
 
 
 def test_modify_rule_is_scoped_to_the_topologys_load_balancers(synth: Synth) -> None:

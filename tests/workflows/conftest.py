@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,6 +89,25 @@ def wide_topology() -> Topology:
         },
         "wide-topology",
     )
+
+
+def many_services_file(directory: Path) -> Path:
+    """A topology with one service more than a two-stage drain of cluster `a` can keep inline
+    (2 x 31 listener rules > INLINE_CHANGES_LIMIT), written to `directory`: a dry run stores its plan."""
+    from switchyard.shift import INLINE_CHANGES_LIMIT
+
+    services = {
+        f"svc{i:02d}": {"priority": i + 1, "target_groups": {"a": f"svc{i:02d}-a", "b": f"svc{i:02d}-b"}}
+        for i in range(INLINE_CHANGES_LIMIT // 2 + 1)
+    }
+    data = {
+        "name": "many",
+        "primary_region": "eu-west-1",
+        "regions": {"eu-west-1": {"load_balancer": "many", "clusters": ["a", "b"], "services": services}},
+    }
+    path = directory / "many.json"
+    path.write_text(json.dumps(data))
+    return path
 
 
 def run_scenario_cli(scenario: Path, report: Path) -> int:

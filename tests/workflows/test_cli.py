@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from switchyard_cli.main import main
-from tests.workflows.conftest import EXAMPLE
+from tests.workflows.conftest import EXAMPLE, many_services_file
 
 DRAIN = '{"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": 1}'
 
@@ -70,6 +70,19 @@ def test_dry_run_prints_the_plan_and_reports_it(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Plan:" in out and "service api in us-east-1" in out
     assert [s["percent"] for s in json.loads(report.read_text())["plan"]["plan"]] == [75, 0]
+
+
+def test_a_large_dry_run_prints_and_reports_the_plan_stored_in_the_table(tmp_path, capsys):
+    report = tmp_path / "r.json"
+    data = '{"scope": "cluster", "target": "a", "stages": [50, 0], "dry_run": true}'
+    topology = many_services_file(tmp_path)
+    assert run("run", "traffic-shift", "--topology", str(topology), "--input", data, "--report", str(report)) == 0
+    out = capsys.readouterr().out
+    assert "Plan: cluster a: stages [50, 0] on 31 listener rules" in out and "(62 changes in 2 stages)" in out
+    assert "service svc00 in eu-west-1" in out and "service svc30 in eu-west-1" in out
+    assert "a 0 (0%)  b 100 (100%)" in out
+    plan = json.loads(report.read_text())["plan"]
+    assert plan["plan_stored"] is True and [len(s["changes"]) for s in plan["plan"]] == [31, 31]
 
 
 def test_input_from_a_yaml_file(tmp_path):

@@ -9,8 +9,10 @@ import time
 import pytest
 
 from switchyard.aws import clients
+from switchyard.topology import load_topology
+from switchyard_cli.local.world import LocalWorld
 from switchyard_cli.main import main
-from tests.workflows.conftest import EXAMPLE
+from tests.workflows.conftest import EXAMPLE, TEST_TIME_SCALE, many_services_file
 
 SHIFT = '{"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": 10}'
 
@@ -50,6 +52,18 @@ def test_plan_renders_the_dry_run_and_changes_nothing(world, capsys):
     out = capsys.readouterr().out
     assert "Plan: cluster use1-a" in out and "use1-a 50 (33.3%)" in out and "use1-a 0 (0%)" in out
     assert world.read_world() == start
+
+
+def test_plan_of_a_large_topology_renders_the_plan_stored_in_the_table(tmp_path, capsys):
+    topology = many_services_file(tmp_path)
+    with LocalWorld(load_topology(topology), time_scale=TEST_TIME_SCALE) as world:
+        start = world.read_world()
+        drain = '{"scope": "cluster", "target": "a", "stages": [50, 0]}'
+        assert main(["plan", "traffic-shift", "--input", drain, "--topology", str(topology)]) == 0
+        out = capsys.readouterr().out
+        assert "Plan: cluster a" in out and "(62 changes in 2 stages)" in out
+        assert out.count("service svc30 in eu-west-1") == 2 and "a 0 (0%)  b 100 (100%)" in out
+        assert world.read_world() == start
 
 
 def test_shift_follows_the_execution_and_says_where_to_look(world, capsys):

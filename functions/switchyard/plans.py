@@ -1,0 +1,87 @@
+"""Dry-run plans too large for the execution state, kept in the table for the CLI to show.
+
+A dry run's plan state is its whole execution state and its output. Every change of every stage
+of a large topology does not fit in it (500 listener rules make ~150 KB per stage; Step Functions
+caps a payload at 256 KiB), so a dry run with more than `shift.INLINE_CHANGES_LIMIT` changes
+keeps its plan here, gzipped JSON (its repetitive JSON compresses some 50 times: 500 rules x 4
+stages is ~12 KB, far below DynamoDB's 400 KB item limit), and its state says `plan_stored: true`.
+
+Written once per execution, with a conditional write, as snapshots are: a retried plan step does
+not overwrite the plan an earlier attempt stored. It is the plan step's only write, made after every
+check has passed, and the only one its role allows (infra/access.py: store-plan, PutItem of
+`PLAN#<execution>` items).
+
+Kept for days, not months: a stored plan is read by the operator who asked for the dry run, as
+the execution ends (`switchyard plan`, `switchyard local run`). Nothing else depends on it (no
+rollback, recovery or audit reads it, unlike a snapshot, kept for 90 days), it can be recomputed
+by another dry run at any time, and the execution's own output keeps the summary. A week leaves
+time to look at it again without keeping large items in every replica of the table for months.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import time
+from typing import Any
+
+from switchyard.aws.clients import ConditionFailed, aws_errors, client
+from switchyard.routing import StagePlan
+from switchyard.settings import home_region
+
+RETENTION_SECONDS = 7 * 24 * 3600
+
+
+def _key(execution: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"PLAN#{execution}"}, "sk": {"S": "PLAN"}}
+
+
+def save(table: str, topology: str, execution: str, stages: list[StagePlan]) -> None:
+    """Store the plan; if this execution already stored one (a retried step), keep that one."""
+    blob = gzip.compress(json.dumps([s.model_dump(mode="json") for s in stages]).encode())
+    now = int(time.time())
+    try:
+        with aws_errors("saving the dry run's plan"):
+            client("dynamodb", home_region()).put_item(
+                TableName=table,
+                Item={
+                    **_key(execution),
+                    "topology": {"S": topology},
+                    "changes": {"N": str(sum(len(s.changes) for s in stages))},
+                    "data": {"B": blob},
+                    "created_at": {"N": str(now)},
+                    "ttl": {"N": str(now + RETENTION_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+    except ConditionFailed:
+        return
+
+
+def load(table: str, execution: str) -> list[StagePlan] | None:
+    """The stored plan of an execution; None if there is none (never stored, or expired)."""
+    with aws_errors("reading the dry run's plan"):
+        item = (
+            client("dynamodb", home_region())
+            .get_item(TableName=table, Key=_key(execution), ConsistentRead=True)
+            .get("Item")
+        )
+    if not item:
+        return None
+    data = item["data"]["B"]
+    if isinstance(data, str):  # some clients hand binary back base64-encoded
+        data = base64.b64decode(data)
+    return [StagePlan.model_validate(s) for s in json.loads(gzip.decompress(data))]
+
+
+def with_plan(output: dict[str, Any], table: str) -> dict[str, Any]:
+    """A plan step's output (a dry run's execution output) with its stored plan put back inline.
+
+    For the CLI, which renders the whole plan. An output that carries its plan is returned as it is;
+    a stored plan that has expired leaves `plan` None (the table then shows the summary only).
+    """
+    if not output.get("plan_stored") or output.get("plan") is not None:
+        return output
+    stages = load(table, str(output["execution"]))
+    return {**output, "plan": None if stages is None else [s.model_dump(mode="json") for s in stages]}
