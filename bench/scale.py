@@ -10,7 +10,7 @@ simulated latency:
 
 Ideal calls: the listener rules that change, plus one Route 53 change batch per zone. Counted:
 every call the step makes, its snapshot read (one DynamoDB GetItem) included. Ideal wall: ideal
-calls x 20 ms / the step's concurrency (10 rule writes at a time; the DNS batch is one call).
+calls x 20 ms / the step's concurrency (alb.WRITE_CONCURRENCY rule writes at a time; the DNS batch is one call).
 
 How "20 ms per AWS call" is modelled. moto answers in-process: its own CPU time runs under our
 GIL, where a real AWS server's would not, and moto spends about as long on a ModifyRule as the
