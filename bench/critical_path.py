@@ -45,6 +45,32 @@ def _task_steps(states: dict[str, Any], into: dict[str, str]) -> dict[str, str]:
     return into
 
 
+def _state_names(states: dict[str, Any]) -> set[str]:
+    names = set(states)
+    for state in states.values():
+        for branch in state.get("Branches", []):
+            names |= _state_names(branch["States"])
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            names |= _state_names(processor["States"])
+    return names
+
+
+def _other_branches(states: dict[str, Any], name: str) -> set[str]:
+    """Every state in a Parallel branch other than the one holding `name` (at any depth)."""
+    found: set[str] = set()
+    for state in states.values():
+        branches = [b["States"] for b in state.get("Branches", [])]
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        inner = [*branches, processor["States"]] if processor else branches
+        holding = [b for b in inner if name in _state_names(b)]
+        for branch in holding:
+            if state.get("Branches"):
+                found |= set().union(*(_state_names(b) for b in branches if b is not branch))
+            found |= _other_branches(branch, name)
+    return found
+
+
 def analyse(timeline: list[TimelineEntry], history: list[dict[str, Any]], asl: dict[str, Any]) -> dict[str, Any]:
     """The chain of invocations the first DNS write waited for, and the state transitions to it."""
     write = next((i for i, e in enumerate(timeline) if e.kind == "call" and e.name == DNS_WRITE), None)
@@ -77,9 +103,10 @@ def analyse(timeline: list[TimelineEntry], history: list[dict[str, Any]], asl: d
     )
     transitions = None
     if writer_state is not None:
-        transitions = 1 + next(
-            i for i, e in enumerate(entered) if e["stateEnteredEventDetails"]["name"] == writer_state
-        )
+        # States of the other branches of a Parallel around the writer run beside it, not before it.
+        beside = _other_branches(asl["States"], writer_state)
+        names = [e["stateEnteredEventDetails"]["name"] for e in entered]
+        transitions = 1 + sum(1 for name in names[: names.index(writer_state)] if name not in beside)
     start = next(e.at for e in timeline if e.kind == "invoke")
     return {
         "lambda_invocations_before_first_dns_write": len(chain),

@@ -30,6 +30,9 @@ def test_alarm_to_first_dns_write_waits_for_four_invocations(world):
     assert figures["path"] == ["AlarmTrigger", "PlanFailover", "AcquireLock", "TakeSnapshot"]
     assert figures["lambda_invocations_before_first_dns_write"] == 4 <= figures["goal"]
     assert figures["dns_writer"] == "ApplyStage (state ShiftDns)"
+    # Plan, IsDryRun, PrepareRollback, PrepareSnapshot, AcquireLock, TookOverStaleLock, TakeSnapshot,
+    # IsPlanned, ShiftAndPromote, Unplanned, ShiftDns (whenever the promotion branch's states enter)
+    assert figures["state_transitions_to_dns_write"] == 11
     assert set(figures["alongside"]) <= {"PromoteReplica", "CheckPromotion"}
     # The banner still goes on in both regions, right after the DNS write, and the outcome says so.
     assert result.report["world"]["banner"] == {"us-east-1": True, "us-west-2": True}
@@ -83,5 +86,5 @@ def test_analyse_counts_the_chain_the_write_waited_for_not_what_ran_alongside():
     assert figures["path"] == ["AlarmTrigger", "PlanFailover"]
     assert figures["lambda_invocations_before_first_dns_write"] == 2
     assert figures["alongside"] == ["PromoteReplica"]
-    assert figures["state_transitions_to_dns_write"] == 4
+    assert figures["state_transitions_to_dns_write"] == 3  # Promote ran beside ShiftDns, not before it
     assert figures["local_ms_to_dns_write"] == 800.0
