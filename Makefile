@@ -42,7 +42,7 @@ test-fast: $(DEV)
 chaos: $(DEV)
 	$(PY) -m switchyard_cli.chaos.run
 
-## Performance figures (~4 min): cold starts, alarm → first DNS write, scale, demo; the suite's
+## Performance figures (~2.5 min): cold starts, alarm → first DNS write, scale, demo; the suite's
 ## time from the last `make test` (BENCH_ARGS=--tests times it here). See docs/performance.md.
 bench: $(RUNTIME)
 	$(PY) -m bench.run $(BENCH_ARGS)
