@@ -138,7 +138,7 @@ _NOTES: dict[str, Any] = {
     "RollBack": lambda d: f"restored {d.get('rollback', {}).get('groups_restored', 0)} weight groups from the snapshot",
     "ReleaseLock": lambda d: "lock released" if d.get("release", {}).get("released") else "lock was not held",
     "Record": lambda d: "outcome recorded and notified",
-    "Banner": lambda d: "banner " + ", ".join(f"{r}: {v}" for r, v in d.get("banner", {}).get("regions", {}).items()),
+    "Banner": lambda d: _banner_note(d.get("banner", {})),
     "Promote": lambda d: _promotion_note(d.get("promotion", {})),
     "CheckCatchUp": lambda d: _lag_note(d.get("replication", {})),
     "CheckReplica": lambda d: _lag_note(d.get("replication", {})),
@@ -149,6 +149,13 @@ _NOTES: dict[str, Any] = {
     "PrepareOther": lambda d: _replica_note(d.get("replica", {})),
     "Verify": lambda d: "verified: " + _pairs(d.get("verified", {}).get("checks", {})),
 }
+
+
+def _banner_note(b: dict[str, Any]) -> str:
+    if "error" in b:  # an unplanned failover went on without it (BannerFailedAfterShift)
+        error = b["error"] if isinstance(b["error"], dict) else {}
+        return f"banner NOT set: {error.get('Error', '')} {error.get('Cause', '')}".strip()[:200]
+    return "banner " + ", ".join(f"{r}: {v}" for r, v in b.get("regions", {}).items())
 
 
 def _pairs(items: dict[str, Any]) -> str:

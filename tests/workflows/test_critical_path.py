@@ -10,6 +10,7 @@ import json
 
 from bench.critical_path import analyse
 from steps import WORKFLOWS
+from switchyard_cli import render
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import STATEMACHINES, TimelineEntry
 
@@ -60,6 +61,11 @@ def test_a_banner_that_cannot_be_set_after_the_shift_does_not_undo_the_failover(
     assert after["dns"]["api.example.com"] == {"us-east-1": 0, "us-west-2": 100}
     names = [s["name"] for s in result.report["steps"]]
     assert "FenceOldWriter" in names and "UpdateWriterRecord" in names
+    skipped = next(
+        e for e in result.history if e.get("stateExitedEventDetails", {}).get("name") == "BannerFailedAfterShift"
+    )
+    note = render._note("BannerFailedAfterShift", skipped["stateExitedEventDetails"]["output"])
+    assert note.startswith("banner NOT set: ") and "InjectedFault" in note  # what the progress view shows
 
 
 def test_analyse_counts_the_chain_the_write_waited_for_not_what_ran_alongside():
