@@ -314,9 +314,9 @@ import sys, time, json
 t0 = time.perf_counter()
 import {module} as _handler_module
 t1 = time.perf_counter()
-import base64, gzip
+from switchyard.packed import pack
 PROBE = json.loads({probe!r})
-SNAPSHOT = gzip.compress(json.dumps(PROBE["snapshot"]).encode())
+SNAPSHOT = pack(PROBE["snapshot"])
 _already = "botocore.handlers" in sys.modules
 t_hook = time.perf_counter()
 import botocore.handlers

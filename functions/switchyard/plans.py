@@ -20,12 +20,10 @@ time to look at it again without keeping large items in every replica of the tab
 
 from __future__ import annotations
 
-import base64
-import gzip
-import json
 import time
 from typing import Any
 
+from switchyard import packed
 from switchyard.aws.clients import ConditionFailed, aws_errors, client
 from switchyard.routing import StagePlan
 from switchyard.settings import home_region
@@ -39,7 +37,7 @@ def _key(execution: str) -> dict[str, dict[str, str]]:
 
 def save(table: str, topology: str, execution: str, stages: list[StagePlan]) -> None:
     """Store the plan; if this execution already stored one (a retried step), keep that one."""
-    blob = gzip.compress(json.dumps([s.model_dump(mode="json") for s in stages]).encode())
+    blob = packed.pack([s.model_dump(mode="json") for s in stages])
     now = int(time.time())
     try:
         with aws_errors("saving the dry run's plan"):
@@ -69,10 +67,7 @@ def load(table: str, execution: str) -> list[StagePlan] | None:
         )
     if not item:
         return None
-    data = item["data"]["B"]
-    if isinstance(data, str):  # some clients hand binary back base64-encoded
-        data = base64.b64decode(data)
-    return [StagePlan.model_validate(s) for s in json.loads(gzip.decompress(data))]
+    return [StagePlan.model_validate(s) for s in packed.unpack(item)]
 
 
 def with_plan(output: dict[str, Any], table: str) -> dict[str, Any]:

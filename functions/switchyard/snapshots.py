@@ -8,12 +8,11 @@ that a partial stage already changed.
 
 from __future__ import annotations
 
-import base64
-import gzip
 import json
 import time
 from typing import Any
 
+from switchyard import packed
 from switchyard.aws.clients import ConditionFailed, aws_errors, client
 from switchyard.errors import SnapshotMissing
 from switchyard.routing import WeightGroup
@@ -33,7 +32,7 @@ def save(
 
     `context` holds what else a rollback puts back (the banner's previous values).
     """
-    blob = gzip.compress(json.dumps([g.model_dump(mode="json") for g in groups]).encode())
+    blob = packed.pack([g.model_dump(mode="json") for g in groups])
     ddb = client("dynamodb", home_region())
     try:
         with aws_errors("saving the snapshot"):
@@ -64,10 +63,7 @@ def load(table: str, execution: str) -> list[WeightGroup]:
         )
     if not item:
         raise SnapshotMissing(f"no snapshot for execution {execution}")
-    data = item["data"]["B"]
-    if isinstance(data, str):  # some clients hand binary back base64-encoded
-        data = base64.b64decode(data)
-    return [WeightGroup.model_validate(g) for g in json.loads(gzip.decompress(data))]
+    return [WeightGroup.model_validate(g) for g in packed.unpack(item)]
 
 
 def load_context(table: str, execution: str) -> dict[str, Any]:
