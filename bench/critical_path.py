@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,47 +28,38 @@ DNS_WRITE = "ChangeResourceRecordSets"
 GOAL_INVOCATIONS = 4
 
 
-def _task_steps(states: dict[str, Any], into: dict[str, str]) -> dict[str, str]:
-    """State name -> step name, for every Task state of an ASL (nested branches and Maps too)."""
+def _all_states(states: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every (name, state) of an ASL's States, those inside Parallel branches and Maps too."""
     for name, state in states.items():
-        resource = state.get("Resource", "")
-        if state["Type"] == "Task" and resource.startswith("${"):
-            into[name] = resource[2:-1].removesuffix("FunctionArn")
-        elif state["Type"] == "Task":  # lambda:invoke.waitForTaskToken: the function is a parameter
+        yield name, state
+        for branch in state.get("Branches", []):
+            yield from _all_states(branch["States"])
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            yield from _all_states(processor["States"])
+
+
+def _task_steps(states: dict[str, Any]) -> dict[str, str]:
+    """State name -> step name, for every Task state that invokes a step function."""
+    steps: dict[str, str] = {}
+    for name, state in _all_states(states):
+        if state["Type"] != "Task":
+            continue
+        function = state.get("Resource", "")
+        if not function.startswith("${"):  # lambda:invoke.waitForTaskToken: the function is a parameter
             function = str(state.get("Parameters", {}).get("FunctionName", ""))
-            if function.startswith("${"):
-                into[name] = function[2:-1].removesuffix("FunctionArn")
-        for branch in state.get("Branches", []):
-            _task_steps(branch["States"], into)
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        if processor:
-            _task_steps(processor["States"], into)
-    return into
-
-
-def _state_names(states: dict[str, Any]) -> set[str]:
-    names = set(states)
-    for state in states.values():
-        for branch in state.get("Branches", []):
-            names |= _state_names(branch["States"])
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        if processor:
-            names |= _state_names(processor["States"])
-    return names
+        if function.startswith("${"):
+            steps[name] = function[2:-1].removesuffix("FunctionArn")
+    return steps
 
 
 def _other_branches(states: dict[str, Any], name: str) -> set[str]:
-    """Every state in a Parallel branch other than the one holding `name` (at any depth)."""
+    """Every state in a Parallel branch other than the one holding `name` (Parallels at any depth)."""
     found: set[str] = set()
-    for state in states.values():
-        branches = [b["States"] for b in state.get("Branches", [])]
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        inner = [*branches, processor["States"]] if processor else branches
-        holding = [b for b in inner if name in _state_names(b)]
-        for branch in holding:
-            if state.get("Branches"):
-                found |= set().union(*(_state_names(b) for b in branches if b is not branch))
-            found |= _other_branches(branch, name)
+    for _, state in _all_states(states):
+        branches = [{n for n, _ in _all_states(b["States"])} for b in state.get("Branches", [])]
+        if any(name in branch for branch in branches):
+            found.update(*(branch for branch in branches if name not in branch))
     return found
 
 
@@ -91,7 +83,7 @@ def analyse(timeline: list[TimelineEntry], history: list[dict[str, Any]], asl: d
     chain = [e.name for e in timeline[:writer_at] if e.kind == "done"]
     alongside = [e.name for _, e in running if e is not writer]
 
-    steps_by_state = _task_steps(asl["States"], {})
+    steps_by_state = _task_steps(asl["States"])
     entered = [e for e in history if e["type"].endswith("StateEntered")]
     writer_state = next(
         (
