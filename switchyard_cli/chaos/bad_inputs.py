@@ -577,6 +577,14 @@ def _cli(case_id: str, field: str, argv: list[str], files: Mapping[str, str] | N
     return Case(f"cli-{case_id}", "cli-args", tuple(argv), field, files=dict(files or {}))
 
 
+def _scenario(case_id: str, field: str, text: str, file: str = "s.yaml") -> Case:
+    """`switchyard local scenario` on a scenario file holding `text`; errors name the file first."""
+    path = f"{{dir}}/{file}"
+    return _cli(
+        f"scenario-{case_id}", f"{path}: {field}", ["local", "scenario", path, "--topology", "{example}"], {file: text}
+    )
+
+
 CLI_CASES: list[Case] = [
     _cli("no-command", "the following arguments are required: command", []),
     _cli("unknown-command", "argument command: invalid choice: 'teleport'", ["teleport"]),
@@ -639,35 +647,18 @@ CLI_CASES: list[Case] = [
     ),
     _cli("approvals-unknown", "argument --approvals: invalid choice: 'maybe'", [*RUN, "--approvals", "maybe"]),
     _cli("run-unknown-option", "unrecognized arguments: --faults", [*RUN, "--faults", "alarm:use1-api-5xx"]),
-    _cli(
-        "scenario-unknown-workflow",
-        "{dir}/s.yaml: steps.0.workflow: 'teleport' is not one of",
-        ["local", "scenario", "{dir}/s.yaml", "--topology", "{example}"],
-        {"s.yaml": "steps:\n  - workflow: teleport\n"},
+    _scenario("unknown-workflow", "steps.0.workflow: 'teleport' is not one of", "steps:\n  - workflow: teleport\n"),
+    _scenario(
+        "step-of-two-kinds",
+        "steps.0: give exactly one of 'workflow', 'alarm' or 'automation'",
+        "steps:\n  - {workflow: traffic-shift, alarm: use1-a-5xx}\n",
     ),
-    _cli(
-        "scenario-step-of-two-kinds",
-        "{dir}/s.yaml: steps.0: give exactly one of 'workflow', 'alarm' or 'automation'",
-        ["local", "scenario", "{dir}/s.yaml", "--topology", "{example}"],
-        {"s.yaml": "steps:\n  - {workflow: traffic-shift, alarm: use1-a-5xx}\n"},
-    ),
-    _cli(
-        "scenario-without-steps",
-        "{dir}/s.json: steps: List should have at least 1 item",
-        ["local", "scenario", "{dir}/s.json", "--topology", "{example}"],
-        {"s.json": '{"steps": []}'},
-    ),
-    _cli(
-        "scenario-unknown-expect",
-        "{dir}/s.yaml: steps.0.expect: Input should be",
-        ["local", "scenario", "{dir}/s.yaml", "--topology", "{example}"],
-        {"s.yaml": "steps:\n  - {alarm: use1-a-5xx, expect: PASSED}\n"},
-    ),
-    _cli(
-        "scenario-too-many-deliveries",
-        "{dir}/s.yaml: steps.0.deliveries: Input should be less than or equal to 10",
-        ["local", "scenario", "{dir}/s.yaml", "--topology", "{example}"],
-        {"s.yaml": "steps:\n  - {alarm: use1-a-5xx, deliveries: 11}\n"},
+    _scenario("without-steps", "steps: List should have at least 1 item", '{"steps": []}', file="s.json"),
+    _scenario("unknown-expect", "steps.0.expect: Input should be", "steps:\n  - {alarm: use1-a-5xx, expect: PASSED}\n"),
+    _scenario(
+        "too-many-deliveries",
+        "steps.0.deliveries: Input should be less than or equal to 10",
+        "steps:\n  - {alarm: use1-a-5xx, deliveries: 11}\n",
     ),
     _cli(
         "plan-unknown-workflow",
