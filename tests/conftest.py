@@ -16,6 +16,7 @@ import pytest
 import yaml
 from moto import mock_aws
 
+from bench.run import SUITE_RECORD
 from switchyard import settings
 from switchyard.aws import clients
 from switchyard.topology import Topology, load_topology, load_topology_cached
@@ -88,7 +89,6 @@ def make_world(fake_aws_env: None) -> Iterator[Callable[[Topology], LocalWorld]]
 
 
 # -- `make bench` reports the whole suite's time from the last `make test` ------------------------
-SUITE_RECORD = REPO / "bench" / ".last-suite.json"
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
