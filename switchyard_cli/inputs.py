@@ -2,33 +2,30 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from switchyard.documents import DocumentError, parse_json, parse_yaml, read_document
 from switchyard.errors import InvalidInput
 
 
 def read_data(value: str, what: str) -> Any:
-    """`value` is inline JSON (starts with { or [) or a path to a JSON/YAML file."""
+    """`value` is inline JSON (starts with { or [) or a path to a JSON/YAML file.
+
+    Read as strictly as a topology: a key given twice, a YAML 1.1-only number or boolean, a file
+    that is not UTF-8 text, a directory or a device are refused, naming `what`.
+    """
     text = value.strip()
     if text.startswith(("{", "[")):
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{what}: not valid JSON (column {exc.colno}: {exc.msg})") from None
+            return parse_json(text)
+        except DocumentError as exc:
+            raise InvalidInput(f"{what}: {exc}") from None
     path = Path(value)
-    if not path.is_file():
+    if not path.exists():
         raise InvalidInput(f"{what}: '{value}' is neither inline JSON nor a readable file")
-    content = path.read_text(encoding="utf-8")
-    if path.suffix == ".json":
-        try:
-            return json.loads(content)
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"{what}: {path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    import yaml
-
     try:
-        return yaml.safe_load(content)
-    except yaml.YAMLError as exc:
-        raise InvalidInput(f"{what}: {path}: not valid YAML ({exc})") from None
+        content = read_document(path)
+        return parse_json(content) if path.suffix == ".json" else parse_yaml(content)
+    except DocumentError as exc:
+        raise InvalidInput(f"{what}: {path}: {exc}") from None

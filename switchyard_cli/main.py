@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,25 @@ def _parser() -> argparse.ArgumentParser:
 
 def _write_report(path: str | None, report: Any) -> None:
     if path:
-        Path(path).write_text(json.dumps(report, indent=2, default=str) + "\n")
+        try:
+            Path(path).write_text(json.dumps(report, indent=2, default=str) + "\n")
+        except OSError as exc:  # checked before the run; the disk can still fill up since
+            raise SwitchyardError(f"--report: cannot write {path} ({exc.strerror})") from None
+
+
+def _check_report_path(path: str | None) -> None:
+    """Refuse a --report the run could not write, before the run: not after it, losing its outcome."""
+    if not path:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise SwitchyardError(f"--report: {path} is a directory")
+    parent = target.parent
+    if not parent.is_dir():
+        raise SwitchyardError(f"--report: {path}: {parent} is not an existing directory")
+    writable = os.access(target, os.W_OK) if target.exists() else os.access(parent, os.W_OK | os.X_OK)
+    if not writable:
+        raise SwitchyardError(f"--report: {path}: permission denied")
 
 
 def _scale(value: float | None) -> float:
@@ -74,16 +93,21 @@ def _scale(value: float | None) -> float:
 def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> int:
     from steps import WORKFLOWS
     from switchyard import plans
+    from switchyard.requests import parse_request
     from switchyard.topology import load_topology
     from switchyard_cli.inputs import read_data
     from switchyard_cli.local.faults import parse_fault
-    from switchyard_cli.local.world import LocalWorld
     from switchyard_cli.render import ProgressView, plan_table, world_table
 
     if args.workflow not in WORKFLOWS:
         raise SwitchyardError(f"workflow: '{args.workflow}' is not one of {sorted(WORKFLOWS)}")
+    _check_report_path(args.report)
     topo = load_topology(args.topology)
     data = read_data(args.input, what="--input")
+    # As the remote CLI does: a bad input is one line now, not a refused execution ~15 s later.
+    parse_request(args.workflow, data, topo)
+    from switchyard_cli.local.world import LocalWorld  # moto: seconds to import, so after validation
+
     faults = [parse_fault(f) for f in args.fault]
     with LocalWorld(topo, time_scale=_scale(args.time_scale)) as world:
         world.approvals = args.approvals
@@ -127,6 +151,7 @@ def cmd_local_scenario(args: argparse.Namespace, console: Console, err: Console)
     from switchyard_cli.local.world import LocalWorld
     from switchyard_cli.render import ProgressView, world_table
 
+    _check_report_path(args.report)
     topo = load_topology(args.topology)
     scenario, faults = load_scenario(args.file)
     reports = []
@@ -154,6 +179,7 @@ def cmd_local_scenario(args: argparse.Namespace, console: Console, err: Console)
 def cmd_demo(args: argparse.Namespace, console: Console, err: Console) -> int:
     from switchyard_cli.demo import run_demo
 
+    _check_report_path(args.report)
     return run_demo(console, err, time_scale=_scale(args.time_scale), report_path=args.report)
 
 

@@ -7,7 +7,6 @@ operator fixes the file in one pass instead of one error per run.
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -250,7 +249,9 @@ def parse_topology(data: Any, source: str = "<topology>") -> Topology:
     except ValidationError as exc:
         lines = [f"{_loc(err['loc'])}: {err['msg']}" for err in exc.errors()]
         raise InvalidTopology(f"{source}: " + "; ".join(lines)) from None
-    errors = _cross_reference_errors(topo)
+    from switchyard.topology_checks import aws_limit_errors, consistency_errors
+
+    errors = _cross_reference_errors(topo) + consistency_errors(topo) + aws_limit_errors(topo)
     if errors:
         raise InvalidTopology(f"{source}: " + "; ".join(errors))
     return topo
@@ -258,48 +259,16 @@ def parse_topology(data: Any, source: str = "<topology>") -> Topology:
 
 def load_topology(path: str | Path) -> Topology:
     """Read a YAML or JSON topology file; every error names the file."""
+    from switchyard.documents import DocumentError, parse_json, parse_yaml, read_document
+
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidTopology(f"{path}: cannot read the topology file ({exc.strerror})") from None
-    if path.suffix == ".json":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidTopology(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    else:
-        import yaml  # only operators' machines read YAML; the Lambda copy is JSON
-
-        try:
-            _refuse_duplicate_keys(text, path)
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            at = f" (line {mark.line + 1})" if mark is not None else ""
-            raise InvalidTopology(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
+        text = read_document(path, what="topology file")
+        # Only operators' machines read YAML; the Lambda copy is JSON (parse_yaml imports yaml).
+        data = parse_json(text) if path.suffix == ".json" else parse_yaml(text)
+    except DocumentError as exc:
+        raise InvalidTopology(f"{path}: {exc}") from None
     return parse_topology(data, str(path))
-
-
-def _refuse_duplicate_keys(text: str, path: Path) -> None:
-    """Plain YAML keeps the last of two equal keys silently; a topology must say it once."""
-    import yaml
-
-    class _KeyChecker(yaml.SafeLoader):
-        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-            seen: set[Any] = set()
-            for key_node, _ in node.value:
-                key = self.construct_object(key_node, deep=deep)
-                if key in seen:
-                    raise InvalidTopology(f"{path}: key '{key}' is given twice (line {key_node.start_mark.line + 1})")
-                seen.add(key)
-            return super().construct_mapping(node, deep=deep)
-
-    checker = _KeyChecker(text)
-    try:
-        checker.get_single_data()
-    finally:
-        checker.dispose()
 
 
 @cache
