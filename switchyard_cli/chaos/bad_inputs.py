@@ -93,9 +93,9 @@ class Edit:
 
 @dataclass(frozen=True)
 class RawFile:
-    """A topology file given verbatim (what YAML or JSON cannot express as edits)."""
+    """A topology file given verbatim (what YAML or JSON cannot express as edits; bytes: not UTF-8)."""
 
-    text: str
+    text: str | bytes
     suffix: str = ".yaml"
 
 
@@ -110,7 +110,7 @@ class Case:
     # The rejection message must contain this (cli-args: after the same placeholder substitution).
     field: str
     workflow: str | None = None  # execution-input only
-    files: Mapping[str, str] = dataclass_field(default_factory=dict)  # cli-args: files written to {dir}
+    files: Mapping[str, str | bytes] = dataclass_field(default_factory=dict)  # cli-args: files written to {dir}
 
     @property
     def needs_world(self) -> bool:
@@ -133,7 +133,7 @@ def _topology(case_id: str, field: str, *edits: Edit) -> Case:
     return Case(f"topology-{case_id}", "topology", edits, field)
 
 
-def _topology_file(case_id: str, field: str, text: str, suffix: str = ".yaml") -> Case:
+def _topology_file(case_id: str, field: str, text: str | bytes, suffix: str = ".yaml") -> Case:
     return Case(f"topology-{case_id}", "topology", RawFile(text, suffix), field)
 
 
@@ -573,7 +573,7 @@ SHIFT_ARG = json.dumps(SHIFT)
 RUN = ["local", "run", "traffic-shift", "--topology", "{example}", "--input", SHIFT_ARG]
 
 
-def _cli(case_id: str, field: str, argv: list[str], files: Mapping[str, str] | None = None) -> Case:
+def _cli(case_id: str, field: str, argv: list[str], files: Mapping[str, str | bytes] | None = None) -> Case:
     return Case(f"cli-{case_id}", "cli-args", tuple(argv), field, files=dict(files or {}))
 
 
@@ -683,6 +683,152 @@ CLI_CASES: list[Case] = [
     _cli("demo-time-scale-negative", "--time-scale: must be between 0 and 10", ["demo", "--time-scale", "-1"]),
 ]
 
+# -- topologies that passed validation and then crashed or loaded wrong; CLI edges that crashed --------
+
+# A minimal topology in YAML, for the cases only raw text can express (merge keys, YAML 1.1 forms).
+_RAW_HEAD = "name: shop\nprimary_region: us-east-1\nregions:\n  us-east-1:\n    load_balancer: shop-use1\n"
+_RAW_REGION = _RAW_HEAD + "    clusters: [use1-a, use1-b]\n    services:\n"
+_API = "{use1-a: api-use1-a, use1-b: api-use1-b}"
+_REGION_ZZ = {"load_balancer": "shop-zzf9", "clusters": ["zzf9-a"], "database": "shop-db-zzf9"}
+
+TOPOLOGY_CASES += [
+    _topology_file("not-utf8", "not UTF-8 text (line 2: byte 0xe9", b"name: shop\n# caf\xe9\n", ".yaml"),
+    _topology(
+        "target-group-name-too-long",
+        "regions.us-east-1.services.api.target_groups.use1-a: 'api-use1-a-0123456789-0123456789a' is not a"
+        " target group name AWS allows",
+        _set("regions.us-east-1.services.api.target_groups.use1-a", "api-use1-a-0123456789-0123456789a"),
+    ),
+    _topology(
+        "target-group-name-with-dot",
+        "regions.us-west-2.services.web.target_groups.usw2-b: 'web.usw2-b' is not a target group name AWS allows",
+        _set("regions.us-west-2.services.web.target_groups.usw2-b", "web.usw2-b"),
+    ),
+    _topology(
+        "load-balancer-name-with-underscore",
+        "regions.us-west-2.load_balancer: 'shop_usw2' is not a load balancer name AWS allows",
+        _set("regions.us-west-2.load_balancer", "shop_usw2"),
+    ),
+    _topology(
+        "load-balancer-name-internal",
+        "regions.us-east-1.load_balancer: 'internal-shop': AWS allows no load balancer name beginning 'internal-'",
+        _set("regions.us-east-1.load_balancer", "internal-shop"),
+    ),
+    _topology(
+        "database-identifier-double-hyphen",
+        "regions.us-west-2.database: 'shop--db' is not a DB instance identifier AWS allows",
+        _set("regions.us-west-2.database", "shop--db"),
+    ),
+    _topology(
+        "banner-parameter-reserved-prefix",
+        "banner.parameter: '/aws/banner': SSM parameter names may not begin with 'aws' or 'ssm'",
+        _set("banner.parameter", "/aws/banner"),
+    ),
+    _topology(
+        "record-label-too-long",
+        "dns.records.0.name: '" + "a" * 64 + ".example.com' has a label longer than 63 characters",
+        _set("dns.records.0.name", "a" * 64 + ".example.com"),
+    ),
+    _topology(
+        "target-group-in-two-services",
+        "regions.us-east-1.services.web.target_groups.use1-a: target group 'api-use1-a' is also service 'api''s",
+        _set("regions.us-east-1.services.web.target_groups.use1-a", "api-use1-a"),
+    ),
+    _topology(
+        "record-outside-zone",
+        "dns.records.0.name: 'api.example.org' is not within dns.zone 'example.com.'",
+        _set("dns.records.0.name", "api.example.org"),
+    ),
+    _topology(
+        "writer-record-outside-zone",
+        "database.writer_record: 'db.example.net' is not within dns.zone 'example.com.'",
+        _set("database.writer_record", "db.example.net"),
+    ),
+    _topology(
+        "unknown-region", "regions.zz-fake-9: 'zz-fake-9' is not an AWS region", _set("regions.zz-fake-9", _REGION_ZZ)
+    ),
+    _topology_file(
+        "json-duplicate-key",
+        "key 'primary_region' is given twice (line 3)",
+        '{"name": "shop",\n "primary_region": "us-east-1",\n "primary_region": "us-west-2"}',
+        ".json",
+    ),
+    _topology(
+        "two-triggers-one-alarm",
+        "triggers.2.alarm: 'use1-a-5xx' is also the alarm of triggers.1",
+        _append(
+            "triggers",
+            {"alarm": "use1-a-5xx", "workflow": "traffic-shift", "input": {"scope": "cluster", "target": "use1-b"}},
+        ),
+    ),
+    # Merge keys work; a key given twice beside one is still refused.
+    _topology_file(
+        "yaml-merge-then-duplicate",
+        "regions.us-east-1.services.web.priority: key 'priority' is given twice (line 12)",
+        _RAW_REGION
+        + f"      api: &api {{priority: 10, target_groups: {_API}}}\n"
+        + "      web:\n        <<: *api\n        priority: 20\n        priority: 30\n",
+    ),
+    _topology_file(
+        "yaml11-octal",
+        "regions.us-east-1.services.api.priority: '010' (line 8) is a YAML 1.1 number form",
+        _RAW_REGION + f"      api: {{priority: 010, target_groups: {_API}}}\n",
+    ),
+    _topology_file(
+        "yaml11-sexagesimal",
+        "regions.us-east-1.listener_port: '7:23' (line 6) is a YAML 1.1 number form",
+        _RAW_HEAD + "    listener_port: 7:23\n    clusters: [use1-a]\n",
+    ),
+    _topology_file(
+        "yaml11-boolean",
+        "triggers.0.input.dry_run: 'yes' (line 10) is a boolean in YAML 1.1",
+        _RAW_HEAD
+        + "    clusters: [use1-a, use1-b]\ntriggers:\n  - alarm: a\n    workflow: traffic-shift\n"
+        + "    input: {scope: cluster, target: use1-a, dry_run: yes}\n",
+    ),
+]
+
+CLI_CASES += [
+    _cli(
+        "topology-dev-zero",
+        "/dev/zero: cannot read the topology file (it is a device",
+        [*RUN[:4], "/dev/zero", *RUN[5:]],
+    ),
+    _cli(
+        "topology-a-directory",
+        "{dir}: cannot read the topology file (it is a directory)",
+        [*RUN[:4], "{dir}", *RUN[5:]],
+    ),
+    _cli(
+        "run-input-not-utf8",
+        "--input: {dir}/input.yaml: not UTF-8 text (line 1",
+        [*RUN[:-1], "{dir}/input.yaml"],
+        {"input.yaml": b"scope: cluster\xff\n"},
+    ),
+    _cli("run-input-a-directory", "--input: {dir}: cannot read the file (it is a directory)", [*RUN[:-1], "{dir}"]),
+    _cli("run-input-dev-zero", "--input: /dev/zero: cannot read the file (it is a device", [*RUN[:-1], "/dev/zero"]),
+    _cli(
+        "run-input-duplicate-key", "--input: key 'target' is given twice", [*RUN[:-1], '{"target": "a", "target": "b"}']
+    ),
+    _cli(
+        "run-report-unwritable",
+        "--report: {dir}/absent/r.json: {dir}/absent is not an existing directory",
+        [*RUN, "--report", "{dir}/absent/r.json"],
+    ),
+    _cli("run-report-a-directory", "--report: {dir} is a directory", [*RUN, "--report", "{dir}"]),
+    _cli(
+        "scenario-report-unwritable",
+        "--report: {dir}/absent/r.json",
+        ["local", "scenario", "{dir}/s.yaml", "--topology", "{example}", "--report", "{dir}/absent/r.json"],
+        {"s.yaml": "steps:\n  - {alarm: use1-a-5xx}\n"},
+    ),
+    _cli(
+        "run-unknown-target",
+        "invalid traffic-shift input: target: 'nope' is not a cluster of the topology",
+        [*RUN[:-1], json.dumps({**SHIFT, "target": "nope"})],
+    ),
+]
+
 CASES: list[Case] = TOPOLOGY_CASES + EXECUTION_INPUT_CASES + ALARM_EVENT_CASES + CLI_CASES
 
 
@@ -715,7 +861,7 @@ def _example_text() -> str:
     return EXAMPLE_TOPOLOGY.read_text(encoding="utf-8")
 
 
-def topology_file(case: Case) -> tuple[str, str]:
+def topology_file(case: Case) -> tuple[str | bytes, str]:
     """(file text, suffix) of a topology case."""
     if isinstance(case.bad, RawFile):
         return case.bad.text, case.bad.suffix
@@ -867,11 +1013,18 @@ def _check_cli(run: CliRun, phrases: list[str], problems: list[str]) -> None:
         problems.append(f"AWS calls were made: {run.aws_calls}")
 
 
+def _write(path: Path, content: str | bytes) -> None:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+
+
 def _run_topology(case: Case) -> tuple[bool, str, list[str]]:
     text, suffix = topology_file(case)
     with tempfile.TemporaryDirectory(prefix="switchyard-chaos-") as tmp:
         path = Path(tmp) / f"bad-topology{suffix}"
-        path.write_text(text, encoding="utf-8")
+        _write(path, text)
         run = run_cli(["local", "run", "traffic-shift", "--topology", str(path), "--input", SHIFT_ARG])
         problems: list[str] = []
         _check_cli(run, [str(path), case.field], problems)
@@ -885,7 +1038,7 @@ def _run_cli_case(case: Case) -> tuple[bool, str, list[str]]:
             return text.replace("{example}", str(EXAMPLE_TOPOLOGY)).replace("{dir}", tmp)
 
         for name, content in case.files.items():
-            (Path(tmp) / name).write_text(content, encoding="utf-8")
+            _write(Path(tmp) / name, content)
         run = run_cli([fill(arg) for arg in case.bad])
         problems: list[str] = []
         _check_cli(run, [fill(case.field)], problems)

@@ -8,6 +8,7 @@ world (nothing may change it, and each case checks that nothing did).
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import time
 from collections import Counter
@@ -79,7 +80,8 @@ def test_each_case_breaks_an_input_that_is_otherwise_accepted() -> None:
 def test_the_guards_catch_a_command_that_gets_past_validation() -> None:
     """No case can pass by accident: a command that would build a world or call AWS trips a guard."""
     valid = ["--topology", str(EXAMPLE_TOPOLOGY)]
-    run = run_cli(["local", "run", "traffic-shift", *valid, "--input", '{"scope": "x"}'])
+    # A valid input: `local run` refuses a bad one before it builds the world.
+    run = run_cli(["local", "run", "traffic-shift", *valid, "--input", json.dumps(SHIFT)])
     assert run.world_attempts == ["LocalWorld constructed"]
     assert run.code is None and "ForbiddenBeforeRejection" in run.stderr
     status = run_cli(["status", *valid])
