@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -367,3 +368,293 @@ def test_automatic_starts_may_not_force(section: str, shop_data: dict[str, Any])
         match=rf"{section}\.0\.input\.force: an (alarm-started execution|unattended drill) may not force",
     ):
         parse_topology(data, "shop.yaml")
+
+
+# -- topologies that passed validation and then crashed in AWS or loaded silently wrong -------------
+
+
+def test_a_file_that_is_not_utf8_is_refused_naming_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_bytes(b"name: shop\n# caf\xe9\n")
+    with pytest.raises(InvalidTopology, match=r"t\.yaml: not UTF-8 text \(line 2: byte 0xe9"):
+        load_topology(path)
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [("/dev/zero", "it is a device, FIFO or socket"), ("{tmp}", "it is a directory")],
+    ids=["device", "directory"],
+)
+def test_a_file_that_is_not_a_regular_file_is_refused(tmp_path: Path, where: str, expected: str) -> None:
+    path = where.replace("{tmp}", str(tmp_path))
+    with pytest.raises(InvalidTopology, match=rf"^{path}: cannot read the topology file \({expected}"):
+        load_topology(path)
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    os.mkfifo(path)
+    with pytest.raises(InvalidTopology, match="it is a device, FIFO or socket"):
+        load_topology(path)
+
+
+def test_a_huge_file_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    from switchyard.documents import MAX_DOCUMENT_BYTES
+
+    path = tmp_path / "t.yaml"
+    path.write_bytes(b"#" * (MAX_DOCUMENT_BYTES + 1))
+    with pytest.raises(InvalidTopology, match=r"t\.yaml: the file is larger than 4 MiB"):
+        load_topology(path)
+
+
+def _service(d: Data, name: str = "api", region: str = "us-east-1") -> Data:
+    return _region(d, region)["services"][name]
+
+
+AWS_REFUSES: list[tuple[str, Callable[[Data], None], str]] = [
+    (
+        "target-group-33-characters",
+        lambda d: _service(d)["target_groups"].update({"use1-a": "a" * 33}),
+        f"regions.us-east-1.services.api.target_groups.use1-a: '{'a' * 33}' is not a target group name AWS allows",
+    ),
+    (
+        "target-group-dot",
+        lambda d: _service(d)["target_groups"].update({"use1-b": "api.use1-b"}),
+        "services.api.target_groups.use1-b: 'api.use1-b' is not a target group name AWS allows",
+    ),
+    (
+        "target-group-underscore",
+        lambda d: _service(d, "web", "us-west-2")["target_groups"].update({"usw2-a": "web_usw2_a"}),
+        "regions.us-west-2.services.web.target_groups.usw2-a: 'web_usw2_a' is not a target group name",
+    ),
+    (
+        "target-group-ends-with-hyphen",
+        lambda d: _service(d)["target_groups"].update({"use1-a": "api-use1-a-"}),
+        "target_groups.use1-a: 'api-use1-a-' is not a target group name AWS allows",
+    ),
+    (
+        "load-balancer-33-characters",
+        lambda d: _region(d).update({"load_balancer": "s" * 33}),
+        "regions.us-east-1.load_balancer: '" + "s" * 33 + "' is not a load balancer name AWS allows",
+    ),
+    (
+        "load-balancer-dot",
+        lambda d: _region(d).update({"load_balancer": "shop.use1"}),
+        "regions.us-east-1.load_balancer: 'shop.use1' is not a load balancer name AWS allows",
+    ),
+    (
+        "load-balancer-internal",
+        lambda d: _region(d).update({"load_balancer": "internal-shop"}),
+        "regions.us-east-1.load_balancer: 'internal-shop': AWS allows no load balancer name beginning 'internal-'",
+    ),
+    (
+        "database-starts-with-digit",
+        lambda d: _region(d).update({"database": "1shop"}),
+        "regions.us-east-1.database: '1shop' is not a DB instance identifier AWS allows",
+    ),
+    (
+        "database-double-hyphen",
+        lambda d: _region(d).update({"database": "shop--db"}),
+        "regions.us-east-1.database: 'shop--db' is not a DB instance identifier",
+    ),
+    (
+        "database-ends-with-hyphen",
+        lambda d: _region(d, "us-west-2").update({"database": "shop-db-"}),
+        "regions.us-west-2.database: 'shop-db-' is not a DB instance identifier",
+    ),
+    (
+        "database-dot",
+        lambda d: _region(d).update({"database": "shop.db"}),
+        "regions.us-east-1.database: 'shop.db' is not a DB instance identifier",
+    ),
+    (
+        "database-64-characters",
+        lambda d: _region(d).update({"database": "d" * 64}),
+        "regions.us-east-1.database: String should match pattern",  # the schema's 63 is RDS's 63
+    ),
+    (
+        "banner-parameter-aws-prefix",
+        lambda d: d["banner"].update({"parameter": "/aws/shop/banner"}),
+        "banner.parameter: '/aws/shop/banner': SSM parameter names may not begin with 'aws' or 'ssm'",
+    ),
+    (
+        "kill-switch-ssm-prefix",
+        lambda d: d.update({"automation": {"kill_switch_parameter": "/SSM/shop"}}),
+        "automation.kill_switch_parameter: '/SSM/shop': SSM parameter names may not begin with 'aws' or 'ssm'",
+    ),
+    (
+        "banner-parameter-16-levels",
+        lambda d: d["banner"].update({"parameter": "/l" * 16}),
+        "banner.parameter: '" + "/l" * 16 + "' has 16 levels; SSM allows at most 15",
+    ),
+    (
+        "banner-parameter-too-long-with-its-arn",
+        lambda d: d["banner"].update({"parameter": "/" + "p" * 1000}),
+        "banner.parameter: '/pppp",
+    ),
+    (
+        "record-label-64-characters",
+        lambda d: d["dns"]["records"][0].update({"name": "a" * 64 + ".example.com"}),
+        "dns.records.0.name: '" + "a" * 64 + ".example.com' has a label longer than 63 characters",
+    ),
+    (
+        "record-empty-label",
+        lambda d: d["dns"]["records"][0].update({"name": "api..example.com"}),
+        "dns.records.0.name: 'api..example.com' has an empty label",
+    ),
+    (
+        "target-group-in-two-services",
+        lambda d: _service(d, "web")["target_groups"].update({"use1-b": "api-use1-b"}),
+        "regions.us-east-1.services.web.target_groups.use1-b: target group 'api-use1-b' is also service 'api''s",
+    ),
+    (
+        "record-outside-zone",
+        lambda d: d["dns"]["records"][0].update({"name": "api.example.org"}),
+        "dns.records.0.name: 'api.example.org' is not within dns.zone 'example.com.'",
+    ),
+    (
+        "record-ending-like-the-zone",
+        lambda d: d["dns"]["records"][0].update({"name": "api.notexample.com"}),
+        "dns.records.0.name: 'api.notexample.com' is not within dns.zone 'example.com.'",
+    ),
+    (
+        "writer-record-outside-zone",
+        lambda d: d["database"].update({"writer_record": "db.example.net."}),
+        "database.writer_record: 'db.example.net.' is not within dns.zone 'example.com.'",
+    ),
+    (
+        "writer-record-without-zone",
+        lambda d: d.update({"dns": {}}),
+        "database.writer_record: needs dns.zone or dns.zone_id",
+    ),
+    (
+        "unknown-region",
+        lambda d: d["regions"].update({"zz-fake-9": {"load_balancer": "lb", "clusters": ["zz"], "database": "db"}}),
+        "regions.zz-fake-9: 'zz-fake-9' is not an AWS region",
+    ),
+    (
+        "two-triggers-one-alarm",
+        lambda d: d["triggers"].append({**d["triggers"][1], "input": {"scope": "cluster", "target": "use1-b"}}),
+        "triggers.2.alarm: 'use1-a-5xx' is also the alarm of triggers.1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("mutate", "field"), [(m, f) for _, m, f in AWS_REFUSES], ids=[i for i, _, _ in AWS_REFUSES])
+def test_what_aws_would_refuse_or_misroute_is_refused_at_load(
+    shop_data: Data, tmp_path: Path, mutate: Callable[[Data], None], field: str
+) -> None:
+    test_malformed_topology_names_file_and_field(shop_data, tmp_path, mutate, field)
+
+
+def test_names_at_aws_limits_and_records_at_the_zone_apex_load(shop_data: Data) -> None:
+    _region(shop_data).update({"load_balancer": "L" * 32, "database": "Shop-DB-" + "x" * 55})
+    _service(shop_data)["target_groups"]["use1-a"] = "a-" + "1" * 30
+    shop_data["dns"]["records"].append({"name": "EXAMPLE.com", "sets": {"us-east-1": "apex-1", "us-west-2": "apex-2"}})
+    shop_data["dns"]["records"].append({"name": "*.Shop.Example.COM.", "sets": {"us-east-1": "w-1"}})
+    shop_data["banner"]["parameter"] = "/shop" + "/l" * 14  # 15 levels
+    shop_data["regions"]["us-gov-west-1"] = {"load_balancer": "gov", "clusters": ["gov-a"], "database": "gov-db"}
+    topo = parse_topology(shop_data, "shop.yaml")
+    assert topo.regions["us-east-1"].load_balancer == "L" * 32
+
+
+def test_a_key_given_twice_in_a_json_copy_is_refused_naming_key_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "topology.json"
+    path.write_text('{"name": "shop",\n "regions": {"us-east-1": {"clusters": [],\n   "clusters": ["a"]}}}')
+    with pytest.raises(InvalidTopology, match=r"topology\.json: key 'clusters' is given twice \(line 3\)"):
+        load_topology(path)
+
+
+MERGED = """\
+name: shop
+primary_region: us-east-1
+regions:
+  us-east-1:
+    load_balancer: shop-use1
+    clusters: [use1-a, use1-b]
+    services:
+      api: &api
+        priority: 10
+        target_groups: {use1-a: api-use1-a, use1-b: api-use1-b}
+        weights: &weights {use1-a: 100, use1-b: 50}
+      web:
+        <<: *api
+        priority: 20
+        target_groups: {use1-a: web-use1-a, use1-b: web-use1-b}
+      batch:
+        <<: [*api]
+        priority: 30
+        target_groups: {use1-a: batch-use1-a, use1-b: batch-use1-b}
+        weights: {<<: *weights, use1-b: 0}
+"""
+
+
+def test_yaml_merge_keys_work_and_explicit_keys_override_merged_ones(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(MERGED)
+    services = load_topology(path).regions["us-east-1"].services
+    assert services["web"].priority == 20 and services["web"].weights == {"use1-a": 100, "use1-b": 50}
+    assert services["web"].target_groups == {"use1-a": "web-use1-a", "use1-b": "web-use1-b"}
+    assert services["batch"].priority == 30 and services["batch"].weights == {"use1-a": 100, "use1-b": 0}
+
+
+def test_an_anchor_that_merges_and_overrides_is_not_a_duplicate_where_it_is_merged(tmp_path: Path) -> None:
+    # The anchored mapping is merged (below) before its own construction would come; a checker that
+    # looks at mappings after PyYAML flattened them sees 'priority' twice there.
+    text = MERGED.replace("      batch:\n", "      batch: &batch\n") + (
+        "      admin:\n        <<: *batch\n        priority: 40\n        target_groups: {use1-b: admin-use1-b}\n"
+        "        weights: {use1-b: 1}\n"
+    )
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    assert load_topology(path).regions["us-east-1"].services["admin"].priority == 40
+
+
+def test_a_key_given_twice_beside_a_merge_key_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(MERGED.replace("        priority: 20\n", "        priority: 20\n        priority: 21\n"))
+    with pytest.raises(InvalidTopology, match=r"services\.web\.priority: key 'priority' is given twice \(line 15\)"):
+        load_topology(path)
+
+
+SHOP_FILE = Path(__file__).parents[2] / "topologies" / "shop.yaml"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("priority: 10", "priority: 010", "regions.us-east-1.services.api.priority: '010' (line 13) is a YAML 1.1"),
+        ("priority: 20", "priority: 0x14", "regions.us-east-1.services.web.priority: '0x14' (line 17) is a YAML 1.1"),
+        ("listener_port: 443", "listener_port: 0b110111011", "us-east-1.listener_port: '0b110111011' (line 9)"),
+        ("max_data_loss_seconds: 30", "max_data_loss_seconds: 1_000", "max_data_loss_seconds: '1_000' (line 38)"),
+        ("max_data_loss_seconds: 30", "max_data_loss_seconds: 1:30", "max_data_loss_seconds: '1:30' (line 38)"),
+        ("use1-b: 100}", "use1-b: 1:30.5}", "services.api.weights.use1-b: '1:30.5' (line 15) is a YAML 1.1"),
+        (
+            "mode: unplanned}",
+            "mode: unplanned, dry_run: yes}",
+            "triggers.0.input.dry_run: 'yes' (line 45) is a boolean",
+        ),
+        ("name: shop", "name: on", "name: 'on' (line 4) is a boolean in YAML 1.1 and text in YAML 1.2"),
+        ("name: shop", "off: shop", "[key]: 'off' (line 4) is a boolean in YAML 1.1"),
+    ],
+    ids=["octal", "hex", "binary", "underscore", "sexagesimal", "sexagesimal-float", "yes", "on", "off-as-key"],
+)
+def test_yaml_11_only_scalars_are_refused_naming_the_field(tmp_path: Path, old: str, new: str, field: str) -> None:
+    text = SHOP_FILE.read_text()
+    assert old in text
+    path = tmp_path / "t.yaml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(InvalidTopology) as caught:
+        load_topology(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ") and field in message, message
+    assert "write a plain decimal number, or quote it" in message or "write true or false, or quote it" in message
+
+
+def test_quoted_yaml_11_forms_are_text_and_plain_booleans_load(tmp_path: Path) -> None:
+    text = SHOP_FILE.read_text().replace("health_alarms: [use1-api-5xx]", "health_alarms: ['on', \"0x1F\", '1:30']")
+    path = tmp_path / "t.yaml"
+    path.write_text(text.replace("mode: unplanned}", "mode: unplanned, dry_run: True}"))
+    topo = load_topology(path)
+    assert topo.regions["us-east-1"].health_alarms == ["on", "0x1F", "1:30"]
+    assert topo.triggers[0].input["dry_run"] is True
