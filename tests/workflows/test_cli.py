@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import yaml
@@ -177,3 +178,82 @@ def test_scenario_file_errors_name_the_field(tmp_path, capsys):
     scenario.write_text(yaml.safe_dump({"steps": [{"workflow": "traffic-shift", "faults": ["nope"]}]}))
     assert run("scenario", str(scenario), "--topology", str(EXAMPLE)) == 2
     assert "steps.0.faults" in capsys.readouterr().err
+
+
+# -- CLI edges: refused before the world is built, never a traceback --------------------------------
+
+
+@pytest.fixture
+def no_world(monkeypatch):
+    """Building the local world takes seconds; a refused argument must not get that far."""
+    from switchyard_cli.local.world import LocalWorld
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the local world was built for a bad argument")
+
+    monkeypatch.setattr(LocalWorld, "__init__", refused)
+
+
+@pytest.mark.parametrize(
+    ("write", "where", "message"),
+    [
+        (lambda p: p.write_bytes(b"scope: cluster\ntarget: use1-\xe9\n"), "input.yaml", "not UTF-8 text (line 2"),
+        (lambda p: p.mkdir(), "input.yaml", "cannot read the file (it is a directory)"),
+        (None, "/dev/zero", "cannot read the file (it is a device, FIFO or socket"),
+        (
+            lambda p: p.write_text('{"scope": "cluster",\n "scope": "region"}'),
+            "input.json",
+            "key 'scope' is given twice (line 2)",
+        ),
+        (lambda p: p.write_text("scope: cluster\ntarget: use1-a\nstages: [050]\n"), "input.yaml", "stages.0: '050'"),
+    ],
+    ids=["not-utf8", "directory", "device", "duplicate-key", "yaml11-octal"],
+)
+def test_an_unreadable_or_ambiguous_input_file_exits_2_naming_input(tmp_path, capsys, no_world, write, where, message):  # noqa: PLR0917
+    path = tmp_path / where if write else where
+    if write:
+        write(path)
+    assert run("run", "traffic-shift", "--topology", str(EXAMPLE), "--input", str(path)) == 2
+    err = capsys.readouterr().err
+    assert f"--input: {path}: {message}" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("report", "message"),
+    [("absent/r.json", "absent is not an existing directory"), (".", "is a directory"), ("file/r.json", "file is not")],
+    ids=["no-such-directory", "a-directory", "under-a-file"],
+)
+def test_an_unwritable_report_exits_2_before_the_world_is_built(tmp_path, capsys, no_world, report, message):
+    (tmp_path / "file").write_text("")
+    path = tmp_path / report
+    for args in (["run", "traffic-shift", "--input", DRAIN], ["scenario", str(tmp_path / "file")]):
+        assert run(*args, "--topology", str(EXAMPLE), "--report", str(path)) == 2
+        err = capsys.readouterr().err
+        assert f"--report: {path}" in err and message in err and "Traceback" not in err
+
+
+def test_a_report_the_run_cannot_write_after_all_exits_2_naming_report(tmp_path, capsys, monkeypatch):
+    from pathlib import Path
+
+    report = tmp_path / "r.json"
+
+    class FullDisk(type(Path())):  # the disk filled up during the run, after --report was checked
+        def write_text(self, *args, **kwargs):
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("switchyard_cli.main.Path", FullDisk)
+    assert run("run", "traffic-shift", "--topology", str(EXAMPLE), "--input", DRAIN, "--report", str(report)) == 2
+    assert f"--report: cannot write {report} (No space left on device)" in capsys.readouterr().err
+
+
+def test_an_input_the_topology_refuses_exits_2_before_the_world_as_the_remote_cli_says(capsys, no_world):
+    bad = '{"scope": "cluster", "target": "nope", "stages": [0]}'
+    began = time.monotonic()
+    assert run("run", "traffic-shift", "--topology", str(EXAMPLE), "--input", bad) == 2
+    elapsed = time.monotonic() - began
+    local = capsys.readouterr().err
+    assert "invalid traffic-shift input: target: 'nope' is not a cluster of the topology" in local
+    # The remote `shift` refuses the same input with the same line, before any AWS call.
+    assert main(["shift", "--topology", str(EXAMPLE), "--input", bad]) == 2
+    assert capsys.readouterr().err == local
+    assert elapsed < 2, elapsed
