@@ -104,11 +104,11 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
     _check_report_path(args.report)
     topo = load_topology(args.topology)
     data = read_data(args.input, what="--input")
+    faults = [parse_fault(f) for f in args.fault]
     # As the remote CLI does: a bad input is one line now, not a refused execution ~15 s later.
     parse_request(args.workflow, data, topo)
     from switchyard_cli.local.world import LocalWorld  # moto: seconds to import, so after validation
 
-    faults = [parse_fault(f) for f in args.fault]
     with LocalWorld(topo, time_scale=_scale(args.time_scale)) as world:
         world.approvals = args.approvals
         with ProgressView(console, f"{args.workflow} on {topo.name} (local world)") as view:
