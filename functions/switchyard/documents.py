@@ -85,21 +85,22 @@ def decode_utf8(data: bytes) -> str:
 
 
 class _DuplicateKey(Exception):
-    def __init__(self, key: str, line: int | None) -> None:
-        self.key, self.line = key, line
+    def __init__(self, key: str, offset: int | None) -> None:
+        self.key, self.offset = key, offset
 
 
-def _refuse_duplicates(pairs: list[tuple[str, Any]], lines: list[int] | None = None) -> dict[str, Any]:
+def _refuse_duplicates(pairs: list[tuple[str, Any]], offsets: list[int] | None = None) -> dict[str, Any]:
     seen: set[str] = set()
     for i, (key, _) in enumerate(pairs):
         if key in seen:
-            raise _DuplicateKey(key, lines[i] if lines else None)
+            raise _DuplicateKey(key, offsets[i] if offsets else None)
         seen.add(key)
     return dict(pairs)
 
 
 def _line_of_duplicate(text: str) -> int | None:
-    """Parse again with the pure-Python scanner, which shows where each value starts."""
+    """Parse again with the pure-Python scanner, which shows where each value starts: the line of
+    the second key's value (on the key's line unless the value starts a line of its own)."""
     decoder: Any = json.JSONDecoder()  # parse_object and scan_once are undocumented attributes
     parse_object = decoder.parse_object
 
@@ -107,7 +108,7 @@ def _line_of_duplicate(text: str) -> int | None:
         starts: list[int] = []
 
         def scan_value(s: str, idx: int) -> Any:
-            starts.append(s.count("\n", 0, idx) + 1)
+            starts.append(idx)
             return scan_once(s, idx)
 
         def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -120,7 +121,7 @@ def _line_of_duplicate(text: str) -> int | None:
     try:
         decoder.decode(text)
     except _DuplicateKey as dup:
-        return dup.line
+        return None if dup.offset is None else text.count("\n", 0, dup.offset) + 1
     return None
 
 
