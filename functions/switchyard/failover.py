@@ -206,7 +206,8 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
     summary = (
         f"{request.mode} failover {request.from_region} → {request.to_region}: promote {dest_id}"
         f" (lag {'unknown' if lag is None else f'{lag:g}s'}, budget {budget}s),"
-        f" DNS stages {stages} on {len(groups)} record(s); traffic goes to {', '.join(receivers)}"
+        f" DNS stages {stages} on {len(groups)} record(s)"
+        + (f"; traffic goes to {', '.join(receivers)}" if len(receivers) > 1 else "")
         + (f"; new replicas of {dest_id} in {', '.join(o.region for o in others)}" if others else "")
     )
     return FailoverPlan(
@@ -263,10 +264,7 @@ def plan_restore(event: PlanEvent, topo: Topology) -> RestorePlan:
     recovered_id = _db_id(topo, region)
     writer = _current_writer(topo, region, warnings)
     if writer.region == region:
-        raise UnsafeChange(
-            f"refusing: {region} already holds the writer ('{writer.identifier}'); nothing to restore"
-            " (a restore expects the writer in another region, after a failover away from this one)"
-        )
+        raise UnsafeChange(f"refusing: {region} already holds the writer ('{writer.identifier}'); nothing to restore")
     problem = restore_start_problem(region, rds.describe(region, recovered_id), writer)
     if problem is not None:
         raise UnsafeChange(problem)
