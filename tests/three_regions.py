@@ -20,7 +20,9 @@ def _region(region: str) -> dict[str, Any]:
     return {
         "load_balancer": f"tri-{short}",
         "clusters": [f"{short}-a", f"{short}-b"],
-        "services": {"api": {"priority": 10, "target_groups": {f"{short}-a": f"api-{short}-a", f"{short}-b": f"api-{short}-b"}}},
+        "services": {
+            "api": {"priority": 10, "target_groups": {f"{short}-a": f"api-{short}-a", f"{short}-b": f"api-{short}-b"}}
+        },
         "health_alarms": [HEALTH],
         "database": DBS[region],
     }

@@ -126,7 +126,9 @@ def _receivers_healthy_or_refuse(
     return baseline
 
 
-def _replicas_to_repoint(topo: Topology, source: str, destination: str, source_id: str, warnings: list[str]) -> list[DbRef]:
+def _replicas_to_repoint(
+    topo: Topology, source: str, destination: str, source_id: str, warnings: list[str]
+) -> list[DbRef]:
     """The other regions' replicas of the writer being left: each becomes a replica of the new writer."""
     others = []
     for region, cfg in topo.regions.items():

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from switchyard.aws import rds
+from switchyard.errors import UnsafeChange
 from switchyard.topology import Topology
 from switchyard_cli.local.world import ACCOUNT, LocalWorld
 from tests.functions.conftest import call
@@ -95,7 +96,7 @@ def test_forced_failover_past_an_unhealthy_third_region_says_so(tri: LocalWorld)
     assert any(TOKYO in w and "forced" in w for w in result["warnings"])
 
 
-def test_failover_plan_gates_bannners_and_replicas_cover_every_receiving_region(tri: LocalWorld) -> None:
+def test_failover_plan_gates_banners_and_replicas_cover_every_receiving_region(tri: LocalWorld) -> None:
     lag(tri, 1)
     result = plan("plan_failover", PLANNED)
     assert [(g["name"], g["region"]) for g in result["gates"]] == [(HEALTH, WEST), (HEALTH, TOKYO)]
@@ -115,7 +116,11 @@ def failed_over(world: LocalWorld) -> None:
 
 
 def prepare(region: str, source: str, stale: str | None = None, **extra: Any) -> dict[str, Any]:
-    event: dict[str, Any] = {"region": region, "identifier": DBS[region], "source": {"region": source, "identifier": DBS[source]}}
+    event: dict[str, Any] = {
+        "region": region,
+        "identifier": DBS[region],
+        "source": {"region": source, "identifier": DBS[source]},
+    }
     if stale is not None:
         event["stale_source"] = {"region": stale, "identifier": DBS[stale]}
     return call("prepare_replica", {**event, **extra})
@@ -137,7 +142,7 @@ def test_the_third_regions_replica_of_the_old_writer_is_set_aside_and_recreated(
 
 def test_a_replica_of_a_writer_other_than_the_stale_one_is_refused(tri: LocalWorld) -> None:
     failed_over(tri)
-    with aws_calls(tri) as counts, pytest.raises(Exception, match="replicates from .* not from the writer"):
+    with aws_calls(tri) as counts, pytest.raises(UnsafeChange, match=r"replicates from .* not from the writer"):
         prepare(TOKYO, WEST, stale=WEST)
     assert writes(counts) == []
 
