@@ -4,7 +4,8 @@ Traffic moves with the traffic-shift steps (region scope: the snapshot holds the
 weighted sets), so a failover's DNS shift is the same code as a planned region drain.
 
 Safety rules kept here:
-- preflight refuses before any write: an unhealthy destination, a destination that is not a
+- preflight refuses before any write: an unhealthy receiving region (the destination and any other
+  region that takes a share of the source's traffic), a destination that is not a
   replicating replica, and (unplanned) a replica lag over the RPO budget, unless forced;
 - a promotion is never undone: after it, a failure stops, keeps the banner on and says what
   state the world is in;
