@@ -23,7 +23,7 @@ from switchyard import banner, snapshots
 from switchyard.aws import alarms, dns, rds
 from switchyard.aws.clients import aws_errors, client
 from switchyard.errors import InvalidInput, ResourceNotFound, SwitchyardError, UnsafeChange
-from switchyard.failover_shape import receiving_regions, restore_start_problem
+from switchyard.failover_shape import receiving_regions, restore_start_problem, stray_replica_problem
 from switchyard.model import Model
 from switchyard.requests import RegionalFailoverRequest, RestoreRequest, parse_request
 from switchyard.routing import StagePlan, plan_stages
@@ -260,6 +260,11 @@ def _current_writer(topo: Topology, recovered: str, warnings: list[str]) -> rds.
     return writers[0]
 
 
+def _other_states(topo: Topology, skip: tuple[str, ...]) -> list[rds.DbState]:
+    states = (rds.describe(r, cfg.database) for r, cfg in topo.regions.items() if r not in skip and cfg.database)
+    return [s for s in states if s is not None]
+
+
 def plan_restore(event: PlanEvent, topo: Topology) -> RestorePlan:
     request: RestoreRequest = parse_request("restore", event.input, topo)
     region = request.region
@@ -268,7 +273,9 @@ def plan_restore(event: PlanEvent, topo: Topology) -> RestorePlan:
     writer = _current_writer(topo, region, warnings)
     if writer.region == region:
         raise UnsafeChange(f"refusing: {region} already holds the writer ('{writer.identifier}'); nothing to restore")
-    problem = restore_start_problem(region, rds.describe(region, recovered_id), writer)
+    problem = restore_start_problem(region, rds.describe(region, recovered_id), writer) or stray_replica_problem(
+        _other_states(topo, (region, writer.region)), writer
+    )
     if problem is not None:
         raise UnsafeChange(problem)
     # Only the recovered region gains traffic (its stages rise to 100), so only it is checked.

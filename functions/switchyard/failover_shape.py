@@ -45,3 +45,16 @@ def restore_start_problem(region: str, recovered: rds.DbState | None, writer: rd
         f" {region}'s database to be a former writer (fenced, or never fenced), absent, or the replica an earlier"
         f" restore of {region} created, with the writer in another region"
     )
+
+
+def stray_replica_problem(states: list[rds.DbState], writer: rds.DbState) -> str | None:
+    """A restore recreates every other region's replica from the recovered writer, after its
+    promotion; a replica that copies from neither writer would stop it there. Refuse up front."""
+    stray = [s for s in states if s.is_replica and not replicates_from(s, writer)]
+    if not stray:
+        return None
+    found = ", ".join(f"'{s.identifier}' in {s.region} replicates from {s.source}" for s in stray)
+    return (
+        f"refusing: {found}, not from the writer '{writer.identifier}' ({writer.region}); make it a replica of"
+        f" '{writer.identifier}' first (a failover does this after its promotion), then restore"
+    )

@@ -161,3 +161,11 @@ def test_a_replica_no_restore_made_is_not_a_restore_start(tri: LocalWorld) -> No
     failed_over(tri)
     prepare(EAST, WEST)  # e.g. made by hand or by the failover: not tagged as a restore's target
     assert refused(tri, "plan_restore", {"region": EAST}).startswith(f"refusing: {EAST} was never failed over")
+
+
+def test_restore_refuses_up_front_when_a_third_region_still_copies_from_the_old_writer(tri: LocalWorld) -> None:
+    failed_over(tri)  # promoted and fenced, but Tokyo's replica was never recreated (that step failed)
+    message = refused(tri, "plan_restore", {"region": EAST})
+    assert message.startswith(f"refusing: '{DBS[TOKYO]}' in {TOKYO} replicates from {arn(EAST)}, not from the writer")
+    prepare(TOKYO, WEST, stale=EAST, created_by="regional-failover")  # what the failover's step does
+    assert plan("plan_restore", {"region": EAST, "dry_run": True})["writer"]["region"] == WEST
