@@ -150,6 +150,7 @@ def test_a_replica_of_a_writer_other_than_the_stale_one_is_refused(tri: LocalWor
 def test_restore_starts_from_a_failed_over_world_or_from_a_restores_kept_replica(tri: LocalWorld) -> None:
     assert refused(tri, "plan_restore", {"region": TOKYO}).startswith(f"refusing: {TOKYO} was never failed over")
     failed_over(tri)
+    prepare(TOKYO, WEST, stale=EAST, created_by="regional-failover")  # as the failover leaves it
     assert plan("plan_restore", {"region": EAST, "dry_run": True})["writer"]["identifier"] == DBS[WEST]
     assert refused(tri, "plan_restore", {"region": TOKYO}).startswith(f"refusing: {TOKYO} was never failed over")
     # A restore created its replica in us-east-1, then failed before the promotion (rollback kept it).
@@ -159,6 +160,7 @@ def test_restore_starts_from_a_failed_over_world_or_from_a_restores_kept_replica
 
 def test_a_replica_no_restore_made_is_not_a_restore_start(tri: LocalWorld) -> None:
     failed_over(tri)
+    prepare(TOKYO, WEST, stale=EAST, created_by="regional-failover")
     prepare(EAST, WEST)  # e.g. made by hand or by the failover: not tagged as a restore's target
     assert refused(tri, "plan_restore", {"region": EAST}).startswith(f"refusing: {EAST} was never failed over")
 
