@@ -228,7 +228,8 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
         stages=stage_refs(stages),
         gates=gates,
         baseline=baseline,
-        lease_seconds=len(stages) * (request.bake_seconds + 180) + 3600,
+        # The replicas of the new writer may take up to an hour more (the ASL's bounded wait).
+        lease_seconds=len(stages) * (request.bake_seconds + 180) + 3600 * (2 if others else 1),
         banner_required=[request.to_region],
         banner_best_effort=[request.from_region, *receivers[1:]],
         banner_regions=[*receivers, request.from_region],

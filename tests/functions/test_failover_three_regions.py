@@ -105,6 +105,7 @@ def test_failover_plan_gates_banners_and_replicas_cover_every_receiving_region(t
     assert sorted(result["banner_regions"]) == sorted([EAST, WEST, TOKYO])
     assert result["others"] == [{"region": TOKYO, "identifier": DBS[TOKYO], "arn": arn(TOKYO)}]
     assert "traffic goes to us-west-2, ap-northeast-1" in result["summary"]
+    assert result["lease_seconds"] == 2 * (60 + 180) + 2 * 3600  # an hour more for the new replica
 
 
 # -- replicas of the new writer, and restore's start -------------------------------------------------------
