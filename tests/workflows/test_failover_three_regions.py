@@ -146,3 +146,15 @@ def test_restore_of_a_region_that_was_never_failed_over_is_refused_after_a_failo
     assert f"{TOKYO} was never failed over" in result.report["error"]
     assert world_writes(result.calls) == {}
     assert result.report["world"] == start
+
+
+def test_a_restore_that_failed_after_creating_its_replica_can_be_run_again(world):
+    start = world.read_world()
+    assert world.run("regional-failover", UNPLANNED).status == "SUCCEEDED"
+    # The restore's first banner write (after its replica was created) fails: rolled back, replica kept.
+    failed = world.run("restore", RESTORE, faults=[parse_fault("api-error:PutParameter@1")])
+    assert failed.status == "FAILED" and failed.report["rolled_back"] is True
+    assert failed.report["world"]["replicates_from"] == {EAST: WEST, TOKYO: WEST}
+    again = world.run("restore", RESTORE)
+    assert again.status == "SUCCEEDED", again.report["error"]
+    assert again.report["world"] == start
