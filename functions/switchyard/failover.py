@@ -117,11 +117,20 @@ def _receivers_healthy_or_refuse(
     baseline: dict[str, str] = {}
     refusals: list[str] = []
     for region in receivers:
+        also = f" ({region} would receive part of {source}'s traffic)" if region != receivers[0] else ""
         try:
             baseline.update(_healthy_or_refuse(topo, region, force, warnings))
         except UnsafeChange as exc:
-            also = f" ({region} would receive part of {source}'s traffic)" if region != receivers[0] else ""
             refusals.append(f"{exc}{also}")
+        except SwitchyardError as exc:
+            if region == receivers[0] or isinstance(exc, (InvalidInput, ResourceNotFound)):
+                raise
+            # A second dark region (a double fault): its health is unknown, which is not healthy.
+            unknown = f"{region}'s health alarms cannot be read ({exc}){also}"
+            if not force:
+                refusals.append(f'refusing: {unknown} (pass "force": true to go anyway)')
+            else:
+                warnings.append(f"forced although {unknown}")
     if refusals:
         raise UnsafeChange("; ".join(refusals))
     return baseline
@@ -135,7 +144,11 @@ def _replicas_to_repoint(
     for region, cfg in topo.regions.items():
         if region in (source, destination) or not cfg.database:
             continue
-        state = rds.describe(region, cfg.database)
+        try:
+            state = rds.describe(region, cfg.database, short=True)
+        except SwitchyardError as exc:  # a dark third region: the restore refuses until it is fixed
+            warnings.append(f"'{cfg.database}' in {region} could not be read ({exc}): left as it is")
+            continue
         if state is not None and (state.source or "").rsplit(":db:", 1)[-1] == source_id:
             others.append(DbRef(region=region, identifier=state.identifier, arn=state.arn))
         else:

@@ -13,7 +13,7 @@ from switchyard.errors import UnsafeChange
 from switchyard.topology import Topology
 from switchyard_cli.local.world import ACCOUNT, LocalWorld
 from tests.functions.conftest import call
-from tests.functions.test_failover_steps import aws_calls, lag, refused, writes
+from tests.functions.test_failover_steps import aws_calls, lag, refused, unreachable, writes
 from tests.three_regions import DBS, EAST, HEALTH, TOKYO, WEST, three_region_topology
 
 EXECUTION = "arn:aws:states:us-west-2:123456789012:execution:switchyard-tri-regional-failover:tri-test"
@@ -106,6 +106,19 @@ def test_failover_plan_gates_banners_and_replicas_cover_every_receiving_region(t
     assert result["others"] == [{"region": TOKYO, "identifier": DBS[TOKYO], "arn": arn(TOKYO)}]
     assert "traffic goes to us-west-2, ap-northeast-1" in result["summary"]
     assert result["lease_seconds"] == 2 * (60 + 180) + 2 * 3600  # an hour more for the new replica
+
+
+def test_a_dark_third_region_is_not_a_healthy_one(tri: LocalWorld) -> None:
+    """A double fault: Tokyo's endpoints are dead too. Its health is unknown: refused unless forced."""
+    lag(tri, 1)
+    unreachable("cloudwatch", TOKYO)
+    unreachable("rds", TOKYO)
+    message = refused(tri, "plan_failover", UNPLANNED)
+    assert message.startswith(f"refusing: {TOKYO}'s health alarms cannot be read")
+    assert "would receive part of us-east-1's traffic" in message
+    forced = plan("plan_failover", {**UNPLANNED, "force": True})
+    assert forced["others"] == []  # its replica could not be read: left for later (restore refuses until fixed)
+    assert any(TOKYO in w and "could not be read" in w for w in forced["warnings"])
 
 
 # -- replicas of the new writer, and restore's start -------------------------------------------------------
