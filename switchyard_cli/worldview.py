@@ -29,6 +29,12 @@ def db_role(state: rds.DbState | None) -> str:
     return "standalone" if state.fenced else "primary"
 
 
+def source_region(state: rds.DbState) -> str:
+    """The region of the writer a replica copies from (RDS names a same-region source by id)."""
+    source = state.source or ""
+    return source.split(":")[3] if source.startswith("arn:") else state.region
+
+
 def banner_on(region: str, parameter: str | None) -> bool:
     if parameter is None:
         return False
@@ -51,7 +57,7 @@ def read_world(topo: Topology, *, table: str | None = None, dns_topology: Topolo
 
     `dns_topology` is the copy of the topology the steps use (the local world rewrites its zone id).
     """
-    world: dict[str, Any] = {"alb": {}, "dns": {}, "databases": {}, "banner": {}}
+    world: dict[str, Any] = {"alb": {}, "dns": {}, "databases": {}, "replicates_from": {}, "banner": {}}
     for region_name in topo.regions:
         world["alb"][region_name] = {
             g.key.split("/", 1)[1]: dict(g.weights) for g in alb.read_service_groups(topo, region_name)
@@ -63,6 +69,8 @@ def read_world(topo: Topology, *, table: str | None = None, dns_topology: Topolo
     for region_name, region in topo.regions.items():
         state = rds.describe(region_name, region.database) if region.database else None
         world["databases"][region_name] = db_role(state)
+        if state is not None and state.source is not None:
+            world["replicates_from"][region_name] = source_region(state)
         world["banner"][region_name] = banner_on(region_name, topo.banner.parameter if topo.banner else None)
     if table is not None:
         held = lock.read_lock(table, topo.name)

@@ -4,7 +4,8 @@ Traffic moves with the traffic-shift steps (region scope: the snapshot holds the
 weighted sets), so a failover's DNS shift is the same code as a planned region drain.
 
 Safety rules kept here:
-- preflight refuses before any write: an unhealthy destination, a destination that is not a
+- preflight refuses before any write: an unhealthy receiving region (the destination and any other
+  region that takes a share of the source's traffic), a destination that is not a
   replicating replica, and (unplanned) a replica lag over the RPO budget, unless forced;
 - a promotion is never undone: after it, a failure stops, keeps the banner on and says what
   state the world is in;
@@ -22,6 +23,7 @@ from switchyard import banner, snapshots
 from switchyard.aws import alarms, dns, rds
 from switchyard.aws.clients import aws_errors, client
 from switchyard.errors import InvalidInput, ResourceNotFound, SwitchyardError, UnsafeChange
+from switchyard.failover_shape import receiving_regions, restore_start_problem, stray_replica_problem
 from switchyard.model import Model
 from switchyard.requests import RegionalFailoverRequest, RestoreRequest, parse_request
 from switchyard.routing import StagePlan, plan_stages
@@ -69,6 +71,9 @@ class FailoverPlan(_Plan):
     budget_seconds: int
     lag_seconds: float | None
     fence_best_effort: bool  # unplanned: the old writer's region may be down
+    # Every other region's replica of the source: after the promotion each is set aside and
+    # recreated from the new writer (a replica of a fenced, stopped writer serves stale reads).
+    others: list[DbRef] = Field(default_factory=list)
 
 
 class RestorePlan(_Plan):
@@ -97,6 +102,59 @@ def _healthy_or_refuse(topo: Topology, region: str, force: bool, warnings: list[
     if firing:
         warnings.append(f"forced although {region}'s alarms {firing} are in ALARM")
     return states
+
+
+def _receivers_healthy_or_refuse(
+    topo: Topology, receivers: list[str], source: str, force: bool, warnings: list[str]
+) -> dict[str, str]:
+    """Every receiving region healthy, or one refusal naming each unhealthy one.
+
+    Refusing rather than routing around a sick region: a stage only moves the drained region's
+    weights, so routing around would mean draining a region the operator did not name, which a
+    restore of the source would not put back. Drain it first with traffic-shift (a region at
+    weight 0 receives nothing), or pass force.
+    """
+    baseline: dict[str, str] = {}
+    refusals: list[str] = []
+    for region in receivers:
+        also = f" ({region} would receive part of {source}'s traffic)" if region != receivers[0] else ""
+        try:
+            baseline.update(_healthy_or_refuse(topo, region, force, warnings))
+        except UnsafeChange as exc:
+            refusals.append(f"{exc}{also}")
+        except SwitchyardError as exc:
+            if region == receivers[0] or isinstance(exc, (InvalidInput, ResourceNotFound)):
+                raise
+            # A second dark region (a double fault): its health is unknown, which is not healthy.
+            unknown = f"{region}'s health alarms cannot be read ({exc}){also}"
+            if not force:
+                refusals.append(f'refusing: {unknown} (pass "force": true to go anyway)')
+            else:
+                warnings.append(f"forced although {unknown}")
+    if refusals:
+        raise UnsafeChange("; ".join(refusals))
+    return baseline
+
+
+def _replicas_to_repoint(
+    topo: Topology, source: str, destination: str, source_id: str, warnings: list[str]
+) -> list[DbRef]:
+    """The other regions' replicas of the writer being left: each becomes a replica of the new writer."""
+    others = []
+    for region, cfg in topo.regions.items():
+        if region in (source, destination) or not cfg.database:
+            continue
+        try:
+            state = rds.describe(region, cfg.database, short=True)
+        except SwitchyardError as exc:  # a dark third region: the restore refuses until it is fixed
+            warnings.append(f"'{cfg.database}' in {region} could not be read ({exc}): left as it is")
+            continue
+        if state is not None and (state.source or "").rsplit(":db:", 1)[-1] == source_id:
+            others.append(DbRef(region=region, identifier=state.identifier, arn=state.arn))
+        else:
+            role = "absent" if state is None else f"not a replica of '{source_id}' ({state.source or 'no source'})"
+            warnings.append(f"'{cfg.database}' in {region} is {role}: left as it is")
+    return others
 
 
 def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
@@ -133,7 +191,9 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
             f"refusing a planned failover: the writer '{source_id}' in {request.from_region} is not available"
         )
 
-    baseline = _healthy_or_refuse(topo, request.to_region, request.force, warnings)
+    groups = dns.read_record_groups(topo, request.from_region)
+    receivers = receiving_regions(groups, request.from_region, request.to_region, list(topo.regions))
+    baseline = _receivers_healthy_or_refuse(topo, receivers, request.from_region, request.force, warnings)
     budget = (
         request.max_data_loss_seconds
         if request.max_data_loss_seconds is not None
@@ -155,13 +215,16 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
         warnings.append(f"forced: accepting up to {lag:g}s of data loss (budget {budget}s)")
 
     stages = [0] if unplanned else list(request.stages)
-    groups = dns.read_record_groups(topo, request.from_region)
     stage_plans = plan_stages(groups, request.from_region, stages)
-    gates = [Gate(name=n, region=request.to_region) for n in topo.regions[request.to_region].health_alarms]
+    # Every region that takes a share of the source's traffic is watched, not only the destination.
+    gates = [Gate(name=n, region=r) for r in receivers for n in topo.regions[r].health_alarms]
+    others = _replicas_to_repoint(topo, request.from_region, request.to_region, source_id, warnings)
     summary = (
         f"{request.mode} failover {request.from_region} → {request.to_region}: promote {dest_id}"
         f" (lag {'unknown' if lag is None else f'{lag:g}s'}, budget {budget}s),"
         f" DNS stages {stages} on {len(groups)} record(s)"
+        + (f"; traffic goes to {', '.join(receivers)}" if len(receivers) > 1 else "")
+        + (f"; new replicas of {dest_id} in {', '.join(o.region for o in others)}" if others else "")
     )
     return FailoverPlan(
         topology=topo.name,
@@ -171,16 +234,18 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
         destination=DbRef(region=request.to_region, identifier=dest_id, arn=destination.arn),
         promotion_target=DbRef(region=request.to_region, identifier=dest_id, arn=destination.arn),
         fence_best_effort=unplanned,
+        others=others,
         budget_seconds=budget,
         lag_seconds=lag,
         target=request.from_region,
         stages=stage_refs(stages),
         gates=gates,
         baseline=baseline,
-        lease_seconds=len(stages) * (request.bake_seconds + 180) + 3600,
+        # The replicas of the new writer may take up to an hour more (the ASL's bounded wait).
+        lease_seconds=len(stages) * (request.bake_seconds + 180) + 3600 * (2 if others else 1),
         banner_required=[request.to_region],
-        banner_best_effort=[request.from_region],
-        banner_regions=[request.to_region, request.from_region],
+        banner_best_effort=[request.from_region, *receivers[1:]],
+        banner_regions=[*receivers, request.from_region],
         summary=summary,
         warnings=warnings,
         plan=stage_plans if request.dry_run else None,
@@ -209,6 +274,11 @@ def _current_writer(topo: Topology, recovered: str, warnings: list[str]) -> rds.
     return writers[0]
 
 
+def _other_states(topo: Topology, skip: tuple[str, ...]) -> list[rds.DbState]:
+    states = (rds.describe(r, cfg.database) for r, cfg in topo.regions.items() if r not in skip and cfg.database)
+    return [s for s in states if s is not None]
+
+
 def plan_restore(event: PlanEvent, topo: Topology) -> RestorePlan:
     request: RestoreRequest = parse_request("restore", event.input, topo)
     region = request.region
@@ -217,6 +287,12 @@ def plan_restore(event: PlanEvent, topo: Topology) -> RestorePlan:
     writer = _current_writer(topo, region, warnings)
     if writer.region == region:
         raise UnsafeChange(f"refusing: {region} already holds the writer ('{writer.identifier}'); nothing to restore")
+    problem = restore_start_problem(region, rds.describe(region, recovered_id), writer) or stray_replica_problem(
+        _other_states(topo, (region, writer.region)), writer
+    )
+    if problem is not None:
+        raise UnsafeChange(problem)
+    # Only the recovered region gains traffic (its stages rise to 100), so only it is checked.
     baseline = _healthy_or_refuse(topo, region, request.force, warnings)
     groups = dns.read_record_groups(topo, region)
     stage_plans = plan_stages(groups, region, list(request.stages))
@@ -237,8 +313,10 @@ def plan_restore(event: PlanEvent, topo: Topology) -> RestorePlan:
         baseline=baseline,
         lease_seconds=len(request.stages) * (request.bake_seconds + 180) + 7200,
         banner_required=[region, writer.region],
-        banner_best_effort=[],
-        banner_regions=[region, writer.region],
+        # A three-region failover put the banner on in every region it sent traffic to: the
+        # restore saves and switches off all of them.
+        banner_best_effort=[r for r in topo.regions if r not in (region, writer.region)],
+        banner_regions=[region, writer.region, *(r for r in topo.regions if r not in (region, writer.region))],
         summary=(
             f"restore {region}: new replica of {writer.identifier} ({writer.region}), switch the writer back,"
             f" DNS stages {list(request.stages)} on {len(groups)} record(s), replicas again elsewhere"
@@ -387,12 +465,25 @@ class PrepareReplicaEvent(_Event):
     region: str
     identifier: str
     source: DbRef
+    # The writer a replica there may still copy from (the one a failover or restore leaves):
+    # such a replica is set aside and recreated; a replica of anything else is refused.
+    stale_source: DbRef | None = None
+    restore_target: bool = False  # the replica a restore will promote (tagged for plan_restore)
+    created_by: Literal["restore", "regional-failover"] = "restore"
 
 
 class PrepareReplicaResult(Model):
     identifier: str
     set_aside: str | None
     created: bool
+
+
+def _copies_from(state: rds.DbState, writer: DbRef | None) -> bool:
+    if writer is None:
+        return False
+    return (state.source or "").rsplit(":db:", 1)[-1] == writer.identifier or (
+        writer.arn is not None and state.source == writer.arn
+    )
 
 
 def prepare_replica(event: PrepareReplicaEvent) -> PrepareReplicaResult:
@@ -409,16 +500,22 @@ def prepare_replica(event: PrepareReplicaEvent) -> PrepareReplicaResult:
         return PrepareReplicaResult(identifier=event.identifier, set_aside=None, created=False)  # a retry
     set_aside = None
     if existing is not None:
-        if existing.is_replica:
+        if existing.is_replica and not _copies_from(existing, event.stale_source):
             raise UnsafeChange(
                 f"'{event.identifier}' in {event.region} replicates from {existing.source}, not from the writer"
             )
-        if not existing.fenced:
+        if not existing.is_replica and not existing.fenced:
             rds.fence(event.region, event.identifier, short=False)
+        # A replica of the former writer is kept as it is (its copy of that writer's data), renamed.
         set_aside = rds.set_aside(event.region, event.identifier)
     try:
         rds.create_replica(
-            event.region, event.identifier, source.arn, rds.instance_class(source.region, source.identifier)
+            event.region,
+            event.identifier,
+            source.arn,
+            rds.instance_class(source.region, source.identifier),
+            created_by=event.created_by,
+            restore_target=event.restore_target,
         )
     except SwitchyardError:
         if set_aside is not None:  # put the old writer back under its name: the world as it was

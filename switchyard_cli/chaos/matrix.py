@@ -281,6 +281,8 @@ STATE_TO_STEP = {
     "UpdateWriterRecord": "UpdateWriterRecord",
     "PrepareReplica": "PrepareReplica",
     "PrepareOther": "PrepareReplica",
+    "RepointReplica": "PrepareReplica",
+    "CheckRepointed": "CheckReplication",
     "Verify": "VerifyWorld",
     "ShiftDns": "ApplyStage",
 }

@@ -284,11 +284,11 @@ class LocalWorld:
         for region_name, region in topo.regions.items():
             ec2 = self.client("ec2", region_name)
             vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+            # Zone letters differ by region (Tokyo has a, c and d): ask EC2, take the first two.
+            zones = sorted(z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"])[:2]
             subnets = [
-                ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region_name}{az}")[
-                    "Subnet"
-                ]["SubnetId"]
-                for i, az in enumerate("ab", start=1)
+                ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
+                for i, az in enumerate(zones, start=1)
             ]
             elb = self.client("elbv2", region_name)
             lb_arn = elb.create_load_balancer(Name=region.load_balancer, Subnets=subnets)["LoadBalancers"][0][

@@ -13,6 +13,9 @@ from switchyard.aws.clients import aws_errors, client
 from switchyard.model import Model
 
 FENCE_TAG = "switchyard:fenced"
+# On the replica a restore creates to become the writer again (plan_restore's proof that the
+# region's replica is a restore's, not a healthy replica of a writer that never left).
+RESTORE_TARGET_TAG = "switchyard:restore-target"
 
 
 class DbState(Model):
@@ -24,6 +27,7 @@ class DbState(Model):
     source: str | None  # the writer's ARN (or id) when this is a replica
     replicas: list[str]
     fenced: bool
+    restore_target: bool = False
 
     @property
     def is_replica(self) -> bool:
@@ -51,6 +55,7 @@ def describe(region: str, identifier: str, *, short: bool = False) -> DbState | 
         source=db.get("ReadReplicaSourceDBInstanceIdentifier"),
         replicas=list(db.get("ReadReplicaDBInstanceIdentifiers", [])),
         fenced=any(t["Key"] == FENCE_TAG and t["Value"] == "true" for t in tags),
+        restore_target=any(t["Key"] == RESTORE_TARGET_TAG and t["Value"] == "true" for t in tags),
     )
 
 
@@ -125,14 +130,25 @@ def rename(region: str, identifier: str, new_identifier: str) -> None:
         )
 
 
-def create_replica(region: str, identifier: str, source_arn: str, instance_class: str) -> None:
+def create_replica(
+    region: str,
+    identifier: str,
+    source_arn: str,
+    instance_class: str,
+    *,
+    created_by: str = "restore",
+    restore_target: bool = False,
+) -> None:
+    tags = [{"Key": "switchyard:created-by", "Value": created_by}]
+    if restore_target:
+        tags.append({"Key": RESTORE_TARGET_TAG, "Value": "true"})
     with aws_errors(f"creating replica {identifier} in {region}"):
         _rds(region, False).create_db_instance_read_replica(
             DBInstanceIdentifier=identifier,
             SourceDBInstanceIdentifier=source_arn,
             DBInstanceClass=instance_class,
             SourceRegion=source_arn.split(":")[3],
-            Tags=[{"Key": "switchyard:created-by", "Value": "restore"}],
+            Tags=tags,
         )
 
 
