@@ -34,7 +34,7 @@ def test_alarm_that_went_into_alarm_fails_the_gate(world: LocalWorld) -> None:
     with pytest.raises(GateFailed) as caught:
         check({"use1-api-5xx": "OK", "usw2-api-5xx": "OK"})
     assert str(caught.value) == (
-        "after stage 1/2 (50%): alarm(s) ['usw2-api-5xx'] went into ALARM; rolling back to the snapshot"
+        "after stage 1/2 (50%): alarm(s) ['usw2-api-5xx'] went into ALARM"
     )
 
 
