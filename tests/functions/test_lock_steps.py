@@ -134,7 +134,7 @@ def test_a_running_holder_is_waited_for(world: LocalWorld) -> None:
         acquire(SECOND)
 
 
-def test_the_run_that_takes_over_a_kept_lock_finishes_its_rollback(world: LocalWorld) -> None:
+def test_the_run_that_takes_over_a_kept_lock_without_a_snapshot_reports_it(world: LocalWorld) -> None:
     from switchyard.recovery import RecoveryEvent, recover
 
     lock.acquire(world.table_name, "shop", FIRST, "traffic-shift", 60, now=time.time() - 3600)

@@ -166,3 +166,13 @@ def test_restore_whose_gate_fails_and_whose_rollback_crashes_reports_it(world):
     assert again.status == "SUCCEEDED", again.report["error"]
     assert again.output["recovered"]["action"] == "reported"
     assert "its rollback had failed in the middle of a restore" in again.output["recovered"]["message"]
+
+
+def test_the_fault_matrix_double_faults_end_honest():
+    from switchyard.topology import load_topology
+    from switchyard_cli.chaos.double_faults import DOUBLE_FAULTS, double_faults
+    from switchyard_cli.chaos.matrix import EXAMPLE
+
+    runs = double_faults(load_topology(EXAMPLE))
+    assert len(runs) == len(DOUBLE_FAULTS)
+    assert all(r.safe for r in runs), [(r.scenario, r.fault, r.why) for r in runs]
