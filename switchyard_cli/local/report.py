@@ -46,7 +46,8 @@ def stage_reached(steps: list[dict[str, Any]]) -> str | None:
         stage = json.loads(last.get("_output") or "{}").get("stage", {})
     except ValueError:
         stage = {}
-    return f"last stage applied: {stage.get('index', last.get('stage'))}/{stage.get('of', '?')} ({stage.get('percent')}%)"
+    index, of = stage.get("index", last.get("stage")), stage.get("of", "?")
+    return f"last stage applied: {index}/{of} ({stage.get('percent')}%)"
 
 
 def cleanup(history: list[dict[str, Any]], steps: list[dict[str, Any]]) -> dict[str, Any]:

@@ -33,9 +33,7 @@ def test_alarm_that_went_into_alarm_fails_the_gate(world: LocalWorld) -> None:
     world.set_alarm("usw2-api-5xx", "ALARM", "5xx spike")
     with pytest.raises(GateFailed) as caught:
         check({"use1-api-5xx": "OK", "usw2-api-5xx": "OK"})
-    assert str(caught.value) == (
-        "after stage 1/2 (50%): alarm(s) ['usw2-api-5xx'] went into ALARM"
-    )
+    assert str(caught.value) == ("after stage 1/2 (50%): alarm(s) ['usw2-api-5xx'] went into ALARM")
 
 
 def test_alarm_already_in_alarm_at_the_start_is_not_a_failure(world: LocalWorld) -> None:

@@ -176,3 +176,25 @@ def test_the_fault_matrix_double_faults_end_honest():
     runs = double_faults(load_topology(EXAMPLE))
     assert len(runs) == len(DOUBLE_FAULTS)
     assert all(r.safe for r in runs), [(r.scenario, r.fault, r.why) for r in runs]
+
+
+def test_history_shows_a_failed_rollback_and_a_lock_left_behind(world, capsys, monkeypatch):
+    from switchyard.aws import clients
+    from switchyard_cli.main import main
+    from tests.workflows.conftest import EXAMPLE
+
+    assert world.run("traffic-shift", DRAIN, faults=[parse_fault("api-error:DeleteItem")]).status == "SUCCEEDED"
+    world.client("dynamodb", world.home).delete_item(
+        TableName=world.table_name, Key={"pk": {"S": "LOCK#shop"}, "sk": {"S": "LOCK"}}
+    )  # an operator released it by hand
+    world.run("traffic-shift", {**DRAIN, "stages": [100]}, faults=[parse_fault("alarm:use1-api-5xx@1"), CRASH_ROLLBACK])
+    for key in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.setenv(key, "us-east-1")
+    monkeypatch.setenv("COLUMNS", "250")
+    try:
+        assert main(["history", "--topology", str(EXAMPLE)]) == 0
+    finally:
+        clients.reset()
+    rows = capsys.readouterr().out.splitlines()
+    assert any("SUCCEEDED" in r and "lock NOT released: AwsApiError" in r for r in rows), rows
+    assert any("FAILED" in r and "RollbackFailed: the rollback failed" in r for r in rows), rows
