@@ -87,6 +87,12 @@ def test_gate_failure_whose_rollback_crashes_says_the_world_is_at_stage_one_and_
     assert "kept the lock because its rollback failed" in refused.report["error"]
     assert "the world is not at its snapshot" in refused.report["error"]
     assert world_writes(refused.calls) == {}
+    # So is an alarm-started run: a person must look at the half-changed world first.
+    incident = world.fire_alarm("use1-a-5xx")
+    assert incident.status == "FAILED"
+    assert "kept the lock because its rollback failed" in incident.report["error"]
+    assert set(world_writes(incident.calls)) == {"StartExecution"}  # the trigger started it; it changed nothing
+    assert "REFUSED" in [r["status"] for r in world.outcome_records() if r["execution"] == incident.execution_arn]
 
     # Nobody released it before the lease ended: the next run finishes the rollback first.
     world.set_alarm("use1-api-5xx", "OK", "the incident is over")
