@@ -112,7 +112,7 @@ def _why_held(table: str, current: LockInfo) -> str:
     holder to finish would not help."""
     from switchyard import outcomes  # only on a refusal: the lock steps' cold start does not need it
 
-    ended = outcomes.find(table, current.topology, current.holder)
+    ended = outcomes.find_ended(table, current.topology, current.holder)
     if not ended:
         return "wait for it to finish or stop it"
     last = ended[-1]

@@ -15,6 +15,9 @@ from switchyard.settings import home_region
 
 RETENTION_SECONDS = 400 * 24 * 3600
 ROLLBACK_FAILED = "RollbackFailed"  # the error of a run whose rollback did not complete
+# How a run that held the lock ends. The trigger's STARTED record is written before the run does
+# anything: it says nothing about how (or whether) the run ended.
+ENDED = ("SUCCEEDED", "FAILED")
 
 
 class Outcome(Model):
@@ -106,6 +109,11 @@ def find(table: str, topology: str, execution: str) -> list[dict[str, Any]]:
             ExpressionAttributeValues={":pk": {"S": f"RUN#{topology}"}, ":e": {"S": execution}},
         )["Items"]
     return [json.loads(i["data"]["S"]) for i in items]
+
+
+def find_ended(table: str, topology: str, execution: str) -> list[dict[str, Any]]:
+    """The records that say how an execution that held the lock ended (none while it runs)."""
+    return [r for r in find(table, topology, execution) if r.get("status") in ENDED]
 
 
 def record(table: str, topic_arn: str, outcome: Outcome) -> Outcome:

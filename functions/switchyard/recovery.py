@@ -56,7 +56,7 @@ def _after_failed_rollback(event: RecoveryEvent, table: str) -> RecoveryResult:
 
 def recover(event: RecoveryEvent, table: str, topic_arn: str) -> RecoveryResult:
     dead = event.previous
-    ended = outcomes.find(table, event.topology, dead.holder)
+    ended = outcomes.find_ended(table, event.topology, dead.holder)
     if any(r.get("lock_kept") for r in ended):
         return _after_failed_rollback(event, table)
     if ended:

@@ -146,3 +146,24 @@ def test_the_run_that_takes_over_a_kept_lock_without_a_snapshot_reports_it(world
     result = recover(event, world.table_name, world.topic_arn)
     assert result.action == "reported"
     assert "its rollback had failed" in result.message
+
+
+def test_an_alarm_started_holder_that_is_still_running_is_waited_for(world: LocalWorld) -> None:
+    acquire(FIRST)
+    _ended(world, FIRST, "STARTED", reason="the trigger's record, written as it starts the run")
+    with pytest.raises(LockHeld, match="wait for it to finish or stop it"):
+        acquire(SECOND)
+
+
+def test_an_alarm_started_run_that_died_is_cleaned_up_after(world: LocalWorld) -> None:
+    from switchyard.recovery import RecoveryEvent, recover
+
+    lock.acquire(world.table_name, "shop", FIRST, "traffic-shift", 60, now=time.time() - 3600)
+    _ended(world, FIRST, "STARTED", reason="the trigger's record, written as it starts the run")
+    taken = lock.acquire(world.table_name, "shop", SECOND, "traffic-shift", 600)
+    assert taken.taken_over_from is not None
+    event = RecoveryEvent(topology="shop", execution=SECOND, previous=taken.taken_over_from)
+    # Its STARTED record does not say it ended: it died, and what it left is dealt with.
+    result = recover(event, world.table_name, world.topic_arn)
+    assert result.action == "reported"
+    assert "its lease expired without an outcome" in result.message
