@@ -121,6 +121,11 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
                 console.print(plan_table(output))
         console.print(world_table(report["world"], "After"))
     _write_report(args.report, report)
+    if report.get("release_error"):
+        err.print(
+            f"[yellow]lock NOT released[/]: {escape(report['release_error'])}; the next run is refused until"
+            " its lease ends or the lock is released by hand"
+        )
     if result.status != "SUCCEEDED":
         err.print(
             f"[red]{args.workflow} {result.status}[/]: {escape(str(report['error']))}"

@@ -225,9 +225,10 @@ def cmd_history(args: argparse.Namespace, console: Console) -> int:
     for item in items:
         run = json.loads(item["data"]["S"])
         detail = f"{run['error']}: {run['message']}" if run.get("error") else run.get("reason", "")
-        runs.add_row(
-            run["recorded_at"], run["workflow"], run["status"], "yes" if run.get("rolled_back") else "", detail[:120]
-        )
+        if run.get("release_error") and not run.get("error"):
+            detail = f"lock NOT released: {run['release_error']}"
+        rolled = "yes" if run.get("rolled_back") else ("FAILED" if run.get("rollback_error") else "")
+        runs.add_row(run["recorded_at"], run["workflow"], run["status"], rolled, detail[:120])
     for item in scored:
         card = json.loads(item["data"]["S"])
         first = card.get("time_to_first_change_s")

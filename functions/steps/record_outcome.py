@@ -21,6 +21,9 @@ class RecordOutcomeEvent(Model):
     rolled_back: bool = False
     reason: str = ""
     details: dict[str, Any] = Field(default_factory=dict)
+    # ReleaseLock's result ({"released": ...}), its error ({"Error", "Cause"}) after its retries,
+    # or {"released": false, "kept": true} when a failed rollback kept the lock on purpose.
+    release: dict[str, Any] | None = None
 
 
 build(RecordOutcomeEvent, outcomes.Outcome)  # this step's event and result; other models are built on first use
@@ -30,17 +33,15 @@ build(RecordOutcomeEvent, outcomes.Outcome)  # this step's event and result; oth
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     settings = load_settings(OutcomeEnv)
     e = parse_event(RecordOutcomeEvent, event)
-    error, message = outcomes.error_message(e.error)
     outcome = outcomes.Outcome(
         topology=load_topology_cached(settings.topology_file).name,
         workflow=e.workflow,
         execution=e.execution,
         status=e.status,
         rolled_back=e.rolled_back,
-        error=error,
-        message=message,
         reason=e.reason,
         details=e.details,
+        **outcomes.ending(e.error, e.release),
     )
     recorded = outcomes.record(settings.table_name, settings.topic_arn, outcome)
     metrics.add_dimension(name="workflow", value=e.workflow)

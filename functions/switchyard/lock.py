@@ -99,11 +99,33 @@ def acquire(
         left = current.expires_at - int(now)
         raise LockHeld(
             f"topology '{topology}' is locked by {current.holder} ({current.workflow}, since"
-            f" {current.acquired_at}, lease ends in {left}s); wait for it to finish or stop it"
+            f" {current.acquired_at}, lease ends in {left}s); {_why_held(table, current)}"
         ) from None
     if old and old["holder"]["S"] != holder:
         info.taken_over_from = _from_item(topology, old)
     return info
+
+
+def _why_held(table: str, current: LockInfo) -> str:
+    """What the refused run should do: a holder that recorded its outcome has ended, so the lock
+    was left behind (a release that failed, or kept after a failed rollback) and waiting for the
+    holder to finish would not help."""
+    from switchyard import outcomes  # only on a refusal: the lock steps' cold start does not need it
+
+    ended = outcomes.find_ended(table, current.topology, current.holder)
+    if not ended:
+        return "wait for it to finish or stop it"
+    last = ended[-1]
+    if last.get("lock_kept"):
+        return (
+            f"that run ended {last.get('status')} and kept the lock because its rollback failed"
+            f" ({last.get('rollback_error')}): the world is not at its snapshot. Check it and put it back by"
+            " hand, then release the lock (README: when a rollback fails)"
+        )
+    return (
+        f"that run ended {last.get('status')} at {last.get('recorded_at')} but its lock release failed"
+        f" ({last.get('release_error') or 'no error recorded'}); release the lock by hand or wait for the lease"
+    )
 
 
 def release(table: str, topology: str, holder: str) -> bool:

@@ -14,6 +14,10 @@ from switchyard.model import Model
 from switchyard.settings import home_region
 
 RETENTION_SECONDS = 400 * 24 * 3600
+ROLLBACK_FAILED = "RollbackFailed"  # the error of a run whose rollback did not complete
+# How a run that held the lock ends. The trigger's STARTED record is written before the run does
+# anything: it says nothing about how (or whether) the run ended.
+ENDED = ("SUCCEEDED", "FAILED")
 
 
 class Outcome(Model):
@@ -27,6 +31,11 @@ class Outcome(Model):
     reason: str = ""
     details: dict[str, Any] = Field(default_factory=dict)
     recorded_at: str = ""
+    # How the run's cleanup went: a rollback that failed (the world is not at the snapshot), a
+    # lock that could not be released, or one kept on purpose because the rollback failed.
+    rollback_error: str | None = None
+    release_error: str | None = None
+    lock_kept: bool = False
 
 
 def error_message(error: dict[str, Any] | None) -> tuple[str | None, str | None]:
@@ -43,6 +52,53 @@ def error_message(error: dict[str, Any] | None) -> tuple[str | None, str | None]
     return name, message
 
 
+def error_line(error: dict[str, Any] | None) -> str | None:
+    name, message = error_message(error)
+    return f"{name}: {message}" if name and message else (name or message)
+
+
+def rollback_failure(error: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(the failure that started the rollback, the rollback's own error) when the rollback failed.
+
+    The state machines' RollbackFailed state puts both in the run's error."""
+    if error and error.get("Error") == ROLLBACK_FAILED and isinstance(error.get("rollback_error"), dict):
+        failure = error.get("failure")
+        return (failure if isinstance(failure, dict) else {}), error["rollback_error"]
+    return None
+
+
+def rollback_failed_message(failure: dict[str, Any], rollback_error: dict[str, Any], *, lock_kept: bool) -> str:
+    text = (
+        f"the rollback failed ({error_line(rollback_error)}), so the world is NOT back at the snapshot: it is as"
+        f" the run left it when it failed ({error_line(failure)})"
+    )
+    if lock_kept:
+        text += (
+            "; the lock is kept so that no other run acts on that world before an operator has looked (at most"
+            " until its lease ends)"
+        )
+    return text
+
+
+def ending(error: dict[str, Any] | None, release: dict[str, Any] | None) -> dict[str, Any]:
+    """The Outcome fields that say how the run ended: its error, its rollback's, its lock's."""
+    name, message = error_message(error)
+    failed = rollback_failure(error)
+    kept = bool(release and release.get("kept"))
+    rollback_error = None
+    if failed is not None:
+        message = rollback_failed_message(*failed, lock_kept=kept)
+        rollback_error = error_line(failed[1])
+    release_error = error_line(release) if release and release.get("Error") else None
+    return {
+        "error": name,
+        "message": message,
+        "rollback_error": rollback_error,
+        "release_error": release_error,
+        "lock_kept": kept,
+    }
+
+
 def find(table: str, topology: str, execution: str) -> list[dict[str, Any]]:
     """The outcome records of one execution (normally one; a retried record step checks first)."""
     with aws_errors("reading outcome records"):
@@ -53,6 +109,11 @@ def find(table: str, topology: str, execution: str) -> list[dict[str, Any]]:
             ExpressionAttributeValues={":pk": {"S": f"RUN#{topology}"}, ":e": {"S": execution}},
         )["Items"]
     return [json.loads(i["data"]["S"]) for i in items]
+
+
+def find_ended(table: str, topology: str, execution: str) -> list[dict[str, Any]]:
+    """The records that say how an execution that held the lock ended (none while it runs)."""
+    return [r for r in find(table, topology, execution) if r.get("status") in ENDED]
 
 
 def record(table: str, topic_arn: str, outcome: Outcome) -> Outcome:
@@ -82,19 +143,46 @@ def record(table: str, topic_arn: str, outcome: Outcome) -> Outcome:
     return outcome
 
 
-def _notify(topic_arn: str, outcome: Outcome) -> None:
+def _subject(outcome: Outcome) -> str:
     subject = f"Switchyard {outcome.workflow} on {outcome.topology}: {outcome.status}"
     if outcome.rolled_back:
         subject += " (rolled back)"
-    lines = [subject, f"execution: {outcome.execution}"]
+    if outcome.rollback_error:
+        subject += " (ROLLBACK FAILED)"
+    if outcome.lock_kept:
+        subject += " (lock kept)"
+    elif outcome.release_error:
+        subject += " (lock NOT released)"
+    return subject
+
+
+def notification_lines(outcome: Outcome) -> list[str]:
+    lines = [_subject(outcome), f"execution: {outcome.execution}"]
     if outcome.reason:
         lines.append(f"reason: {outcome.reason}")
     if outcome.message:
         lines.append(f"error: {outcome.error}: {outcome.message}")
+    if outcome.rollback_error:
+        lines.append(f"rollback error: {outcome.rollback_error}")
+    if outcome.lock_kept:
+        lines.append(
+            "lock: kept on purpose (the world is not at the snapshot); release it once the world is checked"
+            " (README: when a rollback fails)"
+        )
+    elif outcome.release_error:
+        lines.append(
+            f"lock NOT released ({outcome.release_error}): the next run is refused until its lease ends or an"
+            " operator releases it"
+        )
+    return lines
+
+
+def _notify(topic_arn: str, outcome: Outcome) -> None:
+    lines = notification_lines(outcome)
     with aws_errors("notifying"):
         client("sns", home_region()).publish(
             TopicArn=topic_arn,
-            Subject=subject[:100],
+            Subject=lines[0][:100],
             Message="\n".join(lines),
             MessageAttributes={"status": {"DataType": "String", "StringValue": outcome.status}},
         )

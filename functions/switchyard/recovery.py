@@ -4,7 +4,8 @@ A run whose execution was stopped or timed out runs no Catch, so nothing put bac
 changed and nothing recorded how it ended. Its lease expiring lets the next execution proceed,
 and that execution first: puts a traffic shift's weights back from the dead run's snapshot, or,
 for a failover or restore (which may have promoted a database, which cannot be undone), records
-and reports the half-done state for a person to finish.
+and reports the half-done state for a person to finish. A run whose rollback failed kept its lock
+on purpose; when nobody released it before its lease ended, the next run does the same.
 """
 
 from __future__ import annotations
@@ -28,9 +29,37 @@ class RecoveryResult(Model):
     message: str
 
 
+def _after_failed_rollback(event: RecoveryEvent, table: str) -> RecoveryResult:
+    """The holder ended and kept the lock because its rollback failed; nobody released it before
+    its lease ended. A traffic shift's rollback is tried again (it is idempotent); a failover's
+    or restore's state is reported for a person to finish."""
+    dead = event.previous
+    if dead.workflow == "traffic-shift" and snapshots.exists(table, dead.holder):
+        restored = shift.roll_back(shift.RollBackEvent(snapshot_id=dead.holder), table)
+        return RecoveryResult(
+            previous=dead.holder,
+            action="rolled back",
+            message=(
+                f"its rollback had failed and it kept the lock; {event.execution} put its {restored.groups_restored}"
+                " weight group(s) back from its snapshot before starting"
+            ),
+        )
+    return RecoveryResult(
+        previous=dead.holder,
+        action="reported",
+        message=(
+            f"its rollback had failed in the middle of a {dead.workflow} and it kept the lock until its lease"
+            " ended; the world may not be as it was: check `switchyard status` and finish by hand"
+        ),
+    )
+
+
 def recover(event: RecoveryEvent, table: str, topic_arn: str) -> RecoveryResult:
     dead = event.previous
-    if outcomes.find(table, event.topology, dead.holder):
+    ended = outcomes.find_ended(table, event.topology, dead.holder)
+    if any(r.get("lock_kept") for r in ended):
+        return _after_failed_rollback(event, table)
+    if ended:
         return RecoveryResult(
             previous=dead.holder, action="nothing to do", message="it recorded its outcome before it died"
         )

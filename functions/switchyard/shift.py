@@ -312,7 +312,7 @@ def check_gates(event: CheckGatesEvent) -> GateResult:
     if fired:
         raise GateFailed(
             f"after stage {event.stage.index}/{event.stage.of} ({event.stage.percent}%): alarm(s)"
-            f" {fired} went into ALARM; rolling back to the snapshot"
+            f" {fired} went into ALARM"
         )
     return GateResult(index=event.stage.index, alarms=states)
 

@@ -373,7 +373,9 @@ def run_matrix(limit_per_scenario: int | None = None, out: Any = sys.stdout) -> 
         )
         for run in unsafe:
             print(f"    UNSAFE {run.fault}: {run.status}: {run.why}", file=out)
-    for extra in (holder_dies(topology), crowd(topology)):
+    from switchyard_cli.chaos.double_faults import double_faults  # it builds on this module
+
+    for extra in (holder_dies(topology), crowd(topology), *double_faults(topology)):
         matrix.runs.append(extra)
         print(f"{extra.fault:24} {'safe' if extra.safe else 'UNSAFE: ' + extra.why}", file=out)
     return matrix

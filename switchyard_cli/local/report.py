@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from switchyard import outcomes
 from switchyard.history import error_text, steps_from_history
 
 __all__ = ["build_report", "error_text", "ignored_report", "rolled_back", "steps_from_history"]
@@ -20,6 +21,52 @@ def rolled_back(steps: list[dict[str, Any]]) -> bool:
     return False
 
 
+def _recorded_state(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """The state the run's last outcome-record step was given: its error and its lock release."""
+    for event in reversed(history):
+        details = event.get("stateEnteredEventDetails") or {}
+        if str(details.get("name", "")).startswith("Record"):
+            try:
+                state = json.loads(details.get("input") or "{}")
+            except ValueError:
+                return {}
+            return state if isinstance(state, dict) else {}
+    return {}
+
+
+def stage_reached(steps: list[dict[str, Any]]) -> str | None:
+    """The last traffic stage written, for a world left as the run left it."""
+    applies = [s for s in steps if s["name"] == "ApplyStage"]
+    if not applies:
+        return None
+    last = applies[-1]
+    if last["status"] != "SUCCEEDED":
+        return f"stage {last.get('stage', '?')} was being applied when it failed: it may be half applied"
+    try:
+        stage = json.loads(last.get("_output") or "{}").get("stage", {})
+    except ValueError:
+        stage = {}
+    index, of = stage.get("index", last.get("stage")), stage.get("of", "?")
+    return f"last stage applied: {index}/{of} ({stage.get('percent')}%)"
+
+
+def cleanup(history: list[dict[str, Any]], steps: list[dict[str, Any]]) -> dict[str, Any]:
+    """How the run cleaned up: the rollback's error (the world not at the snapshot), the lock's."""
+    state = _recorded_state(history)
+    error = state.get("error") if isinstance(state.get("error"), dict) else None
+    release = state.get("release") if isinstance(state.get("release"), dict) else None
+    ended = outcomes.ending(error, release)
+    result: dict[str, Any] = {
+        "rollback_error": ended["rollback_error"],
+        "release_error": ended["release_error"],
+        "lock_kept": ended["lock_kept"],
+    }
+    if ended["rollback_error"]:
+        reached = stage_reached(steps)
+        result["error"] = f"{ended['error']}: {ended['message']}" + (f"; {reached}" if reached else "")
+    return result
+
+
 def build_report(
     world: Any, workflow: str, description: dict[str, Any], history: list[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -33,6 +80,7 @@ def build_report(
         "world": world.read_world(),
         "execution": description["executionArn"],
     }
+    report.update(cleanup(history, steps))
     return report
 
 
@@ -44,6 +92,9 @@ def ignored_report(world: Any, alarm: str, reason: str, decisions: list[dict[str
         "error": None,
         "reason": reason,
         "rolled_back": False,
+        "rollback_error": None,
+        "release_error": None,
+        "lock_kept": False,
         "steps": [],
         "trigger": {"alarm": alarm, "decisions": decisions},
         "world": world.read_world(),

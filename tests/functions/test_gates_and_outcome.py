@@ -33,9 +33,7 @@ def test_alarm_that_went_into_alarm_fails_the_gate(world: LocalWorld) -> None:
     world.set_alarm("usw2-api-5xx", "ALARM", "5xx spike")
     with pytest.raises(GateFailed) as caught:
         check({"use1-api-5xx": "OK", "usw2-api-5xx": "OK"})
-    assert str(caught.value) == (
-        "after stage 1/2 (50%): alarm(s) ['usw2-api-5xx'] went into ALARM; rolling back to the snapshot"
-    )
+    assert str(caught.value) == ("after stage 1/2 (50%): alarm(s) ['usw2-api-5xx'] went into ALARM")
 
 
 def test_alarm_already_in_alarm_at_the_start_is_not_a_failure(world: LocalWorld) -> None:
@@ -128,3 +126,78 @@ def test_unknown_status_is_refused_before_writing(world: LocalWorld) -> None:
     with pytest.raises(InvalidInput, match="status"):
         call("record_outcome", {"workflow": "traffic-shift", "execution": EXECUTION, "status": "DONE"})
     assert world.outcome_records() == [] and world.notifications() == []
+
+
+# -- how the cleanup went: a rollback that failed, a lock that was not released ----------------------
+
+GATE_FAILED = {
+    "Error": "GateFailed",
+    "Cause": json.dumps({"errorType": "GateFailed", "errorMessage": "after stage 1/2 (50%): alarm(s) went into ALARM"}),
+}
+CRASHED = {"Error": "Runtime.ExitError", "Cause": "RequestId: x Error: Runtime exited with error: signal: killed"}
+# What the state machines' RollbackFailed state puts in the run's error.
+ROLLBACK_FAILED = {
+    "Error": "RollbackFailed",
+    "Cause": "the rollback did not complete (Runtime.ExitError), ...",
+    "failure": GATE_FAILED,
+    "rollback_error": CRASHED,
+}
+
+
+def test_a_rollback_that_failed_is_recorded_and_notified_as_failed(world: LocalWorld) -> None:
+    result = call(
+        "record_outcome",
+        {
+            "workflow": "traffic-shift",
+            "execution": EXECUTION,
+            "status": "FAILED",
+            "error": ROLLBACK_FAILED,
+            "rolled_back": False,
+            "release": {"released": False, "kept": True},
+        },
+    )
+    assert result["error"] == "RollbackFailed" and result["rolled_back"] is False
+    assert result["rollback_error"] == f"Runtime.ExitError: {CRASHED['Cause']}"
+    assert result["lock_kept"] is True and result["release_error"] is None
+    assert result["message"].startswith(
+        f"the rollback failed (Runtime.ExitError: {CRASHED['Cause']}), so the world is NOT back at the snapshot:"
+        " it is as the run left it when it failed (GateFailed: after stage 1/2 (50%): alarm(s) went into ALARM);"
+        " the lock is kept"
+    )
+    assert world.outcome_records() == [result]
+    [notification] = world.notifications()
+    assert notification["subject"] == "Switchyard traffic-shift on shop: FAILED (ROLLBACK FAILED) (lock kept)"
+    lines = notification["message"].splitlines()
+    assert f"error: RollbackFailed: {result['message']}" in lines
+    assert f"rollback error: Runtime.ExitError: {CRASHED['Cause']}" in lines
+    assert any(line.startswith("lock: kept on purpose") for line in lines)
+
+
+def test_a_lock_release_that_failed_is_recorded_on_a_success(world: LocalWorld) -> None:
+    release_failed = {"Error": "AwsApiError", "Cause": json.dumps({"errorMessage": "releasing the lock: boom"})}
+    result = call(
+        "record_outcome",
+        {"workflow": "traffic-shift", "execution": EXECUTION, "status": "SUCCEEDED", "release": release_failed},
+    )
+    assert result["status"] == "SUCCEEDED" and result["error"] is None
+    assert result["release_error"] == "AwsApiError: releasing the lock: boom"
+    assert result["lock_kept"] is False and result["rollback_error"] is None
+    [notification] = world.notifications()
+    assert notification["subject"] == "Switchyard traffic-shift on shop: SUCCEEDED (lock NOT released)"
+    assert "lock NOT released (AwsApiError: releasing the lock: boom)" in notification["message"]
+
+
+def test_a_released_lock_adds_nothing_to_the_outcome(world: LocalWorld) -> None:
+    result = call(
+        "record_outcome",
+        {
+            "workflow": "traffic-shift",
+            "execution": EXECUTION,
+            "status": "FAILED",
+            "error": GATE_FAILED,
+            "rolled_back": True,
+            "release": {"released": True},
+        },
+    )
+    assert (result["rollback_error"], result["release_error"], result["lock_kept"]) == (None, None, False)
+    assert world.notifications()[0]["subject"] == "Switchyard traffic-shift on shop: FAILED (rolled back)"

@@ -94,3 +94,76 @@ def test_release_frees_only_our_own_lock(world: LocalWorld) -> None:
     assert world.read_world()["lock"] is None
     assert release(FIRST) == {"released": False}  # idempotent: a retried release is harmless
     assert acquire(SECOND)["holder"] == SECOND
+
+
+# -- a lock left behind by a run that has ended ------------------------------------------------------
+
+
+def _ended(world: LocalWorld, holder: str, status: str, **fields: Any) -> None:
+    from switchyard import outcomes
+
+    outcome = outcomes.Outcome(topology="shop", workflow="traffic-shift", execution=holder, status=status, **fields)
+    outcomes.record(world.table_name, world.topic_arn, outcome)
+
+
+def test_a_lock_whose_release_failed_is_explained_to_the_next_run(world: LocalWorld) -> None:
+    acquire(FIRST)
+    _ended(world, FIRST, "SUCCEEDED", release_error="AwsApiError: releasing the lock: boom")
+    with pytest.raises(LockHeld) as caught:
+        acquire(SECOND)
+    message = str(caught.value)
+    assert f"locked by {FIRST}" in message
+    assert "that run ended SUCCEEDED" in message
+    assert "its lock release failed (AwsApiError: releasing the lock: boom)" in message
+    assert "wait for it to finish" not in message  # it has finished: waiting would not help
+
+
+def test_a_lock_kept_after_a_failed_rollback_is_explained_to_the_next_run(world: LocalWorld) -> None:
+    acquire(FIRST)
+    _ended(world, FIRST, "FAILED", error="RollbackFailed", rollback_error="Runtime.ExitError: killed", lock_kept=True)
+    with pytest.raises(LockHeld) as caught:
+        acquire(SECOND)
+    message = str(caught.value)
+    assert "kept the lock because its rollback failed (Runtime.ExitError: killed)" in message
+    assert "the world is not at its snapshot" in message
+
+
+def test_a_running_holder_is_waited_for(world: LocalWorld) -> None:
+    acquire(FIRST)
+    with pytest.raises(LockHeld, match="wait for it to finish or stop it"):
+        acquire(SECOND)
+
+
+def test_the_run_that_takes_over_a_kept_lock_without_a_snapshot_reports_it(world: LocalWorld) -> None:
+    from switchyard.recovery import RecoveryEvent, recover
+
+    lock.acquire(world.table_name, "shop", FIRST, "traffic-shift", 60, now=time.time() - 3600)
+    _ended(world, FIRST, "FAILED", error="RollbackFailed", rollback_error="Runtime.ExitError: killed", lock_kept=True)
+    taken = lock.acquire(world.table_name, "shop", SECOND, "traffic-shift", 600)
+    assert taken.taken_over_from is not None
+    event = RecoveryEvent(topology="shop", execution=SECOND, previous=taken.taken_over_from)
+    # No snapshot of FIRST in this world: a shift with nothing to put back is reported.
+    result = recover(event, world.table_name, world.topic_arn)
+    assert result.action == "reported"
+    assert "its rollback had failed" in result.message
+
+
+def test_an_alarm_started_holder_that_is_still_running_is_waited_for(world: LocalWorld) -> None:
+    acquire(FIRST)
+    _ended(world, FIRST, "STARTED", reason="the trigger's record, written as it starts the run")
+    with pytest.raises(LockHeld, match="wait for it to finish or stop it"):
+        acquire(SECOND)
+
+
+def test_an_alarm_started_run_that_died_is_cleaned_up_after(world: LocalWorld) -> None:
+    from switchyard.recovery import RecoveryEvent, recover
+
+    lock.acquire(world.table_name, "shop", FIRST, "traffic-shift", 60, now=time.time() - 3600)
+    _ended(world, FIRST, "STARTED", reason="the trigger's record, written as it starts the run")
+    taken = lock.acquire(world.table_name, "shop", SECOND, "traffic-shift", 600)
+    assert taken.taken_over_from is not None
+    event = RecoveryEvent(topology="shop", execution=SECOND, previous=taken.taken_over_from)
+    # Its STARTED record does not say it ended: it died, and what it left is dealt with.
+    result = recover(event, world.table_name, world.topic_arn)
+    assert result.action == "reported"
+    assert "its lease expired without an outcome" in result.message

@@ -129,3 +129,60 @@ def test_error_text_reads_lambda_causes() -> None:
     assert error_text("States.Timeout", "took too long") == "States.Timeout: took too long"
     assert error_text("States.Timeout", None) == "States.Timeout"
     assert error_text(None, None) is None
+
+
+def _entered_with(h: History, kind: str, name: str, ms: int, state: dict[str, Any]) -> History:
+    return h.add(f"{kind}StateEntered", ms, stateEnteredEventDetails={"name": name, "input": json.dumps(state)})
+
+
+def test_cleanup_reports_a_rollback_that_failed_with_the_last_stage_applied() -> None:
+    from switchyard_cli.local.report import cleanup
+
+    h = History().entered("Map", "Stages", 0).iteration(0, 1)
+    h.task("ApplyStage", 1, 5, output={"stage": {"index": 1, "percent": 50, "previous": None, "of": 2}})
+    h.entered("Task", "RollBack", 10).add(
+        "LambdaFunctionFailed", 20, lambdaFunctionFailedEventDetails={"error": "Runtime.ExitError", "cause": "killed"}
+    )
+    error = {
+        "Error": "RollbackFailed",
+        "Cause": "…",
+        "failure": {"Error": "GateFailed", "Cause": json.dumps({"errorMessage": "after stage 1/2 (50%): alarm"})},
+        "rollback_error": {"Error": "Runtime.ExitError", "Cause": "killed"},
+    }
+    _entered_with(h, "Task", "RecordFailure", 30, {"error": error, "release": {"released": False, "kept": True}})
+    result = cleanup(h.events, steps_from_history(h.events))
+    assert result["rollback_error"] == "Runtime.ExitError: killed"
+    assert result["lock_kept"] is True and result["release_error"] is None
+    assert result["error"].startswith("RollbackFailed: the rollback failed (Runtime.ExitError: killed)")
+    assert "when it failed (GateFailed: after stage 1/2 (50%): alarm)" in result["error"]
+    assert result["error"].endswith("; last stage applied: 1/2 (50%)")
+
+
+def test_cleanup_reports_a_failed_release_and_nothing_for_a_clean_end() -> None:
+    from switchyard_cli.local.report import cleanup
+
+    failed = {"release": {"Error": "AwsApiError", "Cause": json.dumps({"errorMessage": "releasing the lock: x"})}}
+    h = _entered_with(History(), "Task", "RecordSuccess", 0, failed)
+    assert cleanup(h.events, []) == {
+        "rollback_error": None,
+        "release_error": "AwsApiError: releasing the lock: x",
+        "lock_kept": False,
+    }
+    clean = _entered_with(History(), "Task", "RecordSuccess", 0, {"release": {"released": True}})
+    assert cleanup(clean.events, []) == {"rollback_error": None, "release_error": None, "lock_kept": False}
+    assert cleanup([], []) == {"rollback_error": None, "release_error": None, "lock_kept": False}
+
+
+def test_stage_reached_says_when_a_stage_may_be_half_applied() -> None:
+    from switchyard_cli.local.report import stage_reached
+
+    done = json.dumps({"stage": {"index": 1, "percent": 50, "of": 2}})
+    assert stage_reached([]) is None
+    assert stage_reached([{"name": "ApplyStage", "status": "SUCCEEDED", "stage": 1, "_output": done}]) == (
+        "last stage applied: 1/2 (50%)"
+    )
+    half = [
+        {"name": "ApplyStage", "status": "SUCCEEDED", "stage": 1, "_output": done},
+        {"name": "ApplyStage", "status": "FAILED", "stage": 2},
+    ]
+    assert stage_reached(half) == "stage 2 was being applied when it failed: it may be half applied"
