@@ -76,7 +76,7 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
     from switchyard import plans
     from switchyard.topology import load_topology
     from switchyard_cli.inputs import read_data
-    from switchyard_cli.local.faults import parse_fault
+    from switchyard_cli.local.faults import check_faults, gates_of, parse_fault
     from switchyard_cli.local.world import LocalWorld
     from switchyard_cli.render import ProgressView, plan_table, world_table
 
@@ -85,6 +85,7 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
     topo = load_topology(args.topology)
     data = read_data(args.input, what="--input")
     faults = [parse_fault(f) for f in args.fault]
+    check_faults(faults, topo, gates_of(data))  # a misspelt fault would never fire: refuse it now
     with LocalWorld(topo, time_scale=_scale(args.time_scale)) as world:
         world.approvals = args.approvals
         with ProgressView(console, f"{args.workflow} on {topo.name} (local world)") as view:
@@ -128,7 +129,7 @@ def cmd_local_scenario(args: argparse.Namespace, console: Console, err: Console)
     from switchyard_cli.render import ProgressView, world_table
 
     topo = load_topology(args.topology)
-    scenario, faults = load_scenario(args.file)
+    scenario, faults = load_scenario(args.file, topo)
     reports = []
     ok = True
     with LocalWorld(topo, time_scale=_scale(args.time_scale)) as world:
