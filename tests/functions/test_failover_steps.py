@@ -143,7 +143,7 @@ def test_plan_unplanned_failover(world: LocalWorld) -> None:
     assert plan["target"] == EAST
     assert plan["stages"] == [{"index": 1, "percent": 0, "previous": None, "of": 1}]  # all at once
     assert plan["gates"] == [{"name": "usw2-api-5xx", "region": WEST}]
-    assert plan["baseline"] == {"usw2-api-5xx": "OK"}
+    assert plan["baseline"] == {"us-west-2/usw2-api-5xx": "OK"}
     assert plan["budget_seconds"] == 30 and plan["lag_seconds"] == 4.0
     assert plan["lease_seconds"] == 1 * (60 + 180) + 3600
     assert plan["warnings"] == [] and plan["plan"] is None
@@ -179,11 +179,12 @@ def test_destination_in_alarm_is_refused_unless_forced(world: LocalWorld) -> Non
     lag(world, 0)
     world.set_alarm("usw2-api-5xx", "ALARM", "5xx spike")
     assert refused(world, "plan_failover", UNPLANNED) == (
-        "refusing: us-west-2 is unhealthy, alarm(s) ['usw2-api-5xx'] in ALARM (pass \"force\": true to go anyway)"
+        "refusing: us-west-2 is unhealthy, alarm(s) ['us-west-2/usw2-api-5xx'] in ALARM"
+        ' (pass "force": true to go anyway)'
     )
     plan = plan_failover({**UNPLANNED, "force": True})
-    assert plan["warnings"] == ["forced although us-west-2's alarms ['usw2-api-5xx'] are in ALARM"]
-    assert plan["baseline"] == {"usw2-api-5xx": "ALARM"}
+    assert plan["warnings"] == ["forced although us-west-2's alarms ['us-west-2/usw2-api-5xx'] are in ALARM"]
+    assert plan["baseline"] == {"us-west-2/usw2-api-5xx": "ALARM"}
 
 
 def test_source_alarm_does_not_block(world: LocalWorld) -> None:
