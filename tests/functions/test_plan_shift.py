@@ -392,17 +392,26 @@ def test_a_restore_then_drain_checks_the_target_that_receives_at_the_first_stage
     assert "use1-a-health" in _forced_gate_names(cluster_alarm_world, data)
 
 
-def test_a_drain_where_one_service_is_already_drained_checks_the_siblings(cluster_alarm_world: LocalWorld) -> None:
-    # web (the last group) has nothing left to move; api still sends traffic to use1-b.
-    set_alb_weights(cluster_alarm_world, "us-east-1", "web", {"web-use1-a": 0, "web-use1-b": 100})
+# Either service may be the one already done: whichever group is read last, the other one moves.
+@pytest.mark.parametrize("done", ["api", "web"])
+def test_a_drain_where_one_service_is_already_drained_checks_the_siblings(
+    cluster_alarm_world: LocalWorld, done: str
+) -> None:
+    # `done` has nothing left to move; the other service still sends traffic to use1-b.
+    set_alb_weights(cluster_alarm_world, "us-east-1", done, {f"{done}-use1-a": 0, f"{done}-use1-b": 100})
     cluster_alarm_world.set_alarm("use1-b-health", "ALARM", "test")
+    data = {"scope": "cluster", "target": "use1-a", "stages": [0]}  # `done` stays at 0 (a 50% stage would move it)
     with pytest.raises(UnsafeChange, match=r"\['us-east-1/use1-b-health'\] are in ALARM"):
-        plan(DRAIN)
-    assert "use1-b-health" in _forced_gate_names(cluster_alarm_world, DRAIN)
+        plan(data)
+    assert "use1-b-health" in _forced_gate_names(cluster_alarm_world, data)
 
 
-def test_a_restore_where_one_service_is_already_restored_checks_the_target(cluster_alarm_world: LocalWorld) -> None:
-    set_alb_weights(cluster_alarm_world, "us-east-1", "api", {"api-use1-a": 0, "api-use1-b": 100})
+@pytest.mark.parametrize("done", ["api", "web"])
+def test_a_restore_where_one_service_is_already_restored_checks_the_target(
+    cluster_alarm_world: LocalWorld, done: str
+) -> None:
+    drained = "web" if done == "api" else "api"  # `done` is at its normal weight already
+    set_alb_weights(cluster_alarm_world, "us-east-1", drained, {f"{drained}-use1-a": 0, f"{drained}-use1-b": 100})
     cluster_alarm_world.set_alarm("use1-a-health", "ALARM", "test")
     data = {"scope": "cluster", "target": "use1-a", "stages": [100]}
     with pytest.raises(UnsafeChange, match=r"\['us-east-1/use1-a-health'\] are in ALARM"):
