@@ -244,3 +244,18 @@ def test_a_region_shift_toward_the_one_region_in_alarm_is_refused_naming_it(tri_
     assert "alarm(s) ['us-west-2/api-5xx'] are in ALARM" in result.report["error"]
     assert "eu-west-1/" not in result.report["error"]
     assert not world_writes(result.calls) and result.report["world"] == start
+
+
+def test_the_progress_view_names_each_gate_by_region(tri_world):
+    from io import StringIO
+
+    from rich.console import Console
+
+    from switchyard_cli.render import ProgressView
+
+    view = ProgressView(Console(file=StringIO(), width=200), "region drain")
+    with view:
+        result = tri_world.run("traffic-shift", REGION_DRAIN, on_event=view.on_event)
+    assert result.status == "SUCCEEDED", result.report["error"]
+    notes = [row["note"] for row in view.rows if row["name"] == "CheckGates"]
+    assert notes == ["eu-west-1/api-5xx OK, us-west-2/api-5xx OK"] * 2
