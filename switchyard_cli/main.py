@@ -96,7 +96,7 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
     from switchyard.requests import parse_request
     from switchyard.topology import load_topology
     from switchyard_cli.inputs import read_data
-    from switchyard_cli.local.faults import parse_fault
+    from switchyard_cli.local.faults import check_faults, gates_of, parse_fault
     from switchyard_cli.render import ProgressView, plan_table, world_table
 
     if args.workflow not in WORKFLOWS:
@@ -107,6 +107,7 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
     faults = [parse_fault(f) for f in args.fault]
     # As the remote CLI does: a bad input is one line now, not a refused execution ~15 s later.
     parse_request(args.workflow, data, topo)
+    check_faults(faults, topo, gates_of(data))  # a misspelt fault would never fire: refuse it now
     from switchyard_cli.local.world import LocalWorld  # moto: seconds to import, so after validation
 
     with LocalWorld(topo, time_scale=_scale(args.time_scale)) as world:
@@ -158,7 +159,7 @@ def cmd_local_scenario(args: argparse.Namespace, console: Console, err: Console)
 
     _check_report_path(args.report)
     topo = load_topology(args.topology)
-    scenario, faults = load_scenario(args.file)
+    scenario, faults = load_scenario(args.file, topo)
     reports = []
     ok = True
     with LocalWorld(topo, time_scale=_scale(args.time_scale)) as world:

@@ -92,9 +92,13 @@ def _db_id(topo: Topology, region: str) -> str:
 
 
 def _healthy_or_refuse(topo: Topology, region: str, force: bool, warnings: list[str]) -> dict[str, str]:
+    """The region's health alarms' states by REGION/NAME (a gate baseline); refuses one in ALARM.
+
+    Only `region`'s own alarms count: the same name in another region says nothing about this one.
+    """
     names = topo.regions[region].health_alarms
     states = alarms.require_states({region: names}, f"regions.{region}.health_alarms") if names else {}
-    firing = [n for n, s in states.items() if s == alarms.ALARM]
+    firing = [k for k, s in states.items() if s == alarms.ALARM]
     if firing and not force:
         raise UnsafeChange(
             f'refusing: {region} is unhealthy, alarm(s) {firing} in ALARM (pass "force": true to go anyway)'

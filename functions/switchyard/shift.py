@@ -54,7 +54,7 @@ class ShiftPlan(BaseModel):
     request: TrafficShiftRequest
     stages: list[StageRef]
     gates: list[Gate]
-    baseline: dict[str, str]  # gate alarm -> state when planned
+    baseline: dict[str, str]  # gate alarm, as REGION/NAME (alarms.key) -> state when planned
     lease_seconds: int
     summary: str
     warnings: list[str] = Field(default_factory=list)
@@ -130,20 +130,39 @@ def _health(
 
 
 def _input_gate_regions(topo: Topology, names: list[str]) -> dict[str, list[str]]:
-    """The region of each alarm named in the input's `gates` (searched in every region)."""
-    remaining = list(names)
+    """Where each alarm named in the input's `gates` lives: "REGION/NAME" in that region, a bare
+    name in every region of the topology that has one by that name (names are per region)."""
+    pinned: dict[str, list[str]] = {}
+    bare: list[str] = []
+    for gate in names:
+        region_name, slash, name = gate.partition("/")
+        if slash and region_name in topo.regions:
+            pinned.setdefault(region_name, []).append(name)
+        else:
+            bare.append(gate)
     found: dict[str, list[str]] = {}
+    missing = set(bare)
     for region_name in topo.regions:
-        if not remaining:
-            break
-        states = alarms.alarm_states(remaining, region_name)
-        here = [n for n in remaining if n in states]
+        wanted = pinned.get(region_name, []) + bare
+        if not wanted:
+            continue
+        states = alarms.alarm_states(wanted, region_name)
+        absent = [n for n in pinned.get(region_name, []) if n not in states]
+        if absent:
+            raise InvalidInput(f"gates: no CloudWatch alarm named {absent} in {region_name}")
+        here = [n for n in wanted if n in states]
         if here:
-            found[region_name] = here
-            remaining = [n for n in remaining if n not in states]
-    if remaining:
-        raise InvalidInput(f"gates: no CloudWatch alarm named {remaining} in any region of the topology")
+            found[region_name] = list(dict.fromkeys(here))
+        missing -= set(here)
+    if missing:
+        raise InvalidInput(f"gates: no CloudWatch alarm named {sorted(missing)} in any region of the topology")
     return found
+
+
+def _firing(names_by_region: dict[str, list[str]], states: dict[str, str]) -> list[str]:
+    """Those of the alarms that are in ALARM, as REGION/NAME."""
+    keys = [alarms.key(region, name) for region, names in names_by_region.items() for name in names]
+    return [k for k in dict.fromkeys(keys) if states.get(k) == alarms.ALARM]
 
 
 def plan_shift(event: PlanShiftEvent, topo: Topology, table: str) -> ShiftPlan:
@@ -158,7 +177,7 @@ def plan_shift(event: PlanShiftEvent, topo: Topology, table: str) -> ShiftPlan:
         gates[region_name] = list(dict.fromkeys(gates.get(region_name, []) + names))
     states = alarms.require_states(gates, "health_alarms")
     warnings: list[str] = []
-    unhealthy = [n for names in preflight.values() for n in names if states.get(n) == alarms.ALARM]
+    unhealthy = _firing(preflight, states)
     if unhealthy and not request.force:
         raise UnsafeChange(
             f"refusing to shift traffic toward an unhealthy side: alarm(s) {unhealthy} are in ALARM"
@@ -166,7 +185,7 @@ def plan_shift(event: PlanShiftEvent, topo: Topology, table: str) -> ShiftPlan:
         )
     if unhealthy:
         warnings.append(f"forced: shifting toward {unhealthy} although they are in ALARM")
-    already = [n for names in gates.values() for n in names if states.get(n) == alarms.ALARM]
+    already = _firing(gates, states)
     if already:
         warnings.append(f"already in ALARM at the start, so they cannot act as gates: {already}")
     changes = sum(len(s.changes) for s in stage_plans)
@@ -293,8 +312,16 @@ def apply_stage(event: ApplyStageEvent, table: str) -> ApplyStageResult:
 
 class CheckGatesEvent(_Event):
     gates: list[Gate]
-    baseline: dict[str, str]
+    baseline: dict[str, str]  # REGION/NAME -> state when planned
     stage: StageRef
+
+
+def _at_start(baseline: dict[str, str], key: str) -> str | None:
+    """The alarm's state when planned; a plan made before baselines were keyed by region (an
+    execution started before an upgrade) has the bare name."""
+    if key in baseline:
+        return baseline[key]
+    return baseline.get(key.partition("/")[2])
 
 
 class GateResult(BaseModel):
@@ -308,7 +335,7 @@ def check_gates(event: CheckGatesEvent) -> GateResult:
     for gate in event.gates:
         by_region.setdefault(gate.region, []).append(gate.name)
     states = alarms.require_states(by_region, "gates")
-    fired = [n for n, s in states.items() if s == alarms.ALARM and event.baseline.get(n) != alarms.ALARM]
+    fired = [k for k, s in states.items() if s == alarms.ALARM and _at_start(event.baseline, k) != alarms.ALARM]
     if fired:
         raise GateFailed(
             f"after stage {event.stage.index}/{event.stage.of} ({event.stage.percent}%): alarm(s)"

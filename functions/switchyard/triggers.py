@@ -186,7 +186,8 @@ def _decide(raw: Any, topo: Topology, *, table: str, state_machine_prefix: str, 
     if ignored is not None:
         return TriggerDecision(action="IGNORED", alarm=alarm, workflow=workflow, reason=ignored)
     assert trigger is not None
-    reason = f"alarm {alarm} in ALARM since {event.detail.state.timestamp}: {event.detail.state.reason}"[:1000]
+    state = event.detail.state
+    reason = f"alarm {event.region}/{alarm} in ALARM since {state.timestamp}: {state.reason}"[:1000]
     preempted = _preempt_drill(table, topo, reason)
     with aws_errors(f"starting {trigger.workflow}"):
         started = client("stepfunctions", home_region()).start_execution(

@@ -681,6 +681,22 @@ CLI_CASES: list[Case] = [
         ["history", "--topology", "{example}", "--limit", "ten"],
     ),
     _cli("demo-time-scale-negative", "--time-scale: must be between 0 and 10", ["demo", "--time-scale", "-1"]),
+    # Faults that name nothing of the topology would never fire: the rehearsal would pass by a typo.
+    _cli(
+        "fault-alarm-misspelt",
+        "--fault 'alarm:use1-api-5xxx@1': no alarm named 'use1-api-5xxx'",
+        [*RUN, "--fault", "alarm:use1-api-5xxx@1"],
+    ),
+    _cli(
+        "fault-alarm-unknown-region",
+        "--fault 'alarm:eu-west-9/use1-api-5xx': 'eu-west-9' is not a region of the topology",
+        [*RUN, "--fault", "alarm:eu-west-9/use1-api-5xx"],
+    ),
+    _cli(
+        "fault-alarm-not-in-that-region",
+        "--fault 'alarm:us-west-2/use1-api-5xx@1': no alarm named 'use1-api-5xx' in us-west-2",
+        [*RUN, "--fault", "alarm:us-west-2/use1-api-5xx@1"],
+    ),
 ]
 
 # -- topologies that passed validation and then crashed or loaded wrong; CLI edges that crashed --------

@@ -1,7 +1,8 @@
 """Fault specs (`--fault`): what goes wrong in the local world, and when.
 
-  alarm:NAME            the alarm is in ALARM from the start
+  alarm:NAME            the alarm is in ALARM from the start, in every region that has one so named
   alarm:NAME@N          the alarm goes to ALARM after stage N has been applied
+  alarm:REGION/NAME[@N] the same, for that region's alarm only (alarm names are per region)
   api-error:OP          every call of the AWS operation OP (e.g. ModifyRule) made by a step fails
   api-error:OP@N        only the Nth call of OP made by the steps fails
   replica-lag:SECONDS   every read replica reports that ReplicaLag (default 0: caught up)
@@ -12,22 +13,36 @@
 An injected API error is a non-retryable AWS error (HTTP 400 `InjectedFault`), so it tests the
 workflow's Catch/rollback paths, not boto3's retries; a throttle is a real throttling response to
 one attempt, which boto3's retry mode is expected to absorb.
+
+`check_faults` refuses a fault that names nothing of the topology: a misspelt fault would never
+fire, and the rehearsal would pass because of the typo.
 """
 
 from __future__ import annotations
 
 import contextvars
+import difflib
+import functools
 import itertools
 import json
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from switchyard.errors import InvalidInput
 
+if TYPE_CHECKING:
+    from switchyard.topology import Topology
+
 _SPEC = re.compile(r"^(?P<kind>[a-z-]+):(?P<arg>[^@]+?)(?:@(?P<at>\d+))?$")
 KINDS = ("alarm", "api-error", "replica-lag", "throttle", "crash", "timeout")
+# What makes `alarm:REGION/NAME` region-qualified: the topology's own pattern for region names
+# (an alarm name may itself hold a "/", as in "Composite Health/Prod").
+_REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")
+# The AWS services the steps call: an `api-error` operation must be one of theirs.
+STEP_SERVICES = ("cloudwatch", "dynamodb", "elbv2", "rds", "route53", "sns", "ssm", "stepfunctions")
 
 
 @dataclass(frozen=True)
@@ -38,6 +53,16 @@ class Fault:
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.arg}" + (f"@{self.at}" if self.at is not None else "")
+
+    @property
+    def alarm_region(self) -> str | None:
+        """The one region an alarm fault sets (None: every region with an alarm of that name)."""
+        prefix, slash, _ = self.arg.partition("/")
+        return prefix if self.kind == "alarm" and slash and _REGION.fullmatch(prefix) else None
+
+    @property
+    def alarm_name(self) -> str:
+        return self.arg.partition("/")[2] if self.alarm_region else self.arg
 
 
 def parse_fault(spec: str) -> Fault:
@@ -193,3 +218,86 @@ class Throttler:
 
         status, headers, body = throttle_response(_protocol(request))
         return AWSResponse(request.url, status, headers, MockRawResponse(body))
+
+
+# -- checking faults against the topology ------------------------------------------------------
+
+ANY_REGION = "*"  # an alarm the world creates where it is set (an input's gate), or whose region varies
+
+
+def known_alarms(topo: Topology, extra: Iterable[str] = ()) -> dict[str, set[str]]:
+    """Alarm name -> the regions that have it: the topology's health and cluster alarms, its
+    triggers' alarms and `extra` (the input's gates, "REGION/NAME" or a bare name) anywhere."""
+    known: dict[str, set[str]] = {}
+    for region_name, region in topo.regions.items():
+        for name in region.health_alarms + [a for names in region.cluster_alarms.values() for a in names]:
+            known.setdefault(name, set()).add(region_name)
+    for name in [t.alarm for t in topo.triggers]:
+        known.setdefault(name, set()).add(ANY_REGION)
+    for gate in extra:
+        prefix, slash, name = gate.partition("/")
+        if slash and prefix in topo.regions:
+            known.setdefault(name, set()).add(prefix)
+        else:
+            known.setdefault(gate, set()).add(ANY_REGION)
+    return known
+
+
+def _like(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _alarm_problem(fault: Fault, topo: Topology, known: dict[str, set[str]]) -> str | None:
+    region, name = fault.alarm_region, fault.alarm_name
+    if region is not None and region not in topo.regions:
+        return f"'{region}' is not a region of the topology {sorted(topo.regions)}"
+    regions = known.get(name)
+    if regions is None:
+        return (
+            f"no alarm named '{name}' among the topology's health_alarms, cluster_alarms and triggers"
+            f" or the input's gates{_like(name, known)}"
+        )
+    if region is not None and not regions & {region, ANY_REGION}:
+        return f"no alarm named '{name}' in {region} (it is in {sorted(regions)})"
+    return None
+
+
+@functools.cache
+def step_operations() -> frozenset[str]:
+    """Every operation of the services the steps call, from botocore's service models."""
+    import botocore.loaders
+
+    loader = botocore.loaders.create_loader()
+    return frozenset(op for s in STEP_SERVICES for op in loader.load_service_model(s, "service-2")["operations"])
+
+
+def _problem(fault: Fault, topo: Topology, known: dict[str, set[str]]) -> str | None:
+    if fault.kind == "alarm":
+        return _alarm_problem(fault, topo, known)
+    if fault.kind == "api-error" and fault.arg not in step_operations():
+        like = _like(fault.arg, step_operations())
+        return f"'{fault.arg}' is not an operation of the services the steps call ({', '.join(STEP_SERVICES)}){like}"
+    if fault.kind in ("crash", "timeout"):
+        from steps import BY_NAME
+
+        if fault.arg not in BY_NAME:
+            return f"'{fault.arg}' is not a step{_like(fault.arg, BY_NAME)} (steps: {sorted(BY_NAME)})"
+    if fault.kind == "region-down" and fault.arg not in topo.regions:
+        return f"'{fault.arg}' is not a region of the topology {sorted(topo.regions)}"
+    return None
+
+
+def gates_of(data: Any) -> list[str]:
+    """The alarms an execution input names as gates (none when it is not an input with gates)."""
+    gates = data.get("gates") if isinstance(data, dict) else None
+    return [g for g in gates if isinstance(g, str)] if isinstance(gates, list) else []
+
+
+def check_faults(faults: list[Fault], topo: Topology, gates: Iterable[str] = ()) -> None:
+    """Refuse the first fault that names an alarm, operation, step or region the run cannot have."""
+    known = known_alarms(topo, gates)
+    for fault in faults:
+        problem = _problem(fault, topo, known)
+        if problem is not None:
+            raise InvalidInput(f"--fault '{fault}': {problem}")

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from steps import WORKFLOWS
 from switchyard.errors import InvalidInput
-from switchyard_cli.local.faults import Fault, parse_fault
+from switchyard.topology import Topology
+from switchyard_cli.local.faults import Fault, check_faults, gates_of, parse_fault
 
 Expect = Literal["SUCCEEDED", "FAILED", "IGNORED"]
 
@@ -38,8 +39,12 @@ class Scenario(BaseModel):
     steps: list[ScenarioStep] = Field(min_length=1)
 
 
-def load_scenario(path: str | Path) -> tuple[Scenario, list[list[Fault]]]:
-    """The scenario and each step's parsed faults; errors name the file and the field."""
+def load_scenario(path: str | Path, topo: Topology | None = None) -> tuple[Scenario, list[list[Fault]]]:
+    """The scenario and each step's parsed faults; errors name the file and the field.
+
+    With the topology, each fault must also name something the world has (`check_faults`): an
+    alarm of the topology or one a step names (a gate, an alarm step's alarm, created when set).
+    """
     from switchyard_cli.inputs import read_data
 
     data = read_data(str(path), what="scenario")
@@ -49,6 +54,7 @@ def load_scenario(path: str | Path) -> tuple[Scenario, list[list[Fault]]]:
         fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise InvalidInput(f"{path}: {fields}") from None
     faults: list[list[Fault]] = []
+    named = [g for step in scenario.steps for g in gates_of(step.input) + ([step.alarm] if step.alarm else [])]
     for i, step in enumerate(scenario.steps):
         where = f"{path}: steps.{i}"
         if [step.workflow, step.alarm, step.automation].count(None) != 2:
@@ -57,6 +63,8 @@ def load_scenario(path: str | Path) -> tuple[Scenario, list[list[Fault]]]:
             raise InvalidInput(f"{where}.workflow: '{step.workflow}' is not one of {sorted(WORKFLOWS)}")
         try:
             faults.append([parse_fault(f) for f in step.faults])
+            if topo is not None:
+                check_faults(faults[-1], topo, named)
         except InvalidInput as exc:
             raise InvalidInput(f"{where}.faults: {exc}") from None
     return scenario, faults

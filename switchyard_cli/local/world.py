@@ -171,11 +171,11 @@ class LocalWorld:
         # What happened during the current run (cleared when a run starts), for `make bench`.
         self.timeline: list[TimelineEntry] = []
         self._run_lock = threading.Lock()
-        self._after_apply: list[tuple[int, str]] = []
+        self._after_apply: list[Fault] = []  # alarm faults that fire after stage N (fault.at)
         self.replica_lag = 0.0
         # How manual gates are answered: "approve" or "reject" at once, or "manual" (by a test).
         self.approvals = "approve"
-        self._faulted_alarms: set[str] = set()
+        self._faulted_alarms: set[tuple[str | None, str]] = set()  # (region or None for all, name)
         self._applied = 0
         self._names = itertools.count(1)
         self._log_stream: Any = None
@@ -452,23 +452,32 @@ class LocalWorld:
             r53.change_resource_record_sets(HostedZoneId=self.zone_id, ChangeBatch={"Changes": changes})
 
     # -- faults ------------------------------------------------------------------------------
-    def find_alarm_region(self, name: str) -> str | None:
-        for region_name in self.topology.regions:
-            if self.client("cloudwatch", region_name).describe_alarms(AlarmNames=[name])["MetricAlarms"]:
-                return region_name
-        return None
+    def _has_alarm(self, region_name: str, name: str) -> bool:
+        return bool(self.client("cloudwatch", region_name).describe_alarms(AlarmNames=[name])["MetricAlarms"])
 
-    def set_alarm(self, name: str, state: str, reason: str) -> None:
-        region = self.find_alarm_region(name)
-        if region is None:  # a gate named only in an execution input: create it where the world lives
-            region = self.home
-            self._create_alarms(region, [name])
-        self.client("cloudwatch", region).set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+    def find_alarm_regions(self, name: str) -> list[str]:
+        """Every region with an alarm of that name (alarm names are per region)."""
+        return [r for r in self.topology.regions if self._has_alarm(r, name)]
+
+    def find_alarm_region(self, name: str) -> str | None:
+        return next((r for r in self.topology.regions if self._has_alarm(r, name)), None)
+
+    def set_alarm(self, name: str, state: str, reason: str, region: str | None = None) -> list[str]:
+        """Set that region's alarm, or (no region) the alarm of that name in every region that has
+        one; returns the regions set. A missing alarm (a gate named only in an execution input) is
+        created first, in `region` or where the world lives."""
+        regions = [region] if region is not None else self.find_alarm_regions(name) or [self.home]
+        for region_name in regions:
+            if not self._has_alarm(region_name, name):
+                self._create_alarms(region_name, [name])
+            cw = self.client("cloudwatch", region_name)
+            cw.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+        return regions
 
     def clear_faults(self) -> None:
         """The incident is over: alarms that faults put in ALARM go back to OK, lag to 0."""
-        for name in self._faulted_alarms:
-            self.set_alarm(name, "OK", "local world: fault cleared")
+        for region, name in self._faulted_alarms:
+            self.set_alarm(name, "OK", "local world: fault cleared", region)
         self._faulted_alarms.clear()
         self.replica_lag = 0.0
 
@@ -480,7 +489,7 @@ class LocalWorld:
         self._after_apply = []
         self._applied = 0
         self.replica_lag = 0.0
-        self._faulted_alarms.update(f.arg for f in faults if f.kind == "alarm")
+        self._faulted_alarms.update((f.alarm_region, f.alarm_name) for f in faults if f.kind == "alarm")
         self._step_faults = [f for f in faults if f.kind in ("crash", "timeout")]
         self._invocations = {}
         self.timeline.clear()
@@ -491,9 +500,9 @@ class LocalWorld:
             if fault.kind == "replica-lag":
                 self.replica_lag = float(fault.arg)
             if fault.kind == "alarm" and fault.at is None:
-                self.set_alarm(fault.arg, "ALARM", f"local fault {fault}")
+                self.set_alarm(fault.alarm_name, "ALARM", f"local fault {fault}", fault.alarm_region)
             elif fault.kind == "alarm":
-                self._after_apply.append((fault.at or 0, fault.arg))
+                self._after_apply.append(fault)
 
     # -- Lambda dispatch ---------------------------------------------------------------------
     def _invoke(self, function_name: str, payload: bytes, region: str) -> dict[str, Any]:
@@ -538,9 +547,9 @@ class LocalWorld:
             self._injector.active.step = None
         if name == "ApplyStage":
             self._applied += 1
-            for at, alarm in self._after_apply:
-                if at == self._applied:
-                    self.set_alarm(alarm, "ALARM", f"local fault alarm:{alarm}@{at}")
+            for fault in self._after_apply:
+                if fault.at == self._applied:
+                    self.set_alarm(fault.alarm_name, "ALARM", f"local fault {fault}", fault.alarm_region)
         if name == "RequestApproval" and self.approvals != "manual":
             # The operator answers a moment later, as `switchyard approve|reject` would.
             threading.Timer(0.05, self._answer_approval, args=(event["execution"],)).start()
@@ -664,8 +673,10 @@ class LocalWorld:
         """
         from switchyard_cli.local.report import ignored_report
 
-        self.set_alarm(name, "ALARM", "local world: alarm step")
-        event = self.alarm_event(name, self.find_alarm_region(name) or self.home)
+        # One region's alarm fires (another region's alarm of the same name stays as it is).
+        region = self.find_alarm_region(name) or self.home
+        self.set_alarm(name, "ALARM", "local world: alarm step", region)
+        event = self.alarm_event(name, region)
         with self._run_lock:
             self._arm(faults or [])
             decisions = [

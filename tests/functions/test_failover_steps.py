@@ -18,10 +18,11 @@ from botocore.exceptions import EndpointConnectionError
 from moto.rds.models import rds_backends
 
 from switchyard.aws import clients, rds
-from switchyard.errors import AwsUnavailable, ResourceNotFound, UnsafeChange
+from switchyard.errors import AwsUnavailable, GateFailed, ResourceNotFound, UnsafeChange
 from switchyard.topology import Topology, parse_topology
 from switchyard_cli.local.world import ACCOUNT, BANNER_OFF, LocalWorld
 from tests.functions.conftest import call, record_sets, set_dns_weight
+from tests.three_region_alarms import three_region_topology
 
 EXECUTION = "arn:aws:states:us-west-2:123456789012:execution:switchyard-shop-regional-failover:failover-test"
 RESTORE = "arn:aws:states:us-east-1:123456789012:execution:switchyard-shop-restore:restore-test"
@@ -143,7 +144,7 @@ def test_plan_unplanned_failover(world: LocalWorld) -> None:
     assert plan["target"] == EAST
     assert plan["stages"] == [{"index": 1, "percent": 0, "previous": None, "of": 1}]  # all at once
     assert plan["gates"] == [{"name": "usw2-api-5xx", "region": WEST}]
-    assert plan["baseline"] == {"usw2-api-5xx": "OK"}
+    assert plan["baseline"] == {"us-west-2/usw2-api-5xx": "OK"}
     assert plan["budget_seconds"] == 30 and plan["lag_seconds"] == 4.0
     assert plan["lease_seconds"] == 1 * (60 + 180) + 3600
     assert plan["warnings"] == [] and plan["plan"] is None
@@ -179,11 +180,12 @@ def test_destination_in_alarm_is_refused_unless_forced(world: LocalWorld) -> Non
     lag(world, 0)
     world.set_alarm("usw2-api-5xx", "ALARM", "5xx spike")
     assert refused(world, "plan_failover", UNPLANNED) == (
-        "refusing: us-west-2 is unhealthy, alarm(s) ['usw2-api-5xx'] in ALARM (pass \"force\": true to go anyway)"
+        "refusing: us-west-2 is unhealthy, alarm(s) ['us-west-2/usw2-api-5xx'] in ALARM"
+        ' (pass "force": true to go anyway)'
     )
     plan = plan_failover({**UNPLANNED, "force": True})
-    assert plan["warnings"] == ["forced although us-west-2's alarms ['usw2-api-5xx'] are in ALARM"]
-    assert plan["baseline"] == {"usw2-api-5xx": "ALARM"}
+    assert plan["warnings"] == ["forced although us-west-2's alarms ['us-west-2/usw2-api-5xx'] are in ALARM"]
+    assert plan["baseline"] == {"us-west-2/usw2-api-5xx": "ALARM"}
 
 
 def test_source_alarm_does_not_block(world: LocalWorld) -> None:
@@ -667,3 +669,31 @@ def test_roll_back_turns_off_a_banner_that_was_unset_before_the_run(world: Local
     assert banner_value(world, WEST)["enabled"] is True
     assert roll_back()["rolled_back"] is True
     assert banner_value(world, WEST) == {"enabled": False}
+
+
+def test_each_regions_health_is_its_own_alarms_and_baselines_of_regions_merge(
+    make_world: Callable[[Topology], LocalWorld],
+) -> None:
+    """Three regions, each with its own `api-5xx`: checking one region never reads another's, and
+    the baselines of several receiving regions (a failover to N regions checks each) add up."""
+    from switchyard import failover
+
+    world = make_world(three_region_topology())
+    world.set_alarm("api-5xx", "ALARM", "5xx spike", region="us-west-2")
+    warnings: list[str] = []
+    assert failover._healthy_or_refuse(world.topology, "eu-west-1", False, warnings) == {"eu-west-1/api-5xx": "OK"}
+    with pytest.raises(UnsafeChange) as caught:
+        failover._healthy_or_refuse(world.topology, "us-west-2", False, warnings)
+    assert str(caught.value).startswith("refusing: us-west-2 is unhealthy, alarm(s) ['us-west-2/api-5xx'] in ALARM")
+    baseline = {
+        **failover._healthy_or_refuse(world.topology, "us-west-2", True, warnings),
+        **failover._healthy_or_refuse(world.topology, "eu-west-1", False, warnings),
+    }
+    assert baseline == {"us-west-2/api-5xx": "ALARM", "eu-west-1/api-5xx": "OK"}
+    assert warnings == ["forced although us-west-2's alarms ['us-west-2/api-5xx'] are in ALARM"]
+    gates = [{"name": "api-5xx", "region": r} for r in ("us-west-2", "eu-west-1")]
+    event = {"gates": gates, "baseline": baseline, "stage": {"index": 1, "percent": 0, "previous": None, "of": 1}}
+    assert call("check_gates", event)["alarms"] == baseline
+    world.set_alarm("api-5xx", "ALARM", "5xx spike", region="eu-west-1")
+    with pytest.raises(GateFailed, match=r"alarm\(s\) \['eu-west-1/api-5xx'\] went into ALARM"):
+        call("check_gates", event)

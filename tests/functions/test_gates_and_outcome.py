@@ -22,29 +22,38 @@ def check(baseline: dict[str, str], gates: list[dict[str, str]] = GATES) -> dict
     return call("check_gates", {"gates": gates, "baseline": baseline, "stage": STAGE})
 
 
+BASELINE = {"us-east-1/use1-api-5xx": "OK", "us-west-2/usw2-api-5xx": "OK"}
+
+
 def test_gates_ok(world: LocalWorld) -> None:
-    assert check({"use1-api-5xx": "OK", "usw2-api-5xx": "OK"}) == {
-        "index": 1,
-        "alarms": {"use1-api-5xx": "OK", "usw2-api-5xx": "OK"},
-    }
+    assert check(BASELINE) == {"index": 1, "alarms": BASELINE}
 
 
 def test_alarm_that_went_into_alarm_fails_the_gate(world: LocalWorld) -> None:
     world.set_alarm("usw2-api-5xx", "ALARM", "5xx spike")
     with pytest.raises(GateFailed) as caught:
-        check({"use1-api-5xx": "OK", "usw2-api-5xx": "OK"})
-    assert str(caught.value) == ("after stage 1/2 (50%): alarm(s) ['usw2-api-5xx'] went into ALARM")
+        check(BASELINE)
+    assert str(caught.value) == "after stage 1/2 (50%): alarm(s) ['us-west-2/usw2-api-5xx'] went into ALARM"
 
 
 def test_alarm_already_in_alarm_at_the_start_is_not_a_failure(world: LocalWorld) -> None:
     world.set_alarm("use1-api-5xx", "ALARM", "was already firing")
-    result = check({"use1-api-5xx": "ALARM", "usw2-api-5xx": "OK"})
-    assert result["alarms"] == {"use1-api-5xx": "ALARM", "usw2-api-5xx": "OK"}
+    result = check({**BASELINE, "us-east-1/use1-api-5xx": "ALARM"})
+    assert result["alarms"] == {"us-east-1/use1-api-5xx": "ALARM", "us-west-2/usw2-api-5xx": "OK"}
+
+
+def test_a_baseline_planned_before_region_keys_still_counts(world: LocalWorld) -> None:
+    # An execution planned by the previous version carries bare names in its baseline.
+    world.set_alarm("use1-api-5xx", "ALARM", "was already firing")
+    assert check({"use1-api-5xx": "ALARM", "usw2-api-5xx": "OK"})["alarms"]["us-east-1/use1-api-5xx"] == "ALARM"
+    world.set_alarm("usw2-api-5xx", "ALARM", "5xx spike")
+    with pytest.raises(GateFailed, match=r"\['us-west-2/usw2-api-5xx'\] went into ALARM"):
+        check({"use1-api-5xx": "ALARM", "usw2-api-5xx": "OK"})
 
 
 def test_insufficient_data_is_not_a_failure(world: LocalWorld) -> None:
     world.set_alarm("use1-api-5xx", "INSUFFICIENT_DATA", "no traffic")
-    assert check({"use1-api-5xx": "OK", "usw2-api-5xx": "OK"})["alarms"]["use1-api-5xx"] == "INSUFFICIENT_DATA"
+    assert check(BASELINE)["alarms"]["us-east-1/use1-api-5xx"] == "INSUFFICIENT_DATA"
 
 
 def test_gate_in_the_wrong_region_is_a_missing_alarm(world: LocalWorld) -> None:

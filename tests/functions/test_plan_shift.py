@@ -11,12 +11,13 @@ import boto3
 import pytest
 
 from switchyard import plans, shift
-from switchyard.errors import InvalidInput, ResourceNotFound, UnsafeChange
+from switchyard.errors import GateFailed, InvalidInput, ResourceNotFound, UnsafeChange
 from switchyard.shift import INLINE_CHANGES_LIMIT
 from switchyard.topology import Topology, parse_topology
 from switchyard_cli.local.world import LocalWorld
 from tests.conftest import SHOP_FILE
 from tests.functions.conftest import call, record_sets, rule_of, set_alb_weights, set_dns_weight
+from tests.three_region_alarms import three_region_topology
 
 EXECUTION = "arn:aws:states:us-east-1:123456789012:execution:switchyard-shop-traffic-shift:plan-test"
 DRAIN = {"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": 60}
@@ -41,7 +42,7 @@ def test_cluster_drain_plan(world: LocalWorld) -> None:
         {"index": 2, "percent": 0, "previous": 50, "of": 2},
     ]
     assert result["gates"] == [{"name": "use1-api-5xx", "region": "us-east-1"}]
-    assert result["baseline"] == {"use1-api-5xx": "OK"}
+    assert result["baseline"] == {"us-east-1/use1-api-5xx": "OK"}
     assert result["lease_seconds"] == 2 * (60 + 180) + 900
     assert result["warnings"] == []
     assert result["summary"] == "cluster use1-a: stages [50, 0] on 2 listener rules, bake 60s, 1 gate alarm(s)"
@@ -192,13 +193,13 @@ def test_drain_refused_when_the_receiving_cluster_is_unhealthy(cluster_alarm_wor
     cluster_alarm_world.set_alarm("use1-b-health", "ALARM", "test")
     with pytest.raises(UnsafeChange) as caught:
         plan(DRAIN)
-    assert "['use1-b-health'] are in ALARM" in str(caught.value)
+    assert "['us-east-1/use1-b-health'] are in ALARM" in str(caught.value)
     assert '"force": true' in str(caught.value)
     forced = plan({**DRAIN, "force": True})
     assert any("forced" in w and "use1-b-health" in w for w in forced["warnings"])
     assert any("already in ALARM" in w for w in forced["warnings"])
     assert {"name": "use1-b-health", "region": "us-east-1"} in forced["gates"]
-    assert forced["baseline"]["use1-b-health"] == "ALARM"
+    assert forced["baseline"]["us-east-1/use1-b-health"] == "ALARM"
 
 
 def test_draining_an_unhealthy_cluster_is_allowed(cluster_alarm_world: LocalWorld) -> None:
@@ -213,7 +214,7 @@ def test_restoring_toward_an_unhealthy_cluster_is_refused(cluster_alarm_world: L
     for service in ("api", "web"):
         set_alb_weights(cluster_alarm_world, "us-east-1", service, {f"{service}-use1-a": 0, f"{service}-use1-b": 100})
     cluster_alarm_world.set_alarm("use1-a-health", "ALARM", "test")
-    with pytest.raises(UnsafeChange, match=r"\['use1-a-health'\] are in ALARM"):
+    with pytest.raises(UnsafeChange, match=r"\['us-east-1/use1-a-health'\] are in ALARM"):
         plan({"scope": "cluster", "target": "use1-a", "stages": [100]})
     cluster_alarm_world.set_alarm("use1-a-health", "OK", "test")
     restored = plan({"scope": "cluster", "target": "use1-a", "stages": [100]})
@@ -223,7 +224,7 @@ def test_restoring_toward_an_unhealthy_cluster_is_refused(cluster_alarm_world: L
 def test_region_drain_refused_when_the_other_region_is_unhealthy(world: LocalWorld) -> None:
     world.set_alarm("usw2-api-5xx", "ALARM", "test")
     data = {"scope": "region", "target": "us-east-1", "stages": [0]}
-    with pytest.raises(UnsafeChange, match=r"\['usw2-api-5xx'\] are in ALARM"):
+    with pytest.raises(UnsafeChange, match=r"\['us-west-2/usw2-api-5xx'\] are in ALARM"):
         plan(data)
     forced = plan({**data, "force": True})
     assert forced["gates"] == [{"name": "usw2-api-5xx", "region": "us-west-2"}]
@@ -233,7 +234,7 @@ def test_region_drain_refused_when_the_other_region_is_unhealthy(world: LocalWor
 def test_region_restore_refused_toward_an_unhealthy_region(world: LocalWorld) -> None:
     set_dns_weight(world, "api.example.com", "api-use1", 0)
     world.set_alarm("use1-api-5xx", "ALARM", "test")
-    with pytest.raises(UnsafeChange, match=r"\['use1-api-5xx'\] are in ALARM"):
+    with pytest.raises(UnsafeChange, match=r"\['us-east-1/use1-api-5xx'\] are in ALARM"):
         plan({"scope": "region", "target": "us-east-1", "stages": [10, 100]})
 
 
@@ -301,3 +302,118 @@ def test_nothing_built_names_the_load_balancer(aws: None, monkeypatch: pytest.Mo
         plan(DRAIN)
     with pytest.raises(ResourceNotFound, match=r"dns\.zone: no hosted zone named 'example\.com\.'"):
         plan({"scope": "region", "target": "us-east-1", "stages": [50]})
+
+
+# -- three regions, one alarm name: CloudWatch alarm names are per region ------------------------
+
+
+@pytest.fixture
+def tri_world(make_world: Callable[[Topology], LocalWorld]) -> LocalWorld:
+    return make_world(three_region_topology())
+
+
+def alarm_state(region: str, name: str, state: str) -> None:
+    boto3.client("cloudwatch", region).set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
+
+
+REGION_DRAIN = {"scope": "region", "target": "us-east-1", "stages": [0]}
+
+
+def test_a_shift_toward_one_region_in_alarm_is_refused_naming_only_that_region(tri_world: LocalWorld) -> None:
+    # us-west-2's api-5xx is OK; it must not hide eu-west-1's api-5xx in ALARM.
+    alarm_state("eu-west-1", "api-5xx", "ALARM")
+    with pytest.raises(UnsafeChange) as caught:
+        plan(REGION_DRAIN)
+    assert "alarm(s) ['eu-west-1/api-5xx'] are in ALARM" in str(caught.value)
+    assert "us-west-2/" not in str(caught.value) and "us-east-1/" not in str(caught.value)
+    forced = plan({**REGION_DRAIN, "force": True})
+    assert forced["gates"] == [{"name": "api-5xx", "region": "eu-west-1"}, {"name": "api-5xx", "region": "us-west-2"}]
+    assert forced["baseline"] == {"eu-west-1/api-5xx": "ALARM", "us-west-2/api-5xx": "OK"}
+    assert forced["warnings"] == [
+        "forced: shifting toward ['eu-west-1/api-5xx'] although they are in ALARM",
+        "already in ALARM at the start, so they cannot act as gates: ['eu-west-1/api-5xx']",
+    ]
+
+
+def test_the_drained_regions_alarm_of_the_same_name_does_not_block(tri_world: LocalWorld) -> None:
+    alarm_state("us-east-1", "api-5xx", "ALARM")  # often why we drain
+    assert plan(REGION_DRAIN)["warnings"] == []
+    with pytest.raises(UnsafeChange, match=r"\['us-east-1/api-5xx'\] are in ALARM"):
+        plan({"scope": "region", "target": "us-west-2", "stages": [0]})
+
+
+def test_gates_fire_for_the_region_that_went_into_alarm_only(tri_world: LocalWorld) -> None:
+    alarm_state("us-west-2", "api-5xx", "ALARM")
+    planned = plan({**REGION_DRAIN, "force": True})
+    event = {"gates": planned["gates"], "baseline": planned["baseline"], "stage": planned["stages"][0]}
+    assert call("check_gates", event)["alarms"] == {"eu-west-1/api-5xx": "OK", "us-west-2/api-5xx": "ALARM"}
+    alarm_state("eu-west-1", "api-5xx", "ALARM")
+    with pytest.raises(GateFailed, match=r"alarm\(s\) \['eu-west-1/api-5xx'\] went into ALARM"):
+        call("check_gates", event)
+
+
+def test_an_input_gate_is_watched_in_every_region_that_has_it_or_in_the_one_named(tri_world: LocalWorld) -> None:
+    data = {"scope": "cluster", "target": "use1-a", "stages": [0]}
+    assert {(g["region"], g["name"]) for g in plan({**data, "gates": ["api-5xx"]})["gates"]} == {
+        (r, "api-5xx") for r in ("us-east-1", "us-west-2", "eu-west-1")
+    }
+    pinned = plan({**data, "gates": ["eu-west-1/api-5xx"]})["gates"]
+    assert pinned == [{"name": "api-5xx", "region": "us-east-1"}, {"name": "api-5xx", "region": "eu-west-1"}]
+    with pytest.raises(InvalidInput, match=r"gates: no CloudWatch alarm named \['nope'\] in eu-west-1"):
+        plan({**data, "gates": ["eu-west-1/nope"]})
+
+
+# -- the direction of every stage of every group counts (non-monotonic stages, partly drained) ----
+
+
+def _forced_gate_names(world: LocalWorld, data: dict[str, Any]) -> list[str]:
+    return [g["name"] for g in plan({**data, "force": True})["gates"]]
+
+
+def test_a_drain_then_restore_checks_the_siblings_that_receive_at_the_first_stage(
+    cluster_alarm_world: LocalWorld,
+) -> None:
+    cluster_alarm_world.set_alarm("use1-b-health", "ALARM", "test")
+    data = {"scope": "cluster", "target": "use1-a", "stages": [50, 100]}  # traffic leaves, then comes back
+    with pytest.raises(UnsafeChange, match=r"\['us-east-1/use1-b-health'\] are in ALARM"):
+        plan(data)
+    assert "use1-b-health" in _forced_gate_names(cluster_alarm_world, data)
+
+
+def test_a_restore_then_drain_checks_the_target_that_receives_at_the_first_stage(
+    cluster_alarm_world: LocalWorld,
+) -> None:
+    for service in ("api", "web"):
+        set_alb_weights(cluster_alarm_world, "us-east-1", service, {f"{service}-use1-a": 0, f"{service}-use1-b": 100})
+    cluster_alarm_world.set_alarm("use1-a-health", "ALARM", "test")
+    data = {"scope": "cluster", "target": "use1-a", "stages": [100, 50]}  # traffic comes, then partly leaves
+    with pytest.raises(UnsafeChange, match=r"\['us-east-1/use1-a-health'\] are in ALARM"):
+        plan(data)
+    assert "use1-a-health" in _forced_gate_names(cluster_alarm_world, data)
+
+
+# Either service may be the one already done: whichever group is read last, the other one moves.
+@pytest.mark.parametrize("done", ["api", "web"])
+def test_a_drain_where_one_service_is_already_drained_checks_the_siblings(
+    cluster_alarm_world: LocalWorld, done: str
+) -> None:
+    # `done` has nothing left to move; the other service still sends traffic to use1-b.
+    set_alb_weights(cluster_alarm_world, "us-east-1", done, {f"{done}-use1-a": 0, f"{done}-use1-b": 100})
+    cluster_alarm_world.set_alarm("use1-b-health", "ALARM", "test")
+    data = {"scope": "cluster", "target": "use1-a", "stages": [0]}  # `done` stays at 0 (a 50% stage would move it)
+    with pytest.raises(UnsafeChange, match=r"\['us-east-1/use1-b-health'\] are in ALARM"):
+        plan(data)
+    assert "use1-b-health" in _forced_gate_names(cluster_alarm_world, data)
+
+
+@pytest.mark.parametrize("done", ["api", "web"])
+def test_a_restore_where_one_service_is_already_restored_checks_the_target(
+    cluster_alarm_world: LocalWorld, done: str
+) -> None:
+    drained = "web" if done == "api" else "api"  # `done` is at its normal weight already
+    set_alb_weights(cluster_alarm_world, "us-east-1", drained, {f"{drained}-use1-a": 0, f"{drained}-use1-b": 100})
+    cluster_alarm_world.set_alarm("use1-a-health", "ALARM", "test")
+    data = {"scope": "cluster", "target": "use1-a", "stages": [100]}
+    with pytest.raises(UnsafeChange, match=r"\['us-east-1/use1-a-health'\] are in ALARM"):
+        plan(data)
+    assert "use1-a-health" in _forced_gate_names(cluster_alarm_world, data)

@@ -57,7 +57,7 @@ def test_an_alarm_on_a_later_page_is_not_reported_missing(cloudwatch: Stubber) -
     cloudwatch.add_response(
         "describe_alarms", _page([("b", "OK")]), {"AlarmNames": names, "AlarmTypes": TYPES, "NextToken": "t1"}
     )
-    assert alarms.require_states({"us-east-1": names}, "gates") == {"a": "OK", "b": "OK"}
+    assert alarms.require_states({"us-east-1": names}, "gates") == {"us-east-1/a": "OK", "us-east-1/b": "OK"}
 
 
 def test_names_are_asked_100_at_a_time(cloudwatch: Stubber) -> None:
@@ -75,3 +75,18 @@ def test_missing_alarm_names_the_field_and_region(cloudwatch: Stubber) -> None:
     cloudwatch.add_response("describe_alarms", _page([("a", "OK")]), {"AlarmNames": ["a", "gone"], "AlarmTypes": TYPES})
     with pytest.raises(ResourceNotFound, match=r"health_alarms: no CloudWatch alarm named \['gone'\] in us-east-1"):
         alarms.require_states({"us-east-1": ["a", "gone"]}, "health_alarms")
+
+
+def test_the_same_name_in_two_regions_is_two_alarms(cloudwatch: Stubber, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Teams deploy `api-5xx` in every region: one region's OK must not hide another's ALARM.
+    west = boto3.session.Session().client(
+        "cloudwatch", region_name="us-west-2", aws_access_key_id="stub", aws_secret_access_key="stub"
+    )
+    monkeypatch.setitem(clients._clients, ("cloudwatch", "us-west-2", "default"), west)
+    asked = {"AlarmNames": ["api-5xx"], "AlarmTypes": TYPES}
+    cloudwatch.add_response("describe_alarms", _page([("api-5xx", "ALARM")]), asked)
+    with Stubber(west) as west_stub:
+        west_stub.add_response("describe_alarms", _page([("api-5xx", "OK")]), asked)
+        states = alarms.require_states({"us-east-1": ["api-5xx"], "us-west-2": ["api-5xx"]}, "health_alarms")
+        west_stub.assert_no_pending_responses()
+    assert states == {"us-east-1/api-5xx": "ALARM", "us-west-2/api-5xx": "OK"}

@@ -257,3 +257,43 @@ def test_an_input_the_topology_refuses_exits_2_before_the_world_as_the_remote_cl
     assert main(["shift", "--topology", str(EXAMPLE), "--input", bad]) == 2
     assert capsys.readouterr().err == local
     assert elapsed < 2, elapsed
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("alarm:use1-api-5xxx@1", "--fault 'alarm:use1-api-5xxx@1': no alarm named 'use1-api-5xxx'"),
+        ("alarm:eu-west-9/use1-api-5xx", "'eu-west-9' is not a region of the topology"),
+        ("alarm:us-west-2/use1-api-5xx@1", "no alarm named 'use1-api-5xx' in us-west-2"),
+        ("api-error:ModifyRules@1", "'ModifyRules' is not an operation of the services the steps call"),
+        ("crash:ApplyStages", "'ApplyStages' is not a step"),
+    ],
+)
+def test_a_fault_that_names_nothing_exits_2_before_the_world_is_built(no_world, fault, message, capsys):
+    began = time.monotonic()
+    assert run("run", "traffic-shift", "--topology", str(EXAMPLE), "--input", DRAIN, "--fault", fault) == 2
+    assert time.monotonic() - began < 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_a_fault_on_an_input_gate_is_accepted(capsys):
+    # A gate named only in the input exists once the fault sets it (the local world creates it
+    # where it lives), and the preflight sees it in ALARM.
+    data = json.dumps({**json.loads(DRAIN), "gates": ["checkout-p99"]})
+    args = ["--input", data, "--fault", "alarm:checkout-p99"]
+    assert run("run", "traffic-shift", "--topology", str(EXAMPLE), *args) == 1
+    assert "alarm(s) ['us-east-1/checkout-p99'] are in ALARM" in capsys.readouterr().err
+
+
+def test_a_scenario_step_fault_that_names_nothing_exits_2_before_the_world_is_built(no_world, tmp_path, capsys):
+    scenario = tmp_path / "s.yaml"
+    steps = [
+        {"workflow": "traffic-shift", "input": {"scope": "cluster", "target": "use1-a", "stages": [0]}},
+        {"alarm": "use1-a-5xx", "faults": ["alarm:usw2-api-5xx"]},
+        {"workflow": "traffic-shift", "input": json.loads(DRAIN), "faults": ["alarm:use1-api-5xxx@1"]},
+    ]
+    scenario.write_text(yaml.safe_dump({"steps": steps}))
+    assert run("scenario", str(scenario), "--topology", str(EXAMPLE)) == 2
+    err = capsys.readouterr().err
+    assert f"{scenario}: steps.2.faults: --fault 'alarm:use1-api-5xxx@1': no alarm named 'use1-api-5xxx'" in err

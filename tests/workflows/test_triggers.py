@@ -22,7 +22,7 @@ def test_cluster_5xx_alarm_drains_that_cluster(world):
     }
     decision = result.report["trigger"]["decisions"][0]
     assert decision["action"] == "STARTED" and decision["workflow"] == "traffic-shift"
-    assert "alarm use1-a-5xx in ALARM" in decision["reason"]
+    assert "alarm us-east-1/use1-a-5xx in ALARM" in decision["reason"]
 
 
 def test_regional_alarm_fails_the_region_over(world):

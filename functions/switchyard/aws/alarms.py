@@ -1,4 +1,9 @@
-"""CloudWatch alarms by name: their states, for preflight checks and health gates."""
+"""CloudWatch alarms: their states, for preflight checks and health gates.
+
+An alarm name is only unique within a region (teams deploy `api-5xx` in every region), so an
+alarm is always identified by its region and name: `key(region, name)` is "REGION/NAME", the form
+used in states, baselines and messages.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,10 @@ from switchyard.aws.clients import aws_errors, client
 from switchyard.errors import ResourceNotFound
 
 ALARM = "ALARM"
+
+
+def key(region: str, name: str) -> str:
+    return f"{region}/{name}"
 
 
 def alarm_states(names: Iterable[str], region: str) -> dict[str, str]:
@@ -28,12 +37,13 @@ def alarm_states(names: Iterable[str], region: str) -> dict[str, str]:
 
 
 def require_states(names_by_region: dict[str, list[str]], field: str) -> dict[str, str]:
-    """States of alarms that must exist; a missing alarm is a configuration error naming `field`."""
+    """State of each alarm that must exist, by `key(region, name)`; a missing alarm is a
+    configuration error naming `field`."""
     states: dict[str, str] = {}
     for region, names in names_by_region.items():
         found = alarm_states(names, region)
         missing = [n for n in names if n not in found]
         if missing:
             raise ResourceNotFound(f"{field}: no CloudWatch alarm named {missing} in {region}")
-        states.update(found)
+        states.update({key(region, n): s for n, s in found.items()})
     return states
