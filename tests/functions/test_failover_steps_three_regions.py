@@ -76,7 +76,7 @@ def test_failover_refuses_when_a_third_receiving_region_is_unhealthy(tri: LocalW
     alarm(tri, TOKYO)
     message = refused(tri, "plan_failover", UNPLANNED)
     assert message == (
-        f"refusing: {TOKYO} is unhealthy, alarm(s) ['{HEALTH}'] in ALARM"
+        f"refusing: {TOKYO} is unhealthy, alarm(s) ['{TOKYO}/{HEALTH}'] in ALARM"
         f' (pass "force": true to go anyway) ({TOKYO} would receive part of {EAST}\'s traffic)'
     )
 
