@@ -3,10 +3,16 @@
 The lease bounds how long a lock outlives an execution that died without releasing it (a
 stopped execution runs no Catch). A holder may re-acquire its own lock, so a retried step is
 harmless.
+
+The item lives in the lock table, which has multi-Region strong consistency
+(switchyard.lock_regions): the condition is checked against the latest write from any region,
+so orchestrators in two regions cannot both take it. Every call goes to LOCK_REGION, the
+replica this region's steps use.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -29,14 +35,24 @@ class LockInfo(Model):
     taken_over_from: LockInfo | None = None
 
 
+def table_name(topology: str) -> str:
+    """The lock table of a topology (the same name in every replica region)."""
+    return f"switchyard-{topology}-lock"
+
+
+def lock_region() -> str:
+    """The lock table replica this process calls (LOCK_REGION; this region when unset)."""
+    return os.environ.get("LOCK_REGION") or home_region()
+
+
 def _key(topology: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": f"LOCK#{topology}"}, "sk": {"S": "LOCK"}}
 
 
-def read_lock(table: str, topology: str) -> LockInfo | None:
+def read_lock(table: str, topology: str, *, region: str | None = None) -> LockInfo | None:
     with aws_errors("reading the lock"):
         item = (
-            client("dynamodb", home_region())
+            client("dynamodb", region or lock_region())
             .get_item(TableName=table, Key=_key(topology), ConsistentRead=True)
             .get("Item")
         )
@@ -65,6 +81,7 @@ def acquire(
     *,
     drill: bool = False,
     now: float | None = None,
+    region: str | None = None,
 ) -> LockInfo:
     now = time.time() if now is None else now
     info = LockInfo(
@@ -75,7 +92,8 @@ def acquire(
         expires_at=int(now) + lease_seconds,
         drill=drill,
     )
-    ddb = client("dynamodb", home_region())
+    region = region or lock_region()
+    ddb = client("dynamodb", region)
     try:
         with aws_errors("taking the lock"):
             old = ddb.put_item(
@@ -93,7 +111,7 @@ def acquire(
                 ReturnValues="ALL_OLD",
             ).get("Attributes")
     except ConditionFailed:
-        current = read_lock(table, topology)
+        current = read_lock(table, topology, region=region)
         if current is None:  # released between our write and our read: let Step Functions retry
             raise LockHeld(f"topology '{topology}' was locked a moment ago; retry") from None
         left = current.expires_at - int(now)
@@ -106,9 +124,9 @@ def acquire(
     return info
 
 
-def release(table: str, topology: str, holder: str) -> bool:
+def release(table: str, topology: str, holder: str, *, region: str | None = None) -> bool:
     """Release our own lock; False (not an error) when it is no longer ours."""
-    ddb = client("dynamodb", home_region())
+    ddb = client("dynamodb", region or lock_region())
     try:
         with aws_errors("releasing the lock"):
             ddb.delete_item(

@@ -57,7 +57,7 @@ def test_a_second_holder_is_refused_naming_the_holder(world: LocalWorld) -> None
 
 def test_an_expired_lease_is_taken_over(world: LocalWorld) -> None:
     # A holder that died an hour ago with a 60 s lease: its lock must not block forever.
-    lock.acquire(world.table_name, "shop", FIRST, "traffic-shift", 60, now=time.time() - 3600)
+    lock.acquire(world.lock_table_name, "shop", FIRST, "traffic-shift", 60, now=time.time() - 3600)
     info = acquire(SECOND)
     assert info["holder"] == SECOND
     assert world.read_world()["lock"] == SECOND
