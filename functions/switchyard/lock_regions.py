@@ -21,17 +21,28 @@ REGION_SETS: dict[str, tuple[str, ...]] = {
     "EU": ("eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1"),
     "AP": ("ap-northeast-1", "ap-northeast-2", "ap-northeast-3"),
 }
-# Which set is "near" a region outside every set (its endpoint when it holds no replica).
-_GEOGRAPHY = {
-    "us": "US",
-    "ca": "US",
-    "mx": "US",
-    "sa": "US",
-    "eu": "EU",
-    "me": "EU",
-    "af": "EU",
-    "il": "EU",
-    "ap": "AP",
+# The replica an orchestrator outside the replicas calls: the nearest by geography, in this order.
+_US_EAST, _US_WEST = ("us-east-1", "us-east-2", "us-west-2"), ("us-west-2", "us-east-2", "us-east-1")
+_EUROPE = ("eu-central-1", "eu-west-3", "eu-west-2", "eu-west-1")
+_ASIA = ("ap-northeast-1", "ap-northeast-3", "ap-northeast-2")
+_NEAREST: dict[str, tuple[str, ...]] = {
+    "us-east-1": ("us-east-2", "us-west-2"),
+    "us-east-2": ("us-east-1", "us-west-2"),
+    "us-west-2": ("us-east-2", "us-east-1"),
+    "us-west-1": _US_WEST,
+    "ca-west-1": _US_WEST,
+    "eu-west-1": ("eu-west-2", "eu-west-3", "eu-central-1"),
+    "eu-west-2": ("eu-west-1", "eu-west-3", "eu-central-1"),
+    "eu-west-3": ("eu-west-2", "eu-central-1", "eu-west-1"),
+    "eu-central-1": ("eu-west-3", "eu-west-2", "eu-west-1"),
+    "ap-northeast-1": ("ap-northeast-3", "ap-northeast-2"),
+    "ap-northeast-2": ("ap-northeast-1", "ap-northeast-3"),
+    "ap-northeast-3": ("ap-northeast-1", "ap-northeast-2"),
+}
+_BY_PREFIX = {
+    **dict.fromkeys(("us", "ca", "mx", "sa"), _US_EAST),
+    **dict.fromkeys(("eu", "me", "af", "il"), _EUROPE),
+    "ap": _ASIA,
 }
 SETS_TEXT = "; ".join(f"{name}: {', '.join(regions)}" for name, regions in REGION_SETS.items())
 
@@ -106,5 +117,5 @@ def endpoint(layout: LockLayout, region: str) -> str:
     """The replica an orchestrator in `region` talks to: its own, else the nearest one."""
     if region in layout.replicas:
         return region
-    near = region_set(region) or _GEOGRAPHY.get(region.split("-", 1)[0])
-    return next((r for r in layout.replicas if region_set(r) == near), layout.replicas[0])
+    preference = _NEAREST.get(region) or _BY_PREFIX.get(region.split("-", 1)[0], ())
+    return next((r for r in preference if r in layout.replicas), layout.replicas[0])
