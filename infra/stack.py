@@ -150,5 +150,5 @@ class SwitchyardStack(cdk.Stack):
             self,
             "StateTableName",
             value=self.state.table_name,
-            description="Global table of locks, snapshots and outcomes",
+            description="Global table of snapshots, outcomes and approvals (the lock has its own table)",
         )

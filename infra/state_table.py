@@ -1,8 +1,9 @@
-"""The DynamoDB global table of locks, snapshots, outcomes (and large dry runs' plans): one per topology.
+"""The DynamoDB global table of snapshots, outcomes, approvals (and large dry runs' plans): one per topology.
 
 The primary region's stack owns it (TableV2 with a replica in every other region of the
 topology); the other regions' stacks refer to their local replica by its fixed name and deploy
-after the primary stack. Items: pk/sk strings, `ttl` for expiry (leases, old snapshots and plans).
+after the primary stack. Items: pk/sk strings, `ttl` for expiry (old snapshots, plans, idempotency
+records). The lock and the cooldown live in LockTable below (multi-Region strongly consistent).
 """
 
 from __future__ import annotations
