@@ -46,6 +46,8 @@ REGION = "us-east-1"
 # The values the step settings models read (CDK sets only the names a step's model declares).
 STEP_ENV_VALUES = {
     "TABLE_NAME": "switchyard-shop",
+    "LOCK_TABLE": "switchyard-shop-lock",
+    "LOCK_REGION": "us-east-1",
     "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:x",
     "STATE_MACHINE_PREFIX": "arn:aws:states:us-east-1:123456789012:stateMachine:switchyard-shop-",
 }

@@ -31,9 +31,10 @@ from aws_cdk import aws_sns as sns
 from constructs import IConstruct
 
 from infra.nag import acknowledge, flatten_cfn_reference
-from infra.naming import state_machine_name
+from infra.naming import lock_table_name, state_machine_name
 from steps import WORKFLOWS
-from switchyard.topology import Topology
+from switchyard import lock_regions
+from switchyard.topology import Topology, lock_layout
 
 # Telemetry writes that AWS does not support resource-level permissions for, added by CDK itself
 # for X-Ray tracing (Lambda, Step Functions) and Step Functions' vended log delivery. They touch
@@ -345,6 +346,23 @@ def _table(g: _Grants) -> None:
     g.targets.table.grant_read_write_data(g.role)
 
 
+def _lock(g: _Grants) -> None:
+    # The lock table's replica this region's steps call (LOCK_REGION), by name: it may live in
+    # another stack, or another region when this one holds no replica. Only the items of this
+    # topology's lock and cooldown, only the calls switchyard.lock and the trigger make.
+    topology = g.targets.topology
+    region = lock_regions.endpoint(lock_layout(topology), g.stack.region)
+    g.allow(
+        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+        [g.arn("dynamodb", "table", lock_table_name(topology.name), region=region)],
+        conditions={
+            "ForAllValues:StringEquals": {
+                "dynamodb:LeadingKeys": [f"LOCK#{topology.name}", f"COOLDOWN#{topology.name}"]
+            }
+        },
+    )
+
+
 def _store_plan(g: _Grants) -> None:
     # A traffic-shift dry run too large for the execution state keeps its plan in the table
     # (functions/switchyard/plans.py): one PutItem of the item `PLAN#<execution ARN>`. The plan step
@@ -442,6 +460,7 @@ _WORDS: dict[str, Callable[[_Grants], None]] = {
     "write-dns": _write_dns,
     "read-alarms": _read_alarms,
     "table": _table,
+    "lock": _lock,
     "store-plan": _store_plan,
     "publish": _publish,
     "read-db": _read_db,

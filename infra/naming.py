@@ -12,6 +12,13 @@ def table_name(topology_name: str) -> str:
     return f"switchyard-{topology_name}"
 
 
+def lock_table_name(topology_name: str) -> str:
+    """The lock table (multi-Region strongly consistent): LOCK and COOLDOWN items only."""
+    from switchyard.lock import table_name as lock_table
+
+    return lock_table(topology_name)
+
+
 def state_machine_name(topology_name: str, workflow: str) -> str:
     return f"switchyard-{topology_name}-{workflow}"
 

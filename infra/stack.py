@@ -1,5 +1,6 @@
 """One region's Switchyard: the step functions, the workflows, the outcome topic and the table
-(the global table itself in the primary region; its local replica elsewhere), the alarm trigger
+(the global table itself in the primary region; its local replica elsewhere), the lock table
+(in the stack of its first replica region), the alarm trigger
 rule (when the topology has triggers), the game-day schedules (primary region only) and the
 dashboard."""
 
@@ -18,11 +19,11 @@ from infra.game_days import GameDaySchedules
 from infra.naming import pascal
 from infra.outcome_topic import OutcomeTopic
 from infra.state_machines import workflow_state_machines
-from infra.state_table import StateTable
+from infra.state_table import LockTable, StateTable
 from infra.step_functions import StepFunctions
 from infra.triggers import TRIGGER_STEP, AlarmTriggerRule, TriggerDeadLetterQueue, trigger_alarm_names
 from steps import BY_NAME
-from switchyard.topology import Topology
+from switchyard.topology import Topology, lock_layout
 
 
 class SwitchyardStack(cdk.Stack):
@@ -50,6 +51,7 @@ class SwitchyardStack(cdk.Stack):
             owner=owner,
             replica_regions=[r for r in topology.regions if r != topology.primary_region] if owner else (),
         )
+        self.lock = LockTable(self, "LockTable", topology_name=topology.name, layout=lock_layout(topology))
         alarm_names = trigger_alarm_names(topology)
         if alarm_names and TRIGGER_STEP not in BY_NAME:
             raise ValueError(f"topology {topology.name!r} has triggers but STEPS has no {TRIGGER_STEP} function")
@@ -140,7 +142,13 @@ class SwitchyardStack(cdk.Stack):
             )
         cdk.CfnOutput(
             self,
+            "LockTableName",
+            value=self.lock.table_name,
+            description="Multi-Region strongly consistent table of the lock and the cooldown",
+        )
+        cdk.CfnOutput(
+            self,
             "StateTableName",
             value=self.state.table_name,
-            description="Global table of locks, snapshots and outcomes",
+            description="Global table of snapshots, outcomes and approvals (the lock has its own table)",
         )

@@ -30,10 +30,12 @@ from constructs import Construct
 from infra.access import AccessTargets, grant_access
 from infra.cfn import depend_on_role_policy_only
 from infra.nag import acknowledge
-from infra.naming import state_machine_name_prefix
+from infra.naming import lock_table_name, state_machine_name_prefix
 from infra.staging import TOPOLOGY_FILE
 from steps import RUNTIME_ENV, STEPS, StepSpec
+from switchyard import lock_regions
 from switchyard.settings import env_var_names
+from switchyard.topology import lock_layout
 
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.X86_64
@@ -100,6 +102,9 @@ class StepFunctions(Construct):
         env_values = {
             "TOPOLOGY_FILE": TOPOLOGY_FILE,
             "TABLE_NAME": table_name,
+            "LOCK_TABLE": lock_table_name(targets.topology.name),
+            # The lock replica this region's steps call: its own, or the nearest one.
+            "LOCK_REGION": lock_regions.endpoint(lock_layout(targets.topology), stack.region),
             "TOPIC_ARN": targets.topic.topic_arn,
             # arn:aws:states:<region>:<account>:stateMachine:switchyard-<topology>- ; the trigger
             # appends the workflow name. This region's state machines, by name (no reference to

@@ -19,12 +19,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from switchyard import approvals, plans
+from switchyard import approvals, lock_regions, plans
 from switchyard.aws import rds
 from switchyard.aws.clients import aws_errors, client, reset
 from switchyard.errors import InvalidInput, SwitchyardError
+from switchyard.lock import table_name as lock_table_name
 from switchyard.requests import parse_request
-from switchyard.topology import Topology, load_topology
+from switchyard.topology import Topology, load_topology, lock_layout
 from switchyard_cli import worldview
 from switchyard_cli.render import ProgressView, plan_table, world_table
 
@@ -77,6 +78,9 @@ class Stack:
             os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url
         reset()
         self.table = f"switchyard-{self.topology.name}"
+        self.lock_table = lock_table_name(self.topology.name)
+        # The lock table's replica this region's steps use (the nearest one when it holds none).
+        os.environ["LOCK_REGION"] = lock_regions.endpoint(lock_layout(self.topology), self.region)
         self.sfn = client("stepfunctions", self.region)
 
     def state_machine(self, workflow: str) -> str:
@@ -107,7 +111,7 @@ def console_link(region: str, execution_arn: str) -> str:
 def cmd_status(args: argparse.Namespace, console: Console) -> int:
     stack = Stack(args)
     topo = stack.topology
-    world = worldview.read_world(topo, table=stack.table)
+    world = worldview.read_world(topo, lock_table=stack.lock_table)
     console.print(world_table(world, f"{topo.name} ({stack.region})"))
     lag = Table(title="replication", title_justify="left", show_edge=False)
     lag.add_column("region")
@@ -162,7 +166,7 @@ def cmd_start(args: argparse.Namespace, console: Console, err: Console) -> int:
     workflow = STARTING_COMMANDS[args.command]
     status, _ = _start_and_follow(stack, workflow, read_data(args.input, what="--input"), console, err)
     if status == "SUCCEEDED":
-        console.print(world_table(worldview.read_world(stack.topology, table=stack.table), "After"))
+        console.print(world_table(worldview.read_world(stack.topology, lock_table=stack.lock_table), "After"))
     return EXIT_OK if status == "SUCCEEDED" else EXIT_FAILED
 
 

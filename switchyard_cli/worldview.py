@@ -52,8 +52,10 @@ def banner_on(region: str, parameter: str | None) -> bool:
         return value.strip().lower() not in ("", "off", "false")
 
 
-def read_world(topo: Topology, *, table: str | None = None, dns_topology: Topology | None = None) -> dict[str, Any]:
-    """Contract v1's `world`, plus the lock holder when the table is known.
+def read_world(
+    topo: Topology, *, lock_table: str | None = None, dns_topology: Topology | None = None
+) -> dict[str, Any]:
+    """Contract v1's `world`, plus the lock holder when the lock table is known.
 
     `dns_topology` is the copy of the topology the steps use (the local world rewrites its zone id).
     """
@@ -72,8 +74,8 @@ def read_world(topo: Topology, *, table: str | None = None, dns_topology: Topolo
         if state is not None and state.source is not None:
             world["replicates_from"][region_name] = source_region(state)
         world["banner"][region_name] = banner_on(region_name, topo.banner.parameter if topo.banner else None)
-    if table is not None:
-        held = lock.read_lock(table, topo.name)
+    if lock_table is not None:
+        held = lock.read_lock(lock_table, topo.name)
         world["lock"] = held.holder if held else None
     return world
 

@@ -10,7 +10,9 @@ topology's resources:
   write-alb     modify the topology's listener rules
   write-dns     change the topology's records' weighted sets
   read-alarms   describe the topology's alarms (and the input's gates)
-  table         read and write the lock / snapshot / outcome items
+  table         read and write the snapshot / outcome / approval items of the state table
+  lock          read and write the LOCK and COOLDOWN items of the lock table (multi-Region strongly
+                consistent), in the replica region this region's steps call
   store-plan    put a traffic-shift dry run's plan item (PLAN#<execution>) in the table, nothing else
   publish       publish to the outcome topic
   read-db       describe the topology's DB instances and their tags; read ReplicaLag metrics
@@ -27,7 +29,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from switchyard.settings import NoEnv, OutcomeEnv, TableEnv, TopologyEnv, TopologyTableEnv, TriggerEnv, _Env
+from switchyard.settings import (
+    LockEnv,
+    LockTableEnv,
+    NoEnv,
+    OutcomeEnv,
+    TableEnv,
+    TopologyEnv,
+    TopologyTableEnv,
+    TriggerEnv,
+    _Env,
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,13 @@ STEPS: tuple[StepSpec, ...] = (
         ("read-routing", "read-alarms", "store-plan"),
         "Validate a traffic-shift input and plan every stage (reads only; a large dry run stores its plan)",
     ),
-    StepSpec("AcquireLock", "steps.acquire_lock", TableEnv, ("table",), "Take the topology's lock with a lease"),
+    StepSpec(
+        "AcquireLock",
+        "steps.acquire_lock",
+        LockTableEnv,
+        ("lock", "table"),
+        "Take the topology's lock with a lease (a refusal reads the holder's outcome records)",
+    ),
     StepSpec(
         "TakeSnapshot",
         "steps.take_snapshot",
@@ -86,8 +104,8 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec(
         "ReleaseLock",
         "steps.release_lock",
-        TableEnv,
-        ("table",),
+        LockEnv,
+        ("lock",),
         "Release the topology's lock if this execution holds it",
     ),
     StepSpec(
@@ -190,7 +208,7 @@ STEPS: tuple[StepSpec, ...] = (
         "AlarmTrigger",
         "steps.alarm_trigger",
         TriggerEnv,
-        ("start-executions", "read-kill-switch", "table", "publish", "write-alb", "write-dns"),
+        ("start-executions", "read-kill-switch", "table", "lock", "publish", "write-alb", "write-dns"),
         "Start the workflow a CloudWatch alarm names (dedup, cooldown, kill switch, incidents before drills)",
     ),
 )

@@ -7,9 +7,9 @@ from switchyard.lock import LockInfo
 from switchyard.model import Model, build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event
-from switchyard.settings import TableEnv, load_settings
+from switchyard.settings import LockTableEnv, load_settings
 
-load_settings(TableEnv)
+load_settings(LockTableEnv)
 
 
 class AcquireLockEvent(Model):
@@ -26,6 +26,14 @@ build(AcquireLockEvent, LockInfo)  # this step's event and result; other models 
 @instrumented
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     e = parse_event(AcquireLockEvent, event)
-    table = load_settings(TableEnv).table_name
-    info = lock.acquire(table, e.topology, e.execution, e.workflow, e.lease_seconds, drill=e.drill)
+    env = load_settings(LockTableEnv)
+    info = lock.acquire(
+        env.lock_table,
+        e.topology,
+        e.execution,
+        e.workflow,
+        e.lease_seconds,
+        drill=e.drill,
+        outcomes_table=env.table_name,
+    )
     return info.model_dump(mode="json")

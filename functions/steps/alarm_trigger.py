@@ -42,6 +42,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             alarm_event,
             topo,
             table=settings.table_name,
+            lock_table=settings.lock_table,
             topic_arn=settings.topic_arn,
             state_machine_prefix=settings.state_machine_prefix,
         ).model_dump(mode="json")

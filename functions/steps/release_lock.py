@@ -4,9 +4,9 @@ from switchyard import lock
 from switchyard.model import Model, build
 from switchyard.observability import instrumented, logger
 from switchyard.parsing import parse_event
-from switchyard.settings import TableEnv, load_settings
+from switchyard.settings import LockEnv, load_settings
 
-load_settings(TableEnv)
+load_settings(LockEnv)
 
 
 class ReleaseLockEvent(Model):
@@ -20,7 +20,7 @@ build(ReleaseLockEvent)  # this step's event and result; other models are built 
 @instrumented
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     e = parse_event(ReleaseLockEvent, event)
-    released = lock.release(load_settings(TableEnv).table_name, e.topology, e.execution)
+    released = lock.release(load_settings(LockEnv).lock_table, e.topology, e.execution)
     if not released:
         logger.warning("lock was no longer held by this execution", extra={"topology": e.topology})
     return {"released": released}

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from switchyard import banner, snapshots
+from switchyard import banner, leases, snapshots
 from switchyard.aws import alarms, dns, rds
 from switchyard.aws.clients import aws_errors, client
 from switchyard.errors import InvalidInput, ResourceNotFound, SwitchyardError, UnsafeChange
@@ -245,8 +245,7 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
         stages=stage_refs(stages),
         gates=gates,
         baseline=baseline,
-        # The replicas of the new writer may take up to an hour more (the ASL's bounded wait).
-        lease_seconds=len(stages) * (request.bake_seconds + 180) + 3600 * (2 if others else 1),
+        lease_seconds=leases.regional_failover(request, other_regions=len(others)),
         banner_required=[request.to_region],
         banner_best_effort=[request.from_region, *receivers[1:]],
         banner_regions=[*receivers, request.from_region],
@@ -315,7 +314,7 @@ def plan_restore(event: PlanEvent, topo: Topology) -> RestorePlan:
         stages=stage_refs(list(request.stages)),
         gates=[Gate(name=n, region=region) for n in topo.regions[region].health_alarms],
         baseline=baseline,
-        lease_seconds=len(request.stages) * (request.bake_seconds + 180) + 7200,
+        lease_seconds=leases.restore(request, other_regions=len(others)),
         banner_required=[region, writer.region],
         # A three-region failover put the banner on in every region it sent traffic to: the
         # restore saves and switches off all of them.

@@ -3,10 +3,16 @@
 The lease bounds how long a lock outlives an execution that died without releasing it (a
 stopped execution runs no Catch). A holder may re-acquire its own lock, so a retried step is
 harmless.
+
+The item lives in the lock table, which has multi-Region strong consistency
+(switchyard.lock_regions): the condition is checked against the latest write from any region,
+so orchestrators in two regions cannot both take it. Every call goes to LOCK_REGION, the
+replica this region's steps use.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -29,14 +35,24 @@ class LockInfo(Model):
     taken_over_from: LockInfo | None = None
 
 
+def table_name(topology: str) -> str:
+    """The lock table of a topology (the same name in every replica region)."""
+    return f"switchyard-{topology}-lock"
+
+
+def lock_region() -> str:
+    """The lock table replica this process calls (LOCK_REGION; this region when unset)."""
+    return os.environ.get("LOCK_REGION") or home_region()
+
+
 def _key(topology: str) -> dict[str, dict[str, str]]:
     return {"pk": {"S": f"LOCK#{topology}"}, "sk": {"S": "LOCK"}}
 
 
-def read_lock(table: str, topology: str) -> LockInfo | None:
+def read_lock(table: str, topology: str, *, region: str | None = None) -> LockInfo | None:
     with aws_errors("reading the lock"):
         item = (
-            client("dynamodb", home_region())
+            client("dynamodb", region or lock_region())
             .get_item(TableName=table, Key=_key(topology), ConsistentRead=True)
             .get("Item")
         )
@@ -65,7 +81,11 @@ def acquire(
     *,
     drill: bool = False,
     now: float | None = None,
+    region: str | None = None,
+    outcomes_table: str | None = None,
 ) -> LockInfo:
+    """Take the lock; a refusal names the holder and, when `outcomes_table` (the state table,
+    where outcomes are recorded) is given, why a holder that has ended still holds it."""
     now = time.time() if now is None else now
     info = LockInfo(
         topology=topology,
@@ -75,7 +95,8 @@ def acquire(
         expires_at=int(now) + lease_seconds,
         drill=drill,
     )
-    ddb = client("dynamodb", home_region())
+    region = region or lock_region()
+    ddb = client("dynamodb", region)
     try:
         with aws_errors("taking the lock"):
             old = ddb.put_item(
@@ -93,26 +114,26 @@ def acquire(
                 ReturnValues="ALL_OLD",
             ).get("Attributes")
     except ConditionFailed:
-        current = read_lock(table, topology)
+        current = read_lock(table, topology, region=region)
         if current is None:  # released between our write and our read: let Step Functions retry
             raise LockHeld(f"topology '{topology}' was locked a moment ago; retry") from None
         left = current.expires_at - int(now)
         raise LockHeld(
             f"topology '{topology}' is locked by {current.holder} ({current.workflow}, since"
-            f" {current.acquired_at}, lease ends in {left}s); {_why_held(table, current)}"
+            f" {current.acquired_at}, lease ends in {left}s); {_why_held(outcomes_table, current)}"
         ) from None
     if old and old["holder"]["S"] != holder:
         info.taken_over_from = _from_item(topology, old)
     return info
 
 
-def _why_held(table: str, current: LockInfo) -> str:
+def _why_held(table: str | None, current: LockInfo) -> str:
     """What the refused run should do: a holder that recorded its outcome has ended, so the lock
     was left behind (a release that failed, or kept after a failed rollback) and waiting for the
     holder to finish would not help."""
     from switchyard import outcomes  # only on a refusal: the lock steps' cold start does not need it
 
-    ended = outcomes.find_ended(table, current.topology, current.holder)
+    ended = outcomes.find_ended(table, current.topology, current.holder) if table else []
     if not ended:
         return "wait for it to finish or stop it"
     last = ended[-1]
@@ -128,9 +149,9 @@ def _why_held(table: str, current: LockInfo) -> str:
     )
 
 
-def release(table: str, topology: str, holder: str) -> bool:
+def release(table: str, topology: str, holder: str, *, region: str | None = None) -> bool:
     """Release our own lock; False (not an error) when it is no longer ours."""
-    ddb = client("dynamodb", home_region())
+    ddb = client("dynamodb", region or lock_region())
     try:
         with aws_errors("releasing the lock"):
             ddb.delete_item(

@@ -32,11 +32,25 @@ class TopologyTableEnv(TopologyEnv, TableEnv):
     pass
 
 
+class LockEnv(_Env):
+    """The lock table (LOCK and COOLDOWN items): multi-Region strongly consistent, its own table.
+
+    LOCK_REGION is the replica this region's steps call: their own region's, or the nearest one
+    when this region holds no replica (switchyard.lock_regions)."""
+
+    lock_table: str = Field(alias="LOCK_TABLE", min_length=1)
+    lock_region: str = Field(alias="LOCK_REGION", pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+
+
 class OutcomeEnv(TopologyEnv, TableEnv):
     topic_arn: str = Field(alias="TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
 
 
-class TriggerEnv(OutcomeEnv):
+class LockTableEnv(LockEnv, TableEnv):
+    """The lock table, and the state table whose outcome records explain a lock left behind."""
+
+
+class TriggerEnv(OutcomeEnv, LockEnv):
     # arn:aws:states:<region>:<account>:stateMachine:switchyard-<topology>- (+ workflow name)
     state_machine_prefix: str = Field(alias="STATE_MACHINE_PREFIX", pattern=r"^arn:aws[a-z-]*:states:.+:stateMachine:")
 

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from switchyard import banner, plans, snapshots
+from switchyard import banner, leases, plans, snapshots
 from switchyard.aws import alarms, alb, dns
 from switchyard.errors import GateFailed, InvalidInput, UnsafeChange
 from switchyard.requests import TrafficShiftRequest, parse_request
@@ -205,10 +205,8 @@ def plan_shift(event: PlanShiftEvent, topo: Topology, table: str) -> ShiftPlan:
         stages=stage_refs(request.stages),
         gates=[Gate(name=n, region=r) for r, names in gates.items() for n in names],
         baseline=states,
-        # Long enough for every stage and its bake, with room for retries; a dead run frees it.
-        lease_seconds=len(request.stages)
-        * (request.bake_seconds + 180 + (request.approval_timeout_seconds if request.approval else 0))
-        + 900,
+        # The run's worst case (every retry, every wait); a dead run frees it when it ends.
+        lease_seconds=leases.traffic_shift(request),
         summary=summary,
         warnings=warnings,
         plan=stage_plans if inline else None,

@@ -13,7 +13,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, ValidationError
 
+from switchyard import lock_regions
 from switchyard.errors import InvalidTopology
+from switchyard.lock_regions import LockLayout
 from switchyard.model import Model
 
 ALB_MAX_WEIGHT = 999
@@ -111,6 +113,14 @@ class Automation(_Strict):
     kill_switch_parameter: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_./-]{1,1010}$")] | None = None
 
 
+class LockSettings(_Strict):
+    """Extension: where the lock table's replicas live (a DynamoDB multi-Region strongly
+    consistent table, switchyard.lock_regions). Default: derived from `regions` when they allow it."""
+
+    regions: Annotated[list[RegionName], Field(min_length=1)] | None = None
+    witness: RegionName | None = None
+
+
 class Topology(_Strict):
     name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
     primary_region: RegionName
@@ -121,6 +131,7 @@ class Topology(_Strict):
     triggers: list[Trigger] = Field(default_factory=list)
     game_days: list[GameDay] = Field(default_factory=list)
     automation: Automation = Field(default_factory=Automation)
+    lock: LockSettings = Field(default_factory=LockSettings)
 
     @property
     def kill_switch_parameter(self) -> str:
@@ -240,6 +251,25 @@ def _cross_reference_errors(topo: Topology) -> list[str]:
     return errors
 
 
+def ordered_regions(topo: Topology) -> list[str]:
+    """The primary region first, then the others in file order."""
+    return [topo.primary_region, *(r for r in topo.regions if r != topo.primary_region)]
+
+
+def lock_layout(topo: Topology) -> LockLayout:
+    layout, errors = lock_regions.derive(ordered_regions(topo), topo.lock.regions, topo.lock.witness)
+    if layout is None:
+        raise InvalidTopology("; ".join(errors))
+    return layout
+
+
+def _lock_errors(topo: Topology) -> list[str]:
+    """The lock table must be able to hold across regions (multi-Region strong consistency)."""
+    if topo.primary_region not in topo.regions:
+        return []  # reported by the cross-reference check; the layout starts from the primary region
+    return lock_regions.derive(ordered_regions(topo), topo.lock.regions, topo.lock.witness)[1]
+
+
 def parse_topology(data: Any, source: str = "<topology>") -> Topology:
     """Validate already-parsed data; raises InvalidTopology listing every problem."""
     if not isinstance(data, dict):
@@ -251,7 +281,7 @@ def parse_topology(data: Any, source: str = "<topology>") -> Topology:
         raise InvalidTopology(f"{source}: " + "; ".join(lines)) from None
     from switchyard.topology_checks import aws_limit_errors, consistency_errors
 
-    errors = _cross_reference_errors(topo) + consistency_errors(topo) + aws_limit_errors(topo)
+    errors = _cross_reference_errors(topo) + _lock_errors(topo) + consistency_errors(topo) + aws_limit_errors(topo)
     if errors:
         raise InvalidTopology(f"{source}: " + "; ".join(errors))
     return topo

@@ -4,7 +4,8 @@ Every decision is logged, recorded and notified, including "did nothing, because
 1. the event must be a well-formed "CloudWatch Alarm State Change" into ALARM;
 2. a trigger of the topology must name the alarm;
 3. automation must not be switched off (the kill-switch SSM parameter says "off");
-4. the cooldown must have passed since the last automatic start (against a flapping alarm);
+4. the cooldown must have passed since the last automatic start (against a flapping alarm), unless
+   this start is of a larger scope than the one holding it (an escalation is not flapping);
 5. a game-day drill holding the lock is stopped and its changes put back: incidents first;
 6. the execution name is derived from the alarm and its transition time, so the same transition
    delivered twice (EventBridge is at-least-once) starts one execution.
@@ -69,6 +70,7 @@ class TriggerDecision(Model):
     workflow: str | None = None
     execution_arn: str | None = None
     preempted_drill: str | None = None
+    preempted_cooldown: str | None = None  # the smaller-scope automatic start whose cooldown this one overrode
 
 
 def _fields(exc: ValidationError) -> str:
@@ -95,35 +97,71 @@ def kill_switch_on(topo: Topology) -> bool:
     return str(value).strip().lower() in ("off", "disabled", "false", "0")
 
 
-def _claim_cooldown(table: str, topo: Topology, now: float, execution: str) -> str | None:
-    """Take the cooldown window; returns why not when another automatic start holds it."""
-    ddb = client("dynamodb", home_region())
+# An incident of a larger scope may start inside the cooldown of a smaller one: a cluster drain
+# that did not help is followed by the region's alarm, and waiting out the drain's cooldown would
+# leave the region failing. The same or a smaller scope waits (that is what flapping looks like).
+SCOPES = {"cluster": 1, "region": 2, "regional-failover": 3}
+
+
+def trigger_scope(trigger: Trigger) -> int:
+    """regional failover (3) > region shift or restore (2) > cluster shift (1)."""
+    if trigger.workflow == "regional-failover":
+        return SCOPES["regional-failover"]
+    if trigger.workflow == "restore":
+        return SCOPES["region"]
+    return SCOPES["cluster"] if trigger.input.get("scope") == "cluster" else SCOPES["region"]
+
+
+def _cooldown_held(item: dict[str, Any], topo: Topology) -> str:
+    started = int(item.get("started_at", {}).get("N", "0"))
+    since = datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds")
+    return (
+        f"cooldown: {item.get('execution', {}).get('S', 'an execution')} started automatically at {since};"
+        f" the next automatic start of the same or a smaller scope is allowed"
+        f" {topo.automation.cooldown_seconds}s after it"
+    )
+
+
+def _claim_cooldown(
+    table: str, topo: Topology, now: float, execution: str, scope: int
+) -> tuple[str | None, str | None]:
+    """Take the cooldown window: (why not, None) while a start of the same or a larger scope holds
+    it; (None, the pre-empted execution) when this start's larger scope overrides a smaller one's."""
+    ddb = client("dynamodb", lock.lock_region())
     key = {"pk": {"S": f"COOLDOWN#{topo.name}"}, "sk": {"S": "COOLDOWN"}}
+    threshold = int(now) - topo.automation.cooldown_seconds
     try:
         with aws_errors("claiming the cooldown"):
-            ddb.put_item(
+            old = ddb.put_item(
                 TableName=table,
-                Item={**key, "started_at": {"N": str(int(now))}, "execution": {"S": execution}},
-                ConditionExpression="attribute_not_exists(pk) OR started_at <= :threshold OR execution = :me",
-                ExpressionAttributeValues={
-                    ":threshold": {"N": str(int(now) - topo.automation.cooldown_seconds)},
-                    ":me": {"S": execution},
+                Item={
+                    **key,
+                    "started_at": {"N": str(int(now))},
+                    "execution": {"S": execution},
+                    "scope": {"N": str(scope)},
                 },
-            )
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR started_at <= :threshold OR execution = :me OR #scope < :scope"
+                ),
+                ExpressionAttributeNames={"#scope": "scope"},
+                ExpressionAttributeValues={
+                    ":threshold": {"N": str(threshold)},
+                    ":me": {"S": execution},
+                    ":scope": {"N": str(scope)},
+                },
+                ReturnValues="ALL_OLD",
+            ).get("Attributes")
     except ConditionFailed:
-        item = ddb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item", {})
-        started = int(item.get("started_at", {}).get("N", "0"))
-        since = datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds")
-        return (
-            f"cooldown: {item.get('execution', {}).get('S', 'an execution')} started automatically at {since};"
-            f" the next automatic start is allowed {topo.automation.cooldown_seconds}s after it"
-        )
-    return None
+        with aws_errors("reading the cooldown"):
+            item = ddb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item", {})
+        return _cooldown_held(item, topo), None
+    held = old and int(old["started_at"]["N"]) > threshold and old["execution"]["S"] != execution
+    return None, (old["execution"]["S"] if held and old else None)
 
 
-def _preempt_drill(table: str, topo: Topology, reason: str) -> str | None:
+def _preempt_drill(table: str, lock_table: str, topo: Topology, reason: str) -> str | None:
     """Stop a game-day drill that holds the lock, put back what it changed, free the lock."""
-    held = lock.read_lock(table, topo.name)
+    held = lock.read_lock(lock_table, topo.name)
     if held is None or not held.drill:
         return None
     sfn = client("stepfunctions", home_region())
@@ -136,7 +174,7 @@ def _preempt_drill(table: str, topo: Topology, reason: str) -> str | None:
         from switchyard import shift
 
         shift.roll_back(shift.RollBackEvent(snapshot_id=held.holder), table)
-    lock.release(table, topo.name, held.holder)
+    lock.release(lock_table, topo.name, held.holder)
     return held.holder
 
 
@@ -163,7 +201,9 @@ def _already_started(execution_arn: str) -> bool:
     return True
 
 
-def _decide(raw: Any, topo: Topology, *, table: str, state_machine_prefix: str, now: float) -> TriggerDecision:
+def _decide(
+    raw: Any, topo: Topology, *, table: str, lock_table: str, state_machine_prefix: str, now: float
+) -> TriggerDecision:
     try:
         event = AlarmStateChangeEvent.model_validate(raw)
     except ValidationError as exc:
@@ -174,6 +214,7 @@ def _decide(raw: Any, topo: Topology, *, table: str, state_machine_prefix: str, 
     # The account this function runs in: the state machine prefix names it.
     own_account = state_machine_prefix.split(":")[4] or None
     ignored = _why_not(event, trigger, topo, own_account)
+    preempted_cooldown = None
     if ignored is None:
         assert trigger is not None
         arn_prefix = state_machine_prefix + trigger.workflow
@@ -182,13 +223,13 @@ def _decide(raw: Any, topo: Topology, *, table: str, state_machine_prefix: str, 
         if _already_started(execution_arn):
             ignored = f"this alarm transition already started {execution_arn} (a repeated delivery)"
         else:
-            ignored = _claim_cooldown(table, topo, now, execution_arn)
+            ignored, preempted_cooldown = _claim_cooldown(lock_table, topo, now, execution_arn, trigger_scope(trigger))
     if ignored is not None:
         return TriggerDecision(action="IGNORED", alarm=alarm, workflow=workflow, reason=ignored)
     assert trigger is not None
     state = event.detail.state
     reason = f"alarm {event.region}/{alarm} in ALARM since {state.timestamp}: {state.reason}"[:1000]
-    preempted = _preempt_drill(table, topo, reason)
+    preempted = _preempt_drill(table, lock_table, topo, reason)
     with aws_errors(f"starting {trigger.workflow}"):
         started = client("stepfunctions", home_region()).start_execution(
             stateMachineArn=arn_prefix,
@@ -201,14 +242,29 @@ def _decide(raw: Any, topo: Topology, *, table: str, state_machine_prefix: str, 
         workflow=trigger.workflow,
         execution_arn=started["executionArn"],
         preempted_drill=preempted,
+        preempted_cooldown=preempted_cooldown,
         reason=reason,
     )
 
 
 def handle_alarm_event(
-    raw: Any, topo: Topology, *, table: str, topic_arn: str, state_machine_prefix: str, now: float | None = None
+    raw: Any,
+    topo: Topology,
+    *,
+    table: str,
+    lock_table: str,
+    topic_arn: str,
+    state_machine_prefix: str,
+    now: float | None = None,
 ) -> TriggerDecision:
-    decision = _decide(raw, topo, table=table, state_machine_prefix=state_machine_prefix, now=now or time.time())
+    decision = _decide(
+        raw,
+        topo,
+        table=table,
+        lock_table=lock_table,
+        state_machine_prefix=state_machine_prefix,
+        now=now or time.time(),
+    )
     # An ignored event has no execution: its record is keyed by the event (its id, or a fresh one
     # for an event too malformed to have one), so two ignored events never share a record.
     event_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else uuid.uuid4().hex

@@ -335,6 +335,22 @@ TOPOLOGY_CASES: list[Case] = [
     _topology_file("yaml-unclosed-flow", "not valid YAML (line 3)", "name: shop\nregions: {us-east-1: [unclosed\n"),
     _topology_file("json-truncated", "not valid JSON (line 2", '{"name": "shop",\n "regions": ', ".json"),
     _topology_file("json-array", "the topology must be a mapping (got list)", '[{"name": "shop"}]', ".json"),
+    # a lock table that could not hold across regions (multi-Region strong consistency)
+    _topology(
+        "lock-regions-across-sets",
+        "lock.regions: ['us-east-1', 'eu-west-1'] are not all in one region set",
+        _set("lock", {"regions": ["us-east-1", "eu-west-1"]}),
+    ),
+    _topology(
+        "lock-witness-in-another-set",
+        "lock.witness: 'eu-west-2' must be another region of the replicas' set",
+        _set("lock", {"witness": "eu-west-2"}),
+    ),
+    _topology(
+        "lock-regions-missing-for-regions-of-two-sets",
+        "lock.regions: required, because the topology's regions",
+        _set("regions.eu-west-1", {"load_balancer": "shop-euw1", "clusters": ["euw1-a"], "database": "shop-db-euw1"}),
+    ),
 ]
 
 

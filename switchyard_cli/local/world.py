@@ -10,7 +10,8 @@ lock, snapshots and rollback. What it cannot: real propagation delays, IAM (moto
 enforce it), target health (always healthy), alarms evaluated from metrics (faults set alarm
 states instead), Lambda cold starts and concurrency limits. An execution stopped while inside a
 Map iteration ends FAILED (States.Runtime) in moto where AWS says ABORTED. The orchestrator (state
-machines, table, topic) exists in the primary region only, not in every region as deployed. EventBridge cannot
+machines, table, topic) exists in the primary region only, not in every region as deployed; the
+lock table is one strongly consistent store that every replica region reaches (lock_store.py). EventBridge cannot
 invoke Lambda in moto: alarm steps deliver the event to the trigger handler directly.
 """
 
@@ -39,12 +40,14 @@ from moto import mock_aws
 from moto.core.models import botocore_stubber
 
 from steps import BY_NAME, STEPS, WORKFLOWS
+from switchyard import lock, lock_regions
 from switchyard import settings as settings_module
 from switchyard.aws import clients
-from switchyard.topology import Topology, load_topology_cached
+from switchyard.topology import Topology, load_topology_cached, lock_layout
 from switchyard_cli import worldview
 from switchyard_cli.local import moto_patches
 from switchyard_cli.local.faults import ApiErrorInjector, Fault, Throttler
+from switchyard_cli.local.lock_store import LockStore
 
 ACCOUNT = "123456789012"
 REPO = Path(__file__).resolve().parents[2]
@@ -115,6 +118,7 @@ class _FaultHook:
         self.target: ApiErrorInjector | None = None
         self.throttler: Throttler | None = None
         self.timeline: list[TimelineEntry] | None = None
+        self.lock_store: LockStore | None = None
         self.registered = False
 
     def attach(
@@ -141,7 +145,13 @@ class _FaultHook:
 
     def send(self, **kwargs: Any) -> Any:
         throttled = self.throttler(**kwargs) if self.throttler is not None else None
-        return throttled if throttled is not None else self._moto_send(**kwargs)
+        if throttled is not None:
+            return throttled
+        store = self.lock_store
+        if store is not None and store.route(kwargs["request"]):
+            with store.mutex:
+                return self._moto_send(**kwargs)
+        return self._moto_send(**kwargs)
 
 
 _FAULT_HOOK = _FaultHook()
@@ -158,6 +168,8 @@ class LocalWorld:
         self.workdir: Path = Path(self._tmp.name) if self._tmp is not None else Path(str(workdir))
         self.log_file = self.workdir / "lambda.log"
         self.table_name = f"switchyard-{topology.name}"
+        self.lock_store = LockStore(lock.table_name(topology.name), lock_layout(topology))
+        self.lock_table_name = self.lock_store.table
         self.state_machine_prefix = f"arn:aws:states:{self.home}:{ACCOUNT}:stateMachine:switchyard-{topology.name}-"
         self.topic_arn = f"arn:aws:sns:{self.home}:{ACCOUNT}:switchyard-{topology.name}-outcomes"
         self.state_machines: dict[str, str] = {}
@@ -211,6 +223,7 @@ class LocalWorld:
             self._injector = ApiErrorInjector([])
             self._throttler = Throttler(self._injector)
             _FAULT_HOOK.attach(self._injector, self._throttler, self.timeline)
+            _FAULT_HOOK.lock_store = self.lock_store
             moto_patches.install(self._invoke, self.time_scale)
         except BaseException:
             self.__exit__(None, None, None)
@@ -220,6 +233,7 @@ class LocalWorld:
     def __exit__(self, *exc: object) -> None:
         moto_patches.uninstall()
         _FAULT_HOOK.attach(None)
+        _FAULT_HOOK.lock_store = None
         from switchyard.observability import metrics
 
         # Metrics are disabled here, so nothing ever flushed them: drop what the steps added.
@@ -251,6 +265,9 @@ class LocalWorld:
             "AWS_DEFAULT_REGION": self.home,
             "TOPOLOGY_FILE": str(topology_file),
             "TABLE_NAME": self.table_name,
+            "LOCK_TABLE": self.lock_table_name,
+            # The steps run in the home region; they call its lock replica (or the nearest one).
+            "LOCK_REGION": lock_regions.endpoint(self.lock_store.layout, self.home),
             "TOPIC_ARN": self.topic_arn,
             "STATE_MACHINE_PREFIX": f"{self.state_machine_prefix}",
             "POWERTOOLS_SERVICE_NAME": "switchyard",
@@ -336,6 +353,7 @@ class LocalWorld:
             ],
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
         )
+        self.lock_store.create(self.client("dynamodb", self.lock_store.home))
         self.client("sns", self.home).create_topic(Name=self.topic_arn.split(":")[-1])
         sfn = self.client("stepfunctions", self.home)
         for workflow, filename in WORKFLOWS.items():
@@ -701,8 +719,8 @@ class LocalWorld:
         sfn = self.client("stepfunctions", self.home)
         sfn.stop_execution(executionArn=holder, error="HolderDied", cause="local world: the holder died")
         self.follow(holder)
-        self.client("dynamodb", self.home).update_item(
-            TableName=self.table_name,
+        self.client("dynamodb", self.lock_store.home).update_item(
+            TableName=self.lock_table_name,
             Key={"pk": {"S": f"LOCK#{self.topology.name}"}, "sk": {"S": "LOCK"}},
             UpdateExpression="SET expires_at = :past",
             ExpressionAttributeValues={":past": {"N": "1"}},
@@ -726,7 +744,9 @@ class LocalWorld:
     def read_world(self) -> dict[str, Any]:
         """The world as the simulated AWS APIs describe it now (never from program memory)."""
         return worldview.read_world(
-            self.topology, table=self.table_name, dns_topology=load_topology_cached(os.environ["TOPOLOGY_FILE"])
+            self.topology,
+            lock_table=self.lock_table_name,
+            dns_topology=load_topology_cached(os.environ["TOPOLOGY_FILE"]),
         )
 
     def notifications(self) -> list[dict[str, Any]]:

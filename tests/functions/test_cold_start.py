@@ -11,12 +11,14 @@ import pytest
 from steps import BY_NAME, STEPS, StepSpec
 from switchyard import settings
 from switchyard.errors import InvalidInput
-from switchyard.settings import NoEnv, OutcomeEnv, TableEnv, TopologyEnv, TopologyTableEnv, env_var_names
+from switchyard.settings import LockEnv, NoEnv, OutcomeEnv, TableEnv, TopologyEnv, TopologyTableEnv, env_var_names
 from tests.conftest import SHOP_FILE
 
 VALID_ENV = {
     "TOPOLOGY_FILE": str(SHOP_FILE),
     "TABLE_NAME": "switchyard-shop",
+    "LOCK_TABLE": "switchyard-shop-lock",
+    "LOCK_REGION": "us-east-1",
     "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:switchyard-shop-outcomes",
     "STATE_MACHINE_PREFIX": "arn:aws:states:us-east-1:123456789012:stateMachine:switchyard-shop-",
 }
@@ -45,14 +47,17 @@ def test_registry_env_models() -> None:
     assert env_var_names(TopologyEnv) == ["TOPOLOGY_FILE"]
     assert sorted(env_var_names(OutcomeEnv)) == ["TABLE_NAME", "TOPIC_ARN", "TOPOLOGY_FILE"]
     assert env_var_names(NoEnv) == []
+    assert sorted(env_var_names(LockEnv)) == ["LOCK_REGION", "LOCK_TABLE"]
+    # Only the steps that take the lock or the cooldown see the lock table.
+    assert {s.name for s in STEPS if issubclass(s.env, LockEnv)} == {"AcquireLock", "ReleaseLock", "AlarmTrigger"}
     traffic_shift = {
         "PlanShift": TopologyTableEnv,  # a large dry run stores its plan in the table
-        "AcquireLock": TableEnv,
+        "AcquireLock": LockEnv,
         "TakeSnapshot": TopologyTableEnv,
         "ApplyStage": TableEnv,
         "CheckGates": NoEnv,
         "RollBack": TableEnv,
-        "ReleaseLock": TableEnv,
+        "ReleaseLock": LockEnv,
         "RecordOutcome": OutcomeEnv,
     }
     assert {name: BY_NAME[name].env for name in traffic_shift} == traffic_shift

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import Any
 
 import pytest
 
 from switchyard import lock
-from switchyard.errors import InvalidInput, LockHeld
+from switchyard.errors import AwsApiError, InvalidInput, LockHeld
+from switchyard.lock_regions import LockLayout
+from switchyard_cli.local.lock_store import LockStore
 from switchyard_cli.local.world import LocalWorld
 from tests.functions.conftest import call
 
 FIRST = "arn:aws:states:us-east-1:123456789012:execution:switchyard-shop-traffic-shift:first"
 SECOND = "arn:aws:states:us-east-1:123456789012:execution:switchyard-shop-traffic-shift:second"
+EAST, WEST = "us-east-1", "us-west-2"
 
 
 def acquire(holder: str, lease_seconds: int = 600, topology: str = "shop") -> dict[str, Any]:
@@ -40,6 +44,7 @@ def test_the_holder_may_acquire_again(world: LocalWorld) -> None:
     first = acquire(FIRST, lease_seconds=600)
     again = acquire(FIRST, lease_seconds=1200)  # a retried step, or a longer lease
     assert again["holder"] == FIRST
+    assert again["taken_over_from"] is None  # its own lock: nothing was left half-done by anyone
     assert int(again["expires_at"]) >= int(first["expires_at"]) + 600
 
 
@@ -57,10 +62,12 @@ def test_a_second_holder_is_refused_naming_the_holder(world: LocalWorld) -> None
 
 def test_an_expired_lease_is_taken_over(world: LocalWorld) -> None:
     # A holder that died an hour ago with a 60 s lease: its lock must not block forever.
-    lock.acquire(world.table_name, "shop", FIRST, "traffic-shift", 60, now=time.time() - 3600)
+    lock.acquire(world.lock_table_name, "shop", FIRST, "traffic-shift", 60, now=time.time() - 3600)
     info = acquire(SECOND)
     assert info["holder"] == SECOND
     assert world.read_world()["lock"] == SECOND
+    # The next step (RecoverStaleRun) cleans up after the dead holder it names here.
+    assert info["taken_over_from"]["holder"] == FIRST and info["taken_over_from"]["workflow"] == "traffic-shift"
 
 
 def test_error_name_is_what_step_functions_sees(world: LocalWorld) -> None:
@@ -137,9 +144,9 @@ def test_a_running_holder_is_waited_for(world: LocalWorld) -> None:
 def test_the_run_that_takes_over_a_kept_lock_without_a_snapshot_reports_it(world: LocalWorld) -> None:
     from switchyard.recovery import RecoveryEvent, recover
 
-    lock.acquire(world.table_name, "shop", FIRST, "traffic-shift", 60, now=time.time() - 3600)
+    lock.acquire(world.lock_table_name, "shop", FIRST, "traffic-shift", 60, now=time.time() - 3600)
     _ended(world, FIRST, "FAILED", error="RollbackFailed", rollback_error="Runtime.ExitError: killed", lock_kept=True)
-    taken = lock.acquire(world.table_name, "shop", SECOND, "traffic-shift", 600)
+    taken = lock.acquire(world.lock_table_name, "shop", SECOND, "traffic-shift", 600)
     assert taken.taken_over_from is not None
     event = RecoveryEvent(topology="shop", execution=SECOND, previous=taken.taken_over_from)
     # No snapshot of FIRST in this world: a shift with nothing to put back is reported.
@@ -158,12 +165,69 @@ def test_an_alarm_started_holder_that_is_still_running_is_waited_for(world: Loca
 def test_an_alarm_started_run_that_died_is_cleaned_up_after(world: LocalWorld) -> None:
     from switchyard.recovery import RecoveryEvent, recover
 
-    lock.acquire(world.table_name, "shop", FIRST, "traffic-shift", 60, now=time.time() - 3600)
+    lock.acquire(world.lock_table_name, "shop", FIRST, "traffic-shift", 60, now=time.time() - 3600)
     _ended(world, FIRST, "STARTED", reason="the trigger's record, written as it starts the run")
-    taken = lock.acquire(world.table_name, "shop", SECOND, "traffic-shift", 600)
+    taken = lock.acquire(world.lock_table_name, "shop", SECOND, "traffic-shift", 600)
     assert taken.taken_over_from is not None
     event = RecoveryEvent(topology="shop", execution=SECOND, previous=taken.taken_over_from)
     # Its STARTED record does not say it ended: it died, and what it left is dealt with.
     result = recover(event, world.table_name, world.topic_arn)
     assert result.action == "reported"
     assert "its lease expired without an outcome" in result.message
+
+
+# -- across regions ------------------------------------------------------------------------------------
+
+
+def _race(table: str, regions: list[str]) -> list[str]:
+    """Orchestrators in these regions try to take the lock at the same moment; who got it."""
+    start = threading.Barrier(len(regions))
+    won: list[str] = []
+    errors: list[Exception] = []
+
+    def take(region: str) -> None:
+        holder = f"arn:aws:states:{region}:123456789012:execution:switchyard-shop-traffic-shift:race"
+        start.wait()
+        try:
+            lock.acquire(table, "shop", holder, "traffic-shift", 600, region=region)
+            won.append(region)
+        except LockHeld:
+            pass
+        except Exception as exc:  # reported below: a thread's error is otherwise lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=take, args=(region,)) for region in regions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return won
+
+
+def test_two_regions_racing_for_the_lock_one_wins(world: LocalWorld) -> None:
+    for _ in range(10):
+        won = _race(world.lock_table_name, [EAST, WEST])
+        assert len(won) == 1, won
+        holder = world.read_world()["lock"]
+        assert holder is not None and f":{won[0]}:" in holder  # what either region reads back is the winner
+        assert lock.read_lock(world.lock_table_name, "shop", region=WEST) == lock.read_lock(
+            world.lock_table_name, "shop", region=EAST
+        )
+        assert lock.release(world.lock_table_name, "shop", holder, region=WEST if won[0] == EAST else EAST)
+
+
+def test_per_region_replicas_let_both_regions_win(world: LocalWorld) -> None:
+    """Why the lock left the eventually consistent global table: each replica checks the condition
+    against its own copy (replication comes later, last writer wins), so both conditional writes pass."""
+    eventual = f"{world.table_name}-eventual"
+    for region in (EAST, WEST):
+        LockStore(eventual, LockLayout((region,))).create(world.client("dynamodb", region))
+    assert sorted(_race(eventual, [EAST, WEST])) == [EAST, WEST]
+    assert sorted(_race(world.lock_table_name, [EAST, WEST])) in ([EAST], [WEST])
+
+
+def test_a_region_without_a_replica_must_call_the_nearest(world: LocalWorld) -> None:
+    # The witness region (us-east-2) holds no data: there is no table to call there.
+    with pytest.raises(AwsApiError, match="ResourceNotFoundException"):
+        lock.read_lock(world.lock_table_name, "shop", region="us-east-2")

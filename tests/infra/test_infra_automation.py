@@ -221,6 +221,8 @@ def test_trigger_function_environment(synth: Synth) -> None:
             {
                 "TOPOLOGY_FILE": env["TOPOLOGY_FILE"],
                 "TABLE_NAME": env["TABLE_NAME"],
+                "LOCK_TABLE": env["LOCK_TABLE"],
+                "LOCK_REGION": env["LOCK_REGION"],
                 "TOPIC_ARN": f"arn:aws:sns:{region}:123456789012:t",
                 "STATE_MACHINE_PREFIX": prefix.replace(ACCOUNT, "123456789012"),
             }

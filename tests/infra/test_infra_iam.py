@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -29,6 +30,7 @@ WORD_ACTIONS = {
     "read-alarms": {"cloudwatch:DescribeAlarms"},
     "table": {"dynamodb:"},
     "store-plan": {"dynamodb:PutItem"},
+    "lock": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"},
     "publish": {"sns:Publish", "kms:Decrypt", "kms:GenerateDataKey"},
     "read-db": {"rds:DescribeDBInstances", "rds:ListTagsForResource", "cloudwatch:GetMetricData"},
     "write-db": {
@@ -182,9 +184,9 @@ def test_store_plan_puts_only_the_plan_items_of_its_own_executions(synth: Synth)
         assert len(found) == 1, found
         (s,) = found
         assert s.effect == "Allow" and s.actions == ["dynamodb:PutItem"]
-        # The table itself (the one the lock step writes), none of its indexes.
-        lock_role = synth.step_roles(stack)["AcquireLock"]
-        table = {r for r in synth.role_grants(stack, lock_role)["dynamodb:PutItem"] if "/index/" not in r}
+        # The state table itself (the one the snapshot step writes), none of its indexes.
+        snapshot_role = synth.step_roles(stack)["TakeSnapshot"]
+        table = {r for r in synth.role_grants(stack, snapshot_role)["dynamodb:PutItem"] if "/index/" not in r}
         assert {synth.render(r) for r in s.resources} == table and len(table) == 1, s.resources
         assert set(s.conditions) == {"ForAllValues:StringLike"}
         keys = s.conditions["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
@@ -554,3 +556,33 @@ def test_schedule_roles_may_only_start_their_state_machine(synth: Synth) -> None
             ]
             props = synth.templates[stack]["Resources"][role]["Properties"]
             assert "ManagedPolicyArns" not in props and "Policies" not in props
+
+
+def test_lock_grants_only_the_lock_and_cooldown_items_in_the_replica_its_steps_call(synth: Synth) -> None:
+    from switchyard import lock_regions
+    from switchyard.topology import lock_layout
+
+    topo = synth.topology
+    assert steps_with("lock") == {"AcquireLock", "ReleaseLock", "AlarmTrigger"}
+    for stack, region in synth.regions.items():
+        replica = lock_regions.endpoint(lock_layout(topo), region)
+        for step in steps_with("lock"):
+            role = synth.step_roles(stack)[step]
+            (s,) = [st for st in synth.statements(stack) if st.role == role and "-lock" in json.dumps(st.resources)]
+            assert s.actions == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
+            assert [synth.render(r) for r in s.resources] == [
+                f"arn:aws:dynamodb:{replica}:{ACCOUNT}:table/switchyard-{topo.name}-lock"
+            ]
+            assert s.conditions == {
+                "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"LOCK#{topo.name}", f"COOLDOWN#{topo.name}"]}
+            }
+        # AcquireLock and ReleaseLock touch nothing else of DynamoDB.
+        for step in ("AcquireLock", "ReleaseLock"):
+            role = synth.step_roles(stack)[step]
+            resources = {
+                synth.render(r)
+                for st in synth.statements(stack)
+                if st.role == role and any(a.startswith("dynamodb:") for a in st.actions)
+                for r in st.resources
+            }
+            assert resources == {f"arn:aws:dynamodb:{replica}:{ACCOUNT}:table/switchyard-{topo.name}-lock"}

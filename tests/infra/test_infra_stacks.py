@@ -207,7 +207,11 @@ def _step_name(handler: str) -> str:
 def test_global_table_in_the_primary_region_only(synth: Synth) -> None:
     topo = synth.topology
     for stack, region in synth.regions.items():
-        tables = synth.resources(stack, "AWS::DynamoDB::GlobalTable")
+        tables = {
+            lid: t
+            for lid, t in synth.resources(stack, "AWS::DynamoDB::GlobalTable").items()
+            if not t["Properties"]["TableName"].endswith("-lock")
+        }
         assert not synth.resources(stack, "AWS::DynamoDB::Table")
         if region != topo.primary_region:
             assert tables == {}
@@ -230,6 +234,40 @@ def test_global_table_in_the_primary_region_only(synth: Synth) -> None:
             assert replica["DeletionProtectionEnabled"] is True
 
 
+def test_lock_table_is_strongly_consistent_across_regions(synth: Synth) -> None:
+    from switchyard import lock_regions
+    from switchyard.topology import lock_layout
+
+    topo = synth.topology
+    layout = lock_layout(topo)
+    owners = []
+    for stack, region in synth.regions.items():
+        locks = {
+            lid: t
+            for lid, t in synth.resources(stack, "AWS::DynamoDB::GlobalTable").items()
+            if t["Properties"]["TableName"] == f"switchyard-{topo.name}-lock"
+        }
+        if not locks:
+            continue
+        owners.append(region)
+        ((_, table),) = locks.items()
+        props = table["Properties"]
+        assert table.get("DeletionPolicy") == "Retain"
+        assert sorted(r["Region"] for r in props["Replicas"]) == sorted(layout.replicas)
+        # Three regions of one set: the replicas and the witness (MRSC's majority).
+        assert props["MultiRegionConsistency"] == "STRONG"
+        assert props.get("GlobalTableWitnesses", []) == ([{"Region": layout.witness}] if layout.witness else [])
+        assert len(props["Replicas"]) + len(props.get("GlobalTableWitnesses", [])) == 3
+        assert len({lock_regions.region_set(r) for r in [*layout.replicas, layout.witness] if r}) == 1
+        assert "TimeToLiveSpecification" not in props  # leases are attributes: nothing MRSC lacks
+        assert "LocalSecondaryIndexes" not in props and "GlobalSecondaryIndexes" not in props
+        assert props["SSESpecification"]["SSEEnabled"] is True
+        for replica in props["Replicas"]:
+            assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+            assert replica["DeletionProtectionEnabled"] is True
+    assert owners == [layout.replicas[0]]  # one table, owned by a stack of the topology
+
+
 def test_replica_regions_use_their_local_replica_by_name(synth: Synth) -> None:
     topo = synth.topology
     for stack, region in synth.regions.items():
@@ -240,6 +278,7 @@ def test_replica_regions_use_their_local_replica_by_name(synth: Synth) -> None:
             for s in synth.statements(stack)
             if any(a.startswith("dynamodb:") for a in s.actions)
             for r in s.resources
+            if "-lock" not in json.dumps(r)  # the lock table: test_lock_table_is_strongly_consistent
         }
         assert table_resources == {
             json.dumps(
@@ -277,6 +316,7 @@ def test_outputs(synth: Synth) -> None:
             "RestoreStateMachineArn",
             "OutcomeTopicArn",
             "StateTableName",
+            "LockTableName",
             "DashboardName",
         } | ({"TriggerDeadLetterQueueUrl"} if synth.topology.triggers else set())
         assert outputs["DashboardName"]["Value"] == {
@@ -287,6 +327,7 @@ def test_outputs(synth: Synth) -> None:
                 "Ref": next(iter(synth.resources(stack, "AWS::SQS::Queue")))
             }
         assert outputs["StateTableName"]["Value"] == f"switchyard-{synth.topology.name}"
+        assert outputs["LockTableName"]["Value"] == f"switchyard-{synth.topology.name}-lock"
         machines = synth.resources(stack, "AWS::StepFunctions::StateMachine")
         for name, output in (
             ("traffic-shift", "TrafficShiftStateMachineArn"),

@@ -36,6 +36,8 @@ LAMBDA_ENV = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "TOPOLOGY_FILE": str(SHOP_FILE),
     "TABLE_NAME": "switchyard-shop",
+    "LOCK_TABLE": "switchyard-shop-lock",
+    "LOCK_REGION": "us-east-1",
     "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:switchyard-shop-outcomes",
     "STATE_MACHINE_PREFIX": "arn:aws:states:us-east-1:123456789012:stateMachine:switchyard-shop-",
     **RUNTIME_ENV,

@@ -162,6 +162,7 @@ def _three_regions(shop_data: dict[str, Any]) -> dict[str, Any]:
         "services": {"api": {"priority": 10, "target_groups": {"euw1-a": "api-euw1-a"}}},
         "database": "shop-db-euw1",
     }
+    shop_data["lock"] = {"regions": ["us-east-1", "us-west-2"]}  # regions of two sets: the lock names its own
     return shop_data
 
 

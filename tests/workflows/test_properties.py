@@ -44,7 +44,11 @@ def topologies(draw: Any) -> Topology:
                 "weights": weights,
             }
         regions[region] = {"load_balancer": f"lb-{r}", "clusters": clusters, "services": services}
-    return parse_topology({"name": "random", "primary_region": next(iter(regions)), "regions": regions}, "random")
+    data: dict[str, Any] = {"name": "random", "primary_region": next(iter(regions)), "regions": regions}
+    if len(regions) > 1:  # regions of two sets: the lock table names two of one set
+        member = next(r for r in regions if r != "ap-south-1")
+        data["lock"] = {"regions": [member, "eu-west-2" if member == "eu-west-1" else "us-east-1"]}
+    return parse_topology(data, "random")
 
 
 def alb_weights(topo: Topology) -> dict[str, dict[str, int]]:

@@ -75,6 +75,29 @@ def test_cooldown_ignores_a_flapping_alarm(world):
     assert again.status == "IGNORED" and again.report["reason"].startswith("cooldown:")
 
 
+def test_a_larger_incident_is_not_held_by_a_smaller_ones_cooldown(world):
+    drain = world.fire_alarm("use1-a-5xx")  # a cluster drain: cluster scope
+    assert drain.status == "SUCCEEDED", drain.report["error"]
+    # The region's alarm follows within the cooldown: an escalation, not a flapping alarm.
+    failover = world.fire_alarm("use1-regional-health")
+    assert failover.status == "SUCCEEDED", failover.report["error"]
+    decision = failover.report["trigger"]["decisions"][0]
+    assert decision["preempted_cooldown"] == drain.execution_arn
+    assert failover.report["world"]["databases"]["us-west-2"] == "primary"
+    # Now the failover holds the cooldown: the cluster alarm flapping again waits it out.
+    world.set_alarm("use1-a-5xx", "OK", "recovered")
+    again = world.fire_alarm("use1-a-5xx")
+    assert again.status == "IGNORED" and again.report["reason"].startswith("cooldown:")
+    assert failover.execution_arn in again.report["reason"]
+
+
+def test_a_smaller_incident_waits_out_a_larger_ones_cooldown(world):
+    assert world.fire_alarm("use1-regional-health").status == "SUCCEEDED"
+    drain = world.fire_alarm("use1-a-5xx")
+    assert drain.status == "IGNORED" and drain.report["reason"].startswith("cooldown:")
+    assert executions(world, "traffic-shift") == []
+
+
 def test_malformed_events_start_nothing_and_name_the_field(world):
     bad_events = [
         {"source": "aws.ec2", "detail-type": "CloudWatch Alarm State Change"},

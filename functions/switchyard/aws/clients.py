@@ -50,6 +50,9 @@ THROTTLING_CODES = {
     "SlowDown",
     "RequestThrottled",
     "LimitExceededException",
+    # An MRSC table refuses a write while another region writes the same item (the lock race):
+    # retried like throttling, the write then meets the other region's item and its condition.
+    "ReplicatedWriteConflictException",
 }
 
 
