@@ -27,6 +27,9 @@ def three_region_data() -> dict[str, Any]:
     return {
         "name": "tri",
         "primary_region": "us-east-1",
+        # Regions of two region sets: the lock table (multi-Region strongly consistent) lives in
+        # the US set, with a witness; the third region's orchestrator calls its nearest replica.
+        "lock": {"regions": ["us-east-1", "us-west-2"], "witness": "us-east-2"},
         "regions": {region: _region(short) for region, short in shorts.items()},
         "dns": {
             "zone": "tri.example.",

@@ -32,6 +32,9 @@ def three_region_data() -> dict[str, Any]:
     return {
         "name": "tri",
         "primary_region": EAST,
+        # Regions of two region sets: the lock table (multi-Region strongly consistent) lives in
+        # the US set, with a witness; the third region's orchestrator calls its nearest replica.
+        "lock": {"regions": ["us-east-1", "us-west-2"], "witness": "us-east-2"},
         "regions": {r: _region(r) for r in (EAST, WEST, TOKYO)},
         "dns": {
             "zone": "tri.example.",
