@@ -29,7 +29,7 @@ SERVICE_MADE: dict[str, str] = {
     "xray:PutTraceSegments": "active tracing: Lambda and Step Functions send trace segments with the role",
     "xray:PutTelemetryRecords": "active tracing: Lambda and Step Functions send telemetry with the role",
     "xray:GetSamplingRules": "active tracing: Step Functions reads the sampling rules with the state machine's role",
-    "xray:GetSamplingTargets": "active tracing: Step Functions reads the sampling targets with the state machine's role",
+    "xray:GetSamplingTargets": "active tracing: Step Functions reads sampling targets with the state machine's role",
     "logs:CreateLogDelivery": "Step Functions sets up its vended log delivery with the state machine's role",
     "logs:GetLogDelivery": "Step Functions reads its vended log delivery with the state machine's role",
     "logs:UpdateLogDelivery": "Step Functions updates its vended log delivery with the state machine's role",
@@ -38,7 +38,7 @@ SERVICE_MADE: dict[str, str] = {
     "logs:PutResourcePolicy": "Step Functions lets its vended logs write to the log group (resource policy)",
     "logs:DescribeResourcePolicies": "Step Functions checks the log group's resource policy before delivery",
     "logs:DescribeLogGroups": "Step Functions checks the log group exists before delivery",
-    "sqs:SendMessage": "Lambda sends a failed asynchronous invocation to the dead-letter queue with the function's role",
+    "sqs:SendMessage": "Lambda sends a failed asynchronous invocation to the DLQ with the function's role",
 }
 
 
@@ -100,7 +100,7 @@ def service_checks(iam: StackIam) -> list[Check]:
         request = IamRequest("states:StartExecution", target, {}, "game-day schedule")
         checks.append(Check(request, role, role_principal(iam, role)))
     for function, principal, source in iam.permissions:
-        context = {"aws:SourceArn": source, "aws:SourceAccount": iam.account}
+        context: dict[str, str | list[str]] = {"aws:SourceArn": source, "aws:SourceAccount": iam.account}
         request = IamRequest("lambda:InvokeFunction", function, context, f"{principal} rule")
         checks.append(Check(request, None, principal))
     return checks

@@ -76,9 +76,9 @@ def _leading_key(params: dict[str, Any]) -> str:
     if "Item" in params:
         return str(params["Item"][PARTITION_KEY]["S"])
     # Query: `pk = :value` in the key condition
-    names = {v: k for k, v in params.get("ExpressionAttributeNames", {}).items()}
+    names = params.get("ExpressionAttributeNames", {})
     for name, value in re.findall(r"(#?\w+)\s*=\s*(:\w+)", params["KeyConditionExpression"]):
-        if names.get(name, name) == PARTITION_KEY or name == PARTITION_KEY:
+        if names.get(name, name) == PARTITION_KEY:
             return str(params["ExpressionAttributeValues"][value]["S"])
     raise ValueError(f"no partition key in {params['KeyConditionExpression']!r}")
 

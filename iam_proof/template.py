@@ -67,8 +67,9 @@ class _Resolver:
     def __call__(self, value: Any) -> Any:
         if isinstance(value, list):
             return [self(v) for v in value]
-        if not isinstance(value, dict):
-            return value
+        return self._resolve(value) if isinstance(value, dict) else value
+
+    def _resolve(self, value: dict[str, Any]) -> Any:
         if "Ref" in value:
             return self.ref(value["Ref"])
         if "Fn::GetAtt" in value:
@@ -207,13 +208,13 @@ def stack_iam(template: dict[str, Any], region: str, account: str) -> StackIam:
     for function, principal, source in iam.permissions:
         # What Lambda's AddPermission stores: a statement of the function's resource policy.
         policy = iam.resource_policies.setdefault(function, {"Version": "2012-10-17", "Statement": []})
-        statement: dict[str, Any] = {
+        permission: dict[str, Any] = {
             "Effect": "Allow",
             "Principal": {"Service": principal},
             "Action": "lambda:InvokeFunction",
             "Resource": function,
         }
         if source:
-            statement["Condition"] = {"ArnLike": {"AWS:SourceArn": source}}
-        policy["Statement"].append(statement)
+            permission["Condition"] = {"ArnLike": {"AWS:SourceArn": source}}
+        policy["Statement"].append(permission)
     return iam

@@ -122,7 +122,9 @@ class ApiErrorInjector:
         if self.recorded is None or not step:
             return
         region = str((context or {}).get("client_region") or "")
-        call = RecordedCall(step, model.service_model.service_name, model.name, copy.deepcopy(dict(params or {})), region)
+        call = RecordedCall(
+            step, model.service_model.service_name, model.name, copy.deepcopy(dict(params or {})), region
+        )
         with self._lock:
             self.recorded.append(call)
 

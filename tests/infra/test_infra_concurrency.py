@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-
 from conftest import SHOP, shared_synth
 
 if TYPE_CHECKING:
