@@ -253,3 +253,36 @@ def cross_workflow_controls(iam: StackIam) -> list[Check]:
                 request = IamRequest("states:StartExecution", arn, {}, "game-day schedule")
                 out.append(Check(request, role, role_principal(iam, role), expect_allowed=False))
     return out
+
+
+# -- the other regions' stacks -----------------------------------------------------------------
+# Calls a step makes in the region it runs in (home_region()): its table replica, its topic, its
+# state machines, its kill switch. Everything else (RDS, the banner, alarms, ALBs, Route 53) names
+# its region explicitly and is the same from any stack.
+REGIONAL_SERVICES = frozenset({"dynamodb", "sns", "stepfunctions"})
+
+
+def relocate(calls: Iterable[RecordedCall], home: str, region: str, kill_switch: str) -> list[RecordedCall]:
+    """The calls as the same runs would make them from `region`'s stack (every region deploys the
+    same workflows, and a failover runs in the region that takes over)."""
+    out: list[RecordedCall] = []
+    for call in calls:
+        regional = call.service in REGIONAL_SERVICES or (
+            call.service == "ssm" and call.params.get("Name") == kill_switch
+        )
+        if not regional or call.region != home:
+            out.append(call)
+            continue
+        out.append(RecordedCall(call.step, call.service, call.operation, _moved(call.params, home, region), region))
+    return out
+
+
+def _moved(value: Any, home: str, region: str) -> Any:
+    """value with every ARN of `home` made an ARN of `region` (strings inside dicts and lists)."""
+    if isinstance(value, str):
+        return value.replace(f":{home}:", f":{region}:")
+    if isinstance(value, dict):
+        return {k: _moved(v, home, region) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_moved(v, home, region) for v in value]
+    return value
