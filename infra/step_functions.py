@@ -59,7 +59,6 @@ LIVE_ALIAS = "live"
 SNAP_START_UNAVAILABLE_REGIONS = frozenset({"ap-southeast-6", "ap-east-2"})
 
 
-
 def failover_path_steps() -> frozenset[str]:
     """The steps a regional failover runs (its ASL's functions) and the trigger that starts it:
     what `switchyard:reservedConcurrency` reserves concurrency for."""
