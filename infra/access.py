@@ -347,10 +347,10 @@ def _create_replica(g: _Grants) -> None:
     g.allow(
         ["rds:CreateDBInstanceReadReplica"],
         [*databases, *groups],
-        why_wildcard="CreateDBInstanceReadReplica: a replica gets its engine's default option group and parameter group"
-        " ('default:<engine>-<major>',"
-        " 'default.<engine><major>'), named after the source's engine version, which the topology does not give:"
-        " the grant is the default groups only (og:default*, pg:default*), as in the RDS user guide's example.",
+        why_wildcard="CreateDBInstanceReadReplica: a replica gets its engine's default option group and parameter"
+        " group ('default:<engine>-<major>', 'default.<engine><major>'), named after the source's engine version,"
+        " which the topology does not give: the grant is the default groups only (og:default*, pg:default*), as in"
+        " the RDS user guide's example.",
     )
     g.allow(["rds:AddTagsToResource"], databases)
 
