@@ -1,5 +1,5 @@
-# Everything installs into .venv/ at the repo root; a fresh machine needs only Python 3.11+, git
-# (and Node/npm for `make synth`).
+# Everything installs into .venv/ (Python) and node_modules/ (the pinned CDK CLI and the IAM
+# simulator) at the repo root; a fresh machine needs Python 3.11+, git and Node.js 20+ with npm.
 PYTHON ?= python3
 # jsii prints a Node end-of-life banner on every synth otherwise.
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
@@ -7,8 +7,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
+CDK_DEPS := $(VENV)/.cdk-installed
+NODE := node_modules/.installed
+TOPOLOGY ?= topologies/shop.yaml
+CDK := npx --no-install cdk
 
-.PHONY: install install-dev demo test test-fast chaos bench lint typecheck synth clean
+.PHONY: install install-dev demo test test-fast chaos bench lint typecheck synth deploy destroy clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +23,17 @@ $(RUNTIME): $(VENV)/bin/python requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(DEV): $(RUNTIME) requirements-dev.txt
+$(CDK_DEPS): $(RUNTIME) requirements-cdk.txt
+	$(PY) -m pip install --quiet -r requirements-cdk.txt
+	touch $@
+
+$(DEV): $(CDK_DEPS) requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# The pinned CDK CLI and @cloud-copilot/iam-simulate (the IAM proof in `make test`), from package-lock.json.
+$(NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund
 	touch $@
 
 install: $(RUNTIME)
@@ -30,8 +43,8 @@ install-dev: $(DEV)
 demo: $(RUNTIME)
 	$(VENV)/bin/switchyard demo
 
-## The whole suite: unit, handlers on moto, workflows in the local world, infrastructure.
-test: $(DEV)
+## The whole suite: unit, handlers on moto, workflows in the local world, infrastructure and the IAM proof.
+test: $(DEV) $(NODE)
 	$(PY) -m pytest -q -n 2
 
 ## Everything but CDK synthesis (the slow tier).
@@ -53,10 +66,16 @@ lint: $(DEV)
 typecheck: $(DEV)
 	$(VENV)/bin/mypy
 
-## Synthesize with the pinned CDK CLI (needs npm once: it installs aws-cdk from package.json).
-synth: $(RUNTIME)
-	npm ci --no-audit --no-fund || npm install --no-audit --no-fund
-	npx cdk synth --quiet
+## Synthesize, deploy or remove one stack per region of TOPOLOGY with the pinned CDK CLI
+## (deploy/destroy: AWS credentials, and `cdk bootstrap` once per region; see README "Deploy").
+synth: $(CDK_DEPS) $(NODE)
+	$(CDK) synth --quiet -c topology=$(TOPOLOGY)
+
+deploy: $(CDK_DEPS) $(NODE)
+	$(CDK) deploy --all -c topology=$(TOPOLOGY) $(CDK_ARGS)
+
+destroy: $(CDK_DEPS) $(NODE)
+	$(CDK) destroy --all -c topology=$(TOPOLOGY) $(CDK_ARGS)
 
 clean:
 	rm -rf $(VENV) cdk.out node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -164,6 +164,11 @@ class _Grants:
 
 
 def _read_routing(g: _Grants) -> None:
+    _read_alb(g)
+    _read_dns(g)
+
+
+def _read_alb(g: _Grants) -> None:
     # Describe* on load balancers, listeners, rules and target groups do not support
     # resource-level permissions (IAM service authorization reference): Resource must be "*".
     g.allow(
@@ -177,6 +182,9 @@ def _read_routing(g: _Grants) -> None:
         why_wildcard="ELBv2 DescribeLoadBalancers/Listeners/Rules/TargetGroups are read-only and do not support"
         " resource-level permissions, so IAM requires Resource '*'.",
     )
+
+
+def _read_dns(g: _Grants) -> None:
     # ListHostedZonesByName is account-wide and has no resource type: Resource must be "*".
     g.allow(
         ["route53:ListHostedZonesByName"],
@@ -255,6 +263,18 @@ def _read_db(g: _Grants) -> None:
     # DescribeDBInstances (with DBInstanceIdentifier) and ListTagsForResource are authorized
     # against the instance's ARN: the topology's instances in every region, nothing else.
     g.allow(["rds:DescribeDBInstances", "rds:ListTagsForResource"], databases)
+
+
+def _describe_db(g: _Grants) -> None:
+    # A step that only needs the instance's status and role (not its fence tags).
+    databases = _db_arns(g)
+    if databases:
+        g.allow(["rds:DescribeDBInstances"], databases)
+
+
+def _read_replica_lag(g: _Grants) -> None:
+    if not _db_arns(g):
+        return
     # The replica lag comes from CloudWatch metrics (AWS/RDS ReplicaLag). A metric is not an IAM
     # resource: GetMetricData does not support resource-level permissions for metrics (the only
     # resource type the IAM reference lists for it is the account's whole metric `dataset`, no
@@ -269,23 +289,33 @@ def _read_db(g: _Grants) -> None:
 
 
 def _write_db(g: _Grants) -> None:
+    # Every database write: a step that needs only some of them takes the narrower words below.
+    _promote_db(g)
+    _fence_db(g)
+    _set_aside_db(g)
+    _create_replica(g)
+
+
+def _promote_db(g: _Grants) -> None:
+    databases = _db_arns(g)
+    if databases:
+        g.allow(["rds:PromoteReadReplica"], databases)
+
+
+def _fence_db(g: _Grants) -> None:
+    # The fence tags on the former writer, then stop it.
+    databases = _db_arns(g)
+    if databases:
+        g.allow(["rds:AddTagsToResource", "rds:StopDBInstance"], databases)
+
+
+def _set_aside_db(g: _Grants) -> None:
+    # Renaming a fenced former writer (NewDBInstanceIdentifier): IAM checks the current name and
+    # the new one, `<id>-fenced-<timestamp>`.
     topology = g.targets.topology
     databases = _db_arns(g)
     if not databases:
         return
-    # All four are authorized against the DB instance ARN (resource type `db`):
-    # - PromoteReadReplica, StopDBInstance: the replica / former writer by identifier;
-    # - AddTagsToResource: the fence tags on the former writer (and tag-on-create of a replica);
-    # - CreateDBInstanceReadReplica: a cross-region replica is authorized both on the new
-    #   instance's ARN in the destination region and on the source instance's ARN in its own
-    #   region (the SDK's pre-signed source-region request), so the grant lists every region's
-    #   instance. A replica is only ever created under a topology identifier.
-    g.allow(
-        ["rds:PromoteReadReplica", "rds:StopDBInstance", "rds:AddTagsToResource", "rds:CreateDBInstanceReadReplica"],
-        databases,
-    )
-    # Setting a fenced former writer aside renames it (NewDBInstanceIdentifier): IAM checks the
-    # current name and the new one, `<id>-fenced-<timestamp>`.
     fenced = [
         g.arn("rds", "db", fenced_identifier_pattern(identifier), region=region, sep=cdk.ArnFormat.COLON_RESOURCE_NAME)
         for region, identifier in db_instances(topology)
@@ -297,6 +327,33 @@ def _write_db(g: _Grants) -> None:
         " forensics); IAM authorizes the new name too, and the timestamp is only known at run time, so the grant is"
         " the topology's own identifiers followed by '-fenced-' and anything.",
     )
+
+
+def _create_replica(g: _Grants) -> None:
+    databases = _db_arns(g)
+    if not databases:
+        return
+    regions = sorted({region for region, _ in db_instances(g.targets.topology)})
+    # CreateDBInstanceReadReplica is authorized on the new instance, on the source instance (a
+    # cross-region replica: the SDK's pre-signed request in the source region), and on the
+    # option group, parameter group and subnet group the replica gets (IAM service authorization
+    # reference: resource types db, og, pg, subgrp). The call names none of them, so they are the
+    # defaults, as in the RDS user guide's example policy: og:default*, pg:default*, subgrp:default.
+    # Tags on create (switchyard:created-by) need AddTagsToResource on the new instance.
+    groups = [
+        g.arn("rds", kind, name, region=region, sep=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        for region in regions
+        for kind, name in (("og", "default*"), ("pg", "default*"), ("subgrp", "default"))
+    ]
+    g.allow(
+        ["rds:CreateDBInstanceReadReplica"],
+        [*databases, *groups],
+        why_wildcard="CreateDBInstanceReadReplica: a replica gets its engine's default option group and parameter"
+        " group ('default:<engine>-<major>', 'default.<engine><major>'), named after the source's engine version,"
+        " which the topology does not give: the grant is the default groups only (og:default*, pg:default*), as in"
+        " the RDS user guide's example.",
+    )
+    g.allow(["rds:AddTagsToResource"], databases)
 
 
 def _banner_arns(g: _Grants) -> list[str]:
@@ -317,6 +374,12 @@ def _write_banner(g: _Grants) -> None:
     parameters = _banner_arns(g)
     if parameters:
         g.allow(["ssm:PutParameter", "ssm:GetParameter"], parameters)
+
+
+def _put_banner(g: _Grants) -> None:
+    parameters = _banner_arns(g)
+    if parameters:
+        g.allow(["ssm:PutParameter"], parameters)
 
 
 def _write_writer_record(g: _Grants) -> None:
@@ -363,6 +426,15 @@ def _lock(g: _Grants) -> None:
     )
 
 
+def _table_action(action: str) -> Callable[[_Grants], None]:
+    """One DynamoDB item action on the state table: a step gets the ones it calls."""
+
+    def grant(g: _Grants) -> None:
+        g.allow([f"dynamodb:{action}"], [g.targets.table.table_arn])
+
+    return grant
+
+
 def _store_plan(g: _Grants) -> None:
     # A traffic-shift dry run too large for the execution state keeps its plan in the table
     # (functions/switchyard/plans.py): one PutItem of the item `PLAN#<execution ARN>`. The plan step
@@ -401,7 +473,7 @@ def state_machine_arn(stack: cdk.Stack, topology_name: str, workflow: str) -> st
     )
 
 
-def _executions(g: _Grants) -> list[str]:
+def _executions(g: _Grants, workflows: Iterable[str] = WORKFLOWS) -> list[str]:
     """The executions of every workflow's state machine of the topology in this stack's region:
     `execution:switchyard-<topology>-<workflow>:*` (one pattern per workflow, so another topology
     whose name starts with this one's is not matched)."""
@@ -414,7 +486,7 @@ def _executions(g: _Grants) -> list[str]:
             region=g.stack.region,
             sep=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
-        for workflow in WORKFLOWS
+        for workflow in workflows
     ]
 
 
@@ -427,17 +499,21 @@ _EXECUTION_WILDCARD = (
 
 def _start_executions(g: _Grants) -> None:
     name = g.targets.topology.name
-    g.allow(["states:StartExecution"], [state_machine_arn(g.stack, name, workflow) for workflow in WORKFLOWS])
-    # DescribeExecution: has this alarm transition already started its execution (a repeated
-    # delivery)? StopExecution: an incident pre-empts a game-day drill that holds the lock.
-    g.allow(["states:DescribeExecution", "states:StopExecution"], _executions(g), why_wildcard=_EXECUTION_WILDCARD)
+    # Only the workflows the topology's triggers name: an alarm starts nothing else.
+    workflows = sorted({trigger.workflow for trigger in g.targets.topology.triggers})
+    if not workflows:
+        return
+    g.allow(["states:StartExecution"], [state_machine_arn(g.stack, name, workflow) for workflow in workflows])
+    # DescribeExecution: has this alarm transition already started its execution (a repeated delivery)?
+    g.allow(["states:DescribeExecution"], _executions(g, workflows), why_wildcard=_EXECUTION_WILDCARD)
+    # StopExecution: an incident pre-empts a game-day drill that holds the lock; drills are traffic shifts.
+    g.allow(["states:StopExecution"], _executions(g, ["traffic-shift"]), why_wildcard=_EXECUTION_WILDCARD)
 
 
 def _read_executions(g: _Grants) -> None:
-    # A drill's scorecard is measured from its execution's history (time per step, gates, rollback).
-    g.allow(
-        ["states:GetExecutionHistory", "states:DescribeExecution"], _executions(g), why_wildcard=_EXECUTION_WILDCARD
-    )
+    # A drill's scorecard is measured from its execution's history (time per step, gates,
+    # rollback); drills are traffic shifts only.
+    g.allow(["states:GetExecutionHistory"], _executions(g, ["traffic-shift"]), why_wildcard=_EXECUTION_WILDCARD)
 
 
 def kill_switch_arn(stack: cdk.Stack, topology: Topology) -> str:
@@ -456,17 +532,30 @@ def _read_kill_switch(g: _Grants) -> None:
 
 _WORDS: dict[str, Callable[[_Grants], None]] = {
     "read-routing": _read_routing,
+    "read-alb": _read_alb,
+    "read-dns": _read_dns,
     "write-alb": _write_alb,
     "write-dns": _write_dns,
     "read-alarms": _read_alarms,
     "table": _table,
     "lock": _lock,
+    **{
+        f"table-{op.lower().removesuffix('item')}": _table_action(op)
+        for op in ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem")
+    },
     "store-plan": _store_plan,
     "publish": _publish,
     "read-db": _read_db,
+    "describe-db": _describe_db,
+    "read-replica-lag": _read_replica_lag,
     "write-db": _write_db,
+    "promote-db": _promote_db,
+    "fence-db": _fence_db,
+    "set-aside-db": _set_aside_db,
+    "create-replica": _create_replica,
     "read-banner": _read_banner,
     "write-banner": _write_banner,
+    "put-banner": _put_banner,
     "write-writer-record": _write_writer_record,
     "start-executions": _start_executions,
     "read-executions": _read_executions,

@@ -22,6 +22,9 @@ STAGING_DIR = "switchyard-staging"
 # Off unless the context says so: `cdk synth -c switchyard:snapStart=true`, or
 # `"switchyard:snapStart": true` in cdk.json's context. Why off: docs/snapstart-notes.md.
 SNAP_START_CONTEXT = "switchyard:snapStart"
+# Reserved concurrency for each function of the regional-failover path and the trigger (0: none,
+# the default). `cdk deploy -c switchyard:reservedConcurrency=5`; why off: README "Deploy".
+RESERVED_CONCURRENCY_CONTEXT = "switchyard:reservedConcurrency"
 
 
 def feature_flags() -> dict[str, Any]:
@@ -42,6 +45,17 @@ def context_flag(app: cdk.App, key: str, *, default: bool) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     raise ValueError(f"context {key!r}: expected true or false, not {value!r}")
+
+
+def context_count(app: cdk.App, key: str, *, default: int) -> int:
+    """A whole number >= 0 from the context: a JSON number in cdk.json, a string from -c."""
+    value = app.node.try_get_context(key)
+    if value is None:
+        return default
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit():
+        raise ValueError(f"context {key!r}: expected a whole number >= 0, not {value!r}")
+    return int(text)
 
 
 def resolve_topology_path(path: str | Path | None) -> Path:
@@ -75,6 +89,7 @@ def build_app(
         nag = str(app.node.try_get_context("nag")).lower() != "false"
     if snap_start is None:
         snap_start = context_flag(app, SNAP_START_CONTEXT, default=False)
+    reserved_concurrency = context_count(app, RESERVED_CONCURRENCY_CONTEXT, default=0)
     topology = load_topology(resolve_topology_path(topology_path))
     code_dir = stage_lambda_code(topology, Path(app.outdir) / STAGING_DIR)
 
@@ -90,6 +105,7 @@ def build_app(
             topology=topology,
             code_dir=code_dir,
             snap_start=snap_start,
+            reserved_concurrency=reserved_concurrency,
             env=cdk.Environment(account=account, region=region),
             description=f"Switchyard orchestrator for topology '{topology.name}' in {region}",
         )

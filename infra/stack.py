@@ -35,6 +35,7 @@ class SwitchyardStack(cdk.Stack):
         topology: Topology,
         code_dir: Path,
         snap_start: bool = False,
+        reserved_concurrency: int = 0,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -69,6 +70,7 @@ class SwitchyardStack(cdk.Stack):
             log_key=key,
             dead_letter_queues={TRIGGER_STEP: self.trigger_queue} if self.trigger_queue else None,
             snap_start=snap_start,
+            reserved_concurrency=reserved_concurrency,
         )
         # The state machines and the alarm rule invoke the invoke targets, and may invoke nothing
         # else: the functions, or their `live` aliases with SnapStart. The dashboard reads the

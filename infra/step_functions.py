@@ -15,6 +15,7 @@ never to $LATEST). Off, `invoke_targets` is the functions themselves and nothing
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -31,8 +32,9 @@ from infra.access import AccessTargets, grant_access
 from infra.cfn import depend_on_role_policy_only
 from infra.nag import acknowledge
 from infra.naming import lock_table_name, state_machine_name_prefix
+from infra.paths import STATEMACHINES_DIR
 from infra.staging import TOPOLOGY_FILE
-from steps import RUNTIME_ENV, STEPS, StepSpec
+from steps import RUNTIME_ENV, STEPS, WORKFLOWS, StepSpec
 from switchyard import lock_regions
 from switchyard.settings import env_var_names
 from switchyard.topology import lock_layout
@@ -57,6 +59,14 @@ LIVE_ALIAS = "live"
 # Asia Pacific (Taipei)" (https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html). There the
 # functions keep the alias (one invoke path everywhere) but no SnapStart, with a synth warning.
 SNAP_START_UNAVAILABLE_REGIONS = frozenset({"ap-southeast-6", "ap-east-2"})
+
+
+def failover_path_steps() -> frozenset[str]:
+    """The steps a regional failover runs (its ASL's functions) and the trigger that starts it:
+    what `switchyard:reservedConcurrency` reserves concurrency for."""
+    text = (STATEMACHINES_DIR / WORKFLOWS["regional-failover"]).read_text(encoding="utf-8")
+    return frozenset(re.findall(r"\$\{(\w+)FunctionArn\}", text)) | {"AlarmTrigger"}
+
 
 XRAY_REASON = (
     "Active tracing: CDK grants xray:PutTraceSegments and xray:PutTelemetryRecords, which do not support"
@@ -89,6 +99,7 @@ class StepFunctions(Construct):
         log_key: kms.IKey,
         dead_letter_queues: Mapping[str, sqs.IQueue] | None = None,
         snap_start: bool = False,
+        reserved_concurrency: int = 0,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
@@ -126,6 +137,7 @@ class StepFunctions(Construct):
         )
         self.functions: dict[str, lambda_.Function] = {}
         self.aliases: dict[str, lambda_.Alias] = {}
+        reserved_for = failover_path_steps() if reserved_concurrency else frozenset()
         for step in STEPS:
             function = self._function(
                 step,
@@ -137,6 +149,7 @@ class StepFunctions(Construct):
                 dead_letter_queue=dead_letter_queues.get(step.name),
                 snap_start=self.snap_start,
                 versioned=snap_start,
+                reserved=reserved_concurrency if step.name in reserved_for else None,
             )
             self.functions[step.name] = function
             if snap_start:
@@ -169,6 +182,7 @@ class StepFunctions(Construct):
         dead_letter_queue: sqs.IQueue | None,
         snap_start: bool,
         versioned: bool,
+        reserved: int | None = None,
     ) -> lambda_.Function:
         names = env_var_names(step.env)
         unknown = [name for name in names if name not in env_values]
@@ -208,6 +222,9 @@ class StepFunctions(Construct):
             # Asynchronous invocations (EventBridge) that still fail after Lambda's retries land
             # here instead of being dropped; CDK grants the role sqs:SendMessage on this queue only.
             dead_letter_queue=dead_letter_queue,
+            # In a regional incident other functions of the account can take the whole concurrency
+            # pool; a reservation keeps this much for the failover path (and caps it there).
+            reserved_concurrent_executions=reserved,
             snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if snap_start else None,
             # Python snapshots stay cached (and billed) for as long as their version exists: a
             # replaced version goes once the alias points at its successor, instead of CDK's

@@ -119,6 +119,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         SUITE_RECORD.write_text(json.dumps(record, indent=2) + "\n")
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The IAM proof's figures (tests/infra/test_infra_iam_proof.py), also from an xdist worker."""
+    lines = [
+        value
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        for name, value in getattr(report, "user_properties", [])
+        if name == "iam_proof"
+    ]
+    for line in dict.fromkeys(lines):
+        terminalreporter.write_line(f"IAM proof, {line}")
+
+
 def _commit() -> str | None:
     try:
         out = subprocess.run(

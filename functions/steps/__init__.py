@@ -6,23 +6,34 @@ ASL refers to each function as `${<Name>FunctionArn}`.
 
 `access` names what a step may touch; infra/ turns each word into IAM statements scoped to the
 topology's resources:
-  read-routing  describe load balancers, rules, target groups; list hosted zones and record sets
+  read-routing  read-alb and read-dns
+  read-alb      describe load balancers, listeners, rules, target groups
+  read-dns      list hosted zones and record sets
   write-alb     modify the topology's listener rules
   write-dns     change the topology's records' weighted sets
   read-alarms   describe the topology's alarms (and the input's gates)
-  table         read and write the snapshot / outcome / approval items of the state table
+  table         read and write the snapshot / outcome / approval items (every item action)
+  table-get, table-query, table-put, table-update, table-delete
+                one DynamoDB item action on the state table each: what the step calls
   lock          read and write the LOCK and COOLDOWN items of the lock table (multi-Region strongly
                 consistent), in the replica region this region's steps call
   store-plan    put a traffic-shift dry run's plan item (PLAN#<execution>) in the table, nothing else
   publish       publish to the outcome topic
-  read-db       describe the topology's DB instances and their tags; read ReplicaLag metrics
-  write-db      promote, tag, stop, rename the topology's DB instances; create their replicas
+  read-db       describe the topology's DB instances and their tags
+  describe-db   describe the topology's DB instances (no tags)
+  read-replica-lag  read the ReplicaLag metrics
+  write-db      every database write below
+  promote-db    promote a replica
+  fence-db      tag and stop a former writer
+  set-aside-db  rename a fenced former writer to <id>-fenced-<time>
+  create-replica    create a replica of the writer (with its default option, parameter, subnet groups)
   read-banner   read the banner parameter in every region
-  write-banner  write the banner parameter in every region
+  write-banner  read and write the banner parameter in every region
+  put-banner    write the banner parameter in every region
   write-writer-record  repoint database.writer_record (its own zone record)
-  start-executions     start, describe and stop the topology's state machines' executions
+  start-executions     start and describe the executions of the workflows the triggers name; stop drills
   read-kill-switch     read the automation kill-switch parameter
-  read-executions      read the history of the topology's executions (drill scorecards)
+  read-executions      read the history of the topology's traffic-shift executions (drill scorecards)
 """
 
 from __future__ import annotations
@@ -74,21 +85,21 @@ STEPS: tuple[StepSpec, ...] = (
         "AcquireLock",
         "steps.acquire_lock",
         LockTableEnv,
-        ("lock", "table"),
+        ("lock", "table-query"),
         "Take the topology's lock with a lease (a refusal reads the holder's outcome records)",
     ),
     StepSpec(
         "TakeSnapshot",
         "steps.take_snapshot",
         TopologyTableEnv,
-        ("read-routing", "read-banner", "table"),
+        ("read-routing", "read-banner", "table-put"),
         "Save every weight the run may change (and the banner, for failover and restore)",
     ),
     StepSpec(
         "ApplyStage",
         "steps.apply_stage",
         TableEnv,
-        ("write-alb", "write-dns", "table"),
+        ("write-alb", "write-dns", "table-get"),
         "Set the target's weights for one stage",
         timeout_seconds=300,
     ),
@@ -97,7 +108,7 @@ STEPS: tuple[StepSpec, ...] = (
         "RollBack",
         "steps.roll_back",
         TableEnv,
-        ("write-alb", "write-dns", "table"),
+        ("write-alb", "write-dns", "table-get"),
         "Write the snapshot's weights back",
         timeout_seconds=300,
     ),
@@ -109,38 +120,40 @@ STEPS: tuple[StepSpec, ...] = (
         "Release the topology's lock if this execution holds it",
     ),
     StepSpec(
-        "RecordOutcome", "steps.record_outcome", OutcomeEnv, ("table", "publish"), "Record how the run ended and notify"
+        "RecordOutcome",
+        "steps.record_outcome",
+        OutcomeEnv,
+        ("table-put", "table-query", "publish"),
+        "Record how the run ended and notify",
     ),
     # regional failover and restore
     StepSpec(
         "PlanFailover",
         "steps.plan_failover",
         TopologyEnv,
-        ("read-routing", "read-alarms", "read-db"),
+        ("read-dns", "read-alarms", "read-db", "read-replica-lag"),
         "Preflight a regional failover: health, replica, RPO budget; plan the DNS shift (reads only)",
     ),
     StepSpec(
         "PlanRestore",
         "steps.plan_restore",
         TopologyEnv,
-        ("read-routing", "read-alarms", "read-db"),
+        ("read-dns", "read-alarms", "read-db"),
         "Preflight a restore (failback) and plan it (reads only)",
     ),
-    StepSpec(
-        "SetBanner", "steps.set_banner", TopologyEnv, ("write-banner",), "Switch the maintenance banner on or off"
-    ),
+    StepSpec("SetBanner", "steps.set_banner", TopologyEnv, ("put-banner",), "Switch the maintenance banner on or off"),
     StepSpec(
         "CheckReplication",
         "steps.check_replication",
         NoEnv,
-        ("read-db",),
+        ("read-db", "read-replica-lag"),
         "Is the replica available, replicating and caught up",
     ),
     StepSpec(
         "PromoteReplica",
         "steps.promote_replica",
         NoEnv,
-        ("read-db", "write-db"),
+        ("read-db", "read-replica-lag", "promote-db"),
         "Promote the replica; record the lag at promotion (the data-loss window)",
     ),
     StepSpec("CheckPromotion", "steps.check_promotion", NoEnv, ("read-db",), "Has the promotion finished"),
@@ -148,35 +161,35 @@ STEPS: tuple[StepSpec, ...] = (
         "FenceWriter",
         "steps.fence_writer",
         NoEnv,
-        ("read-db", "write-db"),
+        ("describe-db", "fence-db"),
         "Tag and stop the former writer so it never takes writes again",
     ),
     StepSpec(
         "UpdateWriterRecord",
         "steps.update_writer_record",
         TopologyEnv,
-        ("read-db", "read-routing", "write-writer-record"),
+        ("read-db", "read-dns", "write-writer-record"),
         "Point the writer record at the new writer",
     ),
     StepSpec(
         "PrepareReplica",
         "steps.prepare_replica",
         NoEnv,
-        ("read-db", "write-db"),
+        ("read-db", "set-aside-db", "create-replica"),
         "Set a fenced former writer aside and create a fresh replica of the writer",
     ),
     StepSpec(
         "VerifyWorld",
         "steps.verify_world",
         TopologyEnv,
-        ("read-db", "read-routing", "read-banner"),
+        ("read-db", "read-dns", "read-banner"),
         "Read the world back and check the workflow's promises",
     ),
     StepSpec(
         "RollBackFailover",
         "steps.roll_back_failover",
         TopologyTableEnv,
-        ("read-db", "read-routing", "write-dns", "table", "read-banner", "write-banner"),
+        ("read-db", "write-dns", "table-get", "put-banner"),
         "Undo a failover that did not promote; after a promotion, say where the writer is",
         timeout_seconds=300,
     ),
@@ -185,14 +198,14 @@ STEPS: tuple[StepSpec, ...] = (
         "RecordScorecard",
         "steps.record_scorecard",
         OutcomeEnv,
-        ("table", "read-executions", "publish"),
+        ("table-put", "read-executions"),
         "Score a drill from its own execution history (no-op for a run that is not a drill)",
     ),
     StepSpec(
         "RecoverStaleRun",
         "steps.recover_stale_run",
         OutcomeEnv,
-        ("write-alb", "write-dns", "table", "publish"),
+        ("write-alb", "write-dns", "table-get", "table-put", "table-query", "publish"),
         "After taking over an expired lease: put back (or report) what the dead run left half-done",
         timeout_seconds=300,
     ),
@@ -200,7 +213,7 @@ STEPS: tuple[StepSpec, ...] = (
         "RequestApproval",
         "steps.request_approval",
         OutcomeEnv,
-        ("table", "publish"),
+        ("table-put", "publish"),
         "Keep the stage's task token and ask an operator to approve or reject it",
     ),
     # automatic starts (not a state machine step: EventBridge invokes it)
@@ -208,7 +221,16 @@ STEPS: tuple[StepSpec, ...] = (
         "AlarmTrigger",
         "steps.alarm_trigger",
         TriggerEnv,
-        ("start-executions", "read-kill-switch", "table", "lock", "publish", "write-alb", "write-dns"),
+        (
+            "start-executions",
+            "read-kill-switch",
+            # the idempotency store (get, put, update, delete) and the outcome query, in the state table
+            *("table-get", "table-put", "table-update", "table-delete", "table-query"),
+            "lock",  # the cooldown item
+            "publish",
+            "write-alb",
+            "write-dns",
+        ),
         "Start the workflow a CloudWatch alarm names (dedup, cooldown, kill switch, incidents before drills)",
     ),
 )

@@ -21,6 +21,7 @@ fire, and the rehearsal would pass because of the typo.
 from __future__ import annotations
 
 import contextvars
+import copy
 import difflib
 import functools
 import itertools
@@ -112,6 +113,17 @@ class ActiveStep:
         self._var.set(name)
 
 
+@dataclass(frozen=True)
+class RecordedCall:
+    """One AWS call a step made: what the IAM proof (tests/infra) turns into an IAM request."""
+
+    step: str
+    service: str  # botocore's service name: elbv2, route53, rds, dynamodb, ...
+    operation: str  # ModifyRule, ChangeResourceRecordSets, ...
+    params: dict[str, Any]  # the API parameters as the step passed them
+    region: str  # the client's region
+
+
 @dataclass
 class ApiErrorInjector:
     """A botocore `before-call` hook: counts the steps' calls per operation and fails the chosen one.
@@ -125,7 +137,21 @@ class ApiErrorInjector:
     active: ActiveStep = field(default_factory=ActiveStep)
     counts: dict[str, int] = field(default_factory=dict)
     injected: list[str] = field(default_factory=list)
+    # Every call the steps make, with its parameters, while a recorder is set (LocalWorld.record_calls).
+    recorded: list[RecordedCall] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, model: Any, params: Any = None, context: Any = None, **kwargs: Any) -> None:
+        """A botocore `before-parameter-build` hook: the parameters before botocore rewrites them."""
+        step = self.active.step
+        if self.recorded is None or not step:
+            return
+        region = str((context or {}).get("client_region") or "")
+        call = RecordedCall(
+            step, model.service_model.service_name, model.name, copy.deepcopy(dict(params or {})), region
+        )
+        with self._lock:
+            self.recorded.append(call)
 
     def in_step(self) -> bool:
         return bool(getattr(self.active, "step", None))

@@ -46,7 +46,7 @@ from switchyard.aws import clients
 from switchyard.topology import Topology, load_topology_cached, lock_layout
 from switchyard_cli import worldview
 from switchyard_cli.local import moto_patches
-from switchyard_cli.local.faults import ApiErrorInjector, Fault, Throttler
+from switchyard_cli.local.faults import ApiErrorInjector, Fault, RecordedCall, Throttler
 from switchyard_cli.local.lock_store import LockStore
 
 ACCOUNT = "123456789012"
@@ -130,6 +130,7 @@ class _FaultHook:
         if not self.registered:
             handlers = botocore.handlers.BUILTIN_HANDLERS
             handlers.append(("before-call", self))
+            handlers.append(("before-parameter-build", self.record))
             self._moto_send = botocore_stubber
             handlers[handlers.index(("before-send", botocore_stubber))] = ("before-send", self.send)
             clients.reset()
@@ -142,6 +143,10 @@ class _FaultHook:
         if self.timeline is not None:
             self.timeline.append(TimelineEntry(time.perf_counter(), "call", kwargs["model"].name))
         return self.target(**kwargs) if self.target is not None else None
+
+    def record(self, **kwargs: Any) -> None:
+        if self.target is not None:
+            self.target.record(**kwargs)
 
     def send(self, **kwargs: Any) -> Any:
         throttled = self.throttler(**kwargs) if self.throttler is not None else None
@@ -726,6 +731,13 @@ class LocalWorld:
             ExpressionAttributeValues={":past": {"N": "1"}},
         )
         return str(holder)
+
+    def record_calls(self) -> list[RecordedCall]:
+        """From now on, keep every AWS call the steps make (step, operation, parameters, region)."""
+        assert self._injector is not None, "record_calls() inside `with LocalWorld(...)`"
+        if self._injector.recorded is None:
+            self._injector.recorded = []
+        return self._injector.recorded
 
     def set_automation(self, enabled: bool) -> None:
         """Flip the kill switch (the SSM parameter the trigger reads), in every region."""

@@ -50,21 +50,31 @@ def test_database_wildcard_acknowledgments_are_the_fenced_rename_only(synth: Syn
     suppressed = _nag(synth)["suppressedViolations"]
     rds = {v["ruleName"] for v in suppressed if ":rds:" in v["ruleName"]}
     databases = {r.database for r in synth.topology.regions.values() if r.database}
-    assert len(rds) == len(databases)
-    for name in rds:
-        assert name.startswith("AwsSolutions-IAM5[Resource::arn:aws:rds:") and name.endswith("-fenced-*]"), name
+    fenced = {name for name in rds if name.endswith("-fenced-*]")}
+    # create-replica: the engine's default option and parameter groups in each region, nothing wider.
+    groups = {
+        f"AwsSolutions-IAM5[Resource::arn:aws:rds:{region}:<AWS::AccountId>:{kind}:default*]"
+        for region, r in synth.topology.regions.items()
+        if r.database
+        for kind in ("og", "pg")
+    }
+    assert len(fenced) == len(databases) and rds - fenced == groups
+    for name in fenced:
+        assert name.startswith("AwsSolutions-IAM5[Resource::arn:aws:rds:"), name
     for v in suppressed:
-        if ":rds:" in v["ruleName"]:
+        if ":rds:" in v["ruleName"] and v["ruleName"].endswith("-fenced-*]"):
             assert "ModifyDBInstance" in v["reason"] and "timestamp" in v["reason"]
+        elif ":rds:" in v["ruleName"]:
+            assert "CreateDBInstanceReadReplica" in v["reason"] and "default" in v["reason"]
         if v["ruleName"] == "AwsSolutions-IAM5[Resource::*]" and "GetMetricData" in v["reason"]:
             assert "resource-level permissions" in v["reason"]
     assert not [v for v in suppressed if ":ssm:" in v["ruleName"]], "the banner parameter needs no wildcard"
 
 
 def test_execution_wildcard_acknowledgments_are_the_topologys_executions_in_the_stacks_region(synth: Synth) -> None:
-    """start-executions / read-executions: `execution:switchyard-<topology>-<workflow>:*`, nothing wider."""
-    from steps import WORKFLOWS
-
+    """start-executions / read-executions: `execution:switchyard-<topology>-<workflow>:*` for the
+    workflows the triggers start and for traffic shifts (drills), nothing wider."""
+    workflows = {t.workflow for t in synth.topology.triggers} | {"traffic-shift"}
     suppressed = _nag(synth)["suppressedViolations"]
     for stack, region in synth.regions.items():
         found = {
@@ -76,7 +86,7 @@ def test_execution_wildcard_acknowledgments_are_the_topologys_executions_in_the_
         assert found == {
             f"AwsSolutions-IAM5[Resource::arn:aws:states:{region}:<AWS::AccountId>:execution:"
             f"switchyard-{synth.topology.name}-{workflow}:*]"
-            for workflow in WORKFLOWS
+            for workflow in workflows
         }
     for v in suppressed:
         if ":states:" in v["ruleName"]:

@@ -25,14 +25,32 @@ WORD_ACTIONS = {
         "route53:ListHostedZonesByName",
         "route53:ListResourceRecordSets",
     },
+    "read-alb": {
+        "elasticloadbalancing:DescribeLoadBalancers",
+        "elasticloadbalancing:DescribeListeners",
+        "elasticloadbalancing:DescribeRules",
+        "elasticloadbalancing:DescribeTargetGroups",
+    },
+    "read-dns": {"route53:ListHostedZonesByName", "route53:ListResourceRecordSets"},
     "write-alb": {"elasticloadbalancing:ModifyRule"},
     "write-dns": {"route53:ChangeResourceRecordSets"},
     "read-alarms": {"cloudwatch:DescribeAlarms"},
     "table": {"dynamodb:"},
+    "table-get": {"dynamodb:GetItem"},
+    "table-query": {"dynamodb:Query"},
+    "table-put": {"dynamodb:PutItem"},
+    "table-update": {"dynamodb:UpdateItem"},
+    "table-delete": {"dynamodb:DeleteItem"},
     "store-plan": {"dynamodb:PutItem"},
     "lock": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"},
     "publish": {"sns:Publish", "kms:Decrypt", "kms:GenerateDataKey"},
-    "read-db": {"rds:DescribeDBInstances", "rds:ListTagsForResource", "cloudwatch:GetMetricData"},
+    "read-db": {"rds:DescribeDBInstances", "rds:ListTagsForResource"},
+    "describe-db": {"rds:DescribeDBInstances"},
+    "read-replica-lag": {"cloudwatch:GetMetricData"},
+    "promote-db": {"rds:PromoteReadReplica"},
+    "fence-db": {"rds:AddTagsToResource", "rds:StopDBInstance"},
+    "set-aside-db": {"rds:ModifyDBInstance"},
+    "create-replica": {"rds:CreateDBInstanceReadReplica", "rds:AddTagsToResource"},
     "write-db": {
         "rds:PromoteReadReplica",
         "rds:StopDBInstance",
@@ -42,13 +60,24 @@ WORD_ACTIONS = {
     },
     "read-banner": {"ssm:GetParameter"},
     "write-banner": {"ssm:PutParameter", "ssm:GetParameter"},
+    "put-banner": {"ssm:PutParameter"},
     "write-writer-record": {"route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"},
     "start-executions": {"states:StartExecution", "states:DescribeExecution", "states:StopExecution"},
-    "read-executions": {"states:GetExecutionHistory", "states:DescribeExecution"},
+    "read-executions": {"states:GetExecutionHistory"},
     "read-kill-switch": {"ssm:GetParameter"},
 }
 EVERY_FUNCTION = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 RDS_WRITES = WORD_ACTIONS["write-db"]
+# The words that grant each RDS action.
+RDS_WORDS = {
+    "rds:DescribeDBInstances": ("read-db", "describe-db"),
+    "rds:ListTagsForResource": ("read-db",),
+    "rds:PromoteReadReplica": ("write-db", "promote-db"),
+    "rds:StopDBInstance": ("write-db", "fence-db"),
+    "rds:AddTagsToResource": ("write-db", "fence-db", "create-replica"),
+    "rds:ModifyDBInstance": ("write-db", "set-aside-db"),
+    "rds:CreateDBInstanceReadReplica": ("write-db", "create-replica"),
+}
 RDS_READS = {"rds:DescribeDBInstances", "rds:ListTagsForResource"}
 
 
@@ -66,8 +95,14 @@ def word_actions(word: str, topology: Any) -> set[str]:
         "write-dns": not topology.dns.records,
         "read-db": not _databases(topology),
         "write-db": not _databases(topology),
+        **{
+            w: not _databases(topology)
+            for w in ("describe-db", "read-replica-lag", "promote-db", "fence-db", "set-aside-db", "create-replica")
+        },
         "read-banner": topology.banner is None,
         "write-banner": topology.banner is None,
+        "put-banner": topology.banner is None,
+        "start-executions": not topology.triggers,
         "write-writer-record": not _writer_record(topology),
     }
     return set() if lacking.get(word) else WORD_ACTIONS[word]
@@ -96,6 +131,16 @@ def db_arns(topology: Any) -> set[str]:
 def fenced_arns(topology: Any) -> set[str]:
     return {
         f"arn:aws:rds:{region}:{ACCOUNT}:db:{name.lower()}-fenced-*" for region, name in _databases(topology).items()
+    }
+
+
+def replica_groups(topology: Any) -> set[str]:
+    """The default option, parameter and subnet groups a new replica gets (the IAM reference's
+    og, pg and subgrp resource types of CreateDBInstanceReadReplica)."""
+    return {
+        f"arn:aws:rds:{region}:{ACCOUNT}:{kind}:{name}"
+        for region in _databases(topology)
+        for kind, name in (("og", "default*"), ("pg", "default*"), ("subgrp", "default"))
     }
 
 
@@ -338,14 +383,17 @@ def test_db_actions_are_scoped_to_the_topologys_instances_in_every_region(synth:
             resources = {synth.render(r) for r in s.resources}
             assert "*" not in resources, (stack, s.role, rds)
             allowed = databases | fenced if rds == ["rds:ModifyDBInstance"] else databases
+            if rds == ["rds:CreateDBInstanceReadReplica"]:
+                allowed = databases | replica_groups(topo)
             assert resources <= allowed, (stack, s.role, rds, resources - allowed)
             assert not [a for a in rds if "*" in a]
         for action in RDS_READS | RDS_WRITES:
             granted = roles_granting(synth, stack, action)
-            word = "read-db" if action in RDS_READS else "write-db"
-            assert set(granted) == (steps_with(word) if databases else set()), (stack, action)
+            assert set(granted) == (steps_with(*RDS_WORDS[action]) if databases else set()), (stack, action)
             for step, resources in granted.items():
                 expected = databases | fenced if action == "rds:ModifyDBInstance" else databases
+                if action == "rds:CreateDBInstanceReadReplica":
+                    expected = databases | replica_groups(topo)
                 assert resources == expected, (stack, step, action)
 
 
@@ -375,7 +423,7 @@ def test_replica_lag_metrics_are_the_only_database_read_on_every_resource(synth:
     databases = db_arns(synth.topology)
     for stack in synth.templates:
         granted = roles_granting(synth, stack, "cloudwatch:GetMetricData")
-        assert set(granted) == (steps_with("read-db") if databases else set())
+        assert set(granted) == (steps_with("read-replica-lag") if databases else set())
         for resources in granted.values():
             assert resources == {"*"}
         for s in synth.statements(stack):
@@ -400,7 +448,7 @@ def test_banner_writes_are_scoped_to_the_parameter_in_every_region(synth: Synth)
             for step, resources in roles_granting(synth, stack, "ssm:GetParameter").items()
             if resources - {kill_switch}
         }
-        assert set(puts) == (steps_with("write-banner") if expected else set())
+        assert set(puts) == (steps_with("write-banner", "put-banner") if expected else set())
         assert set(gets) == (steps_with("read-banner", "write-banner") if expected else set())
         for resources in [*puts.values(), *gets.values()]:
             assert resources == expected
@@ -466,34 +514,40 @@ def test_every_role_policy_fits_the_inline_policy_size_limit(synth: Synth) -> No
 # -- executions and the kill switch (triggers, scorecards) -----------------------------------------
 
 
+def _triggered(topology: Any) -> set[str]:
+    """The workflows the topology's triggers start (the only state machines the trigger may start)."""
+    return {t.workflow for t in topology.triggers}
+
+
 def _machines(topology: Any, region: str) -> set[str]:
-    from steps import WORKFLOWS
+    return {
+        f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:switchyard-{topology.name}-{w}" for w in _triggered(topology)
+    }
 
-    return {f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:switchyard-{topology.name}-{w}" for w in WORKFLOWS}
 
-
-def _executions(topology: Any, region: str) -> set[str]:
-    from steps import WORKFLOWS
-
-    return {f"arn:aws:states:{region}:{ACCOUNT}:execution:switchyard-{topology.name}-{w}:*" for w in WORKFLOWS}
+def _executions(topology: Any, region: str, workflows: set[str]) -> set[str]:
+    return {f"arn:aws:states:{region}:{ACCOUNT}:execution:switchyard-{topology.name}-{w}:*" for w in workflows}
 
 
 def test_step_functions_actions_are_scoped_to_the_topologys_state_machines_in_the_stacks_region(synth: Synth) -> None:
     topo = synth.topology
+    triggered = _triggered(topo)
     for stack, region in synth.regions.items():
         starts = roles_granting(synth, stack, "states:StartExecution")
-        assert set(starts) == steps_with("start-executions")
+        assert set(starts) == (steps_with("start-executions") if triggered else set())
         for resources in starts.values():
             assert resources == _machines(topo, region)
-        for action, words in (
-            ("states:StopExecution", ("start-executions",)),
-            ("states:GetExecutionHistory", ("read-executions",)),
-            ("states:DescribeExecution", ("start-executions", "read-executions")),
+        # Stop: drills only (traffic shifts); history: drill scorecards; describe: the trigger's dedup.
+        for action, words, workflows in (
+            ("states:StopExecution", ("start-executions",), {"traffic-shift"}),
+            ("states:GetExecutionHistory", ("read-executions",), {"traffic-shift"}),
+            ("states:DescribeExecution", ("start-executions",), triggered),
         ):
             granted = roles_granting(synth, stack, action)
-            assert set(granted) == steps_with(*words), action
+            expected = steps_with(*words) if (triggered or action == "states:GetExecutionHistory") else set()
+            assert set(granted) == expected, action
             for resources in granted.values():
-                assert resources == _executions(topo, region), action
+                assert resources == _executions(topo, region, workflows), action
         # no other Step Functions action, no wildcard action, in any function's role
         states = {a for role in synth.function_roles(stack).values() for a in synth.role_grants(stack, role)}
         assert {a for a in states if a.startswith("states:")} <= {

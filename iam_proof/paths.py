@@ -1,0 +1,212 @@
+"""Every workflow path, run in the local world with the call recorder on.
+
+Each path is a small function of a fresh world; `record()` runs them all and returns every AWS
+call the steps made. A path that does not end as it should raises: a proof over a run that went
+another way would prove nothing about the path it names.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from switchyard.topology import Topology, load_topology
+from switchyard_cli.local.faults import RecordedCall, parse_fault
+from switchyard_cli.local.world import LocalWorld
+
+REPO = Path(__file__).resolve().parent.parent
+SHOP = REPO / "topologies" / "shop.yaml"
+TIME_SCALE = 0.001
+LONG_BAKE = int(30 / TIME_SCALE)  # a 30 s bake in real time: long enough to act while it waits
+
+# One stage each: a second stage makes the same calls again.
+DRAIN = {"scope": "cluster", "target": "use1-a", "stages": [0], "bake_seconds": 30}
+REGION_SHIFT = {"scope": "region", "target": "us-east-1", "stages": [0], "bake_seconds": 30}
+UNPLANNED = {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unplanned"}
+PLANNED = {**UNPLANNED, "mode": "planned", "stages": [0], "bake_seconds": 30}
+RESTORE = {"region": "us-east-1", "stages": [100], "bake_seconds": 30}
+DRILL = {"scope": "cluster", "target": "usw2-b", "stages": [0], "bake_seconds": 30, "drill": True}
+
+Path_ = Callable[[LocalWorld], None]
+
+
+def _expect(world: LocalWorld, workflow: str, data: dict, status: str, faults: tuple[str, ...] = ()) -> None:
+    result = world.run(workflow, data, faults=[parse_fault(f) for f in faults])
+    if result.status != status:
+        raise AssertionError(
+            f"{workflow} {data} {faults}: {result.status}, expected {status}: {result.report['error']}"
+        )
+
+
+def _wait(condition: Callable[[], bool], what: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def _waiting_in_bake(world: LocalWorld, execution: str) -> bool:
+    events = world.client("stepfunctions").get_execution_history(executionArn=execution)["events"]
+    return any(e["type"] == "WaitStateEntered" for e in events)
+
+
+def shifts(world: LocalWorld) -> None:
+    _expect(world, "traffic-shift", DRAIN, "SUCCEEDED")
+    _expect(world, "traffic-shift", REGION_SHIFT, "SUCCEEDED")
+
+
+def dry_runs(world: LocalWorld) -> None:
+    import switchyard.shift
+
+    _expect(world, "traffic-shift", {**DRAIN, "dry_run": True}, "SUCCEEDED")
+    # A plan too large for the execution state is kept in the table: lower the limit rather
+    # than build a topology of 31 services, so the stored plan is written under this topology.
+    limit = switchyard.shift.INLINE_CHANGES_LIMIT
+    switchyard.shift.INLINE_CHANGES_LIMIT = 0
+    try:
+        result = world.run("traffic-shift", {**REGION_SHIFT, "dry_run": True})
+        if result.status != "SUCCEEDED" or not (result.output or {}).get("plan_stored"):
+            raise AssertionError(f"the dry run did not store its plan: {result.status} {result.output}")
+    finally:
+        switchyard.shift.INLINE_CHANGES_LIMIT = limit
+
+
+def rollbacks(world: LocalWorld) -> None:
+    _expect(world, "traffic-shift", DRAIN, "FAILED", ("alarm:use1-api-5xx@1",))  # a gate fails
+    _expect(world, "traffic-shift", REGION_SHIFT, "FAILED", ("alarm:usw2-api-5xx@1",))
+
+
+def approvals(world: LocalWorld) -> None:
+    world.approvals = "approve"
+    _expect(world, "traffic-shift", {**DRAIN, "approval": True}, "SUCCEEDED")
+    world.approvals = "reject"
+    _expect(world, "traffic-shift", {**DRAIN, "approval": True}, "FAILED")
+    world.approvals = "manual"  # nobody answers
+    _expect(world, "traffic-shift", {**DRAIN, "approval": True, "approval_timeout_seconds": 1}, "FAILED")
+
+
+def failovers(world: LocalWorld) -> None:
+    _expect(world, "regional-failover", UNPLANNED, "SUCCEEDED")
+    _expect(world, "restore", RESTORE, "SUCCEEDED")
+    _expect(world, "regional-failover", PLANNED, "SUCCEEDED")
+
+
+def failover_rollbacks(world: LocalWorld) -> None:
+    _expect(world, "regional-failover", PLANNED, "FAILED", ("api-error:ChangeResourceRecordSets@1",))  # before
+    _expect(world, "regional-failover", UNPLANNED, "FAILED", ("api-error:ChangeResourceRecordSets@2",))  # after
+    _expect(world, "restore", RESTORE, "FAILED", ("api-error:CreateDBInstanceReadReplica@1",))
+    _expect(world, "restore", RESTORE, "FAILED", ("alarm:use1-api-5xx@1",))
+
+
+def triggers(world: LocalWorld) -> None:
+    for alarm, deliveries, expected in (
+        ("use1-a-5xx", 2, "SUCCEEDED"),  # started once, the second delivery deduplicated
+        ("use1-a-5xx", 1, "IGNORED"),  # cooldown
+        ("someone-elses-alarm", 1, "IGNORED"),
+    ):
+        result = world.fire_alarm(alarm, deliveries=deliveries)
+        if result.status != expected:
+            raise AssertionError(f"alarm {alarm}: {result.status}, expected {expected}: {result.report.get('reason')}")
+    world.set_automation(False)
+    try:
+        if world.fire_alarm("use1-regional-health").status != "IGNORED":
+            raise AssertionError("automation off: an alarm started a run")
+    finally:
+        world.set_automation(True)
+
+
+def drills(world: LocalWorld) -> None:
+    _expect(world, "traffic-shift", DRILL, "SUCCEEDED")
+    holder = world.start("traffic-shift", {**DRAIN, "bake_seconds": LONG_BAKE}, name="maintenance")
+    _wait(lambda: world.read_world()["lock"] == holder, "the holder's lock")
+    _expect(world, "traffic-shift", DRILL, "SUCCEEDED")  # skipped, recorded
+    world.client("stepfunctions").stop_execution(executionArn=holder)
+    world.follow(holder)
+
+
+def region_trigger(world: LocalWorld) -> None:
+    result = world.fire_alarm("use1-regional-health")
+    if result.status != "SUCCEEDED":
+        raise AssertionError(f"regional alarm: {result.status}: {result.report['error']}")
+
+
+def _preempt(world: LocalWorld, drill_input: dict) -> None:
+    drill = world.start("traffic-shift", {**drill_input, "bake_seconds": LONG_BAKE}, name="game-day")
+    _wait(lambda: _waiting_in_bake(world, drill), "the drill's bake")
+    result = world.fire_alarm("use1-a-5xx")
+    if result.status != "SUCCEEDED" or not result.report["trigger"]["decisions"][0].get("preempted_drill"):
+        raise AssertionError(f"the incident did not pre-empt the drill: {result.report.get('reason')}")
+
+
+def incident_preempts_drill(world: LocalWorld) -> None:
+    _preempt(world, DRILL)
+
+
+def incident_preempts_region_drill(world: LocalWorld) -> None:
+    _preempt(world, {**DRILL, "scope": "region", "target": "us-west-2"})
+
+
+def stale_leases(world: LocalWorld) -> None:
+    dead = world.start("traffic-shift", {**DRAIN, "bake_seconds": LONG_BAKE}, name="dies-mid-run")
+    _wait(lambda: _waiting_in_bake(world, dead), "the bake")
+    world.kill_holder()
+    _expect(world, "traffic-shift", {**DRAIN, "target": "use1-b", "stages": [50], "bake_seconds": 0}, "SUCCEEDED")
+    dead = world.start("regional-failover", {**PLANNED, "bake_seconds": LONG_BAKE}, name="failover-dies")
+    _wait(lambda: _waiting_in_bake(world, dead), "the failover's bake")
+    world.kill_holder()
+    _expect(world, "traffic-shift", {**DRAIN, "stages": [100], "bake_seconds": 0}, "SUCCEEDED")
+    dead = world.start("traffic-shift", {**REGION_SHIFT, "bake_seconds": LONG_BAKE}, name="region-dies")
+    _wait(lambda: _waiting_in_bake(world, dead), "the region shift's bake")
+    world.kill_holder()
+    _expect(world, "traffic-shift", {**DRAIN, "stages": [100], "bake_seconds": 0}, "SUCCEEDED")
+
+
+PATHS: dict[str, Path_] = {
+    "shifts": shifts,
+    "dry-runs": dry_runs,
+    "rollbacks": rollbacks,
+    "approvals": approvals,
+    "failovers": failovers,
+    "failover-rollbacks": failover_rollbacks,
+    "triggers": triggers,
+    "drills": drills,
+    "region-trigger": region_trigger,
+    "incident-preempts-drill": incident_preempts_drill,
+    "incident-preempts-region-drill": incident_preempts_region_drill,
+    "stale-leases": stale_leases,
+}
+
+
+@dataclass
+class Recording:
+    calls: list[RecordedCall] = field(default_factory=list)
+    engines: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # (region, id) -> (engine, major)
+
+
+def _engines(world: LocalWorld) -> dict[tuple[str, str], tuple[str, str]]:
+    out = {}
+    for region_name, region in world.topology.regions.items():
+        if region.database:
+            db = world.client("rds", region_name).describe_db_instances(DBInstanceIdentifier=region.database)
+            instance = db["DBInstances"][0]
+            out[(region_name, region.database.lower())] = (instance["Engine"], instance["EngineVersion"].split(".")[0])
+    return out
+
+
+def record(topology: Topology | None = None, paths: dict[str, Path_] | None = None) -> Recording:
+    """Run every path, each in a fresh world, and return the calls the steps made."""
+    topology = topology or load_topology(SHOP)
+    recording = Recording()
+    for name, path in (paths or PATHS).items():
+        with LocalWorld(topology, time_scale=TIME_SCALE) as world:
+            recording.engines.update(_engines(world))
+            recorded = world.record_calls()
+            try:
+                path(world)
+            except AssertionError as exc:
+                raise AssertionError(f"workflow path {name!r}: {exc}") from exc
+            recording.calls += recorded
+    return recording

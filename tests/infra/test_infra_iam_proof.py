@@ -1,0 +1,97 @@
+"""The IAM proof: every AWS call every step makes over every workflow path in the local world,
+turned into IAM requests (iam_proof/requests.py) and evaluated with @cloud-copilot/iam-simulate
+against that step's role in the synthesized stack, with the KMS key, topic and Lambda resource
+policies. Fails on any denial, on any grant no call uses (unless made by a service on the role's
+behalf, reason in iam_proof/proof.py), and on a negative control that is allowed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from iam_proof import paths, proof, template
+from iam_proof.requests import Facts
+
+if TYPE_CHECKING:
+    from conftest import Synth
+
+pytestmark = pytest.mark.slow
+
+ACCOUNT = "123456789012"  # the local world's account
+
+
+@pytest.fixture(scope="module")
+def recording() -> paths.Recording:
+    return paths.record()
+
+
+@pytest.fixture(scope="module")
+def outcomes(shop: Synth, recording: paths.Recording) -> dict[str, proof.Outcome]:
+    """Stack -> its proof. The local world runs every workflow in the primary region; for another
+    region's stack the same calls are made from that region (proof.relocate)."""
+    topology = shop.topology
+    out = {}
+    for stack, region in shop.regions.items():
+        iam = template.stack_iam(shop.templates[stack], region, ACCOUNT)
+        calls = proof.relocate(recording.calls, topology.primary_region, region, topology.kill_switch_parameter)
+        facts = Facts(ACCOUNT, iam.topic_keys, recording.engines)
+        checks = proof.step_checks(iam, calls, facts) + proof.service_checks(iam)
+        controls = proof.negative_controls(checks, topology.name, iam) + proof.cross_workflow_controls(iam)
+        out[stack] = proof.prove(iam, checks + controls, proof.region_twin(topology))
+    return out
+
+
+def test_every_call_of_every_step_is_allowed(outcomes: dict[str, proof.Outcome], record_property) -> None:
+    for stack, outcome in outcomes.items():
+        record_property("iam_proof", f"{stack}: {outcome.summary}")  # printed at the end of the run (tests/conftest.py)
+    for stack, outcome in outcomes.items():
+        assert not outcome.errors, stack + "\n" + "\n".join(outcome.errors[:20])
+        assert not outcome.denied, stack + "\n" + "\n".join(dict.fromkeys(outcome.denied))
+        assert outcome.allowed > 0
+
+
+def test_every_grant_is_used_or_made_by_a_service(outcomes: dict[str, proof.Outcome]) -> None:
+    for stack, outcome in outcomes.items():
+        assert not outcome.unused, f"{stack}: grants no recorded call uses:\n" + "\n".join(outcome.unused)
+
+
+def test_negative_controls_are_denied(outcomes: dict[str, proof.Outcome]) -> None:
+    for stack, outcome in outcomes.items():
+        assert outcome.controls > 0
+        assert not outcome.controls_allowed, stack + "\n" + "\n".join(outcome.controls_allowed)
+
+
+def test_every_step_that_ran_made_calls_and_every_path_ran(recording: paths.Recording) -> None:
+    from steps import STEPS
+
+    called = {c.step for c in recording.calls}
+    # Every step with any access makes at least one AWS call on some path (else its grants
+    # would go unproven); CheckGates reads alarms, so there is no exception.
+    assert {s.name for s in STEPS if s.access} <= called
+
+
+def test_the_proof_fails_on_a_missing_and_on_an_unused_grant(shop: Synth, recording: paths.Recording) -> None:
+    """The proof itself can fail: the replica grant as it was (DB instances only) is denied, and a
+    grant no call uses is reported."""
+    import copy
+    import json
+
+    stack = next(name for name, region in shop.regions.items() if region == shop.topology.primary_region)
+    broken = copy.deepcopy(shop.templates[stack])
+    role = template.stack_iam(broken, shop.regions[stack], ACCOUNT).step_roles["PrepareReplica"]
+    for resource in broken["Resources"].values():
+        if resource["Type"] != "AWS::IAM::Policy" or resource["Properties"]["Roles"] != [{"Ref": role}]:
+            continue
+        statements = resource["Properties"]["PolicyDocument"]["Statement"]
+        for s in statements:
+            if "rds:CreateDBInstanceReadReplica" in json.dumps(s["Action"]):
+                s["Resource"] = [r for r in s["Resource"] if ":db:" in json.dumps(r)]
+        statements.append({"Effect": "Allow", "Action": "rds:RebootDBInstance", "Resource": "*"})
+    iam = template.stack_iam(broken, shop.regions[stack], ACCOUNT)
+    calls = [c for c in recording.calls if c.step == "PrepareReplica"]
+    checks = proof.step_checks(iam, calls, Facts(ACCOUNT, iam.topic_keys, recording.engines))
+    outcome = proof.prove(iam, checks, proof.region_twin(shop.topology))
+    denied = " ".join(outcome.denied)
+    assert ":og:default:" in denied and ":pg:default." in denied and ":subgrp:default" in denied
+    assert any("rds:RebootDBInstance" in u for u in outcome.unused)
