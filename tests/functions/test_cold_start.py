@@ -11,7 +11,16 @@ import pytest
 from steps import BY_NAME, STEPS, StepSpec
 from switchyard import settings
 from switchyard.errors import InvalidInput
-from switchyard.settings import LockEnv, NoEnv, OutcomeEnv, TableEnv, TopologyEnv, TopologyTableEnv, env_var_names
+from switchyard.settings import (
+    LockEnv,
+    LockTableEnv,
+    NoEnv,
+    OutcomeEnv,
+    TableEnv,
+    TopologyEnv,
+    TopologyTableEnv,
+    env_var_names,
+)
 from tests.conftest import SHOP_FILE
 
 VALID_ENV = {
@@ -52,7 +61,7 @@ def test_registry_env_models() -> None:
     assert {s.name for s in STEPS if issubclass(s.env, LockEnv)} == {"AcquireLock", "ReleaseLock", "AlarmTrigger"}
     traffic_shift = {
         "PlanShift": TopologyTableEnv,  # a large dry run stores its plan in the table
-        "AcquireLock": LockEnv,
+        "AcquireLock": LockTableEnv,
         "TakeSnapshot": TopologyTableEnv,
         "ApplyStage": TableEnv,
         "CheckGates": NoEnv,

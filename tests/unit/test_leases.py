@@ -168,7 +168,8 @@ def _facts(request: Any, **extra: Any) -> dict[str, Any]:
 
 def plan_worst_case(workflow: str, plan: dict[str, Any], **extra: Any) -> float:
     """The worst case of the run a plan step's output describes (its request, its stages)."""
-    return worst_case(workflow, {**_facts(plan["request"], **extra), "stages": len(plan["stages"])})
+    facts = {"others": len(plan.get("others") or []), **_facts(plan["request"], **extra)}
+    return worst_case(workflow, {**facts, "stages": len(plan["stages"])})
 
 
 SHIFTS = [
@@ -179,11 +180,13 @@ SHIFTS = [
     {"scope": "cluster", "target": "use1-b", "stages": [50, 0], "drill": True},
     {"scope": "cluster", "target": "use1-a", "stages": [5] * 20, "bake_seconds": 4000},  # capped by the timeout
 ]
+# With the number of other regions whose replicas the failover recreates from the new writer.
 FAILOVERS = [
-    {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unplanned"},
-    {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "planned"},
-    {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "planned", "stages": [75, 50, 25, 0]},
-    {"from_region": "us-west-2", "to_region": "us-east-1", "mode": "planned", "bake_seconds": 1800},
+    ({"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unplanned"}, 0),
+    ({"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unplanned"}, 1),
+    ({"from_region": "us-east-1", "to_region": "us-west-2", "mode": "planned"}, 0),
+    ({"from_region": "us-east-1", "to_region": "us-west-2", "mode": "planned", "stages": [75, 50, 25, 0]}, 2),
+    ({"from_region": "us-west-2", "to_region": "us-east-1", "mode": "planned", "bake_seconds": 1800}, 5),
 ]
 RESTORES = [
     ({"region": "us-east-1"}, 1),
@@ -199,10 +202,11 @@ def test_traffic_shift_lease_covers_its_worst_case(shop_topology: Topology, data
     assert leases.traffic_shift(request) >= worst_case("traffic-shift", _facts(request))
 
 
-@pytest.mark.parametrize("data", FAILOVERS, ids=lambda d: json.dumps(d)[:60])
-def test_failover_lease_covers_its_worst_case(shop_topology: Topology, data: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("data", "others"), FAILOVERS, ids=lambda d: json.dumps(d)[:60])
+def test_failover_lease_covers_its_worst_case(shop_topology: Topology, data: dict[str, Any], others: int) -> None:
     request = parse_request("regional-failover", data, shop_topology)
-    assert leases.regional_failover(request) >= worst_case("regional-failover", _facts(request))
+    worst = worst_case("regional-failover", _facts(request, others=others))
+    assert leases.regional_failover(request, other_regions=others) >= worst
 
 
 @pytest.mark.parametrize(("data", "others"), RESTORES, ids=lambda d: json.dumps(d)[:60])

@@ -554,6 +554,7 @@ def test_names_at_aws_limits_and_records_at_the_zone_apex_load(shop_data: Data) 
     shop_data["dns"]["records"].append({"name": "*.Shop.Example.COM.", "sets": {"us-east-1": "w-1"}})
     shop_data["banner"]["parameter"] = "/shop" + "/l" * 14  # 15 levels
     shop_data["regions"]["us-gov-west-1"] = {"load_balancer": "gov", "clusters": ["gov-a"], "database": "gov-db"}
+    shop_data["lock"] = {"regions": ["us-east-1", "us-west-2"], "witness": "us-east-2"}  # GovCloud is no MRSC set
     topo = parse_topology(shop_data, "shop.yaml")
     assert topo.regions["us-east-1"].load_balancer == "L" * 32
 
