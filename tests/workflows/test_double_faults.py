@@ -34,7 +34,7 @@ def notification_of(world: LocalWorld, execution: str) -> dict[str, Any]:
 
 def expire_lease(world: LocalWorld) -> None:
     world.client("dynamodb", world.home).update_item(
-        TableName=world.table_name,
+        TableName=world.lock_table_name,
         Key={"pk": {"S": f"LOCK#{world.topology.name}"}, "sk": {"S": "LOCK"}},
         UpdateExpression="SET expires_at = :past",
         ExpressionAttributeValues={":past": {"N": "1"}},
@@ -191,7 +191,7 @@ def test_history_shows_a_failed_rollback_and_a_lock_left_behind(world, capsys, m
 
     assert world.run("traffic-shift", DRAIN, faults=[parse_fault("api-error:DeleteItem")]).status == "SUCCEEDED"
     world.client("dynamodb", world.home).delete_item(
-        TableName=world.table_name, Key={"pk": {"S": "LOCK#shop"}, "sk": {"S": "LOCK"}}
+        TableName=world.lock_table_name, Key={"pk": {"S": "LOCK#shop"}, "sk": {"S": "LOCK"}}
     )  # an operator released it by hand
     world.run("traffic-shift", {**DRAIN, "stages": [100]}, faults=[parse_fault("alarm:use1-api-5xx@1"), CRASH_ROLLBACK])
     for key in ("AWS_REGION", "AWS_DEFAULT_REGION"):
