@@ -48,5 +48,9 @@ class AwsApiError(SwitchyardError):
     """AWS refused a call (not retryable): access denied, validation error, injected fault."""
 
 
+class RollbackIncomplete(SwitchyardError):
+    """A rollback wrote back what it could, but part of the world is still as the run left it."""
+
+
 class SnapshotMissing(SwitchyardError):
     """The snapshot a rollback or stage needs is not in the table."""

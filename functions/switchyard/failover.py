@@ -22,7 +22,7 @@ from pydantic import ConfigDict, Field
 from switchyard import banner, leases, snapshots
 from switchyard.aws import alarms, dns, rds
 from switchyard.aws.clients import aws_errors, client
-from switchyard.errors import InvalidInput, ResourceNotFound, SwitchyardError, UnsafeChange
+from switchyard.errors import InvalidInput, ResourceNotFound, RollbackIncomplete, SwitchyardError, UnsafeChange
 from switchyard.failover_shape import receiving_regions, restore_start_problem, stray_replica_problem
 from switchyard.model import Model
 from switchyard.requests import RegionalFailoverRequest, RestoreRequest, parse_request
@@ -625,7 +625,15 @@ def roll_back_failover(event: RollBackFailoverEvent, topo: Topology, table: str)
         write_groups([(g, dict(g.weights)) for g in groups], "switchyard failover rollback")
         restored = len(groups)
         context = snapshots.load_context(table, event.snapshot_id)
-        banner.restore_values(topo, context.get("banner", {}))
+        done = banner.restore_values(topo, context.get("banner", {}))
+        not_back = {region: note for region, note in done.items() if note != "restored"}
+        if not_back:
+            # DNS is back, but a banner this run switched on stays on there: not a rollback. Raised,
+            # so the step is retried and, if it still fails, the run reports the rollback as failed.
+            raise RollbackIncomplete(
+                f"{restored} DNS record group(s) put back, but the banner could not be put back in"
+                f" {sorted(not_back)}: " + "; ".join(not_back[r] for r in sorted(not_back))
+            )
     kept = (
         f"; the new replica {event.promotion.identifier} in {event.promotion.region} is kept for the next attempt"
         if event.workflow == "restore" and state is not None and state.is_replica

@@ -18,7 +18,7 @@ from botocore.exceptions import EndpointConnectionError
 from moto.rds.models import rds_backends
 
 from switchyard.aws import clients, rds
-from switchyard.errors import AwsUnavailable, GateFailed, ResourceNotFound, UnsafeChange
+from switchyard.errors import AwsUnavailable, GateFailed, ResourceNotFound, RollbackIncomplete, UnsafeChange
 from switchyard.topology import Topology, parse_topology
 from switchyard_cli.local.world import ACCOUNT, BANNER_OFF, LocalWorld
 from tests.functions.conftest import call, record_sets, set_dns_weight
@@ -629,6 +629,18 @@ def test_roll_back_before_the_promotion_puts_dns_and_banner_back(world: LocalWor
     assert banner_text(world, WEST) == earlier
     assert banner_text(world, EAST) == BANNER_OFF
     assert "ReadReplicaSourceDBInstanceIdentifier" in db(world, WEST, REPLICA)
+
+
+def test_roll_back_that_cannot_put_a_banner_back_is_not_a_rollback(world: LocalWorld) -> None:
+    start_failover(world)
+    unreachable("ssm", EAST)  # the banner this run switched on there cannot be switched off again
+    with pytest.raises(RollbackIncomplete) as caught:
+        roll_back()
+    assert str(caught.value).startswith(
+        "1 DNS record group(s) put back, but the banner could not be put back in ['us-east-1']: unreachable:"
+    )
+    assert dns_weights(world) == {"api-use1": 100, "api-usw2": 100}  # what could be put back was
+    assert banner_text(world, WEST) == BANNER_OFF
 
 
 def test_roll_back_without_a_snapshot_changes_nothing(world: LocalWorld) -> None:
