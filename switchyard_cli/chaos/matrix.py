@@ -45,6 +45,10 @@ class Scenario:
     name: str
     run: Runner
     setup: Callable[[LocalWorld], None] | None = None
+    # For double faults: the region whose health alarm, fired after stage 1, fails the gate, and
+    # the region the rollback then sends traffic back to (None: the run has no gated stage).
+    gate_region: str | None = None
+    returns_to: str | None = None
 
 
 SCENARIOS = (
@@ -98,6 +102,7 @@ class FaultRun:
     safe: bool
     why: str = ""
     seconds: float = 0.0
+    topology: str = "example"  # the topology class (switchyard_cli.chaos.topologies)
 
 
 @dataclass
