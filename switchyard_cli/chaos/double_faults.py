@@ -12,7 +12,7 @@ every service and record still has weight; the outcome is recorded and notified.
 world is back at the start (or the documented post-promotion state), or the run says plainly
 that it is not: the report and the outcome say rolled_back false, the error says the rollback
 failed, and it names what is left changed (a region, service or record that differs from the
-start, or "after stage N"). A run that left the world changed while claiming a rollback, or
+start). A run that left the world changed while claiming a rollback, or
 that left no record, is unsafe. The lock must be free, except after a lock release that failed
 on every call, where the outcome must say the lock is still held (its lease frees it later).
 """
@@ -188,7 +188,11 @@ def double_faults(topo: Topology, scenario: Scenario, found: Probe) -> list[Doub
     return runs
 
 
-_FAILED_ROLLBACK = re.compile(r"roll ?back\w*\b.*\b(fail|could not|cannot|incomplete|not complete)", re.I | re.S)
+_FAILED_ROLLBACK = re.compile(
+    r"\b(rollback|roll back)\b[^.;\n]*\b(failed|fails|could not|cannot|incomplete|did not complete)"
+    r"|\b(could not|cannot|failed to) roll (it )?back",
+    re.I,
+)
 
 
 def judge_double(
@@ -237,7 +241,7 @@ def _unreported_failure(result: RunResult, record: dict[str, Any], changed: list
         problems.append(f"claims a rollback, but {changed} differ from the start")
     if not _FAILED_ROLLBACK.search(text):
         problems.append("the world is not back and the error does not say the rollback failed")
-    elif not any(name in text for name in changed) and not re.search(r"after stage \d", text):
+    elif not any(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text) for name in changed):
         problems.append(f"the error does not say what is left changed ({changed})")
     return problems
 
