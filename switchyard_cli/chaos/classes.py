@@ -44,9 +44,9 @@ def run_classes(
         for scenario in scenarios_for(topo):
             parts: list[tuple[str, Callable[[], list[FaultRun]]]] = []
             if not double_only and scenario.name in SINGLE_ON.get(name, ()):
-                parts.append(("single", lambda s=scenario, t=topo: _tagged(run_scenario(t, s, limit), name)))
+                parts.append(("single", lambda s=scenario, t=topo, n=name: _tagged(run_scenario(t, s, limit), n)))
             if scenario.gate_region is not None:
-                parts.append(("double", lambda s=scenario, t=topo: run_double(t, s, name)[:limit]))
+                parts.append(("double", lambda s=scenario, t=topo, n=name: run_double(t, s, n)[:limit]))
             for part, run in parts:
                 t0 = time.monotonic()
                 done = run()

@@ -180,8 +180,16 @@ def double_faults(topo: Topology, scenario: Scenario, found: Probe) -> list[Doub
         runs.append(make("gate+rollback-api-error-once", [Fault("api-error", op, first)], f"api-error:{op}@{first}"))
         runs.append(make("gate+rollback-api-error", every, f"api-error:{op}@{first}..{last}"))
     release = found.before.get("ReleaseLock", {}).get("DeleteItem", 0) + 1
-    runs.append(make("gate+lock-release-once", [parse_fault(f"api-error:DeleteItem@{release}")], f"DeleteItem@{release}"))
-    runs.append(make("gate+lock-release", [parse_fault("api-error:DeleteItem")], "api-error:DeleteItem", lock_may_stay=True))
+    runs.append(
+        make(
+            "gate+lock-release-once",
+            [parse_fault(f"api-error:DeleteItem@{release}")],
+            f"api-error:DeleteItem@{release}",
+        )
+    )
+    runs.append(
+        make("gate+lock-release", [parse_fault("api-error:DeleteItem")], "api-error:DeleteItem", lock_may_stay=True)
+    )
     if scenario.returns_to != scenario.gate_region:  # a cluster shift's region alarm is the gate itself
         back = RegionAlarm(scenario.returns_to, topo.regions[scenario.returns_to].health_alarms[0])
         runs.append(DoubleFault("gate+alarm-in-rollback", list(gate), [*gate_alarms, back], f"{label} + {back}"))
@@ -209,7 +217,9 @@ def judge_double(
         problems.append("no notification")
     record = record or {}
     rollback = record.get("details", {}).get("rollback") or {}
-    back = _state(after) == _state(start) or bool(rollback.get("promoted")) or _only_a_kept_replica(after, start, rollback)
+    back = (
+        _state(after) == _state(start) or bool(rollback.get("promoted")) or _only_a_kept_replica(after, start, rollback)
+    )
     if not back and result.status != "SUCCEEDED":
         problems += _unreported_failure(result, record, _changed(after, start))
     if after["lock"] is not None and not (lock_may_stay and "lock" in _text(result, record).lower()):
@@ -246,28 +256,26 @@ def _unreported_failure(result: RunResult, record: dict[str, Any], changed: list
     return problems
 
 
+def run_one(topo: Topology, scenario: Scenario, double: DoubleFault, topology_class: str) -> FaultRun:
+    t0 = time.monotonic()
+    world = _fresh(topo, scenario, double.alarms)
+    try:
+        start = world.read_world()
+        result = scenario.run(world, double.faults)
+        safe, why = judge_double(world, start, result, double.lock_may_stay)
+        status = result.status
+    except Exception as exc:
+        status, safe, why = "ERROR", False, f"harness error: {exc!r}"
+    finally:
+        world.__exit__(None, None, None)
+    return FaultRun(scenario.name, double.label, double.kind, status, safe, why, time.monotonic() - t0, topology_class)
+
+
 def run_double(topo: Topology, scenario: Scenario, topology_class: str) -> list[FaultRun]:
     found = probe(topo, scenario)
     if found.status == "SUCCEEDED":
-        label = " + ".join(str(a) for a in [*gate_fault(topo, str(scenario.gate_region))[0]]) or str(
-            gate_fault(topo, str(scenario.gate_region))[1][0]
-        )
+        faults, alarms = gate_fault(topo, str(scenario.gate_region))
+        label = " + ".join(str(f) for f in [*faults, *alarms])
         why = f"the gate alarm ({label}) went into ALARM and the run still succeeded"
         return [FaultRun(scenario.name, label, "gate", found.status, False, why, 0.0, topology_class)]
-    runs = []
-    for double in double_faults(topo, scenario, found):
-        t0 = time.monotonic()
-        world = _fresh(topo, scenario, double.alarms)
-        try:
-            start = world.read_world()
-            result = scenario.run(world, double.faults)
-            safe, why = judge_double(world, start, result, double.lock_may_stay)
-            status = result.status
-        except Exception as exc:
-            status, safe, why = "ERROR", False, f"harness error: {exc!r}"
-        finally:
-            world.__exit__(None, None, None)
-        runs.append(
-            FaultRun(scenario.name, double.label, double.kind, status, safe, why, time.monotonic() - t0, topology_class)
-        )
-    return runs
+    return [run_one(topo, scenario, double, topology_class) for double in double_faults(topo, scenario, found)]

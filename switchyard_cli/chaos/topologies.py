@@ -225,9 +225,7 @@ def scenarios_for(topo: Topology) -> list[Any]:
 def _drainable(topo: Topology, cluster: str) -> bool:
     region = topo.regions[str(topo.region_of_cluster(cluster))]
     serving = [s for s in region.services.values() if cluster in s.target_groups]
-    return bool(serving) and all(
-        any(s.normal_weight(c) > 0 for c in s.target_groups if c != cluster) for s in serving
-    )
+    return bool(serving) and all(any(s.normal_weight(c) > 0 for c in s.target_groups if c != cluster) for s in serving)
 
 
 def _unplanned(world: Any, from_region: str, to_region: str) -> None:
