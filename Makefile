@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 
-.PHONY: install install-dev demo test test-fast chaos bench lint typecheck synth clean
+.PHONY: install install-dev demo test test-fast chaos mutation bench lint typecheck synth clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +38,16 @@ test: $(DEV)
 test-fast: $(DEV)
 	$(PY) -m pytest -q -n 2 -m "not slow"
 
-## Every workflow against every fault kind at every step, and the bad-input corpus (~18 min).
+## Every workflow against every fault kind at every step, on the example and on generated
+## topologies, double faults, and the bad-input corpus (~25 min).
 chaos: $(DEV)
 	$(PY) -m switchyard_cli.chaos.run
+
+## Mutation testing of the safety modules ([tool.mutmut] in pyproject.toml; slow, see
+## docs/mutation.md). MUTANTS narrows it to a glob of mutant names, e.g. MUTANTS='switchyard.routing.*'.
+mutation: $(DEV)
+	$(PY) -m mutmut run $(MUTANTS)
+	$(PY) -m mutmut results
 
 ## Performance figures (~2.5 min): cold starts, alarm → first DNS write, scale, demo; the suite's
 ## time from the last `make test` (BENCH_ARGS=--tests times it here). See docs/performance.md.
@@ -59,4 +66,4 @@ synth: $(RUNTIME)
 	npx cdk synth --quiet
 
 clean:
-	rm -rf $(VENV) cdk.out node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) cdk.out node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis mutants
