@@ -42,16 +42,16 @@ def run_classes(
     runs: list[FaultRun] = []
     for name, topo in (classes or topology_classes()).items():
         for scenario in scenarios_for(topo):
-            parts: list[tuple[str, Callable[[], list[FaultRun]]]] = []
             if not double_only and scenario.name in SINGLE_ON.get(name, ()):
-                parts.append(("single", lambda s=scenario, t=topo, n=name: _tagged(run_scenario(t, s, limit), n)))
-            if scenario.gate_region is not None:
-                parts.append(("double", lambda s=scenario, t=topo, n=name: run_double(t, s, n)[:limit]))
-            for part, run in parts:
                 t0 = time.monotonic()
-                done = run()
-                runs += done
-                _print_part(f"{name}: {scenario.name} ({part})", done, time.monotonic() - t0, out)
+                single = _tagged(run_scenario(topo, scenario, limit), name)
+                _print_part(f"{name}: {scenario.name} (single)", single, time.monotonic() - t0, out)
+                runs += single
+            if scenario.gate_region is not None:
+                t0 = time.monotonic()
+                double = run_double(topo, scenario, name)[:limit]
+                _print_part(f"{name}: {scenario.name} (double)", double, time.monotonic() - t0, out)
+                runs += double
     return runs
 
 
