@@ -380,12 +380,3 @@ def run_matrix(limit_per_scenario: int | None = None, out: Any = sys.stdout) -> 
         matrix.runs.append(extra)
         print(f"{extra.fault:24} {'safe' if extra.safe else 'UNSAFE: ' + extra.why}", file=out)
     return matrix
-
-
-def print_by_kind(matrix: Matrix, out: Any = sys.stdout) -> None:
-    kinds: dict[str, list[FaultRun]] = {}
-    for run in matrix.runs:
-        kinds.setdefault(run.kind, []).append(run)
-    for kind, runs in kinds.items():
-        print(f"{kind:14} {sum(r.safe for r in runs)}/{len(runs)} ended safe", file=out)
-    print(f"{matrix.safe}/{len(matrix.runs)} fault runs ended safe", file=out)
