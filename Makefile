@@ -45,9 +45,15 @@ chaos: $(DEV)
 
 ## Mutation testing of the safety modules ([tool.mutmut] in pyproject.toml; slow, see
 ## docs/mutation.md). MUTANTS narrows it to a glob of mutant names, e.g. MUTANTS='switchyard.routing.*'.
+## mutmut names modules from their path under ./ or src/ only, so it runs in a copy of the tracked
+## files (.mutation/) where functions/ is src/.
+MUTATION := .mutation
 mutation: $(DEV)
-	$(PY) -m mutmut run $(MUTANTS)
-	$(PY) -m mutmut results
+	rm -rf $(MUTATION) && mkdir -p $(MUTATION)
+	git ls-files -z | xargs -0 cp --parents -t $(MUTATION)
+	cd $(MUTATION) && mv functions src && sed -i -e 's#"functions/#"src/#g' \
+		-e 's#^pythonpath = \["functions", "."\]#pythonpath = ["src", "."]#' pyproject.toml
+	cd $(MUTATION) && $(abspath $(PY)) -m mutmut run $(MUTANTS); $(abspath $(PY)) -m mutmut results
 
 ## Performance figures (~2.5 min): cold starts, alarm → first DNS write, scale, demo; the suite's
 ## time from the last `make test` (BENCH_ARGS=--tests times it here). See docs/performance.md.
@@ -66,4 +72,4 @@ synth: $(RUNTIME)
 	npx cdk synth --quiet
 
 clean:
-	rm -rf $(VENV) cdk.out node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis mutants
+	rm -rf $(VENV) cdk.out node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis mutants $(MUTATION)
