@@ -12,7 +12,7 @@ NODE := node_modules/.installed
 TOPOLOGY ?= topologies/shop.yaml
 CDK := npx --no-install cdk
 
-.PHONY: install install-dev demo test test-fast chaos bench lint typecheck synth deploy destroy clean
+.PHONY: install install-dev demo test test-fast chaos mutation bench lint typecheck synth deploy destroy clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,9 +51,22 @@ test: $(DEV) $(NODE)
 test-fast: $(DEV)
 	$(PY) -m pytest -q -n 2 -m "not slow"
 
-## Every workflow against every fault kind at every step, and the bad-input corpus (~18 min).
+## Every workflow against every fault kind at every step, on the example and on generated
+## topologies, double faults, and the bad-input corpus (~25 min).
 chaos: $(DEV)
 	$(PY) -m switchyard_cli.chaos.run
+
+## Mutation testing of the safety modules ([tool.mutmut] in pyproject.toml; slow, see
+## docs/mutation.md). MUTANTS narrows it to a glob of mutant names, e.g. MUTANTS='switchyard.routing.*'.
+## mutmut names modules from their path under ./ or src/ only, so it runs in a copy of the tracked
+## files (.mutation/) where functions/ is src/.
+MUTATION := .mutation
+mutation: $(DEV)
+	rm -rf $(MUTATION) && mkdir -p $(MUTATION)
+	git ls-files -z | xargs -0 cp --parents -t $(MUTATION)
+	cd $(MUTATION) && mv functions src && sed -i -e 's#"functions/#"src/#g' \
+		-e 's#^pythonpath = \["functions", "."\]#pythonpath = ["src", "."]#' pyproject.toml
+	cd $(MUTATION) && $(abspath $(PY)) -m mutmut run $(MUTANTS); $(abspath $(PY)) -m mutmut results
 
 ## Performance figures (~2.5 min): cold starts, alarm → first DNS write, scale, demo; the suite's
 ## time from the last `make test` (BENCH_ARGS=--tests times it here). See docs/performance.md.
@@ -78,4 +91,4 @@ destroy: $(CDK_DEPS) $(NODE)
 	$(CDK) destroy --all -c topology=$(TOPOLOGY) $(CDK_ARGS)
 
 clean:
-	rm -rf $(VENV) cdk.out node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) cdk.out node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis mutants $(MUTATION)

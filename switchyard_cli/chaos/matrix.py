@@ -45,6 +45,10 @@ class Scenario:
     name: str
     run: Runner
     setup: Callable[[LocalWorld], None] | None = None
+    # For double faults: the region whose health alarm, fired after stage 1, fails the gate, and
+    # the region the rollback then sends traffic back to (None: the run has no gated stage).
+    gate_region: str | None = None
+    returns_to: str | None = None
 
 
 SCENARIOS = (
@@ -98,6 +102,7 @@ class FaultRun:
     safe: bool
     why: str = ""
     seconds: float = 0.0
+    topology: str = "example"  # the topology class (switchyard_cli.chaos.topologies)
 
 
 @dataclass
@@ -373,18 +378,9 @@ def run_matrix(limit_per_scenario: int | None = None, out: Any = sys.stdout) -> 
         )
         for run in unsafe:
             print(f"    UNSAFE {run.fault}: {run.status}: {run.why}", file=out)
-    from switchyard_cli.chaos.double_faults import double_faults  # it builds on this module
+    from switchyard_cli.chaos.cleanup_faults import double_faults  # it builds on this module
 
     for extra in (holder_dies(topology), crowd(topology), *double_faults(topology)):
         matrix.runs.append(extra)
         print(f"{extra.fault:24} {'safe' if extra.safe else 'UNSAFE: ' + extra.why}", file=out)
     return matrix
-
-
-def print_by_kind(matrix: Matrix, out: Any = sys.stdout) -> None:
-    kinds: dict[str, list[FaultRun]] = {}
-    for run in matrix.runs:
-        kinds.setdefault(run.kind, []).append(run)
-    for kind, runs in kinds.items():
-        print(f"{kind:14} {sum(r.safe for r in runs)}/{len(runs)} ended safe", file=out)
-    print(f"{matrix.safe}/{len(matrix.runs)} fault runs ended safe", file=out)

@@ -176,7 +176,7 @@ def test_restore_whose_gate_fails_and_whose_rollback_crashes_reports_it(world):
 
 def test_the_fault_matrix_double_faults_end_honest():
     from switchyard.topology import load_topology
-    from switchyard_cli.chaos.double_faults import DOUBLE_FAULTS, double_faults
+    from switchyard_cli.chaos.cleanup_faults import DOUBLE_FAULTS, double_faults
     from switchyard_cli.chaos.matrix import EXAMPLE
 
     runs = double_faults(load_topology(EXAMPLE))
