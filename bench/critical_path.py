@@ -80,8 +80,6 @@ def analyse(timeline: list[TimelineEntry], history: list[dict[str, Any]], asl: d
     if not writers:
         raise RuntimeError(f"no running step may write DNS at the first {DNS_WRITE}: {[e.name for _, e in running]}")
     writer_at, writer = writers[-1]
-    chain = [e.name for e in timeline[:writer_at] if e.kind == "done"]
-    alongside = [e.name for _, e in running if e is not writer]
 
     steps_by_state = _task_steps(asl["States"])
     entered = [e for e in history if e["type"].endswith("StateEntered")]
@@ -93,10 +91,15 @@ def analyse(timeline: list[TimelineEntry], history: list[dict[str, Any]], asl: d
         ),
         None,
     )
+    # States of the other branches of a Parallel around the writer run beside it, not before it:
+    # a step there that happens to finish before the writer starts is not on its path.
+    beside = _other_branches(asl["States"], writer_state) if writer_state is not None else set()
+    beside_steps = {steps_by_state[s] for s in beside if s in steps_by_state}
+    chain = [e.name for e in timeline[:writer_at] if e.kind == "done" and e.name not in beside_steps]
+    alongside = [e.name for _, e in running if e is not writer]
+    alongside += [e.name for e in timeline[:writer_at] if e.kind == "done" and e.name in beside_steps]
     transitions = None
     if writer_state is not None:
-        # States of the other branches of a Parallel around the writer run beside it, not before it.
-        beside = _other_branches(asl["States"], writer_state)
         names = [e["stateEnteredEventDetails"]["name"] for e in entered]
         transitions = 1 + sum(1 for name in names[: names.index(writer_state)] if name not in beside)
     start = next(e.at for e in timeline if e.kind == "invoke")

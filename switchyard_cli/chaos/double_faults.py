@@ -215,7 +215,11 @@ def judge_double(
     )
     if not back and result.status != "SUCCEEDED":
         problems += _unreported_failure(result, record, _changed(after, start))
-    if after["lock"] is not None and not (lock_may_stay and "lock" in _text(result, record).lower()):
+    # A run whose rollback failed keeps the lock on purpose (README: when a rollback fails); its
+    # record must say so, and the lock must be its own.
+    kept = bool(record.get("lock_kept")) and after["lock"] == result.execution_arn and not back
+    said = lock_may_stay and "lock" in _text(result, record).lower()
+    if after["lock"] is not None and not (kept or said):
         problems.append(f"the lock is still held by {after['lock']} and the outcome does not say so")
     return not problems, "; ".join(problems)
 

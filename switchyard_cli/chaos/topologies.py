@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from switchyard import lock_regions
 from switchyard.topology import Topology, parse_topology
 
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "us-east-2")
@@ -140,7 +141,17 @@ def build(shape: Shape) -> dict[str, Any]:
         },
         "banner": {"parameter": f"/{shape.name}/maintenance-banner", "message": "Back in a moment."},
         "triggers": _triggers(shape),
+        **_lock(shape),
     }
+
+
+def _lock(shape: Shape) -> dict[str, Any]:
+    """Regions of two region sets cannot hold one strongly consistent lock table: name its regions,
+    as an operator must (the US regions, with a witness when two)."""
+    _, errors = lock_regions.derive(list(shape.regions), None, None)
+    if not errors:
+        return {}
+    return {"lock": {"regions": ["us-east-1", "us-west-2"], "witness": "us-east-2"}}
 
 
 def generate(shape: Shape) -> Topology:

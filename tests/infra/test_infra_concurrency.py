@@ -43,7 +43,8 @@ def test_the_flag_reserves_for_every_failover_step_and_the_trigger_only(reserved
     assert reserved.error is None, reserved.error
     path = failover_path_steps()
     assert {"AlarmTrigger", "PlanFailover", "PromoteReplica", "UpdateWriterRecord", "RecordOutcome"} <= path
-    assert "PlanShift" not in path and "PrepareReplica" not in path
+    # A failover recreates a third region's replica from the new writer (PrepareReplica); a drain is no failover.
+    assert "PrepareReplica" in path and "PlanShift" not in path
     for functions in _reservations(reserved).values():
         assert {name for name, value in functions.items() if value == 3} == path
         assert {value for name, value in functions.items() if name not in path} == {None}

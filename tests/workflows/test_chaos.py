@@ -108,7 +108,7 @@ def test_double_faults_hit_the_rollbacks_own_calls():
     )
     doubles = {d.kind: d for d in double_faults(load_topology(EXAMPLE), scenario, found)}
     once = doubles["gate+rollback-api-error-once"]
-    assert [str(f) for f in once.faults] == ["alarm:usw2-api-5xx@1", "api-error:ChangeResourceRecordSets@2"]
+    assert [str(f) for f in once.faults] == ["alarm:us-west-2/usw2-api-5xx@1", "api-error:ChangeResourceRecordSets@2"]
     every = doubles["gate+rollback-api-error"].faults[1:]
     assert [f.at for f in every] == list(range(2, 2 + ROLLBACK_ATTEMPTS))
     assert [str(f) for f in doubles["gate+lock-release-once"].faults][1:] == ["api-error:DeleteItem@1"]
