@@ -118,6 +118,15 @@ def triggers(world: LocalWorld) -> None:
         world.set_automation(True)
 
 
+def trigger_fails(world: LocalWorld) -> None:
+    # The trigger's invocation fails (its notification cannot be sent): Powertools Idempotency then
+    # deletes its record of the event, so that EventBridge's retry of that event is not taken for
+    # a duplicate (DeleteItem on the state table).
+    result = world.fire_alarm("use1-a-5xx", faults=[parse_fault("api-error:Publish")])
+    if "InjectedFault" not in str(result.report.get("reason")):
+        raise AssertionError(f"a trigger whose Publish fails ended {result.status}: {result.report.get('reason')}")
+
+
 def drills(world: LocalWorld) -> None:
     _expect(world, "traffic-shift", DRILL, "SUCCEEDED")
     holder = world.start("traffic-shift", {**DRAIN, "bake_seconds": LONG_BAKE}, name="maintenance")
@@ -172,6 +181,7 @@ PATHS: dict[str, Path_] = {
     "failovers": failovers,
     "failover-rollbacks": failover_rollbacks,
     "triggers": triggers,
+    "trigger-fails": trigger_fails,
     "drills": drills,
     "region-trigger": region_trigger,
     "incident-preempts-drill": incident_preempts_drill,

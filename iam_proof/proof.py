@@ -226,7 +226,9 @@ def negative_controls(checks: list[Check], topology_name: str, iam: StackIam) ->
                 )
             )
         elif r.action.startswith("dynamodb:"):
-            if any("dynamodb:LeadingKeys" in json.dumps(g.condition) for g in keyed):
+            # Only a grant on this very table can be keyed for this request: another table's keyed
+            # grant (the lock table's) says nothing about this one's items.
+            if any("dynamodb:LeadingKeys" in json.dumps(g.condition) for g in keyed if g.resource == r.resource):
                 keys = [str(k).replace(topology_name, other, 1) for k in r.context["dynamodb:LeadingKeys"]]
                 add(_control(check, context={"dynamodb:LeadingKeys": keys}))  # another topology's key
             add(_control(check, r.resource.replace(f"table/switchyard-{topology_name}", f"table/switchyard-{other}")))

@@ -409,21 +409,25 @@ def _table(g: _Grants) -> None:
     g.targets.table.grant_read_write_data(g.role)
 
 
-def _lock(g: _Grants) -> None:
-    # The lock table's replica this region's steps call (LOCK_REGION), by name: it may live in
-    # another stack, or another region when this one holds no replica. Only the items of this
-    # topology's lock and cooldown, only the calls switchyard.lock and the trigger make.
-    topology = g.targets.topology
-    region = lock_regions.endpoint(lock_layout(topology), g.stack.region)
-    g.allow(
-        ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"],
-        [g.arn("dynamodb", "table", lock_table_name(topology.name), region=region)],
-        conditions={
-            "ForAllValues:StringEquals": {
-                "dynamodb:LeadingKeys": [f"LOCK#{topology.name}", f"COOLDOWN#{topology.name}"]
-            }
-        },
-    )
+def _lock_action(*actions: str) -> Callable[[_Grants], None]:
+    """Item actions on the lock table's replica this region's steps call (LOCK_REGION), by name: it
+    may live in another stack, or another region when this one holds no replica. Only the items of
+    this topology's lock and cooldown."""
+
+    def grant(g: _Grants) -> None:
+        topology = g.targets.topology
+        region = lock_regions.endpoint(lock_layout(topology), g.stack.region)
+        g.allow(
+            [f"dynamodb:{a}" for a in actions],
+            [g.arn("dynamodb", "table", lock_table_name(topology.name), region=region)],
+            conditions={
+                "ForAllValues:StringEquals": {
+                    "dynamodb:LeadingKeys": [f"LOCK#{topology.name}", f"COOLDOWN#{topology.name}"]
+                }
+            },
+        )
+
+    return grant
 
 
 def _table_action(action: str) -> Callable[[_Grants], None]:
@@ -538,7 +542,9 @@ _WORDS: dict[str, Callable[[_Grants], None]] = {
     "write-dns": _write_dns,
     "read-alarms": _read_alarms,
     "table": _table,
-    "lock": _lock,
+    "lock": _lock_action("GetItem", "PutItem", "DeleteItem"),
+    "lock-take": _lock_action("GetItem", "PutItem"),
+    "lock-release": _lock_action("DeleteItem"),
     **{
         f"table-{op.lower().removesuffix('item')}": _table_action(op)
         for op in ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem")

@@ -15,8 +15,10 @@ topology's resources:
   table         read and write the snapshot / outcome / approval items (every item action)
   table-get, table-query, table-put, table-update, table-delete
                 one DynamoDB item action on the state table each: what the step calls
-  lock          read and write the LOCK and COOLDOWN items of the lock table (multi-Region strongly
-                consistent), in the replica region this region's steps call
+  lock          read, write and delete the LOCK and COOLDOWN items of the lock table (multi-Region
+                strongly consistent), in the replica region this region's steps call
+  lock-take     only read and put them (take the lock)
+  lock-release  only delete them (release the lock)
   store-plan    put a traffic-shift dry run's plan item (PLAN#<execution>) in the table, nothing else
   publish       publish to the outcome topic
   read-db       describe the topology's DB instances and their tags
@@ -85,7 +87,7 @@ STEPS: tuple[StepSpec, ...] = (
         "AcquireLock",
         "steps.acquire_lock",
         LockTableEnv,
-        ("lock", "table-query"),
+        ("lock-take", "table-query"),
         "Take the topology's lock with a lease (a refusal reads the holder's outcome records)",
     ),
     StepSpec(
@@ -116,7 +118,7 @@ STEPS: tuple[StepSpec, ...] = (
         "ReleaseLock",
         "steps.release_lock",
         LockEnv,
-        ("lock",),
+        ("lock-release",),
         "Release the topology's lock if this execution holds it",
     ),
     StepSpec(
@@ -224,7 +226,7 @@ STEPS: tuple[StepSpec, ...] = (
         (
             "start-executions",
             "read-kill-switch",
-            # the idempotency store (get, put, update, delete) and the outcome query, in the state table
+            # the idempotency store (get, put, update; delete when the handler fails) and the outcome query
             *("table-get", "table-put", "table-update", "table-delete", "table-query"),
             "lock",  # the cooldown item
             "publish",
