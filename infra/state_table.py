@@ -9,6 +9,7 @@ records). The lock and the cooldown live in LockTable below (multi-Region strong
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
@@ -16,6 +17,26 @@ from constructs import Construct
 
 from infra.naming import lock_table_name, table_name
 from switchyard.lock_regions import LockLayout
+
+
+def _table(scope: Construct, name: str, **specific: Any) -> dynamodb.TableV2:
+    """What both tables share: pk/sk strings, on demand, AWS-managed encryption, point-in-time
+    recovery, deletion protection, kept when the stack goes."""
+    return dynamodb.TableV2(
+        scope,
+        "Table",
+        table_name=name,
+        partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+        sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+        billing=dynamodb.Billing.on_demand(),
+        encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
+        point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+            point_in_time_recovery_enabled=True
+        ),
+        deletion_protection=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        **specific,
+    )
 
 
 class StateTable(Construct):
@@ -32,20 +53,10 @@ class StateTable(Construct):
         self.table_name = table_name(topology_name)
         self.table: dynamodb.ITable
         if owner:
-            self.table = dynamodb.TableV2(
+            self.table = _table(
                 self,
-                "Table",
-                table_name=self.table_name,
-                partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-                sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-                billing=dynamodb.Billing.on_demand(),
-                encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
-                point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                    point_in_time_recovery_enabled=True
-                ),
+                self.table_name,
                 time_to_live_attribute="ttl",
-                deletion_protection=True,
-                removal_policy=cdk.RemovalPolicy.RETAIN,
                 replicas=[dynamodb.ReplicaTableProps(region=region) for region in replica_regions],
             )
         else:
@@ -68,19 +79,9 @@ class LockTable(Construct):
         self.table: dynamodb.TableV2 | None = None
         if cdk.Stack.of(self).region != layout.replicas[0]:
             return
-        self.table = dynamodb.TableV2(
+        self.table = _table(
             self,
-            "Table",
-            table_name=self.table_name,
-            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
-            billing=dynamodb.Billing.on_demand(),
-            encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True
-            ),
-            deletion_protection=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            self.table_name,
             replicas=[dynamodb.ReplicaTableProps(region=region) for region in layout.replicas[1:]],
             # One region alone has no other region to race: an ordinary table there.
             multi_region_consistency=dynamodb.MultiRegionConsistency.STRONG if layout.strongly_consistent else None,

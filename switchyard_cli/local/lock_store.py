@@ -49,12 +49,17 @@ class LockStore:
 
     def create(self, ddb: Any) -> None:
         """The table as CDK declares it: pk/sk strings, on demand, no TTL (leases are attributes)."""
-        ddb.create_table(
-            TableName=self.table,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        )
+        create_table(ddb, self.table)
+
+
+def create_table(ddb: Any, name: str) -> None:
+    """A pk/sk table, on demand: the shape of both of the orchestrator's tables."""
+    ddb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    )

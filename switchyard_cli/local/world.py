@@ -47,7 +47,7 @@ from switchyard.topology import Topology, load_topology_cached, lock_layout
 from switchyard_cli import worldview
 from switchyard_cli.local import moto_patches
 from switchyard_cli.local.faults import ApiErrorInjector, Fault, RecordedCall, Throttler
-from switchyard_cli.local.lock_store import LockStore
+from switchyard_cli.local.lock_store import LockStore, create_table
 
 ACCOUNT = "123456789012"
 REPO = Path(__file__).resolve().parents[2]
@@ -348,16 +348,7 @@ class LocalWorld:
             self._create_alarms(self._trigger_region(trigger.workflow, trigger.input), [trigger.alarm])
         self._build_databases()
         self._build_dns()
-        ddb = self.client("dynamodb", self.home)
-        ddb.create_table(
-            TableName=self.table_name,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        )
+        create_table(self.client("dynamodb", self.home), self.table_name)
         self.lock_store.create(self.client("dynamodb", self.lock_store.home))
         self.client("sns", self.home).create_topic(Name=self.topic_arn.split(":")[-1])
         sfn = self.client("stepfunctions", self.home)
