@@ -121,13 +121,13 @@ def acquire(
                 ReturnValues="ALL_OLD",
             ).get("Attributes")
     except ConditionFailed:
-        return _held(ddb, table, info, outcomes_table, now, region)
+        return _held(ddb, table, info, outcomes_table, region=region, now=now)
     if old and old["holder"]["S"] != holder:
         info.taken_over_from = _from_item(topology, old)
     return info
 
 
-def _held(ddb: Any, table: str, info: LockInfo, outcomes_table: str | None, now: float, region: str) -> LockInfo:
+def _held(ddb: Any, table: str, info: LockInfo, outcomes_table: str | None, *, region: str, now: float) -> LockInfo:
     """Someone else holds the lock: take it over when its execution has ended, else refuse."""
     current = read_lock(table, info.topology, region=region)
     if current is None:  # released between our write and our read: let Step Functions retry
@@ -153,7 +153,9 @@ def _take_over(ddb: Any, table: str, info: LockInfo, previous: LockInfo) -> Lock
                 ExpressionAttributeValues={":old": {"S": previous.holder}},
             )
     except ConditionFailed:
-        raise LockHeld(f"topology '{info.topology}' changed hands while {previous.holder} was taken over; retry") from None
+        raise LockHeld(
+            f"topology '{info.topology}' changed hands while {previous.holder} was taken over; retry"
+        ) from None
     info.taken_over_from = previous
     return info
 

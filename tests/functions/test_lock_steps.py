@@ -191,14 +191,16 @@ def test_a_holder_in_a_dark_region_is_refused_saying_so(world: LocalWorld, monke
     asked: list[str] = []
 
     class DarkRegion:
-        def describe_execution(self, executionArn: str) -> dict[str, Any]:  # noqa: N803 (botocore's name)
+        def describe_execution(self, executionArn: str) -> dict[str, Any]:
             asked.append(executionArn)
             raise ConnectTimeoutError(endpoint_url=f"https://states.{WEST}.amazonaws.com")
 
     real = executions.client
-    monkeypatch.setattr(
-        executions, "client", lambda service, region, profile="default": DarkRegion() if region == WEST else real(service, region, profile)
-    )
+
+    def client(service: str, region: str, profile: str = "default") -> Any:
+        return DarkRegion() if region == WEST else real(service, region, profile)
+
+    monkeypatch.setattr(executions, "client", client)
     acquire(west)
     with pytest.raises(LockHeld, match=f"the holder's state could not be read .*in {WEST}: timed out"):
         acquire(SECOND)
