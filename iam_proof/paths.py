@@ -162,6 +162,11 @@ def stale_leases(world: LocalWorld) -> None:
     _wait(lambda: _waiting_in_bake(world, dead), "the region shift's bake")
     world.kill_holder()
     _expect(world, "traffic-shift", {**DRAIN, "stages": [100], "bake_seconds": 0}, "SUCCEEDED")
+    # Stopped within its lease: AcquireLock reads the holder's execution and takes over at once.
+    dead = world.start("traffic-shift", {**DRAIN, "bake_seconds": LONG_BAKE}, name="stopped-mid-run")
+    _wait(lambda: _waiting_in_bake(world, dead), "the bake")
+    world.kill_holder(expire_lease=False)
+    _expect(world, "traffic-shift", {**DRAIN, "stages": [100], "bake_seconds": 0}, "SUCCEEDED")
 
 
 PATHS: dict[str, Path_] = {

@@ -57,7 +57,7 @@ def _after_failed_rollback(event: RecoveryEvent, table: str) -> RecoveryResult:
 
 def _how_it_died(dead: LockInfo) -> str:
     if dead.ended_as:
-        return f"its execution ended {dead.ended_as} without an outcome, before its lease did"
+        return f"its execution ended {dead.ended_as} without an outcome (within its lease)"
     return "its lease expired without an outcome"
 
 
