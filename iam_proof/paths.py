@@ -169,6 +169,20 @@ def stale_leases(world: LocalWorld) -> None:
     _expect(world, "traffic-shift", {**DRAIN, "stages": [100], "bake_seconds": 0}, "SUCCEEDED")
 
 
+def stopped_holders(world: LocalWorld) -> None:
+    """Holders stopped within their lease: AcquireLock reads each one's execution and takes over."""
+    dead = world.start("regional-failover", {**PLANNED, "bake_seconds": LONG_BAKE}, name="failover-stopped")
+    _wait(lambda: _waiting_in_bake(world, dead), "the failover's bake")
+    world.kill_holder(expire_lease=False)
+    world.run("regional-failover", UNPLANNED)
+    dead = world.start("restore", {**RESTORE, "bake_seconds": LONG_BAKE}, name="restore-stopped")
+    _wait(lambda: _waiting_in_bake(world, dead), "the restore's wait")
+    world.kill_holder(expire_lease=False)
+    world.run("traffic-shift", {**DRAIN, "stages": [100], "bake_seconds": 0})
+    taken_over = [r for r in world.outcome_records() if r.get("error") == "HolderEnded"]
+    assert len(taken_over) == 2, taken_over
+
+
 PATHS: dict[str, Path_] = {
     "shifts": shifts,
     "dry-runs": dry_runs,
@@ -182,6 +196,7 @@ PATHS: dict[str, Path_] = {
     "incident-preempts-drill": incident_preempts_drill,
     "incident-preempts-region-drill": incident_preempts_region_drill,
     "stale-leases": stale_leases,
+    "stopped-holders": stopped_holders,
 }
 
 

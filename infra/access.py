@@ -520,18 +520,26 @@ def _read_executions(g: _Grants) -> None:
 def _read_lock_holder(g: _Grants) -> None:
     # AcquireLock asks whether the run that holds the lock has ended, in the region the holder's
     # execution ARN names: any region of the topology, since each region's orchestrator may hold it.
-    name = state_machine_name(g.targets.topology.name, "*")
+    # One pattern per workflow, as in _executions (`switchyard-shop-*` would reach topology shop-eu).
+    name = g.targets.topology.name
     holders = [
-        g.arn("states", "execution", f"{name}:*", region=region, sep=cdk.ArnFormat.COLON_RESOURCE_NAME)
+        g.arn(
+            "states",
+            "execution",
+            f"{state_machine_name(name, workflow)}:*",
+            region=region,
+            sep=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
         for region in g.targets.topology.regions
+        for workflow in WORKFLOWS
     ]
     g.allow(["states:DescribeExecution"], holders, why_wildcard=_HOLDER_WILDCARD)
 
 
 _HOLDER_WILDCARD = (
     "The lock's holder is an execution whose name is chosen per run, of any of the topology's workflows, in any"
-    " of its regions; DescribeExecution only reads it, and the grant is limited to the executions of state"
-    " machines named switchyard-<topology>-*."
+    " of its regions; DescribeExecution only reads it, and the grant is limited to the executions of this"
+    " topology's own state machines (one pattern per workflow and region)."
 )
 
 

@@ -85,21 +85,25 @@ def cmd_unlock(args: argparse.Namespace, stack: Any, console: Console, err: Cons
     who = os.environ.get("USER") or getpass.getuser()
     forced = " (--force)" if args.force and status not in executions.ENDED else ""
     console.print(f"released the lock of '{name}' held by {args.holder} ({current.workflow}, {status}){forced}")
-    _record(stack, current, who, args.reason, status, forced, console, err)
+    reason = f"lock released by {who}{forced}: {args.reason or 'no reason given'}"
+    _record(
+        stack, current, reason, {"released_by": who, "holder_status": status, "forced": bool(forced)}, (console, err)
+    )
     return EXIT_OK
 
 
 def _record(
-    stack: Any, current: lock.LockInfo, who: str, reason: str, status: str, forced: str, console: Console, err: Console
+    stack: Any, current: lock.LockInfo, reason: str, details: dict[str, Any], out: tuple[Console, Console]
 ) -> None:
     """An UNLOCKED outcome of the holder: the history and the topic say who freed the lock and why."""
+    console, err = out
     outcome = outcomes.Outcome(
         topology=current.topology,
         workflow=current.workflow,
         execution=current.holder,
         status="UNLOCKED",
-        reason=f"lock released by {who}{forced}: {reason or 'no reason given'}",
-        details={"released_by": who, "holder_status": status, "forced": bool(forced)},
+        reason=reason,
+        details=details,
     )
     topic = _topic(stack.region, current.topology)
     if topic is None:

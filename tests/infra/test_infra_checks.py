@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from steps import WORKFLOWS
+
 if TYPE_CHECKING:
     from conftest import Synth
 
@@ -88,8 +90,10 @@ def test_execution_wildcard_acknowledgments_are_the_topologys_executions_in_the_
             f"switchyard-{synth.topology.name}-{workflow}:*]"
             for workflow in workflows
         } | {  # AcquireLock reads the lock's holder, an execution of any workflow in any region
-            f"AwsSolutions-IAM5[Resource::arn:aws:states:{r}:<AWS::AccountId>:execution:switchyard-{synth.topology.name}-*:*]"
+            f"AwsSolutions-IAM5[Resource::arn:aws:states:{r}:<AWS::AccountId>:execution:"
+            f"switchyard-{synth.topology.name}-{workflow}:*]"
             for r in synth.topology.regions
+            for workflow in WORKFLOWS
         }
     for v in suppressed:
         if ":states:" in v["ruleName"]:

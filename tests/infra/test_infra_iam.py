@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from steps import WORKFLOWS
+
 if TYPE_CHECKING:
     from conftest import Synth
 
@@ -552,7 +554,7 @@ def test_step_functions_actions_are_scoped_to_the_topologys_state_machines_in_th
             for resources in granted.values():
                 assert resources == _executions(topo, region, workflows), action
         # The lock's holder may be any region's execution of any of the topology's workflows.
-        holders = {f"arn:aws:states:{r}:{ACCOUNT}:execution:switchyard-{topo.name}-*:*" for r in topo.regions}
+        holders = {e for r in topo.regions for e in _executions(topo, r, set(WORKFLOWS))}
         readers = {
             s: r for s, r in roles_granting(synth, stack, "states:DescribeExecution").items() if s == "AcquireLock"
         }
