@@ -171,6 +171,25 @@ def stale_leases(world: LocalWorld) -> None:
     _wait(lambda: _waiting_in_bake(world, dead), "the region shift's bake")
     world.kill_holder()
     _expect(world, "traffic-shift", {**DRAIN, "stages": [100], "bake_seconds": 0}, "SUCCEEDED")
+    # Stopped within its lease: AcquireLock reads the holder's execution and takes over at once.
+    dead = world.start("traffic-shift", {**DRAIN, "bake_seconds": LONG_BAKE}, name="stopped-mid-run")
+    _wait(lambda: _waiting_in_bake(world, dead), "the bake")
+    world.kill_holder(expire_lease=False)
+    _expect(world, "traffic-shift", {**DRAIN, "stages": [100], "bake_seconds": 0}, "SUCCEEDED")
+
+
+def stopped_holders(world: LocalWorld) -> None:
+    """Holders stopped within their lease: AcquireLock reads each one's execution and takes over."""
+    dead = world.start("regional-failover", {**PLANNED, "bake_seconds": LONG_BAKE}, name="failover-stopped")
+    _wait(lambda: _waiting_in_bake(world, dead), "the failover's bake")
+    world.kill_holder(expire_lease=False)
+    world.run("regional-failover", UNPLANNED)
+    dead = world.start("restore", {**RESTORE, "bake_seconds": LONG_BAKE}, name="restore-stopped")
+    _wait(lambda: _waiting_in_bake(world, dead), "the restore's wait")
+    world.kill_holder(expire_lease=False)
+    world.run("traffic-shift", {**DRAIN, "stages": [100], "bake_seconds": 0})
+    taken_over = [r for r in world.outcome_records() if r.get("error") == "HolderEnded"]
+    assert len(taken_over) == 2, taken_over
 
 
 PATHS: dict[str, Path_] = {
@@ -187,6 +206,7 @@ PATHS: dict[str, Path_] = {
     "incident-preempts-drill": incident_preempts_drill,
     "incident-preempts-region-drill": incident_preempts_region_drill,
     "stale-leases": stale_leases,
+    "stopped-holders": stopped_holders,
 }
 
 

@@ -12,7 +12,8 @@ the resources of *every* region of the topology, in every region's stack.
 
 The execution words (start-executions, read-executions) and read-kill-switch are regional: a
 trigger or a scorecard acts on the state machines of its own region's stack only (each region
-deploys the same workflows; a drill runs in the primary region only).
+deploys the same workflows; a drill runs in the primary region only). read-lock-holder is not: the
+lock's holder may be an execution of any region's orchestrator.
 
 A word whose resources the topology does not have (no `database` on any region, no `banner`,
 no `database.writer_record`, no `dns.records`) grants nothing.
@@ -520,6 +521,32 @@ def _read_executions(g: _Grants) -> None:
     g.allow(["states:GetExecutionHistory"], _executions(g, ["traffic-shift"]), why_wildcard=_EXECUTION_WILDCARD)
 
 
+def _read_lock_holder(g: _Grants) -> None:
+    # AcquireLock asks whether the run that holds the lock has ended, in the region the holder's
+    # execution ARN names: any region of the topology, since each region's orchestrator may hold it.
+    # One pattern per workflow, as in _executions (`switchyard-shop-*` would reach topology shop-eu).
+    name = g.targets.topology.name
+    holders = [
+        g.arn(
+            "states",
+            "execution",
+            f"{state_machine_name(name, workflow)}:*",
+            region=region,
+            sep=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        for region in g.targets.topology.regions
+        for workflow in WORKFLOWS
+    ]
+    g.allow(["states:DescribeExecution"], holders, why_wildcard=_HOLDER_WILDCARD)
+
+
+_HOLDER_WILDCARD = (
+    "The lock's holder is an execution whose name is chosen per run, of any of the topology's workflows, in any"
+    " of its regions; DescribeExecution only reads it, and the grant is limited to the executions of this"
+    " topology's own state machines (one pattern per workflow and region)."
+)
+
+
 def kill_switch_arn(stack: cdk.Stack, topology: Topology) -> str:
     """The automation kill-switch parameter in stack's region (the ARN drops the name's leading slash)."""
     return stack.format_arn(
@@ -565,6 +592,7 @@ _WORDS: dict[str, Callable[[_Grants], None]] = {
     "write-writer-record": _write_writer_record,
     "start-executions": _start_executions,
     "read-executions": _read_executions,
+    "read-lock-holder": _read_lock_holder,
     "read-kill-switch": _read_kill_switch,
 }
 ACCESS_WORDS = tuple(_WORDS)

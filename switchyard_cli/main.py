@@ -124,8 +124,8 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
     _write_report(args.report, report)
     if report.get("release_error"):
         err.print(
-            f"[yellow]lock NOT released[/]: {escape(report['release_error'])}; the next run is refused until"
-            " its lease ends or the lock is released by hand"
+            f"[yellow]lock NOT released[/]: {escape(report['release_error'])}; the next run takes it over"
+            " (this run has ended)"
         )
     if result.status != "SUCCEEDED":
         err.print(

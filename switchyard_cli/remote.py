@@ -1,4 +1,5 @@
-"""Commands against a deployed stack: status, plan, shift, failover, restore, approve, reject, history.
+"""Commands against a deployed stack: status, plan, shift, failover, restore, approve, reject, history,
+unlock.
 
 They use the same library as the steps (so `status` reads weights exactly as the steps do) and
 the stack's naming conventions: state machines `switchyard-<topology>-<workflow>`, table
@@ -58,6 +59,9 @@ def add_commands(sub: Any) -> None:
     history = sub.add_parser("history", help="past executions and drill scorecards")
     common(history)
     history.add_argument("--limit", type=int, default=20)
+    from switchyard_cli.unlock import add_command as add_unlock
+
+    add_unlock(sub, common)
 
 
 class Stack:
@@ -259,6 +263,10 @@ def run_command(args: argparse.Namespace, console: Console, err: Console) -> int
             return cmd_start(args, console, err)
         if args.command in ("approve", "reject"):
             return cmd_answer(args, console)
+        if args.command == "unlock":
+            from switchyard_cli.unlock import cmd_unlock
+
+            return cmd_unlock(args, Stack(args), console, err)
         return cmd_history(args, console)
     except SwitchyardError:
         raise

@@ -36,6 +36,7 @@ topology's resources:
   start-executions     start and describe the executions of the workflows the triggers name; stop drills
   read-kill-switch     read the automation kill-switch parameter
   read-executions      read the history of the topology's traffic-shift executions (drill scorecards)
+  read-lock-holder     describe the topology's executions in every region (has the lock's holder ended?)
 """
 
 from __future__ import annotations
@@ -87,8 +88,8 @@ STEPS: tuple[StepSpec, ...] = (
         "AcquireLock",
         "steps.acquire_lock",
         LockTableEnv,
-        ("lock-take", "table-query"),
-        "Take the topology's lock with a lease (a refusal reads the holder's outcome records)",
+        ("lock-take", "table-query", "read-lock-holder"),
+        "Take the topology's lock with a lease (a refusal reads the holder's outcome records and execution)",
     ),
     StepSpec(
         "TakeSnapshot",

@@ -1,8 +1,10 @@
 """One execution at a time per topology: a lock item with a lease, taken by a conditional write.
 
 The lease bounds how long a lock outlives an execution that died without releasing it (a
-stopped execution runs no Catch). A holder may re-acquire its own lock, so a retried step is
-harmless.
+stopped execution runs no Catch). It is hours long (switchyard.leases), so a refused acquire also
+asks Step Functions whether the holder's execution has ended: one that has, and did not keep the
+lock on purpose after a failed rollback, is taken over at once, as after an expired lease. A
+holder may re-acquire its own lock, so a retried step is harmless.
 
 The item lives in the lock table, which has multi-Region strong consistency
 (switchyard.lock_regions): the condition is checked against the latest write from any region,
@@ -18,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from switchyard.aws.clients import ConditionFailed, aws_errors, client
-from switchyard.errors import LockHeld
+from switchyard.errors import LockHeld, SwitchyardError
 from switchyard.model import Model
 from switchyard.settings import home_region
 
@@ -30,9 +32,11 @@ class LockInfo(Model):
     acquired_at: str
     expires_at: int
     drill: bool = False  # a game day: an alarm-started incident run may preempt it
-    # Set when this acquisition took over an expired lease: that holder died mid-run, and what it
-    # left half-done must be put back (or reported) before anything else happens.
+    # Set when this acquisition took over an expired lease or an ended holder: that holder died
+    # mid-run, and what it left half-done must be put back (or reported) before anything else happens.
     taken_over_from: LockInfo | None = None
+    # On a taken-over holder whose lease had not expired: how its execution ended (ABORTED, ...).
+    ended_as: str | None = None
 
 
 def table_name(topology: str) -> str:
@@ -59,6 +63,16 @@ def read_lock(table: str, topology: str, *, region: str | None = None) -> LockIn
     if not item:
         return None
     return _from_item(topology, item)
+
+
+def _attributes(info: LockInfo) -> dict[str, dict[str, Any]]:
+    return {
+        "holder": {"S": info.holder},
+        "workflow": {"S": info.workflow},
+        "acquired_at": {"S": info.acquired_at},
+        "expires_at": {"N": str(info.expires_at)},
+        "drill": {"BOOL": info.drill},
+    }
 
 
 def _from_item(topology: str, item: dict[str, Any]) -> LockInfo:
@@ -101,52 +115,82 @@ def acquire(
         with aws_errors("taking the lock"):
             old = ddb.put_item(
                 TableName=table,
-                Item={
-                    **_key(topology),
-                    "holder": {"S": holder},
-                    "workflow": {"S": workflow},
-                    "acquired_at": {"S": info.acquired_at},
-                    "expires_at": {"N": str(info.expires_at)},
-                    "drill": {"BOOL": drill},
-                },
+                Item={**_key(topology), **_attributes(info)},
                 ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR holder = :me",
                 ExpressionAttributeValues={":now": {"N": str(int(now))}, ":me": {"S": holder}},
                 ReturnValues="ALL_OLD",
             ).get("Attributes")
     except ConditionFailed:
-        current = read_lock(table, topology, region=region)
-        if current is None:  # released between our write and our read: let Step Functions retry
-            raise LockHeld(f"topology '{topology}' was locked a moment ago; retry") from None
-        left = current.expires_at - int(now)
-        raise LockHeld(
-            f"topology '{topology}' is locked by {current.holder} ({current.workflow}, since"
-            f" {current.acquired_at}, lease ends in {left}s); {_why_held(outcomes_table, current)}"
-        ) from None
+        return _held(ddb, table, info, outcomes_table, region=region, now=now)
     if old and old["holder"]["S"] != holder:
         info.taken_over_from = _from_item(topology, old)
     return info
 
 
-def _why_held(table: str | None, current: LockInfo) -> str:
-    """What the refused run should do: a holder that recorded its outcome has ended, so the lock
-    was left behind (a release that failed, or kept after a failed rollback) and waiting for the
-    holder to finish would not help."""
+def _held(ddb: Any, table: str, info: LockInfo, outcomes_table: str | None, *, region: str, now: float) -> LockInfo:
+    """Someone else holds the lock: take it over when its execution has ended, else refuse."""
+    current = read_lock(table, info.topology, region=region)
+    if current is None:  # released between our write and our read: let Step Functions retry
+        raise LockHeld(f"topology '{info.topology}' was locked a moment ago; retry") from None
+    ended_as, why = _holder_state(outcomes_table, current)
+    if ended_as is not None:
+        return _take_over(ddb, table, info, current.model_copy(update={"ended_as": ended_as}))
+    left = current.expires_at - int(now)
+    raise LockHeld(
+        f"topology '{info.topology}' is locked by {current.holder} ({current.workflow}, since"
+        f" {current.acquired_at}, lease ends in {left}s); {why}"
+    ) from None
+
+
+def _take_over(ddb: Any, table: str, info: LockInfo, previous: LockInfo) -> LockInfo:
+    """Replace an ended holder's lock, only if it still holds it (another run may have been quicker)."""
+    try:
+        with aws_errors("taking over the lock"):
+            ddb.put_item(
+                TableName=table,
+                Item={**_key(info.topology), **_attributes(info)},
+                ConditionExpression="holder = :old",
+                ExpressionAttributeValues={":old": {"S": previous.holder}},
+            )
+    except ConditionFailed:
+        raise LockHeld(
+            f"topology '{info.topology}' changed hands while {previous.holder} was taken over; retry"
+        ) from None
+    info.taken_over_from = previous
+    return info
+
+
+def _holder_state(table: str | None, current: LockInfo) -> tuple[str | None, str]:
+    """(how the holder ended, when it may be taken over; else None) and what a refused run should do.
+
+    A holder that kept the lock after a failed rollback is refused however it ended: the world is
+    not at its snapshot and a person must look. A recorded outcome says it ended (its release
+    failed). Otherwise its execution's status decides; one that cannot be read is not guessed at.
+    """
     from switchyard import outcomes  # only on a refusal: the lock steps' cold start does not need it
+    from switchyard.aws import executions
 
     ended = outcomes.find_ended(table, current.topology, current.holder) if table else []
-    if not ended:
-        return "wait for it to finish or stop it"
-    last = ended[-1]
-    if last.get("lock_kept"):
-        return (
+    kept = [r for r in ended if r.get("lock_kept")]
+    if kept:
+        last = kept[-1]
+        return None, (
             f"that run ended {last.get('status')} and kept the lock because its rollback failed"
             f" ({last.get('rollback_error')}): the world is not at its snapshot. Check it and put it back by"
-            " hand, then release the lock (README: when a rollback fails)"
+            " hand, then release the lock with `switchyard unlock` (README: when a rollback fails)"
         )
-    return (
-        f"that run ended {last.get('status')} at {last.get('recorded_at')} but its lock release failed"
-        f" ({last.get('release_error') or 'no error recorded'}); release the lock by hand or wait for the lease"
-    )
+    if ended:
+        return str(ended[-1].get("status")), ""
+    try:
+        status = executions.status(current.holder)
+    except (SwitchyardError, ValueError) as exc:
+        return None, (
+            f"the holder's state could not be read ({exc}), so it is not taken over before its lease ends;"
+            " wait, or check it and run `switchyard unlock`"
+        )
+    if status in executions.ENDED:
+        return status, ""
+    return None, f"its execution is {status}: wait for it to finish or stop it"
 
 
 def release(table: str, topology: str, holder: str, *, region: str | None = None) -> bool:

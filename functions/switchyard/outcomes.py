@@ -166,14 +166,11 @@ def notification_lines(outcome: Outcome) -> list[str]:
         lines.append(f"rollback error: {outcome.rollback_error}")
     if outcome.lock_kept:
         lines.append(
-            "lock: kept on purpose (the world is not at the snapshot); release it once the world is checked"
-            " (README: when a rollback fails)"
+            "lock: kept on purpose (the world is not at the snapshot); release it with `switchyard unlock` once"
+            " the world is checked (README: when a rollback fails)"
         )
     elif outcome.release_error:
-        lines.append(
-            f"lock NOT released ({outcome.release_error}): the next run is refused until its lease ends or an"
-            " operator releases it"
-        )
+        lines.append(f"lock NOT released ({outcome.release_error}): the next run takes it over (this run has ended)")
     return lines
 
 

@@ -1,7 +1,8 @@
 """After a dead run: the next execution that takes over its expired lease cleans up first.
 
 A run whose execution was stopped or timed out runs no Catch, so nothing put back what it had
-changed and nothing recorded how it ended. Its lease expiring lets the next execution proceed,
+changed and nothing recorded how it ended. Its execution having ended (or, when that cannot be
+read, its lease expiring) lets the next execution proceed,
 and that execution first: puts a traffic shift's weights back from the dead run's snapshot, or,
 for a failover or restore (which may have promoted a database, which cannot be undone), records
 and reports the half-done state for a person to finish. A run whose rollback failed kept its lock
@@ -54,6 +55,12 @@ def _after_failed_rollback(event: RecoveryEvent, table: str) -> RecoveryResult:
     )
 
 
+def _how_it_died(dead: LockInfo) -> str:
+    if dead.ended_as:
+        return f"its execution ended {dead.ended_as} without an outcome (within its lease)"
+    return "its lease expired without an outcome"
+
+
 def recover(event: RecoveryEvent, table: str, topic_arn: str) -> RecoveryResult:
     dead = event.previous
     ended = outcomes.find_ended(table, event.topology, dead.holder)
@@ -67,13 +74,13 @@ def recover(event: RecoveryEvent, table: str, topic_arn: str) -> RecoveryResult:
         restored = shift.roll_back(shift.RollBackEvent(snapshot_id=dead.holder), table)
         action: Literal["rolled back", "reported"] = "rolled back"
         message = (
-            f"its lease expired without an outcome; {event.execution} put its {restored.groups_restored} weight"
+            f"{_how_it_died(dead)}; {event.execution} put its {restored.groups_restored} weight"
             " group(s) back from its snapshot before starting"
         )
     else:
         action = "reported"
         message = (
-            f"its lease expired without an outcome in the middle of a {dead.workflow}; it may have promoted a"
+            f"{_how_it_died(dead)} in the middle of a {dead.workflow}; it may have promoted a"
             " database, which is not undone automatically: check `switchyard status` and finish by hand"
         )
     outcomes.record(
@@ -85,7 +92,7 @@ def recover(event: RecoveryEvent, table: str, topic_arn: str) -> RecoveryResult:
             execution=dead.holder,
             status="FAILED",
             rolled_back=action == "rolled back",
-            error="LeaseExpired",
+            error="HolderEnded" if dead.ended_as else "LeaseExpired",
             message=message,
             details={"recovered_by": event.execution},
         ),

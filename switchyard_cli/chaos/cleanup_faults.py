@@ -3,6 +3,7 @@
 Such a run cannot end safe (the world is not at the snapshot, or the lock is still held); it must
 end honest: it says the rollback failed (rolled_back false, RollbackFailed), keeps the lock for an
 operator, records and notifies what failed, and the next run's refusal says why the lock is held.
+A run whose release failed has ended (its outcome says so): the next run takes its lock over.
 """
 
 from __future__ import annotations
@@ -40,9 +41,11 @@ def judge_double(world: LocalWorld, result: RunResult, expect: str) -> list[str]
             problems.append("the failed lock release is not in the report and the outcome record")
         if "lock NOT released" not in note["subject"]:
             problems.append(f"notified as {note['subject']!r}")
-    refused = world.run("traffic-shift", {"scope": "cluster", "target": "use1-b", "stages": [100], "bake_seconds": 0})
-    if "that run ended" not in str(refused.report["error"]):
-        problems.append(f"the next run's refusal does not say why the lock is held: {refused.report['error']}")
+    after = world.run("traffic-shift", {"scope": "cluster", "target": "use1-b", "stages": [100], "bake_seconds": 0})
+    if expect == "rollback" and "that run ended" not in str(after.report["error"]):
+        problems.append(f"the next run's refusal does not say why the lock is held: {after.report['error']}")
+    if expect == "release" and after.status != "SUCCEEDED":
+        problems.append(f"the next run did not take over the ended holder's lock: {after.report['error']}")
     return problems
 
 

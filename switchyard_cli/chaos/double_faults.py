@@ -218,7 +218,11 @@ def judge_double(
     # A run whose rollback failed keeps the lock on purpose (README: when a rollback fails); its
     # record must say so, and the lock must be its own.
     kept = bool(record.get("lock_kept")) and after["lock"] == result.execution_arn and not back
-    said = lock_may_stay and "lock" in _text(result, record).lower()
+    # A release that failed on every call leaves its lock; the record must say so (the next run
+    # takes an ended holder's lock over).
+    said = (lock_may_stay and "lock" in _text(result, record).lower()) or (
+        bool(record.get("release_error")) and after["lock"] == result.execution_arn
+    )
     if after["lock"] is not None and not (kept or said):
         problems.append(f"the lock is still held by {after['lock']} and the outcome does not say so")
     return not problems, "; ".join(problems)
@@ -236,7 +240,9 @@ def _changed(after: dict[str, Any], start: dict[str, Any]) -> list[str]:
             if after[part].get(key) != start[part].get(key):
                 inner = after[part].get(key)
                 names.append(key)
-                if isinstance(inner, dict) and part == "alb":
+                # A changed weight names its cluster (alb) or region (dns) too: "region us-east-1's
+                # drain is at stage 1" says what is left changed as well as the record's name.
+                if isinstance(inner, dict) and part in ("alb", "dns"):
                     names += [s for s in inner if inner[s] != start[part].get(key, {}).get(s)]
     return names
 

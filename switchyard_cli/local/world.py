@@ -707,14 +707,17 @@ class LocalWorld:
             result.report["trigger"] = {"alarm": name, "decisions": decisions}
             return result
 
-    def kill_holder(self) -> str | None:
-        """The lock holder dies mid-run: its execution stops (no Catch runs), its lease runs out."""
+    def kill_holder(self, *, expire_lease: bool = True) -> str | None:
+        """The lock holder dies mid-run: its execution stops (no Catch runs), and its lease runs
+        out unless `expire_lease` is False (then the next run sees an ended holder within its lease)."""
         holder = self.read_world()["lock"]
         if holder is None:
             return None
         sfn = self.client("stepfunctions", self.home)
         sfn.stop_execution(executionArn=holder, error="HolderDied", cause="local world: the holder died")
         self.follow(holder)
+        if not expire_lease:
+            return str(holder)
         self.client("dynamodb", self.lock_store.home).update_item(
             TableName=self.lock_table_name,
             Key={"pk": {"S": f"LOCK#{self.topology.name}"}, "sk": {"S": "LOCK"}},

@@ -113,16 +113,13 @@ def _ended(world: LocalWorld, holder: str, status: str, **fields: Any) -> None:
     outcomes.record(world.table_name, world.topic_arn, outcome)
 
 
-def test_a_lock_whose_release_failed_is_explained_to_the_next_run(world: LocalWorld) -> None:
+def test_a_holder_whose_release_failed_is_taken_over(world: LocalWorld) -> None:
+    # Its outcome says it ended (the release comes before the record): no need to wait for its lease.
     acquire(FIRST)
     _ended(world, FIRST, "SUCCEEDED", release_error="AwsApiError: releasing the lock: boom")
-    with pytest.raises(LockHeld) as caught:
-        acquire(SECOND)
-    message = str(caught.value)
-    assert f"locked by {FIRST}" in message
-    assert "that run ended SUCCEEDED" in message
-    assert "its lock release failed (AwsApiError: releasing the lock: boom)" in message
-    assert "wait for it to finish" not in message  # it has finished: waiting would not help
+    info = acquire(SECOND)
+    assert info["holder"] == SECOND and world.read_world()["lock"] == SECOND
+    assert info["taken_over_from"]["holder"] == FIRST and info["taken_over_from"]["ended_as"] == "SUCCEEDED"
 
 
 def test_a_lock_kept_after_a_failed_rollback_is_explained_to_the_next_run(world: LocalWorld) -> None:
@@ -135,10 +132,80 @@ def test_a_lock_kept_after_a_failed_rollback_is_explained_to_the_next_run(world:
     assert "the world is not at its snapshot" in message
 
 
+def _execution(world: LocalWorld, name: str, *, stop: bool) -> str:
+    """A real execution in moto (a long Wait), stopped by hand when `stop`: no Catch runs."""
+    sfn = world.client("stepfunctions", EAST)
+    machine = sfn.create_state_machine(
+        name=f"switchyard-shop-held-{name}",
+        definition=json.dumps({"StartAt": "Hold", "States": {"Hold": {"Type": "Wait", "Seconds": 3600, "End": True}}}),
+        roleArn="arn:aws:iam::123456789012:role/held",
+    )["stateMachineArn"]
+    arn = str(sfn.start_execution(stateMachineArn=machine, name=name)["executionArn"])
+    if stop:
+        sfn.stop_execution(executionArn=arn, error="Stopped", cause="an operator stopped it")
+    return arn
+
+
+def test_a_stopped_holder_is_taken_over_before_its_lease_ends(world: LocalWorld) -> None:
+    dead = _execution(world, "stopped", stop=True)
+    acquire(dead, lease_seconds=36 * 3600)  # a restore's lease: a day and a half to wait otherwise
+    info = acquire(SECOND)
+    assert info["holder"] == SECOND and world.read_world()["lock"] == SECOND
+    previous = info["taken_over_from"]
+    assert previous["holder"] == dead and previous["ended_as"] == "ABORTED"  # RecoverStaleRun runs first
+
+
 def test_a_running_holder_is_waited_for(world: LocalWorld) -> None:
-    acquire(FIRST)
-    with pytest.raises(LockHeld, match="wait for it to finish or stop it"):
+    running = _execution(world, "running", stop=False)
+    acquire(running)
+    with pytest.raises(LockHeld, match="its execution is RUNNING: wait for it to finish or stop it"):
         acquire(SECOND)
+    assert world.read_world()["lock"] == running
+
+
+def test_a_holder_that_kept_the_lock_is_refused_even_when_stopped(world: LocalWorld) -> None:
+    dead = _execution(world, "kept", stop=True)
+    acquire(dead)
+    _ended(world, dead, "FAILED", error="RollbackFailed", rollback_error="Runtime.ExitError: killed", lock_kept=True)
+    with pytest.raises(LockHeld, match="kept the lock because its rollback failed"):
+        acquire(SECOND)
+    assert world.read_world()["lock"] == dead
+
+
+def test_a_holder_whose_state_cannot_be_read_is_refused_saying_so(world: LocalWorld) -> None:
+    acquire(FIRST)  # no such execution in this world: DescribeExecution fails
+    with pytest.raises(LockHeld) as caught:
+        acquire(SECOND)
+    message = str(caught.value)
+    assert "the holder's state could not be read" in message and "ExecutionDoesNotExist" in message
+    assert "lease ends in" in message
+    assert world.read_world()["lock"] == FIRST
+
+
+def test_a_holder_in_a_dark_region_is_refused_saying_so(world: LocalWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import ConnectTimeoutError
+
+    from switchyard.aws import executions
+
+    west = FIRST.replace(f":{EAST}:", f":{WEST}:")
+    asked: list[str] = []
+
+    class DarkRegion:
+        def describe_execution(self, executionArn: str) -> dict[str, Any]:
+            asked.append(executionArn)
+            raise ConnectTimeoutError(endpoint_url=f"https://states.{WEST}.amazonaws.com")
+
+    real = executions.client
+
+    def client(service: str, region: str, profile: str = "default") -> Any:
+        return DarkRegion() if region == WEST else real(service, region, profile)
+
+    monkeypatch.setattr(executions, "client", client)
+    acquire(west)
+    with pytest.raises(LockHeld, match=f"the holder's state could not be read .*in {WEST}: timed out"):
+        acquire(SECOND)
+    assert asked == [west]  # asked in the holder's own region
+    assert world.read_world()["lock"] == west
 
 
 def test_the_run_that_takes_over_a_kept_lock_without_a_snapshot_reports_it(world: LocalWorld) -> None:
@@ -156,8 +223,9 @@ def test_the_run_that_takes_over_a_kept_lock_without_a_snapshot_reports_it(world
 
 
 def test_an_alarm_started_holder_that_is_still_running_is_waited_for(world: LocalWorld) -> None:
-    acquire(FIRST)
-    _ended(world, FIRST, "STARTED", reason="the trigger's record, written as it starts the run")
+    running = _execution(world, "alarm-started", stop=False)
+    acquire(running)
+    _ended(world, running, "STARTED", reason="the trigger's record, written as it starts the run")
     with pytest.raises(LockHeld, match="wait for it to finish or stop it"):
         acquire(SECOND)
 

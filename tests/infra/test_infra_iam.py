@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from steps import WORKFLOWS
+
 if TYPE_CHECKING:
     from conftest import Synth
 
@@ -66,6 +68,7 @@ WORD_ACTIONS = {
     "write-writer-record": {"route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets"},
     "start-executions": {"states:StartExecution", "states:DescribeExecution", "states:StopExecution"},
     "read-executions": {"states:GetExecutionHistory"},
+    "read-lock-holder": {"states:DescribeExecution"},
     "read-kill-switch": {"ssm:GetParameter"},
 }
 EVERY_FUNCTION = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
@@ -546,10 +549,18 @@ def test_step_functions_actions_are_scoped_to_the_topologys_state_machines_in_th
             ("states:DescribeExecution", ("start-executions",), triggered),
         ):
             granted = roles_granting(synth, stack, action)
+            if action == "states:DescribeExecution":  # AcquireLock's read of the holder: checked below
+                granted = {step: r for step, r in granted.items() if step not in steps_with("read-lock-holder")}
             expected = steps_with(*words) if (triggered or action == "states:GetExecutionHistory") else set()
             assert set(granted) == expected, action
             for resources in granted.values():
                 assert resources == _executions(topo, region, workflows), action
+        # The lock's holder may be any region's execution of any of the topology's workflows.
+        holders = {e for r in topo.regions for e in _executions(topo, r, set(WORKFLOWS))}
+        readers = {
+            s: r for s, r in roles_granting(synth, stack, "states:DescribeExecution").items() if s == "AcquireLock"
+        }
+        assert readers == {"AcquireLock": holders}
         # no other Step Functions action, no wildcard action, in any function's role
         states = {a for role in synth.function_roles(stack).values() for a in synth.role_grants(stack, role)}
         assert {a for a in states if a.startswith("states:")} <= {

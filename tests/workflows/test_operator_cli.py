@@ -176,3 +176,54 @@ def test_no_credentials_is_one_clear_line(monkeypatch, capsys, tmp_path):
     assert main(["status", "--topology", str(EXAMPLE), "--endpoint-url", "http://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err
     assert "credentials" in err.lower() and "Traceback" not in err
+
+
+def _holding(world, name: str) -> str:
+    """A traffic shift that holds the lock, waiting in its first bake."""
+    holder = world.start("traffic-shift", json.loads(SHIFT) | {"bake_seconds": 3600}, name=name)
+    sfn = world.client("stepfunctions")
+    deadline = time.monotonic() + 20
+    while not any(e["type"] == "WaitStateEntered" for e in sfn.get_execution_history(executionArn=holder)["events"]):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert world.read_world()["lock"] == holder
+    return holder
+
+
+def test_unlock_releases_the_lock_of_an_ended_holder_and_records_who_and_why(world, capsys, monkeypatch):
+    monkeypatch.setenv("USER", "oncall-ana")
+    holder = _holding(world, "left-the-lock")
+    world.kill_holder(expire_lease=False)
+    assert cli("unlock", "--holder", holder, "--reason", "checked the weights by hand") == 0
+    out = capsys.readouterr().out
+    assert f"released the lock of 'shop' held by {holder} (traffic-shift" in out
+    assert world.read_world()["lock"] is None
+    record = next(r for r in world.outcome_records() if r["execution"] == holder and r["status"] == "UNLOCKED")
+    assert record["reason"] == "lock released by oncall-ana: checked the weights by hand"
+    assert any("UNLOCKED" in n["subject"] for n in world.notifications())
+
+
+def test_unlock_refuses_a_running_holder_unless_forced(world, capsys):
+    holder = _holding(world, "still-running")
+    assert cli("unlock", "--holder", holder) == 1
+    err = capsys.readouterr().err
+    assert "is still RUNNING: stop it first, or use --force" in err and len(err.strip().splitlines()) == 1
+    assert world.read_world()["lock"] == holder
+    assert cli("unlock", "--holder", holder, "--force", "--reason", "drill gone wrong") == 0
+    assert "(--force)" in capsys.readouterr().out
+    assert world.read_world()["lock"] is None
+    world.client("stepfunctions").stop_execution(executionArn=holder)
+
+
+def test_unlock_only_releases_the_named_holder(world, capsys):
+    holder = _holding(world, "the-holder")
+    other = holder.replace("the-holder", "someone-else")
+    assert cli("unlock", "--holder", other, "--force") == 1
+    assert f"held by {holder}" in capsys.readouterr().err
+    assert world.read_world()["lock"] == holder
+    world.client("stepfunctions").stop_execution(executionArn=holder)
+
+
+def test_unlock_with_a_bad_holder_is_a_usage_error(world, capsys):
+    assert cli("unlock", "--holder", "not-an-arn") == 2
+    assert "--holder: 'not-an-arn' is not a Step Functions execution ARN" in capsys.readouterr().err

@@ -76,3 +76,45 @@ def test_twenty_executions_at_once_one_wins_and_the_world_is_consistent(world):
     assert after["lock"] is None
     assert after["alb"]["us-east-1"]["api"] == {"use1-a": 50, "use1-b": 100}  # the same end state, however many won
     assert after["alb"]["us-west-2"] == start["alb"]["us-west-2"]
+
+
+def test_a_run_stopped_by_hand_is_taken_over_at_once_and_put_back(world):
+    start = world.read_world()
+    dead = world.start(
+        "traffic-shift",
+        {"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": int(30 / TEST_TIME_SCALE)},
+        name="stopped-by-hand",
+    )
+    _wait_for_bake(world, dead)
+    assert world.kill_holder(expire_lease=False) == dead
+    assert world.read_world()["lock"] == dead  # its lease (hours) still runs: only its execution has ended
+    result = world.run("traffic-shift", {"scope": "cluster", "target": "use1-b", "stages": [50], "bake_seconds": 0})
+    assert result.status == "SUCCEEDED", result.report["error"]
+    assert "RecoverStaleRun" in [s["name"] for s in result.report["steps"]]
+    assert result.report["world"]["alb"]["us-east-1"]["api"] == {"use1-a": 100, "use1-b": 50}  # use1-a put back
+    assert result.report["world"]["lock"] is None
+    record = next(r for r in world.outcome_records() if r["execution"] == dead)
+    assert record["error"] == "HolderEnded" and record["rolled_back"] is True
+    assert "its execution ended" in record["message"] and "without an outcome (within its lease)" in record["message"]
+    assert start["alb"]["us-west-2"] == result.report["world"]["alb"]["us-west-2"]
+
+
+def test_a_failover_stopped_by_hand_is_reported_at_once_not_undone(world):
+    dead = world.start(
+        "regional-failover",
+        {
+            "from_region": "us-east-1",
+            "to_region": "us-west-2",
+            "mode": "planned",
+            "stages": [50, 0],
+            "bake_seconds": int(30 / TEST_TIME_SCALE),
+        },
+        name="failover-stopped",
+    )
+    _wait_for_bake(world, dead)
+    world.kill_holder(expire_lease=False)
+    result = world.run("traffic-shift", {"scope": "cluster", "target": "use1-a", "stages": [100], "bake_seconds": 0})
+    assert result.status == "SUCCEEDED", result.report["error"]
+    record = next(r for r in world.outcome_records() if r["execution"] == dead)
+    assert record["error"] == "HolderEnded" and record["rolled_back"] is False
+    assert "its execution ended" in record["message"] and "finish by hand" in record["message"]
