@@ -55,6 +55,9 @@ STATEMACHINES = REPO / "statemachines"
 # Steps that read ReplicaLag: the world publishes the simulated lag right before they run.
 LAG_READERS = {"PlanFailover", "CheckReplication", "PromoteReplica"}
 DEFAULT_TIME_SCALE = 0.01
+# Lambda retries a failed asynchronous invocation (EventBridge's delivery of an alarm) this many
+# times: the trigger function's async-invoke configuration (infra.triggers.ASYNC_RETRIES).
+ASYNC_RETRIES = 2
 BANNER_OFF = json.dumps({"enabled": False})
 
 EventCallback = worldview.EventCallback
@@ -693,11 +696,12 @@ class LocalWorld:
         event = self.alarm_event(name, region)
         with self._run_lock:
             self._arm(faults or [])
-            decisions = [
-                self._invoke("AlarmTrigger", json.dumps(event).encode(), self.home)["Payload"]
-                for _ in range(deliveries)
-            ]
+            decisions = [self._deliver(event) for _ in range(deliveries)]
             first = decisions[0]
+            # A delivery retried after the trigger failed past its StartExecution finds the run it
+            # started (a repeated delivery, with that run's ARN): follow it as if it had said STARTED.
+            if first.get("action") != "STARTED" and first.get("execution_arn"):
+                first = {**first, "action": "STARTED"}
             if first.get("action") != "STARTED":
                 reason = first.get("reason") or first.get("errorMessage", "the trigger failed")
                 return RunResult(
@@ -706,6 +710,16 @@ class LocalWorld:
             result = self._result(str(first["workflow"]), str(first["execution_arn"]), on_event)
             result.report["trigger"] = {"alarm": name, "decisions": decisions}
             return result
+
+    def _deliver(self, event: dict[str, Any]) -> dict[str, Any]:
+        """One EventBridge delivery: an asynchronous invocation, which Lambda retries when the
+        function fails (ASYNC_RETRIES more times, as infra.triggers configures it)."""
+        payload: dict[str, Any] = {}
+        for _ in range(1 + ASYNC_RETRIES):
+            payload = self._invoke("AlarmTrigger", json.dumps(event).encode(), self.home)["Payload"]
+            if "errorType" not in payload:
+                break
+        return payload
 
     def kill_holder(self, *, expire_lease: bool = True) -> str | None:
         """The lock holder dies mid-run: its execution stops (no Catch runs), and its lease runs

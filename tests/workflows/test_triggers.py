@@ -171,3 +171,22 @@ def test_an_alarm_from_another_account_starts_nothing(world):
     decision = world._invoke("AlarmTrigger", json.dumps(event).encode(), "us-east-1")["Payload"]
     assert decision["action"] == "IGNORED" and "belongs to account 999999999999" in decision["reason"]
     assert executions(world, "traffic-shift") == []
+
+
+def test_a_trigger_invocation_that_fails_is_retried_as_lambda_retries_an_async_invoke(world):
+    from switchyard_cli.local.faults import parse_fault
+
+    # The trigger started the drain, then could not publish its notification: the invocation failed.
+    # Lambda invokes it again (EventBridge's delivery is asynchronous); the retry finds the run it
+    # started, and the run goes on, once.
+    result = world.fire_alarm("use1-a-5xx", faults=[parse_fault("api-error:Publish@1")])
+    assert result.status == "SUCCEEDED", result.report.get("error")
+    assert len(executions(world, "traffic-shift")) == 1
+    assert world.read_world()["lock"] is None
+
+
+def test_the_local_world_retries_as_often_as_the_deployed_trigger():
+    from infra.triggers import ASYNC_RETRIES
+    from switchyard_cli.local import world
+
+    assert world.ASYNC_RETRIES == ASYNC_RETRIES
