@@ -227,6 +227,7 @@ class LocalWorld:
         try:
             self._set_env()
             self._mock.start()
+            clients.forget_unsigned()  # moto's credentials now exist: a client made without any must go
             self._build()
             self._injector = ApiErrorInjector([])
             self._throttler = Throttler(self._injector)

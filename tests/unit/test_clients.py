@@ -47,3 +47,25 @@ def test_clients_use_standard_retries_and_the_profile_timeouts(
     # botocore counts the first attempt too: max_attempts N is total_max_attempts N + 1
     assert config.retries["total_max_attempts"] == attempts + 1
     assert (config.connect_timeout, config.read_timeout) == (connect, read)
+
+
+def test_a_client_made_without_credentials_is_not_kept_for_the_local_world(monkeypatch, tmp_path):
+    from switchyard.aws import clients
+    from switchyard.topology import load_topology
+    from switchyard_cli.local.world import LocalWorld
+    from tests.conftest import SHOP_FILE
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with LocalWorld(load_topology(SHOP_FILE)):
+        pass  # the process has had a world before (the local world drops cached clients only once)
+    stale = clients.client("stepfunctions", "us-east-1", "short")  # made where no credentials exist
+    try:
+        with LocalWorld(load_topology(SHOP_FILE)) as world:
+            assert clients.client("stepfunctions", "us-east-1", "short") is not stale
+            assert world.fire_alarm("use1-a-5xx").status == "SUCCEEDED"
+    finally:
+        clients.reset()

@@ -69,6 +69,15 @@ def client(service: str, region: str, profile: str = "default") -> Any:
         return _clients[key]
 
 
+def forget_unsigned() -> None:
+    """Forget the clients made while no credentials could be found: botocore resolves them when it
+    makes a client, so such a client fails every call even once credentials exist (a process that
+    made one before the local world started: a test, an operator CLI run without credentials)."""
+    with _lock:
+        for key in [k for k, c in _clients.items() if c._request_signer._credentials is None]:
+            del _clients[key]
+
+
 def reset() -> None:
     """Forget every client and the session (the local world calls this so new ones see its hooks)."""
     with _lock:
