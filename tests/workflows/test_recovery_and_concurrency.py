@@ -35,19 +35,15 @@ def test_the_next_run_puts_back_what_a_dead_holder_left_half_done(world):
     assert start["alb"]["us-west-2"] == result.report["world"]["alb"]["us-west-2"]
 
 
-def test_a_dead_failover_is_reported_not_undone(world):
-    dead = world.start(
-        "regional-failover",
-        {
-            "from_region": "us-east-1",
-            "to_region": "us-west-2",
-            "mode": "planned",
-            "stages": [50, 0],
-            "bake_seconds": int(30 / TEST_TIME_SCALE),
-        },
-        name="failover-dies",
-    )
+def _planned_failover_in_its_bake(world, name: str) -> str:
+    planned = {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "planned", "stages": [50, 0]}
+    dead = world.start("regional-failover", {**planned, "bake_seconds": int(30 / TEST_TIME_SCALE)}, name=name)
     _wait_for_bake(world, dead)
+    return dead
+
+
+def test_a_dead_failover_is_reported_not_undone(world):
+    dead = _planned_failover_in_its_bake(world, "failover-dies")
     world.kill_holder()
     result = world.run("traffic-shift", {"scope": "cluster", "target": "use1-a", "stages": [100], "bake_seconds": 0})
     assert result.status == "SUCCEEDED", result.report["error"]
@@ -100,18 +96,7 @@ def test_a_run_stopped_by_hand_is_taken_over_at_once_and_put_back(world):
 
 
 def test_a_failover_stopped_by_hand_is_reported_at_once_not_undone(world):
-    dead = world.start(
-        "regional-failover",
-        {
-            "from_region": "us-east-1",
-            "to_region": "us-west-2",
-            "mode": "planned",
-            "stages": [50, 0],
-            "bake_seconds": int(30 / TEST_TIME_SCALE),
-        },
-        name="failover-stopped",
-    )
-    _wait_for_bake(world, dead)
+    dead = _planned_failover_in_its_bake(world, "failover-stopped")
     world.kill_holder(expire_lease=False)
     result = world.run("traffic-shift", {"scope": "cluster", "target": "use1-a", "stages": [100], "bake_seconds": 0})
     assert result.status == "SUCCEEDED", result.report["error"]
