@@ -52,7 +52,7 @@ test-fast: $(DEV)
 	$(PY) -m pytest -q -n 2 -m "not slow"
 
 ## Every workflow against every fault kind at every step, on the example and on generated
-## topologies, double faults, and the bad-input corpus (~25 min).
+## topologies, double faults, and the bad-input corpus (about 30 min on 2 cores).
 chaos: $(DEV)
 	$(PY) -m switchyard_cli.chaos.run
 
