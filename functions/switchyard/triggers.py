@@ -215,7 +215,7 @@ def _decide(
     own_account = state_machine_prefix.split(":")[4] or None
     ignored = _why_not(event, trigger, topo, own_account)
     preempted_cooldown = None
-    started: str | None = None  # a repeated delivery: the run this transition already started
+    earlier: str | None = None  # a repeated delivery: the run this transition already started
     if ignored is None:
         assert trigger is not None
         arn_prefix = state_machine_prefix + trigger.workflow
@@ -223,11 +223,11 @@ def _decide(
         execution_arn = f"{arn_prefix.replace(':stateMachine:', ':execution:')}:{name}"
         if _already_started(execution_arn):
             ignored = f"this alarm transition already started {execution_arn} (a repeated delivery)"
-            started = execution_arn
+            earlier = execution_arn
         else:
             ignored, preempted_cooldown = _claim_cooldown(lock_table, topo, now, execution_arn, trigger_scope(trigger))
     if ignored is not None:
-        return TriggerDecision(action="IGNORED", alarm=alarm, workflow=workflow, reason=ignored, execution_arn=started)
+        return TriggerDecision(action="IGNORED", alarm=alarm, workflow=workflow, reason=ignored, execution_arn=earlier)
     assert trigger is not None
     state = event.detail.state
     reason = f"alarm {event.region}/{alarm} in ALARM since {state.timestamp}: {state.reason}"[:1000]
