@@ -74,7 +74,9 @@ def forget_unsigned() -> None:
     makes a client, so such a client fails every call even once credentials exist (a process that
     made one before the local world started: a test, an operator CLI run without credentials)."""
     with _lock:
-        for key in [k for k, c in _clients.items() if c._request_signer._credentials is None]:
+        # botocore keeps them on the client's (private) signer; a botocore without it keeps every client.
+        unsigned = [k for k, c in _clients.items() if getattr(c._request_signer, "_credentials", True) is None]
+        for key in unsigned:
             del _clients[key]
 
 
