@@ -46,6 +46,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
 import botocore.handlers
 
@@ -401,18 +402,25 @@ def throttled(
     with ScaleWorld(scale_topology(services), time_scale=1.0) as world:
         execution = "bench-throttled"
         _snapshot(world, execution, "cluster", CLUSTER)
-        saved = alb.WRITE_CONCURRENCY, clients.CONFIGS["default"]
+        saved = alb.WRITE_CONCURRENCY
+        base_config = clients.Timeouts.config
         for mode, concurrency in runs:
             alb.WRITE_CONCURRENCY = concurrency
-            clients.CONFIGS["default"] = saved[1].merge(Config(retries={"mode": mode, "max_attempts": 10}))
+
+            def config(self: clients.Timeouts, mode: str = mode) -> Config:
+                return base_config(self).merge(Config(retries={"mode": mode, "max_attempts": 10}))
+
             model = ThrottledModel("moto", capacity=capacity, refill_per_s=refill_per_s)
             error = None
+            clients.reset()  # the next clients are made with this run's retry mode
             try:
-                _, wall = _timed_stage(world, execution, "cluster", CLUSTER, model)
+                with mock.patch.object(clients.Timeouts, "config", config):
+                    _, wall = _timed_stage(world, execution, "cluster", CLUSTER, model)
             except Exception as exc:  # the step's error, as Step Functions would see it
                 wall, error = float("nan"), f"{type(exc).__name__}: {exc}"[:200]
             finally:
-                alb.WRITE_CONCURRENCY, clients.CONFIGS["default"] = saved
+                alb.WRITE_CONCURRENCY = saved
+                clients.reset()
             _restore(world, execution)
             figures.append(
                 {

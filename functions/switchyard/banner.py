@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from switchyard.aws.clients import aws_errors, client
+from switchyard.aws.clients import DEFAULT, SHORT, aws_errors, client
 from switchyard.errors import SwitchyardError
 from switchyard.topology import Topology
 
@@ -42,7 +42,7 @@ def set_banner(
         short = region not in required
         try:
             with aws_errors(f"writing the banner in {region}"):
-                client("ssm", region, "short" if short else "default").put_parameter(
+                client("ssm", region, SHORT if short else DEFAULT).put_parameter(
                     Name=topo.banner.parameter, Value=text, Type="String", Overwrite=True
                 )
             done[region] = "on" if enabled else "off"
@@ -62,7 +62,7 @@ def read_values(topo: Topology, regions: list[str]) -> dict[str, str | None]:
         return {}
     values: dict[str, str | None] = {}
     for region in regions:
-        ssm = client("ssm", region, "short")
+        ssm = client("ssm", region, SHORT)
         try:
             with aws_errors(f"reading the banner in {region}"):
                 try:
@@ -84,7 +84,7 @@ def restore_values(topo: Topology, values: dict[str, str | None]) -> dict[str, s
             continue
         try:
             with aws_errors(f"restoring the banner in {region}"):
-                client("ssm", region, "short").put_parameter(
+                client("ssm", region, SHORT).put_parameter(
                     Name=topo.banner.parameter, Value=text, Type="String", Overwrite=True
                 )
             done[region] = "restored"

@@ -64,8 +64,8 @@ def unreachable(service: str, region: str) -> None:
     def refuse(**_: Any) -> None:
         raise EndpointConnectionError(endpoint_url=f"https://{service}.{region}.amazonaws.com")
 
-    for profile in clients.CONFIGS:
-        clients.client(service, region, profile).meta.events.register(f"before-call.{service}", refuse)
+    for timeouts in (clients.DEFAULT, clients.SHORT):
+        clients.client(service, region, timeouts).meta.events.register(f"before-call.{service}", refuse)
 
 
 def lag(world: LocalWorld, seconds: float) -> None:

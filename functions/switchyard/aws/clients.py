@@ -12,6 +12,7 @@ import contextlib
 import functools
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import botocore.session
@@ -26,17 +27,35 @@ class ConditionFailed(AwsApiError):
 
 
 _lock = threading.Lock()
-_clients: dict[tuple[str, str, str], Any] = {}
+_clients: dict[tuple[str, str, Timeouts], Any] = {}
 
-# Standard mode: exponential backoff with full jitter on throttling and 5xx. Ten attempts ride out
-# even heavy throttling (70 % of attempts throttled, measured in `make chaos`), and Step Functions
-# retries the whole step on top. (Adaptive mode's client-side rate limiter slowed a throttled
-# stage by minutes without making it more likely to succeed.)
-# Calls to a region that may be down (the failover's source) use short timeouts and few retries.
-CONFIGS = {
-    "default": Config(retries={"mode": "standard", "max_attempts": 10}, connect_timeout=5, read_timeout=20),
-    "short": Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=4),
-}
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long one client waits and how often it retries: every adapter call names its own.
+
+    Standard mode: exponential backoff with full jitter on throttling and 5xx. Ten attempts ride
+    out even heavy throttling (70 % of attempts throttled, measured in `make chaos`), and Step
+    Functions retries the whole step on top. (Adaptive mode's client-side rate limiter slowed a
+    throttled stage by minutes without making it more likely to succeed.)
+    """
+
+    connect_seconds: float
+    read_seconds: float
+    max_attempts: int
+    retry_mode: str = "standard"
+
+    def config(self) -> Config:
+        return Config(
+            retries={"mode": self.retry_mode, "max_attempts": self.max_attempts},
+            connect_timeout=self.connect_seconds,
+            read_timeout=self.read_seconds,
+        )
+
+
+DEFAULT = Timeouts(connect_seconds=5, read_seconds=20, max_attempts=10)
+# Calls to a region that may be down (the failover's source) fail fast and retry little.
+SHORT = Timeouts(connect_seconds=2, read_seconds=4, max_attempts=2)
 
 THROTTLING_CODES = {
     "Throttling",
@@ -61,11 +80,11 @@ def _session() -> botocore.session.Session:
     return botocore.session.Session()
 
 
-def client(service: str, region: str, profile: str = "default") -> Any:
-    key = (service, region, profile)
+def client(service: str, region: str, timeouts: Timeouts = DEFAULT) -> Any:
+    key = (service, region, timeouts)
     with _lock:  # botocore sessions are not thread-safe while creating clients (clients are)
         if key not in _clients:
-            _clients[key] = _session().create_client(service, region_name=region, config=CONFIGS[profile])
+            _clients[key] = _session().create_client(service, region_name=region, config=timeouts.config())
         return _clients[key]
 
 

@@ -7,7 +7,7 @@ because AcquireLock sits on the path from an alarm to the first DNS write.
 
 from __future__ import annotations
 
-from switchyard.aws.clients import aws_errors, client
+from switchyard.aws.clients import SHORT, aws_errors, client
 
 # Statuses of an execution that will not change the world again. RUNNING is not among them, nor
 # PENDING_REDRIVE (a failed execution that is being redriven runs again).
@@ -27,5 +27,5 @@ def status(execution_arn: str) -> str:
     of `aws_errors` (AwsUnavailable, AwsApiError) when it cannot be read."""
     region = region_of(execution_arn)
     with aws_errors(f"reading execution {execution_arn} in {region}"):
-        described = client("stepfunctions", region, "short").describe_execution(executionArn=execution_arn)
+        described = client("stepfunctions", region, SHORT).describe_execution(executionArn=execution_arn)
     return str(described["status"])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from switchyard.aws.clients import aws_errors, client
+from switchyard.aws.clients import DEFAULT, SHORT, aws_errors, client
 from switchyard.model import Model
 
 FENCE_TAG = "switchyard:fenced"
@@ -35,7 +35,7 @@ class DbState(Model):
 
 
 def _rds(region: str, short: bool) -> Any:
-    return client("rds", region, "short" if short else "default")
+    return client("rds", region, SHORT if short else DEFAULT)
 
 
 def describe(region: str, identifier: str, *, short: bool = False) -> DbState | None:
