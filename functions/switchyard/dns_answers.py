@@ -70,8 +70,9 @@ def answer_shares(sets: Mapping[str, RecordSet]) -> dict[str, float]:
     (a set that is unhealthy while another is healthy gets nothing; all unhealthy answers like all
     healthy) holds whatever the split, and an equal split keeps every answering set visibly > 0.
 
-    Raises ValueError for sets that Route 53 itself refuses: routing kinds mixed within one
-    record (one name and type has one routing policy), or a weight outside 0..255.
+    Raises ValueError, naming the field, for sets that Route 53 itself refuses (routing kinds mixed
+    within one record: one name and type has one routing policy; a weight outside 0..255) and for
+    a kind or status this model does not know.
     """
     if not sets:
         return {}
