@@ -21,7 +21,7 @@ def cloudwatch(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
         "cloudwatch", region_name="us-east-1", aws_access_key_id="stub", aws_secret_access_key="stub"
     )
     clients.reset()
-    monkeypatch.setitem(clients._clients, ("cloudwatch", "us-east-1", "default"), cw)
+    monkeypatch.setitem(clients._clients, ("cloudwatch", "us-east-1", clients.DEFAULT), cw)
     with Stubber(cw) as stubber:
         yield stubber
         stubber.assert_no_pending_responses()
@@ -82,7 +82,7 @@ def test_the_same_name_in_two_regions_is_two_alarms(cloudwatch: Stubber, monkeyp
     west = boto3.session.Session().client(
         "cloudwatch", region_name="us-west-2", aws_access_key_id="stub", aws_secret_access_key="stub"
     )
-    monkeypatch.setitem(clients._clients, ("cloudwatch", "us-west-2", "default"), west)
+    monkeypatch.setitem(clients._clients, ("cloudwatch", "us-west-2", clients.DEFAULT), west)
     asked = {"AlarmNames": ["api-5xx"], "AlarmTypes": TYPES}
     cloudwatch.add_response("describe_alarms", _page([("api-5xx", "ALARM")]), asked)
     with Stubber(west) as west_stub:
