@@ -27,6 +27,8 @@ from statemachines.states import (
 from statemachines.tails import rollback
 
 DEFAULTS_COMMENT = "Defaults the failure path reads, whatever step fails."
+REGIONAL_PLAN_COMMENT = "Preflight and plan; reads only. Refuses before any write."
+REGIONAL_DRY_RUN_COMMENT = "A dry run returns the plan and writes nothing."
 
 
 def to_rollback() -> Catch:
@@ -145,7 +147,7 @@ def stage_loop(
     stage = {
         "ApplyStage": task("ApplyStage", applied, "$.applied", "Bake"),
         "Bake": wait("CheckGates", SecondsPath="$.bake_seconds"),
-        "CheckGates": task("CheckGates", gates, "$.checked", next(iter(after_gates), None) if after_gates else None),
+        "CheckGates": task("CheckGates", gates, "$.checked", next(iter(after_gates or {}), None)),
     }
     processor = inline_map("ApplyStage", stage, after_gates or {})
     return state(
@@ -289,6 +291,19 @@ def promotion_branch(db: str, failed_comment: str) -> dict[str, Any]:
             "Promoted": passes(None, OutputPath="$.promotion"),
             "PromotionFailed": passes(None, failed_comment, Parameters={"error.$": "$.branch_error"}),
         },
+    )
+
+
+def switchover(comment: str, branches: list[dict[str, Any]], selector: Mapping[str, str], then: str) -> State:
+    """The Parallel around the promotion: its settled branches at $.switchover; a failure rolls back."""
+    return state(
+        "Parallel",
+        comment,
+        Branches=branches,
+        ResultSelector=dict(selector),
+        ResultPath="$.switchover",
+        Catch=[to_rollback()],
+        Next=then,
     )
 
 

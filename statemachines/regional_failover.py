@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from statemachines.fragments import (
+    REGIONAL_DRY_RUN_COMMENT,
+    REGIONAL_PLAN_COMMENT,
     acquire_lock,
     banner_on,
     branch_failed,
@@ -20,10 +22,11 @@ from statemachines.fragments import (
     repoint_writer,
     stage_loop,
     stale_lock_recovery,
+    switchover,
     to_rollback,
     verify,
 )
-from statemachines.states import branch, choice, machine, on_error, passes, state, task, when
+from statemachines.states import branch, choice, machine, on_error, passes, task, when
 from statemachines.tails import failure_tail, refusal_tail, success_tail
 
 WORKFLOW = "regional-failover"
@@ -104,8 +107,8 @@ def definition() -> dict[str, Any]:
         COMMENT,
         86400,
         "Plan",
-        plan("PlanFailover", "Preflight and plan; reads only. Refuses before any write."),
-        dry_run_gate("A dry run returns the plan and writes nothing.", then="PrepareRollback"),
+        plan("PlanFailover", REGIONAL_PLAN_COMMENT),
+        dry_run_gate(REGIONAL_DRY_RUN_COMMENT, then="PrepareRollback"),
         region_defaults(),
         acquire_lock(WORKFLOW, refused="RecordLockRefused"),
         stale_lock_recovery(then="TakeSnapshot"),
@@ -132,22 +135,19 @@ def definition() -> dict[str, Any]:
             timed_out=passes("RollBack", Result=not_caught_up, ResultPath="$.error"),
         ),
         {
-            "ShiftAndPromote": state(
-                "Parallel",
+            "ShiftAndPromote": switchover(
                 "Unplanned: DNS moves away from the source (then the banner) while the replica is promoted; reads"
                 " are served from the destination before the promotion ends. Each branch settles (a failure ends"
                 " it with an error) so that nothing runs on while the rollback decides.",
-                Branches=[
+                [
                     dns_branch(),
                     promotion_branch(
                         "$.destination",
                         "Let the DNS branch finish: rollback must not race an in-flight DNS change.",
                     ),
                 ],
-                ResultSelector={"dns.$": "$[0]", "promotion.$": "$[1]"},
-                ResultPath="$.switchover",
-                Catch=[to_rollback()],
-                Next="BothBranchesSucceeded",
+                {"dns.$": "$[0]", "promotion.$": "$[1]"},
+                then="BothBranchesSucceeded",
             ),
             "BothBranchesSucceeded": choice(
                 [

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from statemachines.fragments import (
+    REGIONAL_DRY_RUN_COMMENT,
+    REGIONAL_PLAN_COMMENT,
     acquire_lock,
     banner_on,
     branch_failed,
@@ -20,10 +22,11 @@ from statemachines.fragments import (
     repoint_writer,
     stage_loop,
     stale_lock_recovery,
+    switchover,
     to_rollback,
     verify,
 )
-from statemachines.states import choice, machine, passes, state, task, when
+from statemachines.states import choice, machine, passes, task, when
 from statemachines.tails import failure_tail, refusal_tail, success_tail
 
 WORKFLOW = "restore"
@@ -61,8 +64,8 @@ def definition() -> dict[str, Any]:
         COMMENT,
         172800,
         "Plan",
-        plan("PlanRestore", "Preflight and plan; reads only. Refuses before any write."),
-        dry_run_gate("A dry run returns the plan and writes nothing.", then="PrepareRollback"),
+        plan("PlanRestore", REGIONAL_PLAN_COMMENT),
+        dry_run_gate(REGIONAL_DRY_RUN_COMMENT, then="PrepareRollback"),
         region_defaults(),
         acquire_lock(WORKFLOW, refused="RecordLockRefused"),
         stale_lock_recovery(then="TakeSnapshot"),
@@ -80,19 +83,16 @@ def definition() -> dict[str, Any]:
         poll(catching_up, ready="BannerOn", timed_out=passes("RollBack", Result=not_ready, ResultPath="$.error")),
         {
             "BannerOn": banner_on("SwitchWriterBack"),
-            "SwitchWriterBack": state(
-                "Parallel",
+            "SwitchWriterBack": switchover(
                 "Planned switchover back: the replica is caught up, so no data is lost.",
-                Branches=[
+                [
                     promotion_branch(
                         "$.recovered",
                         "The promotion's error, for the rollback (which checks whether it went through).",
                     )
                 ],
-                ResultSelector={"promotion.$": "$[0]"},
-                ResultPath="$.switchover",
-                Catch=[to_rollback()],
-                Next="PromotionSucceeded",
+                {"promotion.$": "$[0]"},
+                then="PromotionSucceeded",
             ),
             "PromotionSucceeded": choice(
                 [when("$.switchover.promotion.error", "IsPresent", True, "PromotionBranchFailed")], "FenceOldWriter"
