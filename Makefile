@@ -12,7 +12,7 @@ NODE := node_modules/.installed
 TOPOLOGY ?= topologies/shop.yaml
 CDK := npx --no-install cdk
 
-.PHONY: install install-dev demo test test-fast chaos mutation bench lint typecheck synth deploy destroy clean
+.PHONY: install install-dev demo test test-fast chaos mutation bench lint typecheck asl synth deploy destroy clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,6 +78,11 @@ lint: $(DEV)
 
 typecheck: $(DEV)
 	$(VENV)/bin/mypy
+
+## Regenerate statemachines/*.asl.json from their sources in statemachines/ (standard library only;
+## see docs/workflows.md). tests/unit/test_asl_build.py fails when a committed file is not a fresh build.
+asl: $(VENV)/bin/python
+	$(PY) -m statemachines.build
 
 ## Synthesize, deploy or remove one stack per region of TOPOLOGY with the pinned CDK CLI
 ## (deploy/destroy: AWS credentials, and `cdk bootstrap` once per region; see README "Deploy").

@@ -1,0 +1,360 @@
+"""The fragments the workflows share: the start (plan, dry run, lock, stale-lock recovery), the
+stage loop, the polling loops (replication, promotion), the replicas Map, and the switchover steps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from statemachines.states import (
+    Catch,
+    State,
+    States,
+    branch,
+    choice,
+    fail,
+    inline_map,
+    on_error,
+    passes,
+    state,
+    succeed,
+    task,
+    wait,
+    when,
+    when_true,
+)
+from statemachines.tails import rollback
+
+DEFAULTS_COMMENT = "Defaults the failure path reads, whatever step fails."
+REGIONAL_PLAN_COMMENT = "Preflight and plan; reads only. Refuses before any write."
+REGIONAL_DRY_RUN_COMMENT = "A dry run returns the plan and writes nothing."
+
+
+def to_rollback() -> Catch:
+    """Every failure after the lock, outside a Parallel branch: the error at $.error, then RollBack."""
+    return on_error("RollBack")
+
+
+def plan(function: str, comment: str) -> States:
+    """Plan: validate the input and plan the run, reading only; a refusal is the whole state."""
+    parameters = {"input.$": "$", "execution.$": "$$.Execution.Id"}
+    catch = on_error("RecordRefused", into="$")
+    return {"Plan": task(function, parameters, "$", "IsDryRun", catch=catch, comment=comment)}
+
+
+def dry_run_gate(comment: str, then: str) -> States:
+    """IsDryRun: a dry run ends at DryRunDone with the plan; the others go on to `then`."""
+    return {
+        "IsDryRun": choice([when_true("$.request.dry_run", "DryRunDone")], then),
+        "DryRunDone": succeed(comment),
+    }
+
+
+def region_defaults() -> States:
+    """What the failover rollback reads if a step fails before the snapshot: nothing changed, no snapshot."""
+    return {
+        "PrepareRollback": passes(
+            "PrepareSnapshot",
+            DEFAULTS_COMMENT,
+            Result={"rolled_back": False, "promoted": False, "state": "nothing was changed"},
+            ResultPath="$.rollback",
+        ),
+        "PrepareSnapshot": passes("AcquireLock", Result={"snapshot_id": None}, ResultPath="$.snapshot"),
+    }
+
+
+def acquire_lock(workflow: str, refused: str) -> States:
+    """AcquireLock, one execution per topology; held by another run: `refused`."""
+    parameters = {
+        "topology.$": "$.topology",
+        "execution.$": "$.execution",
+        "workflow": workflow,
+        "lease_seconds.$": "$.lease_seconds",
+        "drill.$": "$.request.drill",
+    }
+    lock = task(
+        "AcquireLock",
+        parameters,
+        "$.lock",
+        "TookOverStaleLock",
+        catch=on_error(refused),
+        comment="One execution at a time per topology.",
+    )
+    return {"AcquireLock": lock}
+
+
+def stale_lock_recovery(then: str) -> States:
+    """TookOverStaleLock: when the lock came from a dead run, RecoverStaleRun first; then `then`."""
+    taken_over = "$.lock.taken_over_from"
+    from_dead_run = {
+        "And": [{"Variable": taken_over, "IsPresent": True}, {"Variable": taken_over, "IsNull": False}],
+        "Next": "RecoverStaleRun",
+    }
+    parameters = {"topology.$": "$.topology", "execution.$": "$.execution", "previous.$": taken_over}
+    return {
+        "TookOverStaleLock": choice([from_dead_run], then, "The previous holder's lease expired: it died mid-run."),
+        "RecoverStaleRun": task(
+            "RecoverStaleRun",
+            parameters,
+            "$.recovered",
+            then,
+            catch=on_error("ReleaseLockAfterFailure"),
+            comment="Put back (or report) what the dead run left half-done, before anything else.",
+        ),
+    }
+
+
+def region_snapshot(then: str) -> States:
+    """TakeSnapshot of a regional workflow: DNS weights and banners."""
+    parameters = {
+        "execution.$": "$.execution",
+        "scope": "region",
+        "target.$": "$.target",
+        "banner_regions.$": "$.banner_regions",
+    }
+    comment = "DNS weights and banner values, before the first change."
+    return {"TakeSnapshot": task("TakeSnapshot", parameters, "$.snapshot", then, catch=to_rollback(), comment=comment)}
+
+
+def stage_loop(
+    comment: str,
+    then: str,
+    *,
+    target: str = "$.target",
+    items: Mapping[str, str] | None = None,
+    after_gates: States | None = None,
+) -> State:
+    """The stage Map, one stage at a time: ApplyStage -> Bake -> CheckGates (-> `after_gates`);
+    any failure rolls back."""
+    selector = {
+        "stage.$": "$$.Map.Item.Value",
+        "execution.$": "$.execution",
+        "snapshot_id.$": "$.snapshot.snapshot_id",
+        "target.$": target,
+        "bake_seconds.$": "$.request.bake_seconds",
+        "gates.$": "$.gates",
+        "baseline.$": "$.baseline",
+        **(items or {}),
+    }
+    applied = {
+        "execution.$": "$.execution",
+        "snapshot_id.$": "$.snapshot_id",
+        "target.$": "$.target",
+        "stage.$": "$.stage",
+    }
+    gates = {"gates.$": "$.gates", "baseline.$": "$.baseline", "stage.$": "$.stage"}
+    stage = {
+        "ApplyStage": task("ApplyStage", applied, "$.applied", "Bake"),
+        "Bake": wait("CheckGates", SecondsPath="$.bake_seconds"),
+        "CheckGates": task("CheckGates", gates, "$.checked", next(iter(after_gates or {}), None)),
+    }
+    processor = inline_map("ApplyStage", stage, after_gates or {})
+    return state(
+        "Map",
+        comment,
+        ItemsPath="$.stages",
+        MaxConcurrency=1,
+        ItemSelector=selector,
+        ItemProcessor=processor,
+        ResultPath=None,
+        Catch=[to_rollback()],
+        Next=then,
+    )
+
+
+@dataclass(frozen=True)
+class Poll:
+    """A polling loop: <noun>Init -> `check` -> <noun>Done -> Wait<noun> -> Count<noun> -> `check`,
+    until `done` is true (-> ready) or after `attempts` checks (-> <noun>TimedOut)."""
+
+    noun: str
+    check: str
+    function: str
+    parameters: Mapping[str, Any]
+    result: str
+    done: str
+    counter: str
+    every_seconds: int
+    attempts: int
+    catch: Catch | None = None
+
+
+def poll(loop: Poll, ready: str, timed_out: State) -> States:
+    noun, attempts = loop.noun, f"{loop.counter}.attempts"
+    done = [when_true(loop.done, ready), when(attempts, "NumericGreaterThanEquals", loop.attempts, f"{noun}TimedOut")]
+    return {
+        f"{noun}Init": passes(loop.check, Result={"attempts": 0}, ResultPath=loop.counter),
+        loop.check: task(loop.function, loop.parameters, loop.result, f"{noun}Done", catch=loop.catch),
+        f"{noun}Done": choice(done, f"Wait{noun}"),
+        f"Wait{noun}": wait(f"Count{noun}", Seconds=loop.every_seconds),
+        f"Count{noun}": passes(
+            loop.check, Parameters={"attempts.$": f"States.MathAdd({attempts}, 1)"}, ResultPath=loop.counter
+        ),
+        f"{noun}TimedOut": timed_out,
+    }
+
+
+def replication(
+    noun: str,
+    check: str,
+    db: str,
+    *,
+    max_lag_seconds: int,
+    every_seconds: int,
+    attempts: int,
+    catch: Catch | None = None,
+) -> Poll:
+    """Poll CheckReplication on the database at `db` until its lag is at most max_lag_seconds."""
+    parameters = {"region.$": f"{db}.region", "identifier.$": f"{db}.identifier", "max_lag_seconds": max_lag_seconds}
+    return Poll(
+        noun,
+        check,
+        "CheckReplication",
+        parameters,
+        "$.replication",
+        "$.replication.caught_up",
+        "$.replication_poll",
+        every_seconds,
+        attempts,
+        catch,
+    )
+
+
+def replicas_elsewhere(
+    comment: str, names: tuple[str, str, str], source: str, stale_source: str, then: str, **prepare: Any
+) -> State:
+    """The Map over every other region: a replica of `source` (the old one, of `stale_source`, set aside),
+    then wait until it replicates. names: the prepare state, the loop's noun, its check state."""
+    first, noun, check = names
+    parameters = {
+        "region.$": "$.db.region",
+        "identifier.$": "$.db.identifier",
+        "source.$": "$.source",
+        "stale_source.$": "$.stale_source",
+        **prepare,
+    }
+    processor = inline_map(
+        first,
+        {first: task("PrepareReplica", parameters, "$.replica", f"{noun}Init")},
+        poll(
+            replication(noun, check, "$.db", max_lag_seconds=60, every_seconds=30, attempts=120),
+            ready=f"{noun}Ready",
+            timed_out=fail(Error="ReplicaNotReady", Cause="a replica was not available within an hour"),
+        ),
+        {f"{noun}Ready": succeed()},
+    )
+    return state(
+        "Map",
+        comment,
+        ItemsPath="$.others",
+        MaxConcurrency=4,
+        ItemSelector={"db.$": "$$.Map.Item.Value", "source.$": source, "stale_source.$": stale_source},
+        ItemProcessor=processor,
+        ResultPath=None,
+        Catch=[to_rollback()],
+        Next=then,
+    )
+
+
+def promotion_branch(db: str, failed_comment: str) -> dict[str, Any]:
+    """The Parallel branch that promotes the replica at `db` and polls until the promotion is done
+    (20 minutes at most). It settles with the promotion, or with {"error": ...}, never by failing."""
+    where = {"region.$": f"{db}.region", "identifier.$": f"{db}.identifier"}
+    failed = on_error("PromotionFailed", into="$.branch_error")
+    promoting = Poll(
+        "Promotion",
+        "CheckPromotion",
+        "CheckPromotion",
+        where,
+        "$.promotion_state",
+        "$.promotion_state.done",
+        "$.promotion_state_poll",
+        every_seconds=15,
+        attempts=80,
+        catch=failed,
+    )
+    timeout = {"Error": "PromotionTimeout", "Cause": "the promotion did not finish within 20 minutes"}
+    promote = task(
+        "PromoteReplica",
+        where,
+        "$.promotion",
+        "PromotionInit",
+        catch=failed,
+        comment="Records the lag at promotion: the data-loss window.",
+    )
+    return branch(
+        "Promote",
+        {"Promote": promote},
+        poll(promoting, ready="Promoted", timed_out=passes(None, Parameters={"error": timeout})),
+        {
+            "Promoted": passes(None, OutputPath="$.promotion"),
+            "PromotionFailed": passes(None, failed_comment, Parameters={"error.$": "$.branch_error"}),
+        },
+    )
+
+
+def switchover(comment: str, branches: list[dict[str, Any]], selector: Mapping[str, str], then: str) -> State:
+    """The Parallel around the promotion: its settled branches at $.switchover; a failure rolls back."""
+    return state(
+        "Parallel",
+        comment,
+        Branches=branches,
+        ResultSelector=dict(selector),
+        ResultPath="$.switchover",
+        Catch=[to_rollback()],
+        Next=then,
+    )
+
+
+def branch_failed(name: str, result: str) -> States:
+    """A settled Parallel branch that carried an error: that error is the run's, then roll back."""
+    return {name: passes("RollBack", InputPath=f"$.switchover.{result}.error", ResultPath="$.error")}
+
+
+def banner_on(then: str, comment: str | None = None, catch: Catch | None = None) -> State:
+    """SetBanner on: required where it must show, best effort where the region may be down."""
+    parameters = {
+        "execution.$": "$.execution",
+        "enabled": True,
+        "required.$": "$.banner_required",
+        "best_effort.$": "$.banner_best_effort",
+        "reason.$": "$.request.reason",
+    }
+    return task("SetBanner", parameters, "$.banner", then, catch=catch or to_rollback(), comment=comment)
+
+
+def repoint_writer(old: str, new: str, fence: Mapping[str, Any], fence_comment: str, then: str) -> States:
+    """FenceOldWriter (the writer at `old`, with the `fence` options) -> UpdateWriterRecord (to `new`)."""
+    old_writer = {"region.$": f"{old}.region", "identifier.$": f"{old}.identifier", **fence}
+    new_writer = {"region.$": f"{new}.region", "identifier.$": f"{new}.identifier"}
+    return {
+        "FenceOldWriter": task(
+            "FenceWriter", old_writer, "$.fence", "UpdateWriterRecord", catch=to_rollback(), comment=fence_comment
+        ),
+        "UpdateWriterRecord": task("UpdateWriterRecord", new_writer, "$.writer_record", then, catch=to_rollback()),
+    }
+
+
+def verify(parameters: Mapping[str, Any]) -> States:
+    """Verify: read the world back; success goes on to ReleaseLock."""
+    comment = "Read the world back; check the promises."
+    return {
+        "Verify": task("VerifyWorld", parameters, "$.verified", "ReleaseLock", catch=to_rollback(), comment=comment)
+    }
+
+
+def region_rollback(**extra: Any) -> States:
+    """RollBack of a regional workflow: DNS and banners back unless the writer was promoted."""
+    parameters = {
+        "execution.$": "$.execution",
+        "snapshot_id.$": "$.snapshot.snapshot_id",
+        "promotion.$": "$.promotion_target",
+        "banner_regions.$": "$.banner_regions",
+        **extra,
+    }
+    comment = (
+        "Before a promotion: put DNS and the banner back. After one: undo nothing, keep the banner, say where"
+        " the writer is."
+    )
+    return {"RollBack": rollback("RollBackFailover", parameters, "ReleaseLockAfterFailure", comment)}

@@ -1,0 +1,194 @@
+"""The regional-failover workflow (statemachines/regional_failover.asl.json), in execution order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from statemachines.fragments import (
+    REGIONAL_DRY_RUN_COMMENT,
+    REGIONAL_PLAN_COMMENT,
+    acquire_lock,
+    banner_on,
+    branch_failed,
+    dry_run_gate,
+    plan,
+    poll,
+    promotion_branch,
+    region_defaults,
+    region_rollback,
+    region_snapshot,
+    replicas_elsewhere,
+    replication,
+    repoint_writer,
+    stage_loop,
+    stale_lock_recovery,
+    switchover,
+    to_rollback,
+    verify,
+)
+from statemachines.states import branch, choice, machine, on_error, passes, task, when
+from statemachines.tails import failure_tail, refusal_tail, success_tail
+
+WORKFLOW = "regional-failover"
+COMMENT = (
+    "Switchyard regional failover: preflight (health, replica, RPO budget), lock, snapshot, then planned"
+    " (banner on, traffic in stages with gates, replica caught up, promote) or unplanned (DNS shift, then the"
+    " banner, alongside the promotion), fence the old writer, repoint the writer record, verify. A promotion"
+    " is never undone."
+)
+
+
+def dns_branch() -> dict[str, Any]:
+    """ShiftAndPromote's first branch: unplanned, DNS away from the source and then the banner;
+    planned, nothing (traffic moved in stages already). It settles, never fails."""
+    first_stage = {
+        "execution.$": "$.execution",
+        "snapshot_id.$": "$.snapshot.snapshot_id",
+        "target.$": "$.target",
+        "stage.$": "$.stages[0]",
+    }
+    return branch(
+        "Unplanned",
+        {
+            "Unplanned": choice(
+                [when("$.request.mode", "StringEquals", "unplanned", "ShiftDns")], "TrafficAlreadyMoved"
+            ),
+            "ShiftDns": task(
+                "ApplyStage",
+                first_stage,
+                "$.applied",
+                "BannerOnAfterShift",
+                catch=on_error("DnsShiftFailed", into="$.branch_error"),
+                comment="Unplanned: DNS away from the source now, while the promotion runs.",
+            ),
+            "BannerOnAfterShift": banner_on(
+                "ShiftDone",
+                "Unplanned: right after the DNS write (clients move as cached DNS answers expire; the banner is on"
+                " about a second later). Its failure does not undo the failover (that would send traffic back to"
+                " the failing region): it is kept, and Verify then fails the run, saying the banner is off.",
+                catch=on_error("BannerFailedAfterShift", into="$.banner_error"),
+            ),
+            "BannerFailedAfterShift": passes(
+                "ShiftDone",
+                "Go on without the banner; the outcome says why it is off.",
+                Parameters={"error.$": "$.banner_error"},
+                ResultPath="$.banner",
+            ),
+            "ShiftDone": passes(
+                None,
+                "The branch's result: the DNS stage and the banner.",
+                Parameters={"applied.$": "$.applied", "banner.$": "$.banner"},
+            ),
+            "TrafficAlreadyMoved": passes(
+                None,
+                Parameters={"note": "planned: traffic moved in stages before the switchover", "banner.$": "$.banner"},
+            ),
+            "DnsShiftFailed": passes(
+                None,
+                "Let the promotion branch finish: rollback must not race an in-flight promotion.",
+                Parameters={"error.$": "$.branch_error"},
+            ),
+        },
+    )
+
+
+def definition() -> dict[str, Any]:
+    catch_up = replication(
+        "CatchUp",
+        "CheckCatchUp",
+        "$.destination",
+        max_lag_seconds=0,
+        every_seconds=10,
+        attempts=60,
+        catch=to_rollback(),
+    )
+    not_caught_up = {"Error": "ReplicaNotCaughtUp", "Cause": "the replica did not catch up (lag 0) within 10 minutes"}
+    return machine(
+        COMMENT,
+        86400,
+        "Plan",
+        plan("PlanFailover", REGIONAL_PLAN_COMMENT),
+        dry_run_gate(REGIONAL_DRY_RUN_COMMENT, then="PrepareRollback"),
+        region_defaults(),
+        acquire_lock(WORKFLOW, refused="RecordLockRefused"),
+        stale_lock_recovery(then="TakeSnapshot"),
+        region_snapshot(then="IsPlanned"),
+        {
+            "IsPlanned": choice(
+                [when("$.request.mode", "StringEquals", "planned", "BannerOn")],
+                "ShiftAndPromote",
+                "Unplanned: nothing between the snapshot and the first DNS write (the time to mitigate); its banner"
+                " goes on right after that write, in the same branch.",
+            ),
+            "BannerOn": banner_on(
+                "TrafficStages",
+                "Planned: before the first stage. Destination must succeed; the source is best effort (it may be"
+                " down).",
+            ),
+            "TrafficStages": stage_loop(
+                "Planned: traffic leaves the source in stages, with gates, before the switchover.", "CatchUpInit"
+            ),
+        },
+        poll(
+            catch_up,
+            ready="ShiftAndPromote",
+            timed_out=passes("RollBack", Result=not_caught_up, ResultPath="$.error"),
+        ),
+        {
+            "ShiftAndPromote": switchover(
+                "Unplanned: DNS moves away from the source (then the banner) while the replica is promoted; reads"
+                " are served from the destination before the promotion ends. Each branch settles (a failure ends"
+                " it with an error) so that nothing runs on while the rollback decides.",
+                [
+                    dns_branch(),
+                    promotion_branch(
+                        "$.destination",
+                        "Let the DNS branch finish: rollback must not race an in-flight DNS change.",
+                    ),
+                ],
+                {"dns.$": "$[0]", "promotion.$": "$[1]"},
+                then="BothBranchesSucceeded",
+            ),
+            "BothBranchesSucceeded": choice(
+                [
+                    when("$.switchover.dns.error", "IsPresent", True, "DnsBranchFailed"),
+                    when("$.switchover.promotion.error", "IsPresent", True, "PromotionBranchFailed"),
+                ],
+                "FenceOldWriter",
+            ),
+        },
+        branch_failed("DnsBranchFailed", "dns"),
+        branch_failed("PromotionBranchFailed", "promotion"),
+        repoint_writer(
+            "$.source",
+            "$.destination",
+            {"best_effort.$": "$.fence_best_effort"},
+            "Tag and stop the old writer (best effort when its region is down).",
+            then="ReplicasOfNewWriter",
+        ),
+        {
+            "ReplicasOfNewWriter": replicas_elsewhere(
+                "Every other region's replica of the old writer set aside (renamed, kept) and recreated from the"
+                " new writer.",
+                ("RepointReplica", "Repoint", "CheckRepointed"),
+                source="$.destination",
+                stale_source="$.source",
+                then="Verify",
+                created_by=WORKFLOW,
+            ),
+        },
+        verify({"workflow": WORKFLOW, "writer.$": "$.destination", "drained.$": "$.target", "banner": True}),
+        success_tail(
+            WORKFLOW,
+            {
+                "summary.$": "$.summary",
+                "promotion.$": "$.switchover.promotion",
+                "fence.$": "$.fence",
+                "lag_seconds.$": "$.lag_seconds",
+                "banner.$": "$.switchover.dns.banner",
+            },
+        ),
+        region_rollback(),
+        failure_tail(WORKFLOW),
+        refusal_tail(WORKFLOW),
+    )
