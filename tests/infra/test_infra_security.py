@@ -1,4 +1,4 @@
-"""Security properties of the synthesized stacks and of the code (issue 5; docs/threat-model.md).
+"""Security properties of the synthesized stacks and of the code (see docs/threat-model.md).
 
 What the other infra tests already pin is not repeated here (see docs/threat-model.md, "Where each
 control is tested"): the mutating-action-on-"*" rule and its telemetry exemptions
