@@ -133,7 +133,7 @@ def _names(action: str, reason: str) -> bool:
 # Open item (docs/threat-model.md, O-8): these wildcard grants are acknowledged, but the reason does
 # not name the action. The state machines' acknowledgment (infra/state_machines.py) says "X-Ray
 # writes" for the four X-Ray actions CDK adds; the trigger's execution wildcard reason
-# (infra/access.py, _EXECUTION_WILDCARD) explains the ARN, not StopExecution.
+# (infra/access_orchestration.py, _EXECUTION_WILDCARD) explains the ARN, not StopExecution.
 UNNAMED_IN_REASON = {
     ("state-machine", "xray:PutTraceSegments"),
     ("state-machine", "xray:PutTelemetryRecords"),
