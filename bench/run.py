@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "goals": GOALS,
-        # The keys at the top level; each part's detail below them.
+        # The cold-start figures at the top level, where a reader looks first; each part's detail below them.
         "cold_init_ms": cold["cold_init_ms"],
         "bare_boto3_ms": cold["bare_boto3_ms"],
         "cold_init_ratio_max": cold["cold_init_ratio_max"],

@@ -169,6 +169,15 @@ def stack_iam(template: dict[str, Any], region: str, account: str) -> StackIam:
     resolve = _Resolver(template, region, account)
     resources = template["Resources"]
     iam = StackIam(region, account)
+    _add_grants(iam, resolve, resources)
+    for lid, resource in resources.items():
+        _add_resource(iam, resolve, lid, resource)
+    _add_permission_statements(iam)
+    return iam
+
+
+def _add_grants(iam: StackIam, resolve: _Resolver, resources: dict[str, Any]) -> None:
+    """One grant per (role, action, resource) of every identity policy."""
     for role, document in _policy_documents(resources):
         for statement in _as_list(document["Statement"]):
             if statement["Effect"] != "Allow" or "NotAction" in statement or "NotResource" in statement:
@@ -178,33 +187,39 @@ def stack_iam(template: dict[str, Any], region: str, account: str) -> StackIam:
                 for resource in _as_list(resolve(statement["Resource"])):
                     sid = f"G{len(iam.grants) + 1}"
                     iam.grants.append(Grant(role, sid, action, str(resource), condition))
-    for lid, resource in resources.items():
-        props = resource.get("Properties", {})
-        kind = resource["Type"]
-        if kind == "AWS::Lambda::Function" and props.get("Handler") in resolve.step_of_handler:
-            step = resolve.step_of_handler[props["Handler"]]
-            iam.step_roles[step] = props["Role"]["Fn::GetAtt"][0]
-            iam.function_arns[step] = resolve.get_att(lid, "Arn")
-        elif kind == "AWS::StepFunctions::StateMachine":
-            definition = str(resolve(props["DefinitionString"]))
-            iam.state_machines[lid] = (
-                resolve.ref(lid),
-                props["RoleArn"]["Fn::GetAtt"][0],
-                _invoked_functions(definition),
-            )
-        elif kind == "AWS::Scheduler::Schedule":
-            iam.schedules.append((props["Target"]["RoleArn"]["Fn::GetAtt"][0], str(resolve(props["Target"]["Arn"]))))
-        elif kind == "AWS::SNS::Topic" and "KmsMasterKeyId" in props:
-            iam.topic_keys[resolve.ref(lid)] = str(resolve(props["KmsMasterKeyId"]))
-        elif kind == "AWS::KMS::Key":
-            iam.resource_policies[resolve.get_att(lid, "Arn")] = resolve(props["KeyPolicy"])
-        elif kind == "AWS::SNS::TopicPolicy":
-            for topic in props["Topics"]:
-                iam.resource_policies[str(resolve(topic))] = resolve(props["PolicyDocument"])
-        elif kind == "AWS::Lambda::Permission":
-            iam.permissions.append(
-                (str(resolve(props["FunctionName"])), str(props["Principal"]), str(resolve(props.get("SourceArn", ""))))
-            )
+
+
+def _add_resource(iam: StackIam, resolve: _Resolver, lid: str, resource: dict[str, Any]) -> None:
+    """What one resource of the template contributes: a step's role, a state machine, a policy..."""
+    props = resource.get("Properties", {})
+    kind = resource["Type"]
+    if kind == "AWS::Lambda::Function" and props.get("Handler") in resolve.step_of_handler:
+        step = resolve.step_of_handler[props["Handler"]]
+        iam.step_roles[step] = props["Role"]["Fn::GetAtt"][0]
+        iam.function_arns[step] = resolve.get_att(lid, "Arn")
+    elif kind == "AWS::StepFunctions::StateMachine":
+        definition = str(resolve(props["DefinitionString"]))
+        iam.state_machines[lid] = (
+            resolve.ref(lid),
+            props["RoleArn"]["Fn::GetAtt"][0],
+            _invoked_functions(definition),
+        )
+    elif kind == "AWS::Scheduler::Schedule":
+        iam.schedules.append((props["Target"]["RoleArn"]["Fn::GetAtt"][0], str(resolve(props["Target"]["Arn"]))))
+    elif kind == "AWS::SNS::Topic" and "KmsMasterKeyId" in props:
+        iam.topic_keys[resolve.ref(lid)] = str(resolve(props["KmsMasterKeyId"]))
+    elif kind == "AWS::KMS::Key":
+        iam.resource_policies[resolve.get_att(lid, "Arn")] = resolve(props["KeyPolicy"])
+    elif kind == "AWS::SNS::TopicPolicy":
+        for topic in props["Topics"]:
+            iam.resource_policies[str(resolve(topic))] = resolve(props["PolicyDocument"])
+    elif kind == "AWS::Lambda::Permission":
+        iam.permissions.append(
+            (str(resolve(props["FunctionName"])), str(props["Principal"]), str(resolve(props.get("SourceArn", ""))))
+        )
+
+
+def _add_permission_statements(iam: StackIam) -> None:
     for function, principal, source in iam.permissions:
         # What Lambda's AddPermission stores: a statement of the function's resource policy.
         policy = iam.resource_policies.setdefault(function, {"Version": "2012-10-17", "Statement": []})
@@ -217,4 +232,3 @@ def stack_iam(template: dict[str, Any], region: str, account: str) -> StackIam:
         if source:
             permission["Condition"] = {"ArnLike": {"AWS:SourceArn": source}}
         policy["Statement"].append(permission)
-    return iam

@@ -12,7 +12,6 @@ topology's resources:
   write-alb     modify the topology's listener rules
   write-dns     change the topology's records' weighted sets
   read-alarms   describe the topology's alarms (and the input's gates)
-  table         read and write the snapshot / outcome / approval items (every item action)
   table-get, table-query, table-put, table-update, table-delete
                 one DynamoDB item action on the state table each: what the step calls
   lock          read, write and delete the LOCK and COOLDOWN items of the lock table (multi-Region
@@ -24,7 +23,6 @@ topology's resources:
   read-db       describe the topology's DB instances and their tags
   describe-db   describe the topology's DB instances (no tags)
   read-replica-lag  read the ReplicaLag metrics
-  write-db      every database write below
   promote-db    promote a replica
   fence-db      tag and stop a former writer
   set-aside-db  rename a fenced former writer to <id>-fenced-<time>

@@ -16,7 +16,8 @@ from typing import Any
 
 from switchyard.topology import Topology, load_topology
 from switchyard_cli.chaos.double_faults import run_double
-from switchyard_cli.chaos.matrix import EXAMPLE, FaultRun, run_scenario
+from switchyard_cli.chaos.matrix import run_scenario
+from switchyard_cli.chaos.scenarios import EXAMPLE, FaultRun
 from switchyard_cli.chaos.topologies import MATRIX_SHAPES, generate, scenarios_for
 
 # Single faults on the generated topologies: what the example cannot show.

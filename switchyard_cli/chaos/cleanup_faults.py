@@ -9,7 +9,7 @@ A run whose release failed has ended (its outcome says so): the next run takes i
 from __future__ import annotations
 
 from switchyard.topology import Topology
-from switchyard_cli.chaos.matrix import SCENARIOS, FaultRun, _fresh
+from switchyard_cli.chaos.scenarios import SCENARIOS, FaultRun, fresh_world
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import LocalWorld, RunResult
 
@@ -54,7 +54,7 @@ def double_faults(topology: Topology) -> list[FaultRun]:
     runs = []
     for name, specs, expect in DOUBLE_FAULTS:
         scenario = by_name[name]
-        world = _fresh(topology, scenario)
+        world = fresh_world(topology, scenario)
         try:
             result = scenario.run(world, [parse_fault(s) for s in specs])
             problems = judge_double(world, result, expect)

@@ -25,14 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from switchyard.topology import Topology
-from switchyard_cli.chaos.matrix import (
-    TIME_SCALE,
-    FaultRun,
-    Scenario,
-    _only_a_kept_replica,
-    _state,
-    _total_weight_problems,
-)
+from switchyard_cli.chaos.matrix import _only_a_kept_replica, _state, _total_weight_problems
+from switchyard_cli.chaos.scenarios import TIME_SCALE, FaultRun, Scenario
 from switchyard_cli.local.faults import Fault, parse_fault
 from switchyard_cli.local.world import LocalWorld, RunResult
 

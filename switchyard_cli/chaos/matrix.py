@@ -22,87 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from switchyard.topology import Topology, load_topology
-from switchyard_cli.local.faults import Fault, parse_fault
-from switchyard_cli.local.world import REPO, LocalWorld, RunResult
-
-EXAMPLE = REPO / "topologies" / "shop.yaml"
-TIME_SCALE = 0.001
-
-Runner = Callable[[LocalWorld, list[Fault]], RunResult]
-
-
-def _workflow(workflow: str, data: dict[str, Any]) -> Runner:
-    return lambda world, faults: world.run(workflow, data, faults=faults)
-
-
-def _unplanned_failover(world: LocalWorld) -> None:
-    result = world.run("regional-failover", {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unplanned"})
-    assert result.status == "SUCCEEDED", result.report["error"]
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    run: Runner
-    setup: Callable[[LocalWorld], None] | None = None
-    # For double faults: the region whose health alarm, fired after stage 1, fails the gate, and
-    # the region the rollback then sends traffic back to (None: the run has no gated stage).
-    gate_region: str | None = None
-    returns_to: str | None = None
-
-
-SCENARIOS = (
-    Scenario(
-        "traffic-shift/cluster",
-        _workflow("traffic-shift", {"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": 30}),
-    ),
-    Scenario(
-        "traffic-shift/region",
-        _workflow("traffic-shift", {"scope": "region", "target": "us-east-1", "stages": [50, 0], "bake_seconds": 30}),
-    ),
-    Scenario(
-        "failover/planned",
-        _workflow(
-            "regional-failover",
-            {
-                "from_region": "us-east-1",
-                "to_region": "us-west-2",
-                "mode": "planned",
-                "stages": [50, 0],
-                "bake_seconds": 30,
-            },
-        ),
-    ),
-    Scenario(
-        "failover/unplanned",
-        _workflow("regional-failover", {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unplanned"}),
-    ),
-    Scenario(
-        "restore",
-        _workflow("restore", {"region": "us-east-1", "stages": [50, 100], "bake_seconds": 30}),
-        setup=_unplanned_failover,
-    ),
-    Scenario(
-        "drill",
-        _workflow(
-            "traffic-shift",
-            {"scope": "cluster", "target": "usw2-b", "stages": [50, 0], "bake_seconds": 30, "drill": True},
-        ),
-    ),
-    Scenario("alarm", lambda world, faults: world.fire_alarm("use1-a-5xx", faults=faults)),
-)
-
-
-@dataclass
-class FaultRun:
-    scenario: str
-    fault: str
-    kind: str
-    status: str
-    safe: bool
-    why: str = ""
-    seconds: float = 0.0
-    topology: str = "example"  # the topology class (switchyard_cli.chaos.topologies)
+from switchyard_cli.chaos.cleanup_faults import double_faults
+from switchyard_cli.chaos.scenarios import EXAMPLE, SCENARIOS, TIME_SCALE, FaultRun, Scenario, fresh_world
+from switchyard_cli.local.faults import parse_fault
+from switchyard_cli.local.world import LocalWorld, RunResult
 
 
 @dataclass
@@ -207,17 +130,10 @@ def _only_a_kept_replica(after: dict[str, Any], start: dict[str, Any], rollback:
     return all(after["databases"][r] == "replica" and start["databases"][r] in ("standalone", "none") for r in changed)
 
 
-def _fresh(topology: Topology, scenario: Scenario) -> LocalWorld:
-    world = LocalWorld(topology, time_scale=TIME_SCALE).__enter__()
-    if scenario.setup is not None:
-        scenario.setup(world)
-    return world
-
-
 def run_scenario(
     topology: Topology, scenario: Scenario, limit: int | None = None, progress: Callable[[FaultRun], None] | None = None
 ) -> list[FaultRun]:
-    world = _fresh(topology, scenario)
+    world = fresh_world(topology, scenario)
     try:
         baseline = scenario.run(world, [])
         if baseline.status != "SUCCEEDED":
@@ -238,7 +154,7 @@ def run_scenario(
     runs = []
     for spec in specs[:limit]:
         t0 = time.monotonic()
-        world = _fresh(topology, scenario)
+        world = fresh_world(topology, scenario)
         try:
             start = world.read_world()
             result = scenario.run(world, [parse_fault(spec)])
@@ -378,8 +294,6 @@ def run_matrix(limit_per_scenario: int | None = None, out: Any = sys.stdout) -> 
         )
         for run in unsafe:
             print(f"    UNSAFE {run.fault}: {run.status}: {run.why}", file=out)
-    from switchyard_cli.chaos.cleanup_faults import double_faults  # it builds on this module
-
     for extra in (holder_dies(topology), crowd(topology), *double_faults(topology)):
         matrix.runs.append(extra)
         print(f"{extra.fault:24} {'safe' if extra.safe else 'UNSAFE: ' + extra.why}", file=out)

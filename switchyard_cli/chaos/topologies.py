@@ -186,7 +186,7 @@ def scenarios_for(topo: Topology) -> list[Any]:
     region; the failover goes from the primary region to the next one; the alarm is the first
     trigger that shifts traffic (else the first trigger).
     """
-    from switchyard_cli.chaos.matrix import Scenario, _workflow
+    from switchyard_cli.chaos.scenarios import Scenario, workflow_runner
 
     primary = topo.primary_region
     second = next(r for r in topo.regions if r != primary)
@@ -199,24 +199,24 @@ def scenarios_for(topo: Topology) -> list[Any]:
     if in_primary:
         shift = {"scope": "cluster", "target": in_primary[0], **bake}
         home = topo.region_of_cluster(in_primary[0])
-        scenarios.append(Scenario("traffic-shift/cluster", _workflow("traffic-shift", shift), None, home, home))
+        scenarios.append(Scenario("traffic-shift/cluster", workflow_runner("traffic-shift", shift), None, home, home))
     region_shift = {"scope": "region", "target": primary, **bake}
     # With three regions the gate watches two: the alarm goes off in the first one the gate step
     # reads (by name alone, a later region's state would hide it).
     receiving = sorted(r for r in topo.regions if r != primary)[0]
     scenarios += [
-        Scenario("traffic-shift/region", _workflow("traffic-shift", region_shift), None, receiving, primary),
+        Scenario("traffic-shift/region", workflow_runner("traffic-shift", region_shift), None, receiving, primary),
         Scenario(
             "failover/planned",
-            _workflow("regional-failover", {**failover, "mode": "planned", **bake}),
+            workflow_runner("regional-failover", {**failover, "mode": "planned", **bake}),
             None,
             second,
             primary,
         ),
-        Scenario("failover/unplanned", _workflow("regional-failover", {**failover, "mode": "unplanned"})),
+        Scenario("failover/unplanned", workflow_runner("regional-failover", {**failover, "mode": "unplanned"})),
         Scenario(
             "restore",
-            _workflow("restore", {"region": primary, "stages": [50, 100], "bake_seconds": 30}),
+            workflow_runner("restore", {"region": primary, "stages": [50, 100], "bake_seconds": 30}),
             lambda world: _unplanned(world, primary, second),
             primary,
             second,
@@ -225,7 +225,7 @@ def scenarios_for(topo: Topology) -> list[Any]:
     if elsewhere:
         drill = {"scope": "cluster", "target": elsewhere[-1], **bake, "drill": True}
         home = topo.region_of_cluster(elsewhere[-1])
-        scenarios.append(Scenario("drill", _workflow("traffic-shift", drill), None, home, home))
+        scenarios.append(Scenario("drill", workflow_runner("traffic-shift", drill), None, home, home))
     if topo.triggers:
         trigger = next((t for t in topo.triggers if t.workflow == "traffic-shift"), topo.triggers[0])
         alarm = trigger.alarm

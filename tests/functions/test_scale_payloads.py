@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.scale import ScaleWorld, payload_sizes, scale_topology
+from bench.payloads import payload_sizes
+from bench.scale_topology import ScaleWorld, scale_topology
 from switchyard.aws import alb
 from switchyard.errors import AwsApiError
 from switchyard.shift import INLINE_CHANGES_LIMIT, ApplyStageEvent, StageRef, apply_stage

@@ -37,7 +37,6 @@ WORD_ACTIONS = {
     "write-alb": {"elasticloadbalancing:ModifyRule"},
     "write-dns": {"route53:ChangeResourceRecordSets"},
     "read-alarms": {"cloudwatch:DescribeAlarms"},
-    "table": {"dynamodb:"},
     "table-get": {"dynamodb:GetItem"},
     "table-query": {"dynamodb:Query"},
     "table-put": {"dynamodb:PutItem"},
@@ -55,13 +54,6 @@ WORD_ACTIONS = {
     "fence-db": {"rds:AddTagsToResource", "rds:StopDBInstance"},
     "set-aside-db": {"rds:ModifyDBInstance"},
     "create-replica": {"rds:CreateDBInstanceReadReplica", "rds:AddTagsToResource"},
-    "write-db": {
-        "rds:PromoteReadReplica",
-        "rds:StopDBInstance",
-        "rds:AddTagsToResource",
-        "rds:ModifyDBInstance",
-        "rds:CreateDBInstanceReadReplica",
-    },
     "read-banner": {"ssm:GetParameter"},
     "write-banner": {"ssm:PutParameter", "ssm:GetParameter"},
     "put-banner": {"ssm:PutParameter"},
@@ -72,16 +64,22 @@ WORD_ACTIONS = {
     "read-kill-switch": {"ssm:GetParameter"},
 }
 EVERY_FUNCTION = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
-RDS_WRITES = WORD_ACTIONS["write-db"]
+RDS_WRITES = {
+    "rds:PromoteReadReplica",
+    "rds:StopDBInstance",
+    "rds:AddTagsToResource",
+    "rds:ModifyDBInstance",
+    "rds:CreateDBInstanceReadReplica",
+}
 # The words that grant each RDS action.
 RDS_WORDS = {
     "rds:DescribeDBInstances": ("read-db", "describe-db"),
     "rds:ListTagsForResource": ("read-db",),
-    "rds:PromoteReadReplica": ("write-db", "promote-db"),
-    "rds:StopDBInstance": ("write-db", "fence-db"),
-    "rds:AddTagsToResource": ("write-db", "fence-db", "create-replica"),
-    "rds:ModifyDBInstance": ("write-db", "set-aside-db"),
-    "rds:CreateDBInstanceReadReplica": ("write-db", "create-replica"),
+    "rds:PromoteReadReplica": ("promote-db",),
+    "rds:StopDBInstance": ("fence-db",),
+    "rds:AddTagsToResource": ("fence-db", "create-replica"),
+    "rds:ModifyDBInstance": ("set-aside-db",),
+    "rds:CreateDBInstanceReadReplica": ("create-replica",),
 }
 RDS_READS = {"rds:DescribeDBInstances", "rds:ListTagsForResource"}
 
@@ -99,7 +97,6 @@ def word_actions(word: str, topology: Any) -> set[str]:
     lacking = {
         "write-dns": not topology.dns.records,
         "read-db": not _databases(topology),
-        "write-db": not _databases(topology),
         **{
             w: not _databases(topology)
             for w in ("describe-db", "read-replica-lag", "promote-db", "fence-db", "set-aside-db", "create-replica")
@@ -213,10 +210,7 @@ def test_each_function_holds_exactly_what_its_access_words_allow(synth: Synth) -
                 a for a in allowed if not a.startswith("dynamodb:")
             }, step.name
             table = {a for a in granted if a.startswith("dynamodb:")}
-            if "table" in step.access:
-                assert table, step.name
-            else:
-                assert table == {a for a in allowed if a.startswith("dynamodb:")}, step.name
+            assert table == {a for a in allowed if a.startswith("dynamodb:")}, step.name
 
 
 def plan_keys(topology: Any, region: str) -> list[str]:

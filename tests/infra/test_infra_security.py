@@ -1,4 +1,4 @@
-"""Security properties of the synthesized stacks and of the code (issue 5; docs/threat-model.md).
+"""Security properties of the synthesized stacks and of the code (see docs/threat-model.md).
 
 What the other infra tests already pin is not repeated here (see docs/threat-model.md, "Where each
 control is tested"): the mutating-action-on-"*" rule and its telemetry exemptions
@@ -133,7 +133,7 @@ def _names(action: str, reason: str) -> bool:
 # Open item (docs/threat-model.md, O-8): these wildcard grants are acknowledged, but the reason does
 # not name the action. The state machines' acknowledgment (infra/state_machines.py) says "X-Ray
 # writes" for the four X-Ray actions CDK adds; the trigger's execution wildcard reason
-# (infra/access.py, _EXECUTION_WILDCARD) explains the ARN, not StopExecution.
+# (infra/access_orchestration.py, _EXECUTION_WILDCARD) explains the ARN, not StopExecution.
 UNNAMED_IN_REASON = {
     ("state-machine", "xray:PutTraceSegments"),
     ("state-machine", "xray:PutTelemetryRecords"),
@@ -509,38 +509,56 @@ def unsafe_constructs(source: str, where: str) -> list[str]:
     for node in ast.walk(tree):
         line = f"{where}:{getattr(node, 'lineno', 0)}"
         if isinstance(node, ast.Import | ast.ImportFrom):
-            modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-            for module in modules:
-                if module.split(".")[0] in UNSAFE_MODULES:
-                    found.append(f"{line}: imports {module}")
-            if isinstance(node, ast.ImportFrom):
-                for alias in node.names:
-                    if (node.module, alias.name) in UNSAFE_ATTRIBUTES:
-                        found.append(f"{line}: from {node.module} import {alias.name}")
-                    if (node.module, alias.name) == (
-                        "importlib",
-                        "import_module",
-                    ) and where not in DYNAMIC_IMPORTS_ALLOWED:
-                        found.append(f"{line}: from importlib import import_module")
+            found += _unsafe_import(node, where, line)
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            if (node.value.id, node.attr) in UNSAFE_ATTRIBUTES:
-                found.append(f"{line}: {node.value.id}.{node.attr}")
-            if node.value.id == "importlib" and node.attr == "import_module" and where not in DYNAMIC_IMPORTS_ALLOWED:
-                found.append(f"{line}: importlib.import_module")
+            found += _unsafe_attribute(node, node.value, where, line)
         elif isinstance(node, ast.Call):
-            if isinstance(node.func, ast.Name) and node.func.id in EVALUATING_BUILTINS:
-                found.append(f"{line}: {node.func.id}()")
-            for keyword in node.keywords:
-                if keyword.arg == "shell" and not (
-                    isinstance(keyword.value, ast.Constant) and keyword.value.value is False
-                ):
-                    found.append(f"{line}: shell=...")
-                if keyword.arg in ("log_event", "capture_response") and not (
-                    isinstance(keyword.value, ast.Constant) and keyword.value.value is False
-                ):
-                    found.append(f"{line}: {keyword.arg}= (events or responses into logs and traces)")
-                if keyword.arg in DYNAMODB_EXPRESSIONS and not _literal(keyword.value):
-                    found.append(f"{line}: {keyword.arg} built at run time (bind values instead)")
+            found += _unsafe_call(node, line)
+    return found
+
+
+def _unsafe_import(node: ast.Import | ast.ImportFrom, where: str, line: str) -> list[str]:
+    found: list[str] = []
+    modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+    for module in modules:
+        if module.split(".")[0] in UNSAFE_MODULES:
+            found.append(f"{line}: imports {module}")
+    if isinstance(node, ast.ImportFrom):
+        for alias in node.names:
+            if (node.module, alias.name) in UNSAFE_ATTRIBUTES:
+                found.append(f"{line}: from {node.module} import {alias.name}")
+            if (node.module, alias.name) == (
+                "importlib",
+                "import_module",
+            ) and where not in DYNAMIC_IMPORTS_ALLOWED:
+                found.append(f"{line}: from importlib import import_module")
+    return found
+
+
+def _unsafe_attribute(node: ast.Attribute, value: ast.Name, where: str, line: str) -> list[str]:
+    found: list[str] = []
+    if (value.id, node.attr) in UNSAFE_ATTRIBUTES:
+        found.append(f"{line}: {value.id}.{node.attr}")
+    if value.id == "importlib" and node.attr == "import_module" and where not in DYNAMIC_IMPORTS_ALLOWED:
+        found.append(f"{line}: importlib.import_module")
+    return found
+
+
+def _is_false(value: ast.expr) -> bool:
+    return isinstance(value, ast.Constant) and value.value is False
+
+
+def _unsafe_call(node: ast.Call, line: str) -> list[str]:
+    found: list[str] = []
+    if isinstance(node.func, ast.Name) and node.func.id in EVALUATING_BUILTINS:
+        found.append(f"{line}: {node.func.id}()")
+    for keyword in node.keywords:
+        if keyword.arg == "shell" and not _is_false(keyword.value):
+            found.append(f"{line}: shell=...")
+        if keyword.arg in ("log_event", "capture_response") and not _is_false(keyword.value):
+            found.append(f"{line}: {keyword.arg}= (events or responses into logs and traces)")
+        if keyword.arg in DYNAMODB_EXPRESSIONS and not _literal(keyword.value):
+            found.append(f"{line}: {keyword.arg} built at run time (bind values instead)")
     return found
 
 

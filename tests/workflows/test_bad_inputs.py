@@ -1,7 +1,7 @@
-"""Issue 5's bad-input corpus: every case is refused naming the field, before any write.
+"""The bad-input corpus: every case is refused naming the field, before any write.
 
-The cases and the checks live in `switchyard_cli.chaos.bad_inputs` (`make chaos` runs the same
-corpus); here each case is one test. Execution inputs and alarm events share the module's refusing
+The cases (corpus/bad_inputs/) and the checks (`switchyard_cli.chaos.bad_inputs`) are those `make chaos`
+runs; here each case is one test. Execution inputs and alarm events share the module's refusing
 world (nothing may change it, and each case checks that nothing did).
 """
 
@@ -108,7 +108,7 @@ def test_run_corpus_runs_cases_of_every_kind_in_one_world(refusing_world) -> Non
     assert all(r.ok for r in results), [(r.case.id, r.problems) for r in results]
 
 
-# -- gaps found while building the corpus (see the report of issue 5) --------------------------------
+# -- gaps found while building the corpus, each fixed where the input is read -----------------------
 
 
 def test_cli_prints_the_topology_error_verbatim(tmp_path: Path) -> None:

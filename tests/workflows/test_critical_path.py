@@ -1,4 +1,4 @@
-"""Time to mitigate: from an alarm to the first DNS write of an unplanned failover (issue 6).
+"""Time to mitigate: from an alarm to the first DNS write of an unplanned failover.
 
 The figure itself is `make bench`'s; these tests hold the shape of the path: what must come
 before the first DNS write (trigger, plan, lock, snapshot) and what must not (the banner).

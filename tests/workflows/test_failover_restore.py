@@ -30,7 +30,7 @@ def writer_target(world) -> str:
 
 
 def test_scenario_unplanned_failover_then_restore(tmp_path, monkeypatch):
-    """The issue's acceptance scenario, through the CLI."""
+    """An unplanned failover and then the restore, as one scenario through the CLI."""
     monkeypatch.setenv("COLUMNS", "200")
     scenario = tmp_path / "dr.yaml"
     scenario.write_text(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
 
@@ -12,6 +11,7 @@ from switchyard.aws import clients
 from switchyard.topology import load_topology
 from switchyard_cli.local.world import LocalWorld
 from switchyard_cli.main import main
+from tests.polling import wait_for_a_wait_state, wait_until
 from tests.workflows.conftest import EXAMPLE, TEST_TIME_SCALE, many_services_file
 
 SHIFT = '{"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": 10}'
@@ -109,10 +109,7 @@ def test_approve_and_reject_answer_manual_gates(world, capsys):
     from switchyard import approvals
 
     def wait_for_gate() -> None:
-        deadline = time.monotonic() + 20
-        while not approvals.pending(world.table_name, "shop"):
-            assert time.monotonic() < deadline, "no approval requested"
-            time.sleep(0.05)
+        wait_until(lambda: approvals.pending(world.table_name, "shop"), "no approval requested", interval=0.05)
 
     wait_for_gate()
     assert cli("approve") == 0
@@ -182,10 +179,7 @@ def _holding(world, name: str) -> str:
     """A traffic shift that holds the lock, waiting in its first bake."""
     holder = world.start("traffic-shift", json.loads(SHIFT) | {"bake_seconds": 3600}, name=name)
     sfn = world.client("stepfunctions")
-    deadline = time.monotonic() + 20
-    while not any(e["type"] == "WaitStateEntered" for e in sfn.get_execution_history(executionArn=holder)["events"]):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_for_a_wait_state(sfn, holder)
     assert world.read_world()["lock"] == holder
     return holder
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
+from tests.polling import wait_for_a_wait_state
 from tests.workflows.conftest import TEST_TIME_SCALE
 
 
 def _wait_for_bake(world, execution: str) -> None:
-    sfn = world.client("stepfunctions")
-    deadline = time.monotonic() + 20
-    while not any(e["type"] == "WaitStateEntered" for e in sfn.get_execution_history(executionArn=execution)["events"]):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_for_a_wait_state(world.client("stepfunctions"), execution)
 
 
 def test_the_next_run_puts_back_what_a_dead_holder_left_half_done(world):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import boto3
 import pytest
 
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import LocalWorld
+from tests.polling import wait_for_a_wait_state
 from tests.workflows.conftest import TEST_TIME_SCALE, wide_topology, world_writes, writes
 
 DRAIN = {"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": 1}
@@ -81,10 +80,7 @@ def test_second_execution_is_refused_while_the_lock_is_held_and_names_the_holder
     # Start the second run while the holder bakes after stage 1, so the call record below
     # (which counts every step's calls in the world) holds only the second run's calls.
     sfn = boto3.client("stepfunctions", world.home)
-    deadline = time.monotonic() + 10
-    while not any(e["type"] == "WaitStateEntered" for e in sfn.get_execution_history(executionArn=holder)["events"]):
-        assert time.monotonic() < deadline, "the first execution never reached its bake"
-        time.sleep(0.02)
+    wait_for_a_wait_state(sfn, holder, timeout=10)
     assert world.read_world()["lock"] == holder
     second = world.run("traffic-shift", {**DRAIN, "target": "use1-b"})
     assert second.status == "FAILED"

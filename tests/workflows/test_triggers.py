@@ -6,6 +6,7 @@ import json
 
 import yaml
 
+from tests.polling import wait_for_a_wait_state
 from tests.workflows.conftest import run_scenario_cli, world_writes
 
 
@@ -127,8 +128,7 @@ def test_an_incident_preempts_a_running_drill_which_puts_back_what_it_changed(wo
         name="game-day",
     )
     sfn = world.client("stepfunctions")
-    while not any(e["type"] == "WaitStateEntered" for e in sfn.get_execution_history(executionArn=drill)["events"]):
-        pass
+    wait_for_a_wait_state(sfn, drill)
     assert world.read_world()["alb"]["us-west-2"]["api"]["usw2-b"] == 50
     result = world.fire_alarm("use1-a-5xx")
     assert result.status == "SUCCEEDED", result.report["error"]

@@ -1,0 +1,164 @@
+"""The orchestration words: the state and lock tables, the outcome topic, executions, the kill switch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import aws_cdk as cdk
+
+from infra.grants import Grants
+from infra.naming import lock_table_name, state_machine_name
+from steps import WORKFLOWS
+from switchyard import lock_regions
+from switchyard.topology import Topology, lock_layout
+
+
+def lock_action(*actions: str) -> Callable[[Grants], None]:
+    """Item actions on the lock table's replica this region's steps call (LOCK_REGION), by name: it
+    may live in another stack, or another region when this one holds no replica. Only the items of
+    this topology's lock and cooldown."""
+
+    def grant(g: Grants) -> None:
+        topology = g.targets.topology
+        region = lock_regions.endpoint(lock_layout(topology), g.stack.region)
+        g.allow(
+            [f"dynamodb:{a}" for a in actions],
+            [g.arn("dynamodb", "table", lock_table_name(topology.name), region=region)],
+            conditions={
+                "ForAllValues:StringEquals": {
+                    "dynamodb:LeadingKeys": [f"LOCK#{topology.name}", f"COOLDOWN#{topology.name}"]
+                }
+            },
+        )
+
+    return grant
+
+
+def table_action(action: str) -> Callable[[Grants], None]:
+    """One DynamoDB item action on the state table: a step gets the ones it calls."""
+
+    def grant(g: Grants) -> None:
+        g.allow([f"dynamodb:{action}"], [g.targets.table.table_arn])
+
+    return grant
+
+
+def store_plan(g: Grants) -> None:
+    # A traffic-shift dry run too large for the execution state keeps its plan in the table
+    # (functions/switchyard/plans.py): one PutItem of the item `PLAN#<execution ARN>`. The plan step
+    # is the one that sees the raw execution input, so this is all it may write: dynamodb:LeadingKeys
+    # (the partition key written) limits it to plans of this topology's traffic-shift executions in
+    # this region; the lock, snapshot and outcome items stay out of its reach.
+    execution = g.arn(
+        "states",
+        "execution",
+        f"{state_machine_name(g.targets.topology.name, 'traffic-shift')}:*",
+        region=g.stack.region,
+        sep=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+    g.allow(
+        ["dynamodb:PutItem"],
+        [g.targets.table.table_arn],
+        conditions={"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [f"PLAN#{execution}"]}},
+    )
+
+
+def publish(g: Grants) -> None:
+    # Written out instead of topic.grant_publish(): same effect, but exact KMS actions (the L2
+    # grant uses kms:GenerateDataKey*, a wildcard action).
+    g.allow(["sns:Publish"], [g.targets.topic.topic_arn])
+    g.allow(["kms:Decrypt", "kms:GenerateDataKey"], [g.targets.topic_key.key_arn])
+
+
+def state_machine_arn(stack: cdk.Stack, topology_name: str, workflow: str) -> str:
+    """The ARN of a workflow's state machine in stack's region, by name (no reference to the
+    state machine construct: the functions are built before the state machines that invoke them)."""
+    return stack.format_arn(
+        service="states",
+        resource="stateMachine",
+        resource_name=state_machine_name(topology_name, workflow),
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
+def _executions(g: Grants, workflows: Iterable[str] = WORKFLOWS) -> list[str]:
+    """The executions of every workflow's state machine of the topology in this stack's region:
+    `execution:switchyard-<topology>-<workflow>:*` (one pattern per workflow, so another topology
+    whose name starts with this one's is not matched)."""
+    name = g.targets.topology.name
+    return [
+        g.arn(
+            "states",
+            "execution",
+            f"{state_machine_name(name, workflow)}:*",
+            region=g.stack.region,
+            sep=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        for workflow in workflows
+    ]
+
+
+_EXECUTION_WILDCARD = (
+    "An execution ARN ends in the execution's name, chosen per run (from the alarm transition for automatic"
+    " starts, by the operator or Step Functions otherwise), so it is unknown at synth time; the grant is limited"
+    " to the executions of this topology's own state machines in this region (one pattern per workflow)."
+)
+
+
+def start_executions(g: Grants) -> None:
+    name = g.targets.topology.name
+    # Only the workflows the topology's triggers name: an alarm starts nothing else.
+    workflows = sorted({trigger.workflow for trigger in g.targets.topology.triggers})
+    if not workflows:
+        return
+    g.allow(["states:StartExecution"], [state_machine_arn(g.stack, name, workflow) for workflow in workflows])
+    # DescribeExecution: has this alarm transition already started its execution (a repeated delivery)?
+    g.allow(["states:DescribeExecution"], _executions(g, workflows), why_wildcard=_EXECUTION_WILDCARD)
+    # StopExecution: an incident pre-empts a game-day drill that holds the lock; drills are traffic shifts.
+    g.allow(["states:StopExecution"], _executions(g, ["traffic-shift"]), why_wildcard=_EXECUTION_WILDCARD)
+
+
+def read_executions(g: Grants) -> None:
+    # A drill's scorecard is measured from its execution's history (time per step, gates,
+    # rollback); drills are traffic shifts only.
+    g.allow(["states:GetExecutionHistory"], _executions(g, ["traffic-shift"]), why_wildcard=_EXECUTION_WILDCARD)
+
+
+def read_lock_holder(g: Grants) -> None:
+    # AcquireLock asks whether the run that holds the lock has ended, in the region the holder's
+    # execution ARN names: any region of the topology, since each region's orchestrator may hold it.
+    # One pattern per workflow, as in _executions (`switchyard-shop-*` would reach topology shop-eu).
+    name = g.targets.topology.name
+    holders = [
+        g.arn(
+            "states",
+            "execution",
+            f"{state_machine_name(name, workflow)}:*",
+            region=region,
+            sep=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        for region in g.targets.topology.regions
+        for workflow in WORKFLOWS
+    ]
+    g.allow(["states:DescribeExecution"], holders, why_wildcard=_HOLDER_WILDCARD)
+
+
+_HOLDER_WILDCARD = (
+    "The lock's holder is an execution whose name is chosen per run, of any of the topology's workflows, in any"
+    " of its regions; DescribeExecution only reads it, and the grant is limited to the executions of this"
+    " topology's own state machines (one pattern per workflow and region)."
+)
+
+
+def kill_switch_arn(stack: cdk.Stack, topology: Topology) -> str:
+    """The automation kill-switch parameter in stack's region (the ARN drops the name's leading slash)."""
+    return stack.format_arn(
+        service="ssm",
+        resource="parameter",
+        resource_name=topology.kill_switch_parameter.removeprefix("/"),
+        arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME,
+    )
+
+
+def read_kill_switch(g: Grants) -> None:
+    g.allow(["ssm:GetParameter"], [kill_switch_arn(g.stack, g.targets.topology)])
