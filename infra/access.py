@@ -36,7 +36,6 @@ from infra.access_failover import (
     read_db,
     read_replica_lag,
     set_aside_db,
-    write_banner,
 )
 from infra.access_orchestration import (
     kill_switch_arn,
@@ -123,7 +122,6 @@ _WORDS: dict[str, Callable[[Grants], None]] = {
     "set-aside-db": set_aside_db,
     "create-replica": create_replica,
     "read-banner": read_banner,
-    "write-banner": write_banner,
     "put-banner": put_banner,
     "write-writer-record": write_writer_record,
     "start-executions": start_executions,

@@ -120,12 +120,6 @@ def read_banner(g: Grants) -> None:
         g.allow(["ssm:GetParameter"], parameters)
 
 
-def write_banner(g: Grants) -> None:
-    parameters = _banner_arns(g)
-    if parameters:
-        g.allow(["ssm:PutParameter", "ssm:GetParameter"], parameters)
-
-
 def put_banner(g: Grants) -> None:
     parameters = _banner_arns(g)
     if parameters:

@@ -28,7 +28,6 @@ topology's resources:
   set-aside-db  rename a fenced former writer to <id>-fenced-<time>
   create-replica    create a replica of the writer (with its default option, parameter, subnet groups)
   read-banner   read the banner parameter in every region
-  write-banner  read and write the banner parameter in every region
   put-banner    write the banner parameter in every region
   write-writer-record  repoint database.writer_record (its own zone record)
   start-executions     start and describe the executions of the workflows the triggers name; stop drills
