@@ -69,13 +69,12 @@ class StateTable:
         with aws_errors(action):
             self._ddb().put_item(TableName=self.name, Item=item, **kwargs)
 
-    def _query(self, pk: str, action: str, **kwargs: Any) -> list[Item]:
-        values = kwargs.pop("values", {})
+    def _query(self, pk: str, action: str, *, values: Item | None = None, **kwargs: Any) -> list[Item]:
         with aws_errors(action):
             items: list[Item] = self._ddb().query(
                 TableName=self.name,
                 KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": s(pk), **values},
+                ExpressionAttributeValues={":pk": s(pk), **(values or {})},
                 **kwargs,
             )["Items"]
         return items
