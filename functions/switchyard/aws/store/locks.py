@@ -7,15 +7,15 @@ the conditions here are what keeps two orchestrators from both taking the lock o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from switchyard.aws.clients import DEFAULT, Timeouts, aws_errors, client
 from switchyard.aws.store.codec import Item, key, n, number, s, text
 
 
-@dataclass(frozen=True)
-class LockRecord:
+# Named tuples, not dataclasses: the lock steps sit on the path from an alarm to the first DNS
+# write, and a frozen dataclass costs a millisecond or more of their cold start to build.
+class LockRecord(NamedTuple):
     holder: str  # the execution ARN that holds the lock
     workflow: str
     acquired_at: str  # ISO 8601, seconds
@@ -23,8 +23,7 @@ class LockRecord:
     drill: bool = False
 
 
-@dataclass(frozen=True)
-class CooldownRecord:
+class CooldownRecord(NamedTuple):
     started_at: int  # epoch seconds of the last automatic start (0 when the item lacks it)
     execution: str | None  # the execution that start began
     scope: int | None  # its scope (switchyard.triggers.SCOPES)
