@@ -23,6 +23,7 @@ from rich.table import Table
 from switchyard import approvals, lock_regions, plans
 from switchyard.aws import rds
 from switchyard.aws.clients import aws_errors, client, reset
+from switchyard.aws.store import StateTable
 from switchyard.errors import InvalidInput, SwitchyardError
 from switchyard.lock import table_name as lock_table_name
 from switchyard.requests import parse_request
@@ -209,7 +210,7 @@ def cmd_answer(args: argparse.Namespace, console: Console) -> int:
 
 def cmd_history(args: argparse.Namespace, console: Console) -> int:
     stack = Stack(args)
-    ddb = client("dynamodb", stack.region)
+    state = StateTable(stack.table, stack.region)
     runs = Table(title=f"executions of {stack.topology.name}", title_justify="left", show_edge=False)
     for column in ("recorded", "workflow", "status", "rolled back", "reason / error"):
         runs.add_column(column)
@@ -217,28 +218,15 @@ def cmd_history(args: argparse.Namespace, console: Console) -> int:
     for column in ("started", "workflow", "duration", "first change", "gates", "rolled back"):
         cards.add_column(column)
 
-    def newest(prefix: str) -> list[dict[str, Any]]:
-        with aws_errors("reading the history"):
-            return list(
-                ddb.query(
-                    TableName=stack.table,
-                    KeyConditionExpression="pk = :pk",
-                    ScanIndexForward=False,  # sort keys start with the time: newest first
-                    Limit=args.limit,
-                    ExpressionAttributeValues={":pk": {"S": f"{prefix}#{stack.topology.name}"}},
-                )["Items"]
-            )
-
-    items, scored = newest("RUN"), newest("SCORECARD")
-    for item in items:
-        run = json.loads(item["data"]["S"])
+    records = state.newest_outcomes(stack.topology.name, args.limit)
+    scored = state.newest_scorecards(stack.topology.name, args.limit)
+    for run in records:
         detail = f"{run['error']}: {run['message']}" if run.get("error") else run.get("reason", "")
         if run.get("release_error") and not run.get("error"):
             detail = f"lock NOT released: {run['release_error']}"
         rolled = "yes" if run.get("rolled_back") else ("FAILED" if run.get("rollback_error") else "")
         runs.add_row(run["recorded_at"], run["workflow"], run["status"], rolled, detail[:120])
-    for item in scored:
-        card = json.loads(item["data"]["S"])
+    for card in scored:
         first = card.get("time_to_first_change_s")
         cards.add_row(
             card["started_at"],

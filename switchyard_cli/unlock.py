@@ -17,8 +17,8 @@ from typing import Any
 from rich.console import Console
 
 from switchyard import lock, outcomes
-from switchyard.aws import executions
-from switchyard.aws.clients import aws_errors, client
+from switchyard.aws import executions, sns
+from switchyard.aws.clients import aws_errors
 from switchyard.errors import InvalidInput, SwitchyardError
 
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -59,13 +59,8 @@ def _why_not(holder: str, force: bool) -> tuple[str, str | None]:
 
 
 def _topic(region: str, topology: str) -> str | None:
-    suffix = f":switchyard-{topology}-outcomes"
     with aws_errors("finding the outcome topic"):
-        for page in client("sns", region).get_paginator("list_topics").paginate():
-            for topic in page["Topics"]:
-                if topic["TopicArn"].endswith(suffix):
-                    return str(topic["TopicArn"])
-    return None
+        return sns.find_topic(f"switchyard-{topology}-outcomes", region=region)
 
 
 def cmd_unlock(args: argparse.Namespace, stack: Any, console: Console, err: Console) -> int:

@@ -14,7 +14,9 @@ from typing import Any
 
 from pydantic import ConfigDict
 
-from switchyard.aws.clients import aws_errors, client
+from switchyard.aws import executions, sns
+from switchyard.aws.clients import aws_errors
+from switchyard.aws.store import StateTable
 from switchyard.errors import InvalidInput
 from switchyard.model import Model
 from switchyard.settings import home_region
@@ -41,10 +43,6 @@ class Pending(Model):
     expires_at: int
 
 
-def _key(topology: str, execution: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"APPROVAL#{topology}"}, "sk": {"S": execution}}
-
-
 def request(table: str, topic_arn: str, event: ApprovalEvent) -> Pending:
     now = time.time()
     pending = Pending(
@@ -55,60 +53,46 @@ def request(table: str, topic_arn: str, event: ApprovalEvent) -> Pending:
         requested_at=datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"),
         expires_at=int(now) + event.timeout_seconds,
     )
-    with aws_errors("storing the approval request"):
-        client("dynamodb", home_region()).put_item(
-            TableName=table,
-            Item={
-                **_key(event.topology, event.execution),
-                "token": {"S": event.token},
-                "data": {"S": pending.model_dump_json()},
-                "ttl": {"N": str(pending.expires_at + 86400)},
-            },
-        )
+    StateTable(table, home_region()).put_approval(
+        pending, topology=event.topology, execution=event.execution, token=event.token, expires_at=pending.expires_at
+    )
     stage = f"stage {event.stage.index}/{event.stage.of} ({event.stage.percent}%) of {event.target}"
     with aws_errors("asking for approval"):
-        client("sns", home_region()).publish(
-            TopicArn=topic_arn,
-            Subject=f"Switchyard on {event.topology}: approve {stage}?"[:100],
-            Message=(
+        sns.publish(
+            topic_arn,
+            subject=f"Switchyard on {event.topology}: approve {stage}?"[:100],
+            message=(
                 f"{stage} is applied and its gates passed. The run waits for you until {pending.expires_at}"
                 f" (epoch s), then rolls back.\n"
                 f"  switchyard approve --topology <file> --execution {event.execution}\n"
                 f"  switchyard reject  --topology <file> --execution {event.execution} --reason '...'"
             ),
-            MessageAttributes={"status": {"DataType": "String", "StringValue": "AWAITING_APPROVAL"}},
+            attributes={"status": "AWAITING_APPROVAL"},
+            region=home_region(),
         )
     return pending
 
 
 def pending(table: str, topology: str) -> list[Pending]:
-    with aws_errors("listing approvals"):
-        items = client("dynamodb", home_region()).query(
-            TableName=table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": f"APPROVAL#{topology}"}},
-        )["Items"]
-    return [Pending.model_validate_json(i["data"]["S"]) for i in items]
+    return StateTable(table, home_region()).approvals(topology, Pending)
 
 
 def answer(table: str, topology: str, execution: str, *, approve: bool, who: str, reason: str = "") -> Pending:
     """Approve or reject the stage an execution waits on; the item is consumed."""
-    ddb = client("dynamodb", home_region())
-    with aws_errors("reading the approval request"):
-        item = ddb.get_item(TableName=table, Key=_key(topology, execution), ConsistentRead=True).get("Item")
-    if not item:
+    state = StateTable(table, home_region())
+    found = state.get_approval(topology, execution, Pending)
+    if found is None:
         raise InvalidInput(f"execution: {execution} is not waiting for an approval")
-    token = item["token"]["S"]
-    sfn = client("stepfunctions", home_region())
+    token, waiting = found
     with aws_errors("answering the approval"):
         if approve:
-            sfn.send_task_success(taskToken=token, output=_output(who, reason))
+            executions.send_task_success(token, _output(who, reason), region=home_region())
         else:
-            sfn.send_task_failure(
-                taskToken=token, error="ApprovalRejected", cause=f"rejected by {who}: {reason}"[:32768]
+            executions.send_task_failure(
+                token, error="ApprovalRejected", cause=f"rejected by {who}: {reason}"[:32768], region=home_region()
             )
-        ddb.delete_item(TableName=table, Key=_key(topology, execution))
-    return Pending.model_validate_json(item["data"]["S"])
+    state.delete_approval(topology, execution)
+    return waiting
 
 
 def _output(who: str, reason: str) -> str:

@@ -17,9 +17,8 @@ from __future__ import annotations
 import os
 import time
 from datetime import UTC, datetime
-from typing import Any
 
-from switchyard.aws.clients import ConditionFailed, aws_errors, client
+from switchyard.aws.store import ConditionFailed, LockRecord, LockTable
 from switchyard.errors import LockHeld, SwitchyardError
 from switchyard.model import Model
 from switchyard.settings import home_region
@@ -49,41 +48,34 @@ def lock_region() -> str:
     return os.environ.get("LOCK_REGION") or home_region()
 
 
-def _key(topology: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"LOCK#{topology}"}, "sk": {"S": "LOCK"}}
+def _table(table: str, region: str | None) -> LockTable:
+    return LockTable(table, region or lock_region())
+
+
+def _info(topology: str, record: LockRecord) -> LockInfo:
+    return LockInfo(
+        topology=topology,
+        holder=record.holder,
+        workflow=record.workflow,
+        acquired_at=record.acquired_at,
+        expires_at=record.expires_at,
+        drill=record.drill,
+    )
+
+
+def _record(info: LockInfo) -> LockRecord:
+    return LockRecord(
+        holder=info.holder,
+        workflow=info.workflow,
+        acquired_at=info.acquired_at,
+        expires_at=info.expires_at,
+        drill=info.drill,
+    )
 
 
 def read_lock(table: str, topology: str, *, region: str | None = None) -> LockInfo | None:
-    with aws_errors("reading the lock"):
-        item = (
-            client("dynamodb", region or lock_region())
-            .get_item(TableName=table, Key=_key(topology), ConsistentRead=True)
-            .get("Item")
-        )
-    if not item:
-        return None
-    return _from_item(topology, item)
-
-
-def _attributes(info: LockInfo) -> dict[str, dict[str, Any]]:
-    return {
-        "holder": {"S": info.holder},
-        "workflow": {"S": info.workflow},
-        "acquired_at": {"S": info.acquired_at},
-        "expires_at": {"N": str(info.expires_at)},
-        "drill": {"BOOL": info.drill},
-    }
-
-
-def _from_item(topology: str, item: dict[str, Any]) -> LockInfo:
-    return LockInfo(
-        topology=topology,
-        holder=item["holder"]["S"],
-        workflow=item["workflow"]["S"],
-        acquired_at=item["acquired_at"]["S"],
-        expires_at=int(item["expires_at"]["N"]),
-        drill=bool(item.get("drill", {}).get("BOOL", False)),
-    )
+    record = _table(table, region).read_lock(topology)
+    return _info(topology, record) if record else None
 
 
 def acquire(
@@ -109,32 +101,25 @@ def acquire(
         expires_at=int(now) + lease_seconds,
         drill=drill,
     )
-    region = region or lock_region()
-    ddb = client("dynamodb", region)
+    locks = _table(table, region)
     try:
-        with aws_errors("taking the lock"):
-            old = ddb.put_item(
-                TableName=table,
-                Item={**_key(topology), **_attributes(info)},
-                ConditionExpression="attribute_not_exists(pk) OR expires_at < :now OR holder = :me",
-                ExpressionAttributeValues={":now": {"N": str(int(now))}, ":me": {"S": holder}},
-                ReturnValues="ALL_OLD",
-            ).get("Attributes")
+        old = locks.put_lock(topology, _record(info), now=int(now))
     except ConditionFailed:
-        return _held(ddb, table, info, outcomes_table, region=region, now=now)
-    if old and old["holder"]["S"] != holder:
-        info.taken_over_from = _from_item(topology, old)
+        return _held(locks, info, outcomes_table, now=now)
+    if old and old.holder != holder:
+        info.taken_over_from = _info(topology, old)
     return info
 
 
-def _held(ddb: Any, table: str, info: LockInfo, outcomes_table: str | None, *, region: str, now: float) -> LockInfo:
+def _held(locks: LockTable, info: LockInfo, outcomes_table: str | None, *, now: float) -> LockInfo:
     """Someone else holds the lock: take it over when its execution has ended, else refuse."""
-    current = read_lock(table, info.topology, region=region)
+    record = locks.read_lock(info.topology)
+    current = _info(info.topology, record) if record else None
     if current is None:  # released between our write and our read: let Step Functions retry
         raise LockHeld(f"topology '{info.topology}' was locked a moment ago; retry") from None
     ended_as, why = _holder_state(outcomes_table, current)
     if ended_as is not None:
-        return _take_over(ddb, table, info, current.model_copy(update={"ended_as": ended_as}))
+        return _take_over(locks, info, current.model_copy(update={"ended_as": ended_as}))
     left = current.expires_at - int(now)
     raise LockHeld(
         f"topology '{info.topology}' is locked by {current.holder} ({current.workflow}, since"
@@ -142,16 +127,10 @@ def _held(ddb: Any, table: str, info: LockInfo, outcomes_table: str | None, *, r
     ) from None
 
 
-def _take_over(ddb: Any, table: str, info: LockInfo, previous: LockInfo) -> LockInfo:
+def _take_over(locks: LockTable, info: LockInfo, previous: LockInfo) -> LockInfo:
     """Replace an ended holder's lock, only if it still holds it (another run may have been quicker)."""
     try:
-        with aws_errors("taking over the lock"):
-            ddb.put_item(
-                TableName=table,
-                Item={**_key(info.topology), **_attributes(info)},
-                ConditionExpression="holder = :old",
-                ExpressionAttributeValues={":old": {"S": previous.holder}},
-            )
+        locks.replace_lock(info.topology, _record(info), previous_holder=previous.holder)
     except ConditionFailed:
         raise LockHeld(
             f"topology '{info.topology}' changed hands while {previous.holder} was taken over; retry"
@@ -195,15 +174,8 @@ def _holder_state(table: str | None, current: LockInfo) -> tuple[str | None, str
 
 def release(table: str, topology: str, holder: str, *, region: str | None = None) -> bool:
     """Release our own lock; False (not an error) when it is no longer ours."""
-    ddb = client("dynamodb", region or lock_region())
     try:
-        with aws_errors("releasing the lock"):
-            ddb.delete_item(
-                TableName=table,
-                Key=_key(topology),
-                ConditionExpression="holder = :me",
-                ExpressionAttributeValues={":me": {"S": holder}},
-            )
+        _table(table, region).delete_lock(topology, holder)
     except ConditionFailed:
         return False
     return True

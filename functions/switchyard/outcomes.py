@@ -9,11 +9,13 @@ from typing import Any
 
 from pydantic import Field
 
-from switchyard.aws.clients import aws_errors, client
+from switchyard.aws import sns
+from switchyard.aws.clients import aws_errors
+from switchyard.aws.store import OUTCOME_RETENTION_SECONDS, StateTable
 from switchyard.model import Model
 from switchyard.settings import home_region
 
-RETENTION_SECONDS = 400 * 24 * 3600
+RETENTION_SECONDS = OUTCOME_RETENTION_SECONDS
 ROLLBACK_FAILED = "RollbackFailed"  # the error of a run whose rollback did not complete
 # How a run that held the lock ends. The trigger's STARTED record is written before the run does
 # anything: it says nothing about how (or whether) the run ended.
@@ -101,14 +103,7 @@ def ending(error: dict[str, Any] | None, release: dict[str, Any] | None) -> dict
 
 def find(table: str, topology: str, execution: str) -> list[dict[str, Any]]:
     """The outcome records of one execution (normally one; a retried record step checks first)."""
-    with aws_errors("reading outcome records"):
-        items = client("dynamodb", home_region()).query(
-            TableName=table,
-            KeyConditionExpression="pk = :pk",
-            FilterExpression="execution = :e",
-            ExpressionAttributeValues={":pk": {"S": f"RUN#{topology}"}, ":e": {"S": execution}},
-        )["Items"]
-    return [json.loads(i["data"]["S"]) for i in items]
+    return StateTable(table, home_region()).outcome_records(topology, execution)
 
 
 def find_ended(table: str, topology: str, execution: str) -> list[dict[str, Any]]:
@@ -125,20 +120,15 @@ def record(table: str, topic_arn: str, outcome: Outcome) -> Outcome:
         return outcome
     now = time.time()
     outcome = outcome.model_copy(update={"recorded_at": datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds")})
-    ddb = client("dynamodb", home_region())
-    with aws_errors("recording the outcome"):
-        ddb.put_item(
-            TableName=table,
-            Item={
-                "pk": {"S": f"RUN#{outcome.topology}"},
-                "sk": {"S": f"{outcome.recorded_at}#{outcome.execution}"},
-                "status": {"S": outcome.status},
-                "workflow": {"S": outcome.workflow},
-                "execution": {"S": outcome.execution},
-                "data": {"S": outcome.model_dump_json()},
-                "ttl": {"N": str(int(now) + RETENTION_SECONDS)},
-            },
-        )
+    StateTable(table, home_region()).put_outcome(
+        outcome,
+        topology=outcome.topology,
+        recorded_at=outcome.recorded_at,
+        execution=outcome.execution,
+        status=outcome.status,
+        workflow=outcome.workflow,
+        now=int(now),
+    )
     _notify(topic_arn, outcome)
     return outcome
 
@@ -177,9 +167,10 @@ def notification_lines(outcome: Outcome) -> list[str]:
 def _notify(topic_arn: str, outcome: Outcome) -> None:
     lines = notification_lines(outcome)
     with aws_errors("notifying"):
-        client("sns", home_region()).publish(
-            TopicArn=topic_arn,
-            Subject=lines[0][:100],
-            Message="\n".join(lines),
-            MessageAttributes={"status": {"DataType": "String", "StringValue": outcome.status}},
+        sns.publish(
+            topic_arn,
+            subject=lines[0][:100],
+            message="\n".join(lines),
+            attributes={"status": outcome.status},
+            region=home_region(),
         )

@@ -23,51 +23,33 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from switchyard import packed
-from switchyard.aws.clients import ConditionFailed, aws_errors, client
+from switchyard.aws.store import PLAN_RETENTION_SECONDS, ConditionFailed, StateTable
 from switchyard.routing import StagePlan
 from switchyard.settings import home_region
 
-RETENTION_SECONDS = 7 * 24 * 3600
-
-
-def _key(execution: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"PLAN#{execution}"}, "sk": {"S": "PLAN"}}
+RETENTION_SECONDS = PLAN_RETENTION_SECONDS
 
 
 def save(table: str, topology: str, execution: str, stages: list[StagePlan]) -> None:
     """Store the plan; if this execution already stored one (a retried step), keep that one."""
-    blob = packed.pack([s.model_dump(mode="json") for s in stages])
-    now = int(time.time())
     try:
-        with aws_errors("saving the dry run's plan"):
-            client("dynamodb", home_region()).put_item(
-                TableName=table,
-                Item={
-                    **_key(execution),
-                    "topology": {"S": topology},
-                    "changes": {"N": str(sum(len(s.changes) for s in stages))},
-                    "data": {"B": blob},
-                    "created_at": {"N": str(now)},
-                    "ttl": {"N": str(now + RETENTION_SECONDS)},
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
+        StateTable(table, home_region()).put_plan(
+            execution,
+            topology=topology,
+            stages=[s.model_dump(mode="json") for s in stages],
+            changes=sum(len(s.changes) for s in stages),
+            now=int(time.time()),
+        )
     except ConditionFailed:
         return
 
 
 def load(table: str, execution: str) -> list[StagePlan] | None:
     """The stored plan of an execution; None if there is none (never stored, or expired)."""
-    with aws_errors("reading the dry run's plan"):
-        item = (
-            client("dynamodb", home_region())
-            .get_item(TableName=table, Key=_key(execution), ConsistentRead=True)
-            .get("Item")
-        )
-    if not item:
+    stored = StateTable(table, home_region()).get_plan(execution)
+    if stored is None:
         return None
-    return [StagePlan.model_validate(s) for s in packed.unpack(item)]
+    return [StagePlan.model_validate(s) for s in stored]
 
 
 def with_plan(output: dict[str, Any], table: str) -> dict[str, Any]:

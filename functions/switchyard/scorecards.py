@@ -8,12 +8,14 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from switchyard.aws.clients import aws_errors, client
-from switchyard.history import read_history, steps_from_history
+from switchyard.aws import executions
+from switchyard.aws.clients import aws_errors
+from switchyard.aws.store import SCORECARD_RETENTION_SECONDS, StateTable
+from switchyard.history import steps_from_history
 from switchyard.model import Model
 from switchyard.settings import home_region
 
-RETENTION_SECONDS = 400 * 24 * 3600
+RETENTION_SECONDS = SCORECARD_RETENTION_SECONDS
 
 
 class ScorecardEvent(Model):
@@ -44,7 +46,7 @@ class Scorecard(Model):
 
 def _history(execution: str) -> list[dict[str, Any]]:
     with aws_errors("reading the drill's history"):
-        return read_history(client("stepfunctions", home_region()), execution)
+        return executions.history(execution, region=home_region())
 
 
 def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
@@ -89,14 +91,11 @@ def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
 
 
 def record(table: str, card: Scorecard) -> None:
-    with aws_errors("recording the scorecard"):
-        client("dynamodb", home_region()).put_item(
-            TableName=table,
-            Item={
-                "pk": {"S": f"SCORECARD#{card.topology}"},
-                "sk": {"S": f"{card.started_at}#{card.execution}"},
-                "workflow": {"S": card.workflow},
-                "data": {"S": card.model_dump_json()},
-                "ttl": {"N": str(int(time.time()) + RETENTION_SECONDS)},
-            },
-        )
+    StateTable(table, home_region()).put_scorecard(
+        card,
+        topology=card.topology,
+        started_at=card.started_at,
+        execution=card.execution,
+        workflow=card.workflow,
+        now=int(time.time()),
+    )

@@ -8,21 +8,19 @@ that a partial stage already changed.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
-from switchyard import packed
-from switchyard.aws.clients import ConditionFailed, aws_errors, client
+from switchyard.aws.store import SNAPSHOT_RETENTION_SECONDS, ConditionFailed, StateTable
 from switchyard.errors import SnapshotMissing
 from switchyard.routing import WeightGroup
 from switchyard.settings import home_region
 
-RETENTION_SECONDS = 90 * 24 * 3600
+RETENTION_SECONDS = SNAPSHOT_RETENTION_SECONDS
 
 
-def _key(execution: str) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": f"SNAPSHOT#{execution}"}, "sk": {"S": "SNAPSHOT"}}
+def _table(table: str) -> StateTable:
+    return StateTable(table, home_region())
 
 
 def save(
@@ -32,57 +30,32 @@ def save(
 
     `context` holds what else a rollback puts back (the banner's previous values).
     """
-    blob = packed.pack([g.model_dump(mode="json") for g in groups])
-    ddb = client("dynamodb", home_region())
     try:
-        with aws_errors("saving the snapshot"):
-            ddb.put_item(
-                TableName=table,
-                Item={
-                    **_key(execution),
-                    "topology": {"S": topology},
-                    "groups": {"N": str(len(groups))},
-                    "data": {"B": blob},
-                    "context": {"S": json.dumps(context or {})},
-                    "created_at": {"N": str(int(time.time()))},
-                    "ttl": {"N": str(int(time.time()) + RETENTION_SECONDS)},
-                },
-                ConditionExpression="attribute_not_exists(pk)",
-            )
+        _table(table).put_snapshot(
+            execution,
+            topology=topology,
+            groups=[g.model_dump(mode="json") for g in groups],
+            context=context or {},
+            now=int(time.time()),
+        )
     except ConditionFailed:
         return load(table, execution)
     return groups
 
 
 def load(table: str, execution: str) -> list[WeightGroup]:
-    with aws_errors("reading the snapshot"):
-        item = (
-            client("dynamodb", home_region())
-            .get_item(TableName=table, Key=_key(execution), ConsistentRead=True)
-            .get("Item")
-        )
-    if not item:
+    saved = _table(table).get_snapshot(execution)
+    if saved is None:
         raise SnapshotMissing(f"no snapshot for execution {execution}")
-    return [WeightGroup.model_validate(g) for g in packed.unpack(item)]
+    return [WeightGroup.model_validate(g) for g in saved]
 
 
 def load_context(table: str, execution: str) -> dict[str, Any]:
-    with aws_errors("reading the snapshot"):
-        item = (
-            client("dynamodb", home_region())
-            .get_item(TableName=table, Key=_key(execution), ProjectionExpression="context", ConsistentRead=True)
-            .get("Item")
-        )
-    if not item:
+    context = _table(table).get_snapshot_context(execution)
+    if context is None:
         raise SnapshotMissing(f"no snapshot for execution {execution}")
-    return dict(json.loads(item.get("context", {}).get("S", "{}")))
+    return context
 
 
 def exists(table: str, execution: str) -> bool:
-    with aws_errors("reading the snapshot"):
-        item = (
-            client("dynamodb", home_region())
-            .get_item(TableName=table, Key=_key(execution), ProjectionExpression="pk", ConsistentRead=True)
-            .get("Item")
-        )
-    return bool(item)
+    return _table(table).snapshot_exists(execution)

@@ -13,7 +13,6 @@ Every decision is logged, recorded and notified, including "did nothing, because
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
@@ -25,7 +24,9 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field, ValidationError
 
 from switchyard import lock, outcomes, snapshots
-from switchyard.aws.clients import ConditionFailed, aws_errors, client
+from switchyard.aws import executions
+from switchyard.aws.clients import aws_errors
+from switchyard.aws.store import ConditionFailed, CooldownRecord, LockTable
 from switchyard.model import Model
 from switchyard.settings import home_region
 from switchyard.topology import Topology, Trigger
@@ -112,11 +113,12 @@ def trigger_scope(trigger: Trigger) -> int:
     return SCOPES["cluster"] if trigger.input.get("scope") == "cluster" else SCOPES["region"]
 
 
-def _cooldown_held(item: dict[str, Any], topo: Topology) -> str:
-    started = int(item.get("started_at", {}).get("N", "0"))
+def _cooldown_held(held: CooldownRecord | None, topo: Topology) -> str:
+    started = held.started_at if held else 0
+    execution = held.execution if held and held.execution is not None else "an execution"
     since = datetime.fromtimestamp(started, UTC).isoformat(timespec="seconds")
     return (
-        f"cooldown: {item.get('execution', {}).get('S', 'an execution')} started automatically at {since};"
+        f"cooldown: {execution} started automatically at {since};"
         f" the next automatic start of the same or a smaller scope is allowed"
         f" {topo.automation.cooldown_seconds}s after it"
     )
@@ -127,36 +129,16 @@ def _claim_cooldown(
 ) -> tuple[str | None, str | None]:
     """Take the cooldown window: (why not, None) while a start of the same or a larger scope holds
     it; (None, the pre-empted execution) when this start's larger scope overrides a smaller one's."""
-    ddb = client("dynamodb", lock.lock_region())
-    key = {"pk": {"S": f"COOLDOWN#{topo.name}"}, "sk": {"S": "COOLDOWN"}}
+    locks = LockTable(table, lock.lock_region())
     threshold = int(now) - topo.automation.cooldown_seconds
     try:
-        with aws_errors("claiming the cooldown"):
-            old = ddb.put_item(
-                TableName=table,
-                Item={
-                    **key,
-                    "started_at": {"N": str(int(now))},
-                    "execution": {"S": execution},
-                    "scope": {"N": str(scope)},
-                },
-                ConditionExpression=(
-                    "attribute_not_exists(pk) OR started_at <= :threshold OR execution = :me OR #scope < :scope"
-                ),
-                ExpressionAttributeNames={"#scope": "scope"},
-                ExpressionAttributeValues={
-                    ":threshold": {"N": str(threshold)},
-                    ":me": {"S": execution},
-                    ":scope": {"N": str(scope)},
-                },
-                ReturnValues="ALL_OLD",
-            ).get("Attributes")
+        old = locks.claim_cooldown(
+            topo.name, execution=execution, started_at=int(now), scope=scope, threshold=threshold
+        )
     except ConditionFailed:
-        with aws_errors("reading the cooldown"):
-            item = ddb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item", {})
-        return _cooldown_held(item, topo), None
-    held = old and int(old["started_at"]["N"]) > threshold and old["execution"]["S"] != execution
-    return None, (old["execution"]["S"] if held and old else None)
+        return _cooldown_held(locks.read_cooldown(topo.name), topo), None
+    held = old and old.started_at > threshold and old.execution != execution
+    return None, (old.execution if held and old else None)
 
 
 def _preempt_drill(table: str, lock_table: str, topo: Topology, reason: str) -> str | None:
@@ -164,9 +146,8 @@ def _preempt_drill(table: str, lock_table: str, topo: Topology, reason: str) -> 
     held = lock.read_lock(lock_table, topo.name)
     if held is None or not held.drill:
         return None
-    sfn = client("stepfunctions", home_region())
-    with aws_errors(f"stopping drill {held.holder}"), contextlib.suppress(sfn.exceptions.ExecutionDoesNotExist):
-        sfn.stop_execution(executionArn=held.holder, error="PreemptedByIncident", cause=reason[:32000])
+    with aws_errors(f"stopping drill {held.holder}"):
+        executions.stop(held.holder, error="PreemptedByIncident", cause=reason[:32000], region=home_region())
     # A stopped execution runs no Catch: do its rollback here, from its own snapshot.
     if snapshots.exists(table, held.holder):
         # Only here (an incident while a drill holds the lock): the trigger's cold start does not
@@ -192,13 +173,8 @@ def _why_not(event: AlarmStateChangeEvent, trigger: Trigger | None, topo: Topolo
 
 
 def _already_started(execution_arn: str) -> bool:
-    sfn = client("stepfunctions", home_region())
     with aws_errors("looking for an earlier delivery"):
-        try:
-            sfn.describe_execution(executionArn=execution_arn)
-        except sfn.exceptions.ExecutionDoesNotExist:
-            return False
-    return True
+        return executions.describe(execution_arn, region=home_region()) is not None
 
 
 def _decide(
@@ -233,16 +209,17 @@ def _decide(
     reason = f"alarm {event.region}/{alarm} in ALARM since {state.timestamp}: {state.reason}"[:1000]
     preempted = _preempt_drill(table, lock_table, topo, reason)
     with aws_errors(f"starting {trigger.workflow}"):
-        started = client("stepfunctions", home_region()).start_execution(
-            stateMachineArn=arn_prefix,
+        started = executions.start(
+            arn_prefix,
             name=execution_arn.rsplit(":", 1)[1],
             input=json.dumps({**trigger.input, "reason": reason}),
+            region=home_region(),
         )
     return TriggerDecision(
         action="STARTED",
         alarm=alarm,
         workflow=trigger.workflow,
-        execution_arn=started["executionArn"],
+        execution_arn=started,
         preempted_drill=preempted,
         preempted_cooldown=preempted_cooldown,
         reason=reason,
