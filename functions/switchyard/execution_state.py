@@ -37,8 +37,9 @@ from switchyard.lock import LockInfo
 from switchyard.model import Model
 from switchyard.outcomes import Outcome
 from switchyard.recovery import RecoveryResult
+from switchyard.routing import StagePlan
 from switchyard.scorecards import Scorecard
-from switchyard.shift import ApplyStageResult, GateResult, RollBackResult, ShiftPlan, SnapshotResult
+from switchyard.shift import ApplyStageResult, GateResult, RollBackResult, ShiftPlan, SnapshotResult, StageRef
 
 # -- results that are no step's model -------------------------------------------------------------
 
@@ -124,7 +125,7 @@ class Slot:
 
     key: str | None  # "lock" for `$.lock`; "" for the root; None: a result that lands nowhere (ResultPath null)
     models: tuple[type[BaseModel], ...]
-    where: Where = "execution"
+    where: tuple[Where, ...] = ("execution",)  # whose state the ASL writes it in
 
     @property
     def path(self) -> str | None:
@@ -139,30 +140,30 @@ SNAPSHOT = Slot("snapshot", (SnapshotResult, NoSnapshot))
 ROLLBACK = Slot("rollback", (RollBackResult, RollBackFailoverResult))  # the Prepare states' stand-ins too
 ROLLBACK_ERROR = Slot("rollback_error", (CaughtError,))
 RECOVERED = Slot("recovered", (RecoveryResult,))
-BANNER = Slot("banner", (BannerResult, BannerFailed))
+BANNER = Slot("banner", (BannerResult, BannerFailed), ("execution", "branch"))
 ERROR = Slot("error", (CaughtError,))
 RELEASE = Slot("release", (Release, CaughtError))
 RECORD_ERROR = Slot("record_error", (CaughtError,))
 OUTCOME = Slot(None, (Outcome,))  # RecordOutcome's result: recorded and published, kept out of the state
 SCORECARD = Slot("scorecard", (Scorecard,))
 SCORECARD_ERROR = Slot("scorecard_error", (CaughtError,))
-REPLICATION_POLL = Slot("replication_poll", (Poll,))
-REPLICATION = Slot("replication", (ReplicationState,))
+REPLICATION_POLL = Slot("replication_poll", (Poll,), ("execution", "stage"))
+REPLICATION = Slot("replication", (ReplicationState,), ("execution", "stage"))
 SWITCHOVER = Slot("switchover", (Switchover,))
 FENCE = Slot("fence", (FenceResult,))
 WRITER_RECORD = Slot("writer_record", (WriterRecordResult,))
 VERIFIED = Slot("verified", (Verification,))
 # a Map iteration's state (each traffic stage; each replica to recreate)
-APPLIED = Slot("applied", (ApplyStageResult,), "stage")  # also the failover's DNS branch
-CHECKED = Slot("checked", (GateResult,), "stage")
-APPROVED = Slot("approved", (Approval,), "stage")
-REPLICA = Slot("replica", (PrepareReplicaResult,))  # restore's own step; a Map iteration's too
+APPLIED = Slot("applied", (ApplyStageResult,), ("stage", "branch"))  # also the failover's DNS shift
+CHECKED = Slot("checked", (GateResult,), ("stage",))
+APPROVED = Slot("approved", (Approval,), ("stage",))
+REPLICA = Slot("replica", (PrepareReplicaResult,), ("execution", "stage"))  # restore's own, each other replica's
 # a Parallel branch's state (the failover's and restore's switchover)
-PROMOTION = Slot("promotion", (PromotionResult,), "branch")
-PROMOTION_STATE_POLL = Slot("promotion_state_poll", (Poll,), "branch")
-PROMOTION_STATE = Slot("promotion_state", (PromotionState,), "branch")
-BRANCH_ERROR = Slot("branch_error", (CaughtError,), "branch")
-BANNER_ERROR = Slot("banner_error", (CaughtError,), "branch")
+PROMOTION = Slot("promotion", (PromotionResult,), ("branch",))
+PROMOTION_STATE_POLL = Slot("promotion_state_poll", (Poll,), ("branch",))
+PROMOTION_STATE = Slot("promotion_state", (PromotionState,), ("branch",))
+BRANCH_ERROR = Slot("branch_error", (CaughtError,), ("branch",))
+BANNER_ERROR = Slot("banner_error", (CaughtError,), ("branch",))
 
 SLOTS: tuple[Slot, ...] = (
     PLAN,
@@ -194,6 +195,9 @@ SLOTS: tuple[Slot, ...] = (
     BRANCH_ERROR,
     BANNER_ERROR,
 )
+# What a traffic stage's Map iteration is given (its ItemSelector), besides what it writes.
+STAGE_ITEM = Slot("stage", (StageRef,), ("stage",))
+
 BY_PATH: dict[str, Slot] = {s.path: s for s in SLOTS if s.path is not None}
 
 # -- the typed view ---------------------------------------------------------------------------------
@@ -253,6 +257,22 @@ class ExecutionState:
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     @property
+    def planned_stages(self) -> list[StagePlan] | None:
+        """The plan's stages, each change of each (None when the plan holds none inline)."""
+        stages = self.data.get("plan")
+        if not isinstance(stages, list):
+            return None
+        try:
+            return [StagePlan.model_validate(stage) for stage in stages]
+        except ValidationError:
+            return None
+
+    @property
+    def plan_stored(self) -> bool:
+        """A large dry run's plan is in the table (switchyard.plans), not in the state."""
+        return bool(self.data.get("plan_stored"))
+
+    @property
     def lock(self) -> LockInfo | None:
         return self._of(LOCK, LockInfo)
 
@@ -303,6 +323,10 @@ class ExecutionState:
     @property
     def verified(self) -> Verification | None:
         return self._of(VERIFIED, Verification)
+
+    @property
+    def stage(self) -> StageRef | None:
+        return self._of(STAGE_ITEM, StageRef)
 
     @property
     def applied(self) -> ApplyStageResult | None:
