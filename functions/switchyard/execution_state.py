@@ -139,6 +139,8 @@ LOCK = Slot("lock", (LockInfo,))
 SNAPSHOT = Slot("snapshot", (SnapshotResult, NoSnapshot))
 ROLLBACK = Slot("rollback", (RollBackResult, RollBackFailoverResult))  # the Prepare states' stand-ins too
 ROLLBACK_ERROR = Slot("rollback_error", (CaughtError,))
+# Beware: a restore's plan has a `recovered` field of its own (the database to make the writer
+# again), which RecoverStaleRun's result replaces when the run took over a stale lock.
 RECOVERED = Slot("recovered", (RecoveryResult,))
 BANNER = Slot("banner", (BannerResult, BannerFailed), ("execution", "branch"))
 ERROR = Slot("error", (CaughtError,))
@@ -323,10 +325,6 @@ class ExecutionState:
     @property
     def verified(self) -> Verification | None:
         return self._of(VERIFIED, Verification)
-
-    @property
-    def stage(self) -> StageRef | None:
-        return self._of(STAGE_ITEM, StageRef)
 
     @property
     def applied(self) -> ApplyStageResult | None:
