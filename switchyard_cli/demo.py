@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from switchyard import plans
+from switchyard.execution_state import ExecutionState
 from switchyard.topology import load_topology
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import REPO, LocalWorld
@@ -171,7 +172,7 @@ def run_demo(console: Console, err: Console, time_scale: float, report_path: str
         console.print(world_table(start, "Start"))
         first = acts()[0]
         plan = world.run(first.workflow, {**first.input, "dry_run": True})
-        if plan.status != "SUCCEEDED" or not isinstance(plan.output, dict):
+        if plan.status != "SUCCEEDED" or ExecutionState.from_output(plan.output).plan is None:
             err.print(f"[red]the dry run failed[/]: {plan.report['error']}")
             return 1
         console.print(plan_table(plans.with_plan(plan.output, world.table_name)))

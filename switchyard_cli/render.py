@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,10 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from switchyard import execution_state as es
+from switchyard.execution_state import ExecutionState
 from switchyard.routing import shares
+from switchyard.shift import RollBackResult
 
 ICONS = {"RUNNING": ("…", "yellow"), "SUCCEEDED": ("✓", "green"), "FAILED": ("✗", "red")}
 # State types that only route data or count polls; showing them would bury the steps that act.
@@ -115,90 +118,109 @@ def _short_error(error: str | None, cause: str | None) -> str:
     return error_text(error, cause) or ""
 
 
-def _applied_note(data: dict[str, Any]) -> str:
-    applied = data.get("applied", {})
-    changes = applied.get("changes") or []
-    parts = [f"{c['label']}: " + " ".join(f"{m} {s:g}%" for m, s in c["shares"].items()) for c in changes[:3]]
+def _applied_note(state: ExecutionState) -> str:
+    applied = state.applied
+    percent = applied.percent if applied is not None else None
+    changes = (applied.changes if applied is not None else None) or []
+    parts = [f"{c.label}: " + " ".join(f"{m} {s:g}%" for m, s in c.shares.items()) for c in changes[:3]]
     more = f" (+{len(changes) - 3} more)" if len(changes) > 3 else ""
     if not parts:
-        return f"{applied.get('percent')}%: nothing to change"
-    return f"{applied.get('percent')}% → " + "; ".join(parts) + more
+        return f"{percent}%: nothing to change"
+    return f"{percent}% → " + "; ".join(parts) + more
 
 
-# state name (or prefix) -> one line on what it did, from the state's output in the history
-_NOTES: dict[str, Any] = {
-    "Plan": lambda d: str(d.get("summary", "")),
-    "AcquireLock": lambda d: f"lock held until lease ends ({d.get('lease_seconds', '?')}s)",
-    "TakeSnapshot": lambda d: f"{d.get('snapshot', {}).get('groups', 0)} weight groups saved",
-    "ApplyStage": _applied_note,
-    "ShiftDns": _applied_note,
-    "CheckGates": lambda d: (
-        ", ".join(f"{n} {s}" for n, s in d.get("checked", {}).get("alarms", {}).items()) or "no gate alarms"
-    ),
-    "RollBack": lambda d: f"restored {d.get('rollback', {}).get('groups_restored', 0)} weight groups from the snapshot",
-    "ReleaseLock": lambda d: "lock released" if d.get("release", {}).get("released") else "lock was not held",
-    "Record": lambda d: "outcome recorded and notified",
-    "Banner": lambda d: _banner_note(d.get("banner", {})),
-    "Promote": lambda d: _promotion_note(d.get("promotion", {})),
-    "CheckCatchUp": lambda d: _lag_note(d.get("replication", {})),
-    "CheckReplica": lambda d: _lag_note(d.get("replication", {})),
-    "CheckOther": lambda d: _lag_note(d.get("replication", {})),
-    "FenceOldWriter": lambda d: d.get("fence", {}).get("note", ""),
-    "UpdateWriterRecord": lambda d: _writer_note(d.get("writer_record", {})),
-    "PrepareReplica": lambda d: _replica_note(d.get("replica", {})),
-    "PrepareOther": lambda d: _replica_note(d.get("replica", {})),
-    "Verify": lambda d: "verified: " + _pairs(d.get("verified", {}).get("checks", {})),
-}
+def _gates_note(state: ExecutionState) -> str:
+    alarms = state.checked.alarms if state.checked is not None else {}
+    return ", ".join(f"{n} {s}" for n, s in alarms.items()) or "no gate alarms"
 
 
-def _banner_note(b: dict[str, Any]) -> str:
-    if "error" in b:  # an unplanned failover went on without it (BannerFailedAfterShift)
-        error = b["error"] if isinstance(b["error"], dict) else {}
-        return f"banner NOT set: {error.get('Error', '')} {error.get('Cause', '')}".strip()[:200]
-    return "banner " + ", ".join(f"{r}: {v}" for r, v in b.get("regions", {}).items())
+def _rollback_note(state: ExecutionState) -> str:
+    # A failover's rollback restores no weight groups of its own (its result says where the writer is).
+    restored = state.rollback.groups_restored if isinstance(state.rollback, RollBackResult) else 0
+    return f"restored {restored} weight groups from the snapshot"
+
+
+def _release_note(state: ExecutionState) -> str:
+    released = isinstance(state.release, es.Release) and state.release.released
+    return "lock released" if released else "lock was not held"
+
+
+def _banner_note(state: ExecutionState) -> str:
+    banner = state.banner
+    if isinstance(banner, es.BannerFailed):  # an unplanned failover went on without it (BannerFailedAfterShift)
+        return f"banner NOT set: {banner.error.Error or ''} {banner.error.Cause or ''}".strip()[:200]
+    regions = banner.regions if banner is not None else {}
+    return "banner " + ", ".join(f"{r}: {v}" for r, v in regions.items())
 
 
 def _pairs(items: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in items.items())
 
 
-def _promotion_note(p: dict[str, Any]) -> str:
-    if p.get("already_promoted"):
-        return f"{p.get('identifier')} was already promoted"
-    lag = p.get("lag_at_promotion_seconds")
+def _promotion_note(state: ExecutionState) -> str:
+    p = state.promotion
+    if p is None:
+        return "promoted None in None; data-loss window unknown"
+    if p.already_promoted:
+        return f"{p.identifier} was already promoted"
+    lag = p.lag_at_promotion_seconds
     window = "unknown" if lag is None else f"{lag:g}s"
-    return f"promoted {p.get('identifier')} in {p.get('region')}; data-loss window {window}"
+    return f"promoted {p.identifier} in {p.region}; data-loss window {window}"
 
 
-def _lag_note(r: dict[str, Any]) -> str:
-    lag = r.get("lag_seconds")
-    state = "caught up" if r.get("caught_up") else "not caught up yet"
-    return f"replica lag {'unknown' if lag is None else f'{lag:g}s'}: {state}"
+def _lag_note(state: ExecutionState) -> str:
+    r = state.replication
+    lag = r.lag_seconds if r is not None else None
+    caught_up = "caught up" if r is not None and r.caught_up else "not caught up yet"
+    return f"replica lag {'unknown' if lag is None else f'{lag:g}s'}: {caught_up}"
 
 
-def _writer_note(w: dict[str, Any]) -> str:
-    return f"{w['record']} → {w['value']}" if w.get("record") else "no writer record configured"
+def _writer_note(state: ExecutionState) -> str:
+    w = state.writer_record
+    return f"{w.record} → {w.value}" if w is not None and w.record else "no writer record configured"
 
 
-def _replica_note(r: dict[str, Any]) -> str:
-    aside = f"; fenced old writer set aside as {r['set_aside']}" if r.get("set_aside") else ""
-    return f"{'created' if r.get('created') else 'kept'} replica {r.get('identifier')}{aside}"
+def _replica_note(state: ExecutionState) -> str:
+    r = state.replica
+    if r is None:
+        return "kept replica None"
+    aside = f"; fenced old writer set aside as {r.set_aside}" if r.set_aside else ""
+    return f"{'created' if r.created else 'kept'} replica {r.identifier}{aside}"
 
 
-# States whose names carry a suffix (ReleaseLockAfterFailure, RecordSuccess, BannerOff, ...).
-_PREFIXES = ("Record", "ReleaseLock", "Banner")
+def _lock_note(state: ExecutionState) -> str:
+    lease = state.lease_seconds
+    return f"lock held until lease ends ({'?' if lease is None else lease}s)"
+
+
+# the key a state wrote (execution_state.progress_slot) -> one line on what it did
+_NOTES: dict[es.Slot, Callable[[ExecutionState], str]] = {
+    es.PLAN: lambda s: s.summary or "",
+    es.LOCK: _lock_note,
+    es.SNAPSHOT: lambda s: f"{s.snapshot.groups if s.snapshot is not None else 0} weight groups saved",
+    es.APPLIED: _applied_note,
+    es.CHECKED: _gates_note,
+    es.ROLLBACK: _rollback_note,
+    es.RELEASE: _release_note,
+    es.OUTCOME: lambda s: "outcome recorded and notified",
+    es.BANNER: _banner_note,
+    es.PROMOTION: _promotion_note,
+    es.REPLICATION: _lag_note,
+    es.FENCE: lambda s: s.fence.note if s.fence is not None else "",
+    es.WRITER_RECORD: _writer_note,
+    es.REPLICA: _replica_note,
+    es.VERIFIED: lambda s: "verified: " + _pairs(s.verified.checks if s.verified is not None else {}),
+}
 
 
 def _note(state: str, output: str | None) -> str:
     """One line on what a step did, from its output in the history."""
-    describe = _NOTES.get(state) or next((_NOTES[p] for p in _PREFIXES if state.startswith(p)), None)
+    slot = es.progress_slot(state)
+    describe = _NOTES.get(slot) if slot is not None else None
     if not output or describe is None:
         return ""
-    try:
-        data = json.loads(output)
-    except ValueError:
-        return ""
-    return str(describe(data)) if isinstance(data, dict) else ""
+    view = ExecutionState.from_json(output)
+    return describe(view) if view is not None else ""
 
 
 def world_table(world: dict[str, Any], title: str = "World") -> Group:
@@ -248,23 +270,24 @@ def plan_table(plan: dict[str, Any]) -> Table:
     a large dry run's stored plan). Every change is a row, hundreds for a large topology; the title
     counts them.
     """
-    stages = plan.get("plan") or []
-    changes = sum(len(stage["changes"]) for stage in stages)
+    view = ExecutionState.from_output(plan)
+    stages = view.planned_stages or []
+    changes = sum(len(stage.changes) for stage in stages)
     if stages:
         count = f" ({_count(changes, 'change')} in {_count(len(stages), 'stage')})"
-    elif plan.get("plan_stored"):
+    elif view.plan_stored:
         count = " (the stored plan has expired: run the dry run again)"
     else:
         count = ""
-    table = Table(title=f"Plan: {plan.get('summary', '')}{count}", title_justify="left", show_edge=False)
+    table = Table(title=f"Plan: {view.summary or ''}{count}", title_justify="left", show_edge=False)
     table.add_column("stage", justify="right")
     table.add_column("weight group")
     table.add_column("before")
     table.add_column("after → traffic share")
     for stage in stages:
-        for i, change in enumerate(stage["changes"]):
-            label = f"{stage['index']} ({stage['percent']}%)" if i == 0 else ""
-            before = " ".join(f"{m} {w}" for m, w in change["before"].items())
-            after = "  ".join(_member(m, w, change["shares"][m]) for m, w in change["after"].items())
-            table.add_row(label, change["label"], before, after)
+        for i, change in enumerate(stage.changes):
+            label = f"{stage.index} ({stage.percent}%)" if i == 0 else ""
+            before = " ".join(f"{m} {w}" for m, w in change.before.items())
+            after = "  ".join(_member(m, w, change.shares[m]) for m, w in change.after.items())
+            table.add_row(label, change.label, before, after)
     return table

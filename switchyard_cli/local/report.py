@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from switchyard import execution_state as es
 from switchyard import outcomes
+from switchyard.execution_state import ExecutionState
 from switchyard.history import error_text, steps_from_history
 
 __all__ = ["build_report", "error_text", "ignored_report", "rolled_back", "steps_from_history"]
@@ -13,39 +14,34 @@ __all__ = ["build_report", "error_text", "ignored_report", "rolled_back", "steps
 
 def rolled_back(steps: list[dict[str, Any]]) -> bool:
     for entry in steps:
-        if entry["name"] == "RollBack" and entry["status"] == "SUCCEEDED" and entry.get("_output"):
-            try:
-                return bool(json.loads(entry["_output"]).get("rollback", {}).get("rolled_back"))
-            except ValueError:
-                return False
+        if entry["name"] == es.ROLLBACK_STATE and entry["status"] == "SUCCEEDED" and entry.get("_output"):
+            state = ExecutionState.from_json(entry["_output"])
+            # What the rollback said, whichever rollback result it is (the shift's or the failover's).
+            rollback = (state.raw(es.ROLLBACK) if state is not None else None) or {}
+            return bool(rollback.get("rolled_back"))
     return False
 
 
-def _recorded_state(history: list[dict[str, Any]]) -> dict[str, Any]:
+def _recorded_state(history: list[dict[str, Any]]) -> ExecutionState:
     """The state the run's last outcome-record step was given: its error and its lock release."""
     for event in reversed(history):
         details = event.get("stateEnteredEventDetails") or {}
-        if str(details.get("name", "")).startswith("Record"):
-            try:
-                state = json.loads(details.get("input") or "{}")
-            except ValueError:
-                return {}
-            return state if isinstance(state, dict) else {}
-    return {}
+        if str(details.get("name", "")).startswith(es.OUTCOME_STATE_PREFIX):
+            return ExecutionState.from_json(details.get("input")) or ExecutionState({})
+    return ExecutionState({})
 
 
 def stage_reached(steps: list[dict[str, Any]]) -> str | None:
     """The last traffic stage written, for a world left as the run left it."""
-    applies = [s for s in steps if s["name"] == "ApplyStage"]
+    applies = [s for s in steps if s["name"] == es.STAGE_STATE]
     if not applies:
         return None
     last = applies[-1]
     if last["status"] != "SUCCEEDED":
         return f"stage {last.get('stage', '?')} was being applied when it failed: it may be half applied"
-    try:
-        stage = json.loads(last.get("_output") or "{}").get("stage", {})
-    except ValueError:
-        stage = {}
+    state = ExecutionState.from_json(last.get("_output"))
+    # Read as the iteration has it, not as a StageRef: a stage of an older run may lack a field.
+    stage = (state.raw(es.STAGE_ITEM) if state is not None else None) or {}
     index, of = stage.get("index", last.get("stage")), stage.get("of", "?")
     return f"last stage applied: {index}/{of} ({stage.get('percent')}%)"
 
@@ -53,9 +49,7 @@ def stage_reached(steps: list[dict[str, Any]]) -> str | None:
 def cleanup(history: list[dict[str, Any]], steps: list[dict[str, Any]]) -> dict[str, Any]:
     """How the run cleaned up: the rollback's error (the world not at the snapshot), the lock's."""
     state = _recorded_state(history)
-    error = state.get("error") if isinstance(state.get("error"), dict) else None
-    release = state.get("release") if isinstance(state.get("release"), dict) else None
-    ended = outcomes.ending(error, release)
+    ended = outcomes.ending(state.raw(es.ERROR), state.raw(es.RELEASE))
     result: dict[str, Any] = {
         "rollback_error": ended["rollback_error"],
         "release_error": ended["release_error"],

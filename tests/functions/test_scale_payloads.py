@@ -13,6 +13,7 @@ from bench.payloads import payload_sizes
 from bench.scale_topology import ScaleWorld, scale_topology
 from switchyard.aws import alb
 from switchyard.errors import AwsApiError
+from switchyard.execution_state import ExecutionState
 from switchyard.shift import INLINE_CHANGES_LIMIT, ApplyStageEvent, StageRef, apply_stage
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import LocalWorld, _LambdaContext
@@ -60,7 +61,8 @@ def test_a_large_dry_run_keeps_its_plan_in_the_table_and_the_state_small(world: 
     start = world.read_world()
     result = world.run("traffic-shift", {"scope": "cluster", "target": "use1-b", "stages": [50, 0], "dry_run": True})
     assert result.status == "SUCCEEDED", result.report["error"]
-    assert result.output["plan"] is None and result.output["plan_stored"] is True
+    state = ExecutionState.from_output(result.output)
+    assert state.planned_stages is None and state.plan_stored
     biggest = max(payload_sizes(result.history))
     assert biggest[0] < 8 * 1024, biggest
     stored = plans.load(world.table_name, result.output["execution"])

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 
+from switchyard.execution_state import ExecutionState
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import LocalWorld
 from tests.workflows.conftest import world_writes
@@ -99,7 +100,8 @@ def test_gate_failure_whose_rollback_crashes_says_the_world_is_at_stage_one_and_
     expire_lease(world)
     taken_over = world.run("traffic-shift", {**DRAIN, "stages": [100]})
     assert taken_over.status == "SUCCEEDED", taken_over.report["error"]
-    assert taken_over.output["recovered"]["action"] == "rolled back"
+    recovered = ExecutionState.from_output(taken_over.output).recovered
+    assert recovered is not None and recovered.action == "rolled back"
     assert taken_over.report["world"]["alb"] == start["alb"]
     assert taken_over.report["world"]["lock"] is None
 
@@ -169,8 +171,9 @@ def test_restore_whose_gate_fails_and_whose_rollback_crashes_reports_it(world):
     world.set_alarm("use1-api-5xx", "OK", "the incident is over")
     again = world.run("traffic-shift", {**DRAIN, "stages": [100]})
     assert again.status == "SUCCEEDED", again.report["error"]
-    assert again.output["recovered"]["action"] == "reported"
-    assert "its rollback had failed in the middle of a restore" in again.output["recovered"]["message"]
+    recovered = ExecutionState.from_output(again.output).recovered
+    assert recovered is not None and recovered.action == "reported"
+    assert "its rollback had failed in the middle of a restore" in recovered.message
 
 
 def test_the_fault_matrix_double_faults_end_honest():

@@ -7,6 +7,8 @@ import json
 import pytest
 import yaml
 
+from switchyard.execution_state import ExecutionState
+from switchyard.failover import FailoverPlan
 from switchyard_cli.local.faults import parse_fault
 from tests.workflows.conftest import run_scenario_cli, world_writes, writes
 
@@ -151,8 +153,10 @@ def test_failover_dry_run_plans_and_writes_nothing(world):
     result = world.run("regional-failover", {**PLANNED, "dry_run": True})
     assert result.status == "SUCCEEDED"
     assert writes(result.calls) == {}
-    assert [s["percent"] for s in result.output["plan"]] == [50, 0]
-    assert result.output["destination"]["identifier"] == "shop-db-usw2"
+    plan = ExecutionState.from_output(result.output).plan
+    assert isinstance(plan, FailoverPlan) and plan.plan is not None
+    assert [s.percent for s in plan.plan] == [50, 0]
+    assert plan.destination.identifier == "shop-db-usw2"
 
 
 def test_restore_is_refused_when_the_region_already_holds_the_writer(world):

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
+from switchyard.execution_state import ExecutionState
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import LocalWorld
 from switchyard_cli.main import main
@@ -90,7 +91,8 @@ def test_planned_failover_gates_every_receiving_region_then_restore(world):
     start = world.read_world()
     result = world.run("regional-failover", PLANNED)
     assert result.status == "SUCCEEDED", result.report["error"]
-    assert {(g["name"], g["region"]) for g in result.output["gates"]} == {(HEALTH, WEST), (HEALTH, TOKYO)}
+    plan = ExecutionState.from_output(result.output).plan
+    assert plan is not None and {(g.name, g.region) for g in plan.gates} == {(HEALTH, WEST), (HEALTH, TOKYO)}
     after = result.report["world"]
     assert after["databases"] == {EAST: "standalone", WEST: "primary", TOKYO: "replica"}
     assert after["replicates_from"] == {TOKYO: WEST}

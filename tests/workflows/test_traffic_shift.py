@@ -5,6 +5,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
+from switchyard.execution_state import ExecutionState
+from switchyard.shift import ShiftPlan
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import LocalWorld
 from tests.polling import wait_for_a_wait_state
@@ -99,11 +101,12 @@ def test_dry_run_returns_the_full_plan_and_writes_nothing(world):
     assert result.status == "SUCCEEDED"
     assert writes(result.calls) == {}
     assert world.outcome_records() == [] and world.notifications() == []
-    plan = result.output["plan"]
-    assert [s["percent"] for s in plan] == [75, 50, 25, 0]
-    api = next(c for c in plan[1]["changes"] if c["label"] == "service api in us-east-1")
-    assert api["after"] == {"use1-a": 50, "use1-b": 100}
-    assert api["shares"] == {"use1-a": 33.3, "use1-b": 66.7}
+    plan = ExecutionState.from_output(result.output).plan
+    assert isinstance(plan, ShiftPlan) and plan.plan is not None
+    assert [s.percent for s in plan.plan] == [75, 50, 25, 0]
+    api = next(c for c in plan.plan[1].changes if c.label == "service api in us-east-1")
+    assert api.after == {"use1-a": 50, "use1-b": 100}
+    assert api.shares == {"use1-a": 33.3, "use1-b": 66.7}
     assert result.report["world"] == start
 
 

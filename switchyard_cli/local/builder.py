@@ -1,0 +1,239 @@
+"""Builds a topology's simulated AWS resources in moto: what the steps then read and change.
+
+Per region: a VPC with two subnets, the ALB with its listener, target groups and one forward rule
+per service, the health and cluster alarms, the banner parameter. Then the triggers' alarms, the
+RDS writer and its cross-region replicas, the Route 53 zone with the weighted records and the
+writer record, and in the home region the state table, the lock store, the outcome topic and
+one state machine per workflow (the repo's ASL with each step's function ARN filled in).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from steps import STEPS, WORKFLOWS
+from switchyard.topology import Region, Topology
+from switchyard_cli.local import roles
+from switchyard_cli.local.lock_store import create_table
+from switchyard_cli.local.names import ACCOUNT, WorldNames
+
+BANNER_OFF = json.dumps({"enabled": False})
+
+Client = Callable[[str, str], Any]  # (service, region) -> a boto3 client
+
+_WORLD_CLIENTS: dict[tuple[str, str], Any] = {}
+
+
+def world_client(service: str, region: str) -> Any:
+    """A client for building and reading the world (never faulted).
+
+    Clients outlive worlds: moto intercepts every request while a mock is active, and creating a
+    botocore client costs ~80 ms, most of a world's set-up.
+    """
+    key = (service, region)
+    if key not in _WORLD_CLIENTS:
+        _WORLD_CLIENTS[key] = boto3.client(service, region_name=region)
+    return _WORLD_CLIENTS[key]
+
+
+def create_alarms(client: Client, region_name: str, names: list[str]) -> None:
+    cw = client("cloudwatch", region_name)
+    for name in dict.fromkeys(names):
+        cw.put_metric_alarm(
+            AlarmName=name,
+            Namespace="AWS/ApplicationELB",
+            MetricName="HTTPCode_Target_5XX_Count",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=50,
+            ComparisonOperator="GreaterThanThreshold",
+        )
+        cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="local world: healthy at start")
+
+
+@dataclass
+class Built:
+    state_machines: dict[str, str] = field(default_factory=dict)  # workflow -> ARN
+    zone_id: str | None = None
+
+
+@dataclass
+class WorldBuilder:
+    topology: Topology
+    names: WorldNames
+    client: Client
+    topology_file: Path  # the steps' copy of the topology (its zone id is rewritten to moto's)
+
+    def build(self) -> Built:
+        built = Built()
+        for region_name, region in self.topology.regions.items():
+            self._build_region(region_name, region)
+        for trigger in self.topology.triggers:
+            create_alarms(self.client, self._trigger_region(trigger.workflow, trigger.input), [trigger.alarm])
+        self._build_databases()
+        built.zone_id = self._build_dns()
+        home = self.names.home
+        create_table(self.client("dynamodb", home), self.names.table_name)
+        self.names.lock_store.create(self.client("dynamodb", self.names.lock_store.home))
+        self.client("sns", home).create_topic(Name=self.names.topic_arn.split(":")[-1])
+        built.state_machines = self._build_state_machines()
+        return built
+
+    def _build_region(self, region_name: str, region: Region) -> None:
+        ec2 = self.client("ec2", region_name)
+        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+        # Zone letters differ by region (Tokyo has a, c and d): ask EC2, take the first two.
+        zones = sorted(z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"])[:2]
+        subnets = [
+            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=az)["Subnet"]["SubnetId"]
+            for i, az in enumerate(zones, start=1)
+        ]
+        self._build_load_balancer(region_name, region, vpc, subnets)
+        create_alarms(
+            self.client,
+            region_name,
+            region.health_alarms + [a for alarms in region.cluster_alarms.values() for a in alarms],
+        )
+        ssm = self.client("ssm", region_name)
+        if self.topology.banner is not None:
+            ssm.put_parameter(Name=self.topology.banner.parameter, Value=BANNER_OFF, Type="String", Overwrite=True)
+
+    def _build_load_balancer(self, region_name: str, region: Region, vpc: str, subnets: list[str]) -> None:
+        elb = self.client("elbv2", region_name)
+        lb_arn = elb.create_load_balancer(Name=region.load_balancer, Subnets=subnets)["LoadBalancers"][0][
+            "LoadBalancerArn"
+        ]
+        listener = elb.create_listener(
+            LoadBalancerArn=lb_arn,
+            Protocol="HTTP",
+            Port=region.listener_port,
+            DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}],
+        )["Listeners"][0]["ListenerArn"]
+        for service_name, service in region.services.items():
+            targets = []
+            for cluster, tg_name in service.target_groups.items():
+                tg = elb.create_target_group(Name=tg_name, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")
+                targets.append(
+                    {
+                        "TargetGroupArn": tg["TargetGroups"][0]["TargetGroupArn"],
+                        "Weight": service.normal_weight(cluster),
+                    }
+                )
+            elb.create_rule(
+                ListenerArn=listener,
+                Priority=service.priority,
+                Conditions=[{"Field": "path-pattern", "Values": [f"/{service_name}/*"]}],
+                Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": targets}}],
+            )
+
+    def _trigger_region(self, workflow: str, data: dict[str, Any]) -> str:
+        home = self.names.home
+        if workflow == "regional-failover":
+            return str(data.get("from_region", home))
+        if data.get("scope") == "cluster":
+            return self.topology.region_of_cluster(str(data.get("target"))) or home
+        if data.get("scope") == "region":
+            return str(data.get("target", home))
+        return home
+
+    def _build_databases(self) -> None:
+        topo = self.topology
+        if topo.database is None:
+            return
+        writer_region = topo.primary_region
+        writer = self.client("rds", writer_region).create_db_instance(
+            DBInstanceIdentifier=topo.regions[writer_region].database,
+            Engine="postgres",
+            DBInstanceClass="db.r6g.large",
+            AllocatedStorage=100,
+            MasterUsername="app",
+            MasterUserPassword="local-only-password",
+            BackupRetentionPeriod=7,
+        )["DBInstance"]
+        for region_name, region in topo.regions.items():
+            if region_name != writer_region and region.database:
+                self.client("rds", region_name).create_db_instance_read_replica(
+                    DBInstanceIdentifier=region.database,
+                    SourceDBInstanceIdentifier=writer["DBInstanceArn"],
+                    DBInstanceClass="db.r6g.large",
+                )
+
+    def _build_dns(self) -> str | None:
+        topo = self.topology
+        if topo.dns.zone is None and topo.dns.zone_id is None:
+            return None
+        r53 = self.client("route53", "us-east-1")
+        zone = r53.create_hosted_zone(Name=topo.dns.zone or "example.com.", CallerReference="switchyard-local")
+        zone_id = str(zone["HostedZone"]["Id"].split("/")[-1])
+        if topo.dns.zone_id is not None:
+            # moto picks its own zone ids: point the handlers' copy of the topology at this one.
+            data = json.loads(topo.model_dump_json(exclude_none=True))
+            data["dns"]["zone_id"] = zone_id
+            self.topology_file.write_text(json.dumps(data))
+        changes = self._weighted_records() + self._writer_record()
+        if changes:
+            r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
+        return zone_id
+
+    def _weighted_records(self) -> list[dict[str, Any]]:
+        topo = self.topology
+        return [
+            {
+                "Action": "UPSERT",
+                "ResourceRecordSet": {
+                    "Name": record.fqdn,
+                    "Type": "CNAME",
+                    "SetIdentifier": set_id,
+                    "TTL": 60,
+                    "Weight": record.normal_weight(region_name),
+                    "ResourceRecords": [
+                        {"Value": f"{topo.regions[region_name].load_balancer}.{region_name}.elb.amazonaws.com"}
+                    ],
+                },
+            }
+            for record in topo.dns.records
+            for region_name, set_id in record.sets.items()
+        ]
+
+    def _writer_record(self) -> list[dict[str, Any]]:
+        topo = self.topology
+        if topo.database is None or not topo.database.writer_record:
+            return []
+        writer_id = topo.regions[topo.primary_region].database
+        endpoint = self.client("rds", topo.primary_region).describe_db_instances(DBInstanceIdentifier=writer_id)[
+            "DBInstances"
+        ][0]["Endpoint"]["Address"]
+        record_set = {
+            "Name": topo.database.writer_record,
+            "Type": "CNAME",
+            "TTL": 30,
+            "ResourceRecords": [{"Value": endpoint}],
+        }
+        return [{"Action": "UPSERT", "ResourceRecordSet": record_set}]
+
+    def _build_state_machines(self) -> dict[str, str]:
+        sfn = self.client("stepfunctions", self.names.home)
+        machines: dict[str, str] = {}
+        for workflow, text in roles.definitions().items():
+            definition = text
+            for step in STEPS:
+                definition = definition.replace(
+                    "${" + step.arn_variable + "}", f"arn:aws:lambda:{self.names.home}:{ACCOUNT}:function:{step.name}"
+                )
+            if "${" in definition:
+                raise RuntimeError(
+                    f"{WORKFLOWS[workflow]}: a placeholder has no step: {definition[definition.index('${') :][:60]}"
+                )
+            machines[workflow] = sfn.create_state_machine(
+                name=f"switchyard-{self.topology.name}-{workflow}",
+                definition=definition,
+                roleArn=f"arn:aws:iam::{ACCOUNT}:role/switchyard-local",
+            )["stateMachineArn"]
+        return machines

@@ -1,0 +1,151 @@
+"""The in-process Lambda: moto's interpreter hands each Task here, and the real handler runs.
+
+With the fault injection a run is armed with: `crash:STEP` / `timeout:STEP` answer as Lambda would
+for a killed or timed-out function, `api-error` and `throttle` act through the botocore hooks
+(hooks.py) while a step runs, and `alarm:NAME@N` goes off once the Nth stage is applied. Around
+the handlers, the world plays its part (operator.py): ReplicaLag published before a step reads it,
+an approval answered after it is requested.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import json
+import threading
+import time
+import traceback
+from typing import Any
+
+from steps import BY_NAME
+from switchyard_cli.local.faults import ApiErrorInjector, Fault, Throttler
+from switchyard_cli.local.hooks import FAULT_HOOK, TimelineEntry
+from switchyard_cli.local.lock_store import LockStore
+from switchyard_cli.local.names import ACCOUNT
+from switchyard_cli.local.operator import SimulatedOperator
+from switchyard_cli.local.roles import roles
+
+_request_ids = itertools.count(1)
+
+
+class LambdaContext:
+    """What Powertools reads from a Lambda context object."""
+
+    def __init__(self, name: str, region: str) -> None:
+        self.function_name = name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"
+        self.memory_limit_in_mb = 256
+        self.aws_request_id = f"local-{next(_request_ids)}"
+        self.log_group_name = f"/aws/lambda/{name}"
+        self.log_stream_name = "local"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+def function_error(error_type: str, message: str, trace: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "StatusCode": 200,
+        "FunctionError": "Unhandled",
+        "Payload": {"errorType": error_type, "errorMessage": message, "stackTrace": trace or []},
+    }
+
+
+def _lambda_fault(fault: Fault) -> dict[str, Any]:
+    if fault.kind == "crash":
+        return function_error(
+            "Runtime.ExitError", f"RequestId: local Error: Runtime exited with error: signal: killed ({fault})"
+        )
+    return function_error("Sandbox.Timedout", f"RequestId: local Error: Task timed out after 60.00 seconds ({fault})")
+
+
+class Dispatcher:
+    def __init__(self, operator: SimulatedOperator, timeline: list[TimelineEntry]) -> None:
+        self.operator = operator
+        self.timeline = timeline
+        self.injector: ApiErrorInjector | None = None
+        self.throttler: Throttler | None = None
+        self.step_faults: list[Fault] = []
+        self.after_apply: list[Fault] = []  # alarm faults that fire after stage N (fault.at)
+        self.invocations: dict[str, int] = {}
+        self.applied = 0
+
+    def attach(self, lock_store: LockStore) -> None:
+        """Fault the steps' calls from now on (none armed yet)."""
+        self.injector = ApiErrorInjector([])
+        self.throttler = Throttler(self.injector)
+        FAULT_HOOK.attach(self.injector, self.throttler, self.timeline)
+        FAULT_HOOK.lock_store = lock_store
+
+    @staticmethod
+    def detach() -> None:
+        FAULT_HOOK.attach(None)
+        FAULT_HOOK.lock_store = None
+
+    def arm(self, faults: list[Fault]) -> None:
+        """A run starts: these faults, counts from zero."""
+        assert self.injector is not None and self.throttler is not None
+        self.injector.faults = [f for f in faults if f.kind == "api-error"]
+        self.injector.counts.clear()
+        self.injector.injected.clear()
+        self.after_apply = [f for f in faults if f.kind == "alarm" and f.at is not None]
+        self.applied = 0
+        self.step_faults = [f for f in faults if f.kind in ("crash", "timeout")]
+        self.invocations = {}
+        self.timeline.clear()
+        self.throttler.fraction = next((float(f.arg) for f in faults if f.kind == "throttle"), 0.0)
+        self.throttler.throttled = self.throttler.attempts = 0
+
+    def invoke(self, name: str, payload: bytes, region: str, run_step: Any = None) -> dict[str, Any]:
+        """Lambda's Invoke: `run_step` (default `run_step` here) between two timeline entries."""
+        self.timeline.append(TimelineEntry(time.perf_counter(), "invoke", name))
+        try:
+            return (run_step or self.run_step)(name, payload, region)
+        finally:
+            self.timeline.append(TimelineEntry(time.perf_counter(), "done", name))
+
+    def _fault_for(self, name: str) -> Fault | None:
+        assert self.injector is not None
+        self.invocations[name] = count = self.invocations.get(name, 0) + 1
+        fault = next((f for f in self.step_faults if f.arg == name and f.at in (None, count)), None)
+        if fault is not None:
+            self.injector.injected.append(f"{fault.kind} of {name} invocation {count}")
+        return fault
+
+    def run_step(self, name: str, payload: bytes, region: str) -> dict[str, Any]:
+        spec = BY_NAME.get(name)
+        if spec is None:
+            return function_error("ResourceNotFoundException", f"no step named {name}")
+        try:
+            event = json.loads(payload or b"{}")
+        except ValueError:  # the Invoke API refuses it before any function code runs
+            return function_error("InvalidRequestContentException", "Could not parse request body into json")
+        assert self.injector is not None
+        fault = self._fault_for(name)
+        if fault is not None:
+            return _lambda_fault(fault)
+        if name in roles().lag_readers:
+            self.operator.publish_replica_lag()
+        self.injector.active.step = name
+        try:
+            module = importlib.import_module(spec.module)
+            result = module.handler(event, LambdaContext(name, region))
+            body = json.loads(json.dumps(result))  # what the Lambda runtime would serialise
+        except Exception as exc:
+            return function_error(type(exc).__name__, str(exc), traceback.format_exception(exc))
+        finally:
+            self.injector.active.step = None
+        self._after(name, event)
+        return {"StatusCode": 200, "Payload": body, "ExecutedVersion": "$LATEST"}
+
+    def _after(self, name: str, event: dict[str, Any]) -> None:
+        if name == roles().stage_step:
+            self.applied += 1
+            for fault in self.after_apply:
+                if fault.at == self.applied:
+                    self.operator.set_alarm(fault.alarm_name, "ALARM", f"local fault {fault}", fault.alarm_region)
+        if name in roles().approval_steps and self.operator.approvals != "manual":
+            # The operator answers a moment later, as `switchyard approve|reject` would.
+            threading.Timer(0.05, self.operator.answer_approval, args=(event["execution"],)).start()

@@ -1,0 +1,42 @@
+"""Where a local world lives and what its resources are called (moto's account, the repo's ASL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from switchyard import lock
+from switchyard.topology import Topology, lock_layout
+from switchyard_cli.local.lock_store import LockStore
+
+ACCOUNT = "123456789012"
+REPO = Path(__file__).resolve().parents[2]
+STATEMACHINES = REPO / "statemachines"
+
+
+@dataclass
+class WorldNames:
+    """The names of one topology's orchestrator resources in its home (primary) region."""
+
+    topology: str
+    home: str
+    table_name: str
+    lock_store: LockStore
+    topic_arn: str
+    state_machine_prefix: str
+
+    @classmethod
+    def of(cls, topology: Topology) -> WorldNames:
+        home = topology.primary_region
+        return cls(
+            topology=topology.name,
+            home=home,
+            table_name=f"switchyard-{topology.name}",
+            lock_store=LockStore(lock.table_name(topology.name), lock_layout(topology)),
+            topic_arn=f"arn:aws:sns:{home}:{ACCOUNT}:switchyard-{topology.name}-outcomes",
+            state_machine_prefix=f"arn:aws:states:{home}:{ACCOUNT}:stateMachine:switchyard-{topology.name}-",
+        )
+
+    @property
+    def lock_table_name(self) -> str:
+        return self.lock_store.table

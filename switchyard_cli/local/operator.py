@@ -1,0 +1,181 @@
+"""What the local world does as the people and the AWS services around a run would.
+
+An operator answers approvals and flips the kill switch; CloudWatch puts alarms in ALARM (the
+faults' and the alarm steps') and back to OK when the incident is over; RDS publishes ReplicaLag;
+EventBridge delivers an alarm's event to the trigger function (at least once, retried when the
+function fails); a lock holder dies mid-run.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from switchyard.topology import Topology
+from switchyard_cli.local import tables
+from switchyard_cli.local.builder import Client, create_alarms
+from switchyard_cli.local.faults import Fault
+from switchyard_cli.local.names import ACCOUNT, WorldNames
+
+# Lambda retries a failed asynchronous invocation (EventBridge's delivery of an alarm) this many
+# times: the trigger function's async-invoke configuration (infra.triggers.ASYNC_RETRIES).
+ASYNC_RETRIES = 2
+
+Invoke = Callable[[str, bytes, str], dict[str, Any]]  # (function name, payload, region) -> response
+
+
+class SimulatedOperator:
+    def __init__(self, topology: Topology, names: WorldNames, client: Client) -> None:
+        self.topology = topology
+        self.names = names
+        self.client = client
+        # How manual gates are answered: "approve" or "reject" at once, or "manual" (by a test).
+        self.approvals = "approve"
+        self.replica_lag = 0.0
+        self.faulted_alarms: set[tuple[str | None, str]] = set()  # (region or None for all, name)
+
+    def arm(self, faults: list[Fault]) -> None:
+        """A run starts: its lag, and its alarms that are in ALARM from the start."""
+        self.replica_lag = 0.0
+        self.faulted_alarms.update((f.alarm_region, f.alarm_name) for f in faults if f.kind == "alarm")
+        for fault in faults:
+            if fault.kind == "replica-lag":
+                self.replica_lag = float(fault.arg)
+            if fault.kind == "alarm" and fault.at is None:
+                self.set_alarm(fault.alarm_name, "ALARM", f"local fault {fault}", fault.alarm_region)
+
+    # -- RDS ------------------------------------------------------------------------------------
+    def publish_replica_lag(self) -> None:
+        """RDS publishes ReplicaLag every minute for each replica; moto has no replication."""
+        for region_name in self.topology.regions:
+            rds = self.client("rds", region_name)
+            replicas = [
+                db["DBInstanceIdentifier"]
+                for db in rds.describe_db_instances()["DBInstances"]
+                if db.get("ReadReplicaSourceDBInstanceIdentifier")
+            ]
+            if replicas:
+                self.client("cloudwatch", region_name).put_metric_data(
+                    Namespace="AWS/RDS",
+                    MetricData=[
+                        {
+                            "MetricName": "ReplicaLag",
+                            "Value": self.replica_lag,
+                            "Unit": "Seconds",
+                            "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": db_id}],
+                        }
+                        for db_id in replicas
+                    ],
+                )
+
+    # -- CloudWatch -----------------------------------------------------------------------------
+    def _has_alarm(self, region_name: str, name: str) -> bool:
+        return bool(self.client("cloudwatch", region_name).describe_alarms(AlarmNames=[name])["MetricAlarms"])
+
+    def find_alarm_regions(self, name: str) -> list[str]:
+        """Every region with an alarm of that name (alarm names are per region)."""
+        return [r for r in self.topology.regions if self._has_alarm(r, name)]
+
+    def find_alarm_region(self, name: str) -> str | None:
+        return next((r for r in self.topology.regions if self._has_alarm(r, name)), None)
+
+    def set_alarm(self, name: str, state: str, reason: str, region: str | None = None) -> list[str]:
+        """Set that region's alarm, or (no region) the alarm of that name in every region that has
+        one; returns the regions set. A missing alarm (a gate named only in an execution input) is
+        created first, in `region` or where the world lives."""
+        regions = [region] if region is not None else self.find_alarm_regions(name) or [self.names.home]
+        for region_name in regions:
+            if not self._has_alarm(region_name, name):
+                create_alarms(self.client, region_name, [name])
+            cw = self.client("cloudwatch", region_name)
+            cw.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+        return regions
+
+    def clear_faults(self) -> None:
+        """The incident is over: alarms that faults put in ALARM go back to OK, lag to 0."""
+        for region, name in self.faulted_alarms:
+            self.set_alarm(name, "OK", "local world: fault cleared", region)
+        self.faulted_alarms.clear()
+        self.replica_lag = 0.0
+
+    # -- EventBridge ----------------------------------------------------------------------------
+    def alarm_event(self, name: str, region: str) -> dict[str, Any]:
+        """The event EventBridge delivers for an alarm entering ALARM (shape as in the AWS docs)."""
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"
+        return {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "CloudWatch Alarm State Change",
+            "source": "aws.cloudwatch",
+            "account": ACCOUNT,
+            "time": now[:19] + "Z",
+            "region": region,
+            "resources": [f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{name}"],
+            "detail": {
+                "alarmName": name,
+                "state": {"value": "ALARM", "reason": "Threshold Crossed (local world)", "timestamp": now},
+                "previousState": {"value": "OK", "reason": "local world: healthy", "timestamp": now},
+                "configuration": {"metrics": []},
+            },
+        }
+
+    def deliver(self, event: dict[str, Any], invoke: Invoke, trigger_step: str) -> dict[str, Any]:
+        """One EventBridge delivery: an asynchronous invocation, which Lambda retries when the
+        function fails (ASYNC_RETRIES more times, as infra.triggers configures it)."""
+        payload: dict[str, Any] = {}
+        for _ in range(1 + ASYNC_RETRIES):
+            payload = invoke(trigger_step, json.dumps(event).encode(), self.names.home)["Payload"]
+            if "errorType" not in payload:
+                break
+        return payload
+
+    # -- people ---------------------------------------------------------------------------------
+    def answer_approval(self, execution: str) -> None:
+        from switchyard import approvals
+
+        approvals.answer(
+            self.names.table_name,
+            self.topology.name,
+            execution,
+            approve=self.approvals == "approve",
+            who="local world",
+            reason=f"--approvals {self.approvals}",
+        )
+
+    def set_automation(self, enabled: bool) -> None:
+        """Flip the kill switch (the SSM parameter the trigger reads), in every region."""
+        from aws_lambda_powertools.utilities.parameters import clear_caches
+
+        for region_name in self.topology.regions:
+            self.client("ssm", region_name).put_parameter(
+                Name=self.topology.kill_switch_parameter,
+                Value="on" if enabled else "off",
+                Type="String",
+                Overwrite=True,
+            )
+        clear_caches()  # the trigger caches the parameter for 10 s, as it would in a warm Lambda
+
+    def stop_holder(self, holder: str) -> None:
+        """The lock holder dies: its execution stops, no Catch runs."""
+        sfn = self.client("stepfunctions", self.names.home)
+        sfn.stop_execution(executionArn=holder, error="HolderDied", cause="local world: the holder died")
+
+    def expire_lease(self) -> None:
+        store = self.names.lock_store
+        tables.expire_lease(self.client("dynamodb", store.home), store.table, self.topology.name)
+
+    # -- reading back ---------------------------------------------------------------------------
+    def notifications(self) -> list[dict[str, Any]]:
+        """Messages published to the outcome topic (read from moto's SNS backend)."""
+        from moto.sns.models import sns_backends
+
+        topic = sns_backends[ACCOUNT][self.names.home].topics.get(self.names.topic_arn)
+        return [{"subject": n[2], "message": n[1]} for n in (topic.sent_notifications if topic else [])]
+
+    def outcome_records(self) -> list[dict[str, Any]]:
+        return tables.outcome_records(
+            self.client("dynamodb", self.names.home), self.names.table_name, self.topology.name
+        )
