@@ -14,8 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from switchyard.aws.store import LockTable, StateTable
 from switchyard.topology import Topology
-from switchyard_cli.local import tables
 from switchyard_cli.local.builder import Client, create_alarms
 from switchyard_cli.local.faults import Fault
 from switchyard_cli.local.names import ACCOUNT, WorldNames
@@ -165,7 +165,7 @@ class SimulatedOperator:
 
     def expire_lease(self) -> None:
         store = self.names.lock_store
-        tables.expire_lease(self.client("dynamodb", store.home), store.table, self.topology.name)
+        LockTable(store.table, store.home).expire_lease(self.topology.name)
 
     # -- reading back ---------------------------------------------------------------------------
     def notifications(self) -> list[dict[str, Any]]:
@@ -176,6 +176,4 @@ class SimulatedOperator:
         return [{"subject": n[2], "message": n[1]} for n in (topic.sent_notifications if topic else [])]
 
     def outcome_records(self) -> list[dict[str, Any]]:
-        return tables.outcome_records(
-            self.client("dynamodb", self.names.home), self.names.table_name, self.topology.name
-        )
+        return StateTable(self.names.table_name, self.names.home).outcome_records(self.topology.name)
