@@ -97,7 +97,7 @@ def stale_lock_recovery(then: str) -> States:
         "RecoverStaleRun": task(
             "RecoverStaleRun",
             parameters,
-            "$.recovered",
+            "$.stale_run",
             then,
             catch=on_error("ReleaseLockAfterFailure"),
             comment="Put back (or report) what the dead run left half-done, before anything else.",

@@ -139,9 +139,8 @@ LOCK = Slot("lock", (LockInfo,))
 SNAPSHOT = Slot("snapshot", (SnapshotResult, NoSnapshot))
 ROLLBACK = Slot("rollback", (RollBackResult, RollBackFailoverResult))  # the Prepare states' stand-ins too
 ROLLBACK_ERROR = Slot("rollback_error", (CaughtError,))
-# Beware: a restore's plan has a `recovered` field of its own (the database to make the writer
-# again), which RecoverStaleRun's result replaces when the run took over a stale lock.
-RECOVERED = Slot("recovered", (RecoveryResult,))
+# Not `recovered`: a restore's plan has a field of that name (the database to make the writer again).
+STALE_RUN = Slot("stale_run", (RecoveryResult,))
 BANNER = Slot("banner", (BannerResult, BannerFailed), ("execution", "branch"))
 ERROR = Slot("error", (CaughtError,))
 RELEASE = Slot("release", (Release, CaughtError))
@@ -173,7 +172,7 @@ SLOTS: tuple[Slot, ...] = (
     SNAPSHOT,
     ROLLBACK,
     ROLLBACK_ERROR,
-    RECOVERED,
+    STALE_RUN,
     BANNER,
     ERROR,
     RELEASE,
@@ -287,8 +286,8 @@ class ExecutionState:
         return self._of(ROLLBACK, (RollBackResult, RollBackFailoverResult))
 
     @property
-    def recovered(self) -> RecoveryResult | None:
-        return self._of(RECOVERED, RecoveryResult)
+    def stale_run(self) -> RecoveryResult | None:
+        return self._of(STALE_RUN, RecoveryResult)
 
     @property
     def banner(self) -> BannerResult | BannerFailed | None:

@@ -100,7 +100,7 @@ def test_gate_failure_whose_rollback_crashes_says_the_world_is_at_stage_one_and_
     expire_lease(world)
     taken_over = world.run("traffic-shift", {**DRAIN, "stages": [100]})
     assert taken_over.status == "SUCCEEDED", taken_over.report["error"]
-    recovered = ExecutionState.from_output(taken_over.output).recovered
+    recovered = ExecutionState.from_output(taken_over.output).stale_run
     assert recovered is not None and recovered.action == "rolled back"
     assert taken_over.report["world"]["alb"] == start["alb"]
     assert taken_over.report["world"]["lock"] is None
@@ -171,7 +171,7 @@ def test_restore_whose_gate_fails_and_whose_rollback_crashes_reports_it(world):
     world.set_alarm("use1-api-5xx", "OK", "the incident is over")
     again = world.run("traffic-shift", {**DRAIN, "stages": [100]})
     assert again.status == "SUCCEEDED", again.report["error"]
-    recovered = ExecutionState.from_output(again.output).recovered
+    recovered = ExecutionState.from_output(again.output).stale_run
     assert recovered is not None and recovered.action == "reported"
     assert "its rollback had failed in the middle of a restore" in recovered.message
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.polling import wait_for_a_wait_state
+from tests.workflows.test_failover_restore import writer_target
 from tests.workflows.conftest import TEST_TIME_SCALE
 
 
@@ -98,3 +99,23 @@ def test_a_failover_stopped_by_hand_is_reported_at_once_not_undone(world):
     record = next(r for r in world.outcome_records() if r["execution"] == dead)
     assert record["error"] == "HolderEnded" and record["rolled_back"] is False
     assert "its execution ended" in record["message"] and "finish by hand" in record["message"]
+
+
+def test_a_restore_that_takes_over_a_dead_runs_lock_still_knows_which_database_to_restore(world):
+    # A restore's plan names the database to make the writer again at $.recovered; the stale
+    # run's recovery once wrote its own result over it, and the restore then failed.
+    unplanned = {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unplanned"}
+    failover = world.run("regional-failover", unplanned)
+    assert failover.status == "SUCCEEDED", failover.report["error"]
+    dead = world.start(
+        "traffic-shift",
+        {"scope": "cluster", "target": "usw2-a", "stages": [50, 0], "bake_seconds": int(30 / TEST_TIME_SCALE)},
+        name="dies-before-the-restore",
+    )
+    _wait_for_bake(world, dead)
+    assert world.kill_holder() == dead
+    restore = world.run("restore", {"region": "us-east-1", "stages": [50, 100], "bake_seconds": 0})
+    assert restore.status == "SUCCEEDED", restore.report["error"]
+    assert "RecoverStaleRun" in [s["name"] for s in restore.report["steps"]]
+    assert restore.report["world"]["alb"]["us-west-2"]["api"]["usw2-a"] == 100  # the dead shift put back
+    assert "us-east-1" in writer_target(world)
