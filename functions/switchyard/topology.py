@@ -39,7 +39,8 @@ from switchyard.topology_schema import (
     Workflow,
 )
 
-# The schema's names stay importable from here, the topology's home for the code that loads one.
+# The schema lives in topology_schema (requests and the checks import it, not this loader); its
+# names stay importable from here, where the code that loads a topology has always found them.
 __all__ = [
     "ALB_MAX_WEIGHT",
     "DEFAULT_NORMAL_WEIGHT",
