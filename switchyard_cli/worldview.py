@@ -5,15 +5,12 @@ Shared by `switchyard status` (a deployed stack) and the local world's reports.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
-from switchyard import lock
+from switchyard import banner, lock
 from switchyard.aws import alb, dns, rds
-from switchyard.aws.clients import aws_errors, client
-from switchyard.errors import SwitchyardError
 from switchyard.history import read_history
 from switchyard.topology import Topology
 
@@ -38,18 +35,7 @@ def source_region(state: rds.DbState) -> str:
 def banner_on(region: str, parameter: str | None) -> bool:
     if parameter is None:
         return False
-    ssm = client("ssm", region)
-    try:
-        with aws_errors(f"reading the banner in {region}"):
-            value = ssm.get_parameter(Name=parameter)["Parameter"]["Value"]
-    except SwitchyardError as exc:
-        if "ParameterNotFound" in str(exc):
-            return False
-        raise
-    try:
-        return bool(json.loads(value).get("enabled"))
-    except (ValueError, AttributeError):
-        return value.strip().lower() not in ("", "off", "false")
+    return banner.read_on(region, parameter)
 
 
 def read_world(

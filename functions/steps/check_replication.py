@@ -1,6 +1,6 @@
 from typing import Any
 
-from switchyard.failover import ReplicationEvent, ReplicationState, check_replication
+from switchyard.failover.database import ReplicationEvent, ReplicationState, check_replication
 from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event

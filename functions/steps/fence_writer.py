@@ -1,6 +1,6 @@
 from typing import Any
 
-from switchyard.failover import FenceEvent, FenceResult, fence_writer
+from switchyard.failover.database import FenceEvent, FenceResult, fence_writer
 from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event

@@ -1,6 +1,6 @@
 from typing import Any
 
-from switchyard.failover import PlanEvent, RestorePlan, plan_restore
+from switchyard.failover.plans import PlanEvent, RestorePlan, plan_restore
 from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event

@@ -1,6 +1,6 @@
 from typing import Any
 
-from switchyard.failover import PrepareReplicaEvent, PrepareReplicaResult, prepare_replica
+from switchyard.failover.database import PrepareReplicaEvent, PrepareReplicaResult, prepare_replica
 from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event

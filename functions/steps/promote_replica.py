@@ -1,6 +1,6 @@
 from typing import Any
 
-from switchyard.failover import DbEvent, PromotionResult, promote_replica
+from switchyard.failover.database import DbEvent, PromotionResult, promote_replica
 from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event

@@ -1,6 +1,6 @@
 from typing import Any
 
-from switchyard.failover import RollBackFailoverEvent, RollBackFailoverResult, roll_back_failover
+from switchyard.failover.rollback import RollBackFailoverEvent, RollBackFailoverResult, roll_back_failover
 from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event

@@ -1,6 +1,6 @@
 from typing import Any
 
-from switchyard.failover import BannerEvent, set_banner
+from switchyard.failover.banner_step import BannerEvent, set_banner
 from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event

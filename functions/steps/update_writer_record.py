@@ -1,6 +1,6 @@
 from typing import Any
 
-from switchyard.failover import DbEvent, WriterRecordResult, update_writer_record
+from switchyard.failover.database import DbEvent, WriterRecordResult, update_writer_record
 from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event

@@ -1,6 +1,6 @@
 from typing import Any
 
-from switchyard.failover import Verification, VerifyEvent, verify_world
+from switchyard.failover.verify import Verification, VerifyEvent, verify_world
 from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event

@@ -3,6 +3,9 @@
 Its value is JSON: {"enabled": true, "message": ..., "since": ..., "reason": ..., "execution": ...}
 or {"enabled": false}. The destination of a failover must be written; the source is best effort
 (it may be the region that is down) and its failure is reported, not raised.
+
+What a value means is decided here, once, for everything that reads the banner (the steps, the
+verification, the operator's view of the world): a parameter that does not exist is off.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from switchyard.aws.clients import DEFAULT, SHORT, aws_errors, client
+from switchyard.aws import ssm
+from switchyard.aws.clients import DEFAULT, SHORT, Timeouts
 from switchyard.errors import SwitchyardError
 from switchyard.topology import Topology
 
@@ -30,6 +34,25 @@ def value(topo: Topology, enabled: bool, reason: str, execution: str) -> str:
     )
 
 
+def is_on(text: str | None) -> bool:
+    """Whether a banner value (None: no parameter) shows the banner.
+
+    Switchyard writes JSON; a value set by hand may be a bare word, and only an empty one, "off"
+    or "false" is off.
+    """
+    if text is None:
+        return False
+    try:
+        return bool(json.loads(text).get("enabled"))
+    except (ValueError, AttributeError):
+        return text.strip().lower() not in ("", "off", "false")
+
+
+def read_on(region: str, parameter: str, *, timeouts: Timeouts = DEFAULT) -> bool:
+    """Whether the banner is on in `region` now; raises the step errors when it cannot be read."""
+    return is_on(ssm.get_parameter(region, parameter, timeouts=timeouts, action=f"reading the banner in {region}"))
+
+
 def set_banner(
     topo: Topology, enabled: bool, required: list[str], best_effort: list[str], *, reason: str, execution: str
 ) -> dict[str, str]:
@@ -41,10 +64,13 @@ def set_banner(
     for region in dict.fromkeys(required + best_effort):
         short = region not in required
         try:
-            with aws_errors(f"writing the banner in {region}"):
-                client("ssm", region, SHORT if short else DEFAULT).put_parameter(
-                    Name=topo.banner.parameter, Value=text, Type="String", Overwrite=True
-                )
+            ssm.put_parameter(
+                region,
+                topo.banner.parameter,
+                text,
+                timeouts=SHORT if short else DEFAULT,
+                action=f"writing the banner in {region}",
+            )
             done[region] = "on" if enabled else "off"
         except SwitchyardError as exc:
             if not short:
@@ -62,15 +88,14 @@ def read_values(topo: Topology, regions: list[str]) -> dict[str, str | None]:
         return {}
     values: dict[str, str | None] = {}
     for region in regions:
-        ssm = client("ssm", region, SHORT)
         try:
-            with aws_errors(f"reading the banner in {region}"):
-                try:
-                    values[region] = ssm.get_parameter(Name=topo.banner.parameter)["Parameter"]["Value"]
-                except ssm.exceptions.ParameterNotFound:
-                    values[region] = value(topo, False, "", "")
+            text = ssm.get_parameter(
+                region, topo.banner.parameter, timeouts=SHORT, action=f"reading the banner in {region}"
+            )
         except SwitchyardError:
             values[region] = None
+            continue
+        values[region] = value(topo, False, "", "") if text is None else text
     return values
 
 
@@ -83,10 +108,9 @@ def restore_values(topo: Topology, values: dict[str, str | None]) -> dict[str, s
         if text is None:
             continue
         try:
-            with aws_errors(f"restoring the banner in {region}"):
-                client("ssm", region, SHORT).put_parameter(
-                    Name=topo.banner.parameter, Value=text, Type="String", Overwrite=True
-                )
+            ssm.put_parameter(
+                region, topo.banner.parameter, text, timeouts=SHORT, action=f"restoring the banner in {region}"
+            )
             done[region] = "restored"
         except SwitchyardError as exc:
             done[region] = f"unreachable: {exc}"

@@ -13,7 +13,7 @@ from pydantic import ConfigDict, Field, StringConstraints, ValidationError, mode
 
 from switchyard.errors import InvalidInput
 from switchyard.model import Model
-from switchyard.topology import Name, RegionName, Topology
+from switchyard.topology_schema import Name, RegionName, Topology
 
 Percent = Annotated[int, Field(ge=0, le=100)]
 Reason = Annotated[str, StringConstraints(max_length=1000)]

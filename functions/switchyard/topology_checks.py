@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from switchyard.topology import Topology
+from switchyard.topology_schema import Topology
 
 # CreateLoadBalancer / CreateTargetGroup: at most 32 characters, alphanumeric and hyphens, not
 # beginning or ending with a hyphen; a load balancer's name must not begin with "internal-".

@@ -90,7 +90,7 @@ def failed_over(world: LocalWorld, *, fence: bool = True) -> None:
     """What a regional failover leaves: the replica promoted, the old writer fenced (tagged, stopped)."""
     rds.promote(WEST, REPLICA)
     if fence:
-        rds.fence(EAST, WRITER, short=False)
+        rds.fence(EAST, WRITER)
 
 
 def banner_text(world: LocalWorld, region: str) -> str:
@@ -283,7 +283,7 @@ def test_restore_fences_a_former_writer_that_was_never_fenced(world: LocalWorld)
 
 def test_restore_with_no_writer_is_refused(world: LocalWorld) -> None:
     failed_over(world)
-    rds.fence(WEST, REPLICA, short=False)  # now nobody is a writer
+    rds.fence(WEST, REPLICA)  # now nobody is a writer
     assert refused(world, "plan_restore", {"region": EAST}) == (
         "refusing: expected exactly one writer among the topology's databases, found ['none']"
     )
@@ -690,18 +690,18 @@ def test_each_regions_health_is_its_own_alarms_and_baselines_of_regions_merge(
 ) -> None:
     """Three regions, each with its own `api-5xx`: checking one region never reads another's, and
     the baselines of several receiving regions (a failover to N regions checks each) add up."""
-    from switchyard import failover
+    from switchyard.failover import preflight
 
     world = make_world(three_region_topology())
     world.set_alarm("api-5xx", "ALARM", "5xx spike", region="us-west-2")
     warnings: list[str] = []
-    assert failover._healthy_or_refuse(world.topology, "eu-west-1", False, warnings) == {"eu-west-1/api-5xx": "OK"}
+    assert preflight.healthy_or_refuse(world.topology, "eu-west-1", False, warnings) == {"eu-west-1/api-5xx": "OK"}
     with pytest.raises(UnsafeChange) as caught:
-        failover._healthy_or_refuse(world.topology, "us-west-2", False, warnings)
+        preflight.healthy_or_refuse(world.topology, "us-west-2", False, warnings)
     assert str(caught.value).startswith("refusing: us-west-2 is unhealthy, alarm(s) ['us-west-2/api-5xx'] in ALARM")
     baseline = {
-        **failover._healthy_or_refuse(world.topology, "us-west-2", True, warnings),
-        **failover._healthy_or_refuse(world.topology, "eu-west-1", False, warnings),
+        **preflight.healthy_or_refuse(world.topology, "us-west-2", True, warnings),
+        **preflight.healthy_or_refuse(world.topology, "eu-west-1", False, warnings),
     }
     assert baseline == {"us-west-2/api-5xx": "ALARM", "eu-west-1/api-5xx": "OK"}
     assert warnings == ["forced although us-west-2's alarms ['us-west-2/api-5xx'] are in ALARM"]

@@ -129,7 +129,7 @@ def test_a_dark_third_region_is_not_a_healthy_one(tri: LocalWorld) -> None:
 
 def failed_over(world: LocalWorld) -> None:
     rds.promote(WEST, DBS[WEST])
-    rds.fence(EAST, DBS[EAST], short=False)
+    rds.fence(EAST, DBS[EAST])
 
 
 def prepare(region: str, source: str, stale: str | None = None, **extra: Any) -> dict[str, Any]:

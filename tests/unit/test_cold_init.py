@@ -111,14 +111,15 @@ def test_a_handler_builds_its_own_models_at_import_and_no_others() -> None:
         """
         import json
         import steps.apply_stage
-        from switchyard import failover, shift, topology, requests
+        from switchyard import shift, topology, requests
+        from switchyard.failover import plans
         models = {
             "ApplyStageEvent": shift.ApplyStageEvent,
             "ApplyStageResult": shift.ApplyStageResult,
             "ShiftPlan": shift.ShiftPlan,
             "Topology": topology.Topology,
             "TrafficShiftRequest": requests.TrafficShiftRequest,
-            "FailoverPlan": failover.FailoverPlan,
+            "FailoverPlan": plans.FailoverPlan,
         }
         print(json.dumps({name: model.__pydantic_complete__ for name, model in models.items()}))
         """

@@ -42,7 +42,7 @@ class Recorder:
         self.started: list[str] = []
         self.finished: list[str] = []
 
-    def __call__(self, group: WeightGroup, weights: dict[str, int]) -> None:
+    def __call__(self, group: WeightGroup, weights: dict[str, int], timeouts: Any = None) -> None:
         with self.lock:
             self.in_flight += 1
             self.most = max(self.most, self.in_flight)
@@ -144,7 +144,7 @@ def test_write_groups_counts_rule_writes_and_one_batch_per_zone(monkeypatch: pyt
 
 def test_write_groups_writes_the_full_weights_of_each_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     written: dict[str, dict[str, int]] = {}
-    monkeypatch.setattr(alb, "write_weights", lambda group, weights: written.__setitem__(group.key, weights))
+    monkeypatch.setattr(alb, "write_weights", lambda group, weights, **_: written.__setitem__(group.key, weights))
     shift.write_groups([(_group(i), {"a": i}) for i in range(3)], "stage")
     assert written == {f"us-east-1/svc{i}": {"a": i, "b": 100} for i in range(3)}
 
@@ -154,7 +154,7 @@ def test_the_local_worlds_faults_follow_the_writes_into_the_pool(monkeypatch: py
     injector = ApiErrorInjector([parse_fault("api-error:ModifyRule@7")])
     seen: list[Any] = []
 
-    def write(group: WeightGroup, weights: dict[str, int]) -> None:
+    def write(group: WeightGroup, weights: dict[str, int], timeouts: Any = None) -> None:
         answer = injector(SimpleNamespace(name="ModifyRule"), params={})
         seen.append(threading.current_thread().name)
         if answer is not None:

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from switchyard.errors import UnsafeChange
-from switchyard.failover import PlanEvent, plan_failover
+from switchyard.failover.plans import PlanEvent, plan_failover
 from switchyard.shift import (
     ApplyStageEvent,
     PlanShiftEvent,

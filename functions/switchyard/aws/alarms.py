@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from switchyard.aws.clients import aws_errors, client
+from switchyard.aws.clients import DEFAULT, Timeouts, aws_errors, client
 from switchyard.errors import ResourceNotFound
 
 ALARM = "ALARM"
@@ -19,11 +19,11 @@ def key(region: str, name: str) -> str:
     return f"{region}/{name}"
 
 
-def alarm_states(names: Iterable[str], region: str) -> dict[str, str]:
+def alarm_states(names: Iterable[str], region: str, *, timeouts: Timeouts = DEFAULT) -> dict[str, str]:
     """State of each named alarm (metric or composite) in one region; unknown names are absent."""
     wanted = list(dict.fromkeys(names))
     states: dict[str, str] = {}
-    cw = client("cloudwatch", region)
+    cw = client("cloudwatch", region, timeouts)
     for start in range(0, len(wanted), 100):  # DescribeAlarms takes at most 100 names
         chunk = wanted[start : start + 100]
         # DescribeAlarms pages its answer even for named alarms: follow NextToken.
@@ -36,12 +36,14 @@ def alarm_states(names: Iterable[str], region: str) -> dict[str, str]:
     return states
 
 
-def require_states(names_by_region: dict[str, list[str]], field: str) -> dict[str, str]:
+def require_states(
+    names_by_region: dict[str, list[str]], field: str, *, timeouts: Timeouts = DEFAULT
+) -> dict[str, str]:
     """State of each alarm that must exist, by `key(region, name)`; a missing alarm is a
     configuration error naming `field`."""
     states: dict[str, str] = {}
     for region, names in names_by_region.items():
-        found = alarm_states(names, region)
+        found = alarm_states(names, region, timeouts=timeouts)
         missing = [n for n in names if n not in found]
         if missing:
             raise ResourceNotFound(f"{field}: no CloudWatch alarm named {missing} in {region}")

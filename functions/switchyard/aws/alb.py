@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import contextvars
 import copy
+import functools
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from switchyard.aws.clients import aws_errors, client
+from switchyard.aws.clients import DEFAULT, Timeouts, aws_errors, client
 from switchyard.errors import ResourceNotFound
 from switchyard.routing import WeightGroup
 from switchyard.topology import Region, Topology
@@ -46,13 +47,15 @@ def _forward_targets(action: dict[str, Any]) -> list[dict[str, Any]]:
     return []
 
 
-def read_service_groups(topo: Topology, region_name: str, services: list[str] | None = None) -> list[WeightGroup]:
+def read_service_groups(
+    topo: Topology, region_name: str, services: list[str] | None = None, *, timeouts: Timeouts = DEFAULT
+) -> list[WeightGroup]:
     """The weight group of each named service of one region (all services when None)."""
     region: Region = topo.regions[region_name]
     names = list(region.services) if services is None else services
     if not names:
         return []
-    elb = client("elbv2", region_name)
+    elb = client("elbv2", region_name, timeouts)
     with aws_errors(f"reading load balancer {region.load_balancer} in {region_name}"):
         try:
             lbs = elb.describe_load_balancers(Names=[region.load_balancer])["LoadBalancers"]
@@ -140,10 +143,13 @@ def rule_actions(group: WeightGroup, weights: dict[str, int]) -> list[dict[str, 
     return actions
 
 
-def write_weights(group: WeightGroup, weights: dict[str, int]) -> None:
+def write_weights(group: WeightGroup, weights: dict[str, int], *, timeouts: Timeouts = DEFAULT) -> None:
+    """Replace the rule's forward weights, in the region its group was read from."""
     region = group.locator["region"]
     with aws_errors(f"updating {group.label}"):
-        client("elbv2", region).modify_rule(RuleArn=group.locator["rule_arn"], Actions=rule_actions(group, weights))
+        client("elbv2", region, timeouts).modify_rule(
+            RuleArn=group.locator["rule_arn"], Actions=rule_actions(group, weights)
+        )
 
 
 # How many ModifyRule calls one step keeps in flight. ELB throttles its API per account and Region
@@ -162,7 +168,12 @@ def write_weights(group: WeightGroup, weights: dict[str, int]) -> None:
 WRITE_CONCURRENCY = 4
 
 
-def write_rules(writes: Sequence[tuple[WeightGroup, dict[str, int]]], concurrency: int | None = None) -> int:
+def write_rules(
+    writes: Sequence[tuple[WeightGroup, dict[str, int]]],
+    concurrency: int | None = None,
+    *,
+    timeouts: Timeouts = DEFAULT,
+) -> int:
     """Write each group's full weights (`write_weights`), up to `concurrency` (default
     WRITE_CONCURRENCY) rules at a time.
 
@@ -173,7 +184,7 @@ def write_rules(writes: Sequence[tuple[WeightGroup, dict[str, int]]], concurrenc
     concurrency = WRITE_CONCURRENCY if concurrency is None else concurrency
     if concurrency <= 1 or len(writes) <= 1:
         for group, weights in writes:
-            write_weights(group, weights)
+            write_weights(group, weights, timeouts=timeouts)
         return len(writes)
     first_error: BaseException | None = None
     calls = 0
@@ -197,7 +208,8 @@ def write_rules(writes: Sequence[tuple[WeightGroup, dict[str, int]]], concurrenc
                 break  # the writes in flight finish; nothing new starts
             # Each write runs in a copy of the step's context: the local world's fault injector
             # (and any context-scoped state) follows the call into the worker thread.
-            in_flight[pool.submit(contextvars.copy_context().run, write_weights, group, weights)] = index
+            write = functools.partial(write_weights, group, weights, timeouts=timeouts)
+            in_flight[pool.submit(contextvars.copy_context().run, write)] = index
         settle(wait(in_flight).done)
     if first_error is not None:
         raise first_error

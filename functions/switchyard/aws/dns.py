@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from switchyard.aws.clients import aws_errors, client
+from switchyard.aws.clients import DEFAULT, Timeouts, aws_errors, client
 from switchyard.errors import ResourceNotFound
 from switchyard.routing import WeightGroup
 from switchyard.topology import Topology
@@ -18,13 +18,15 @@ from switchyard.topology import Topology
 R53_REGION = "us-east-1"
 
 
-def zone_id(topo: Topology) -> str:
+def zone_id(topo: Topology, *, timeouts: Timeouts = DEFAULT) -> str:
     if topo.dns.zone_id:
         return topo.dns.zone_id.split("/")[-1]
     zone = topo.dns.zone or ""
     fqdn = zone if zone.endswith(".") else zone + "."
     with aws_errors(f"finding hosted zone {fqdn}"):
-        zones = client("route53", R53_REGION).list_hosted_zones_by_name(DNSName=fqdn, MaxItems="10")["HostedZones"]
+        zones = client("route53", R53_REGION, timeouts).list_hosted_zones_by_name(DNSName=fqdn, MaxItems="10")[
+            "HostedZones"
+        ]
     matches = [z for z in zones if z["Name"] == fqdn]
     if not matches:
         raise ResourceNotFound(f"dns.zone: no hosted zone named '{fqdn}'")
@@ -34,8 +36,8 @@ def zone_id(topo: Topology) -> str:
     return str(matches[0]["Id"]).split("/")[-1]
 
 
-def _record_sets(zid: str, fqdn: str) -> list[dict[str, Any]]:
-    r53 = client("route53", R53_REGION)
+def _record_sets(zid: str, fqdn: str, timeouts: Timeouts) -> list[dict[str, Any]]:
+    r53 = client("route53", R53_REGION, timeouts)
     found: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"HostedZoneId": zid, "StartRecordName": fqdn}
     while True:
@@ -55,17 +57,17 @@ def _record_sets(zid: str, fqdn: str) -> list[dict[str, Any]]:
             kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
 
 
-def read_record_groups(topo: Topology, region: str | None = None) -> list[WeightGroup]:
+def read_record_groups(topo: Topology, region: str | None = None, *, timeouts: Timeouts = DEFAULT) -> list[WeightGroup]:
     """One group per record (and record type) that has a weighted set for `region` (all if None)."""
     records = [r for r in topo.dns.records if region is None or region in r.sets]
     if not records:
         return []
-    zid = zone_id(topo)
+    zid = zone_id(topo, timeouts=timeouts)
     groups = []
     for record in records:
         where = f"dns.records.{topo.dns.records.index(record)}"
         with aws_errors(f"reading record {record.fqdn}"):
-            rrsets = _record_sets(zid, record.fqdn)
+            rrsets = _record_sets(zid, record.fqdn, timeouts)
         region_by_set = {set_id: region_name for region_name, set_id in record.sets.items()}
         by_type: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         for rrset in rrsets:
@@ -95,7 +97,9 @@ def read_record_groups(topo: Topology, region: str | None = None) -> list[Weight
     return groups
 
 
-def write_weights(changes: list[tuple[WeightGroup, dict[str, int]]], comment: str) -> int:
+def write_weights(
+    changes: list[tuple[WeightGroup, dict[str, int]]], comment: str, *, timeouts: Timeouts = DEFAULT
+) -> int:
     """UPSERT the given members' sets, one change batch per zone; returns the batches sent.
 
     Only the members passed are written, so a concurrent edit of another region's set (made
@@ -107,8 +111,37 @@ def write_weights(changes: list[tuple[WeightGroup, dict[str, int]]], comment: st
             new = dict(group.locator["record_sets"][member])
             new["Weight"] = weight
             batches[group.locator["zone_id"]].append({"Action": "UPSERT", "ResourceRecordSet": new})
-    r53 = client("route53", R53_REGION)
+    r53 = client("route53", R53_REGION, timeouts)
     for zid, batch in batches.items():
         with aws_errors(f"changing {len(batch)} weighted sets in zone {zid}"):
             r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Comment": comment[:256], "Changes": batch})
     return len(batches)
+
+
+def point_cname(zid: str, name: str, target: str, comment: str, *, timeouts: Timeouts = DEFAULT) -> None:
+    """UPSERT the CNAME `name` (a fully qualified name) to `target`, keeping its TTL (30 s when new)."""
+    r53 = client("route53", R53_REGION, timeouts)
+    with aws_errors(f"pointing {name} at {target}"):
+        current = r53.list_resource_record_sets(
+            HostedZoneId=zid, StartRecordName=name, StartRecordType="CNAME", MaxItems="1"
+        )
+        ttl = next(
+            (r.get("TTL", 30) for r in current["ResourceRecordSets"] if r["Name"] == name and r["Type"] == "CNAME"), 30
+        )
+        r53.change_resource_record_sets(
+            HostedZoneId=zid,
+            ChangeBatch={
+                "Comment": comment,
+                "Changes": [
+                    {
+                        "Action": "UPSERT",
+                        "ResourceRecordSet": {
+                            "Name": name,
+                            "Type": "CNAME",
+                            "TTL": ttl,
+                            "ResourceRecords": [{"Value": target}],
+                        },
+                    }
+                ],
+            },
+        )

@@ -1,7 +1,7 @@
 """RDS adapter: the active/passive database (one writer, cross-region read replicas).
 
-Calls to a region that may be down (a failover's source) pass `short=True`: short timeouts and
-few retries, so a dead region costs seconds, not minutes.
+Calls to a region that may be down (a failover's source) pass `timeouts=SHORT`: short timeouts
+and few retries, so a dead region costs seconds, not minutes.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from switchyard.aws.clients import DEFAULT, SHORT, aws_errors, client
+from switchyard.aws.clients import DEFAULT, Timeouts, aws_errors, client
 from switchyard.model import Model
 
 FENCE_TAG = "switchyard:fenced"
@@ -34,12 +34,12 @@ class DbState(Model):
         return self.source is not None
 
 
-def _rds(region: str, short: bool) -> Any:
-    return client("rds", region, SHORT if short else DEFAULT)
+def _rds(region: str, timeouts: Timeouts) -> Any:
+    return client("rds", region, timeouts)
 
 
-def describe(region: str, identifier: str, *, short: bool = False) -> DbState | None:
-    rds = _rds(region, short)
+def describe(region: str, identifier: str, *, timeouts: Timeouts = DEFAULT) -> DbState | None:
+    rds = _rds(region, timeouts)
     with aws_errors(f"describing database {identifier} in {region}"):
         try:
             db = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
@@ -59,11 +59,11 @@ def describe(region: str, identifier: str, *, short: bool = False) -> DbState | 
     )
 
 
-def replica_lag_seconds(region: str, identifier: str) -> float | None:
+def replica_lag_seconds(region: str, identifier: str, *, timeouts: Timeouts = DEFAULT) -> float | None:
     """The newest `ReplicaLag` datapoint of the last 5 minutes, or None when there is none."""
     now = datetime.now(UTC)
     with aws_errors(f"reading the replica lag of {identifier} in {region}"):
-        result = client("cloudwatch", region).get_metric_data(
+        result = client("cloudwatch", region, timeouts).get_metric_data(
             MetricDataQueries=[
                 {
                     "Id": "lag",
@@ -86,18 +86,18 @@ def replica_lag_seconds(region: str, identifier: str) -> float | None:
     return float(values[0]) if values else None
 
 
-def promote(region: str, identifier: str) -> None:
+def promote(region: str, identifier: str, *, timeouts: Timeouts = DEFAULT) -> None:
     with aws_errors(f"promoting {identifier} in {region}"):
-        _rds(region, False).promote_read_replica(DBInstanceIdentifier=identifier, BackupRetentionPeriod=7)
+        _rds(region, timeouts).promote_read_replica(DBInstanceIdentifier=identifier, BackupRetentionPeriod=7)
 
 
-def fence(region: str, identifier: str, *, short: bool) -> str:
+def fence(region: str, identifier: str, *, timeouts: Timeouts = DEFAULT) -> str:
     """Mark a former writer so it is never used again, and stop it so it takes no writes.
 
     Returns what was done: RDS refuses to stop some instances (one that still has replicas, for
     one), and then the operator must know that the tag is all there is.
     """
-    rds = _rds(region, short)
+    rds = _rds(region, timeouts)
     with aws_errors(f"fencing {identifier} in {region}"):
         arn = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["DBInstanceArn"]
         rds.add_tags_to_resource(
@@ -116,16 +116,16 @@ def fence(region: str, identifier: str, *, short: bool) -> str:
     return f"{identifier} in {region} tagged and stopped"
 
 
-def set_aside(region: str, identifier: str) -> str:
+def set_aside(region: str, identifier: str, *, timeouts: Timeouts = DEFAULT) -> str:
     """Rename a fenced former writer out of the way (kept for forensics, never reused)."""
     new_id = f"{identifier}-fenced-{datetime.now(UTC):%Y%m%d%H%M%S}"[:63]
-    rename(region, identifier, new_id)
+    rename(region, identifier, new_id, timeouts=timeouts)
     return new_id
 
 
-def rename(region: str, identifier: str, new_identifier: str) -> None:
+def rename(region: str, identifier: str, new_identifier: str, *, timeouts: Timeouts = DEFAULT) -> None:
     with aws_errors(f"renaming {identifier} to {new_identifier} in {region}"):
-        _rds(region, False).modify_db_instance(
+        _rds(region, timeouts).modify_db_instance(
             DBInstanceIdentifier=identifier, NewDBInstanceIdentifier=new_identifier, ApplyImmediately=True
         )
 
@@ -138,12 +138,13 @@ def create_replica(
     *,
     created_by: str = "restore",
     restore_target: bool = False,
+    timeouts: Timeouts = DEFAULT,
 ) -> None:
     tags = [{"Key": "switchyard:created-by", "Value": created_by}]
     if restore_target:
         tags.append({"Key": RESTORE_TARGET_TAG, "Value": "true"})
     with aws_errors(f"creating replica {identifier} in {region}"):
-        _rds(region, False).create_db_instance_read_replica(
+        _rds(region, timeouts).create_db_instance_read_replica(
             DBInstanceIdentifier=identifier,
             SourceDBInstanceIdentifier=source_arn,
             DBInstanceClass=instance_class,
@@ -152,10 +153,10 @@ def create_replica(
         )
 
 
-def instance_class(region: str, identifier: str) -> str:
+def instance_class(region: str, identifier: str, *, timeouts: Timeouts = DEFAULT) -> str:
     with aws_errors(f"describing {identifier} in {region}"):
         return str(
-            _rds(region, False).describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0][
+            _rds(region, timeouts).describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0][
                 "DBInstanceClass"
             ]
         )

@@ -1,0 +1,181 @@
+"""The regional-failover and restore plans: what a run will change, decided before any write."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from switchyard import leases
+from switchyard.aws import dns, rds
+from switchyard.errors import UnsafeChange
+from switchyard.failover.events import DbRef, StepEvent
+from switchyard.failover.preflight import (
+    current_writer,
+    db_id,
+    healthy_or_refuse,
+    lag_within_budget,
+    other_states,
+    promotable_replica,
+    receivers_healthy_or_refuse,
+    replicas_to_repoint,
+    source_writer,
+)
+from switchyard.failover.shape import receiving_regions, restore_start_problem, stray_replica_problem
+from switchyard.model import Model
+from switchyard.requests import RegionalFailoverRequest, RestoreRequest, parse_request
+from switchyard.routing import StagePlan, plan_stages
+from switchyard.shift import Gate, StageRef, stage_refs
+from switchyard.topology import Topology
+
+
+class PlanEvent(StepEvent):
+    input: Any
+    execution: str
+
+
+class _Plan(Model):
+    topology: str
+    execution: str
+    target: str  # the region whose weighted sets the stages move
+    stages: list[StageRef]
+    gates: list[Gate]
+    baseline: dict[str, str]
+    lease_seconds: int
+    banner_required: list[str]
+    banner_best_effort: list[str]
+    banner_regions: list[str]  # every region whose banner value the snapshot saves
+    promotion_target: DbRef  # the replica this run promotes: rollback checks whether it was
+    summary: str
+    warnings: list[str] = Field(default_factory=list)
+    plan: list[StagePlan] | None = None
+
+
+class FailoverPlan(_Plan):
+    workflow: Literal["regional-failover"] = "regional-failover"
+    request: RegionalFailoverRequest
+    source: DbRef  # the writer being left
+    destination: DbRef  # the replica being promoted
+    budget_seconds: int
+    lag_seconds: float | None
+    fence_best_effort: bool  # unplanned: the old writer's region may be down
+    # Every other region's replica of the source: after the promotion each is set aside and
+    # recreated from the new writer (a replica of a fenced, stopped writer serves stale reads).
+    others: list[DbRef] = Field(default_factory=list)
+
+
+class RestorePlan(_Plan):
+    workflow: Literal["restore"] = "restore"
+    request: RestoreRequest
+    writer: DbRef  # the current writer (in the region that took over)
+    recovered: DbRef  # the recovered region's database, to become the writer again
+    others: list[DbRef]  # every other region's database, to become replicas again
+
+
+def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
+    request: RegionalFailoverRequest = parse_request("regional-failover", event.input, topo)
+    assert topo.database is not None  # parse_request requires it
+    source_id, dest_id = db_id(topo, request.from_region), db_id(topo, request.to_region)
+    warnings: list[str] = []
+    unplanned = request.mode == "unplanned"
+
+    destination = promotable_replica(request, dest_id, source_id)
+    source = source_writer(request, source_id, warnings)
+    groups = dns.read_record_groups(topo, request.from_region)
+    receivers = receiving_regions(groups, request.from_region, request.to_region, list(topo.regions))
+    baseline = receivers_healthy_or_refuse(topo, receivers, request.from_region, request.force, warnings)
+    budget = (
+        request.max_data_loss_seconds
+        if request.max_data_loss_seconds is not None
+        else topo.database.max_data_loss_seconds
+    )
+    lag = lag_within_budget(request, dest_id, budget, warnings)
+
+    stages = [0] if unplanned else list(request.stages)
+    stage_plans = plan_stages(groups, request.from_region, stages)
+    # Every region that takes a share of the source's traffic is watched, not only the destination.
+    gates = [Gate(name=n, region=r) for r in receivers for n in topo.regions[r].health_alarms]
+    others = replicas_to_repoint(topo, request.from_region, request.to_region, source_id, warnings)
+    summary = (
+        f"{request.mode} failover {request.from_region} → {request.to_region}: promote {dest_id}"
+        f" (lag {'unknown' if lag is None else f'{lag:g}s'}, budget {budget}s),"
+        f" DNS stages {stages} on {len(groups)} record(s)"
+        + (f"; traffic goes to {', '.join(receivers)}" if len(receivers) > 1 else "")
+        + (f"; new replicas of {dest_id} in {', '.join(o.region for o in others)}" if others else "")
+    )
+    return FailoverPlan(
+        topology=topo.name,
+        execution=event.execution,
+        request=request,
+        source=DbRef(region=request.from_region, identifier=source_id, arn=source.arn if source else None),
+        destination=DbRef(region=request.to_region, identifier=dest_id, arn=destination.arn),
+        promotion_target=DbRef(region=request.to_region, identifier=dest_id, arn=destination.arn),
+        fence_best_effort=unplanned,
+        others=others,
+        budget_seconds=budget,
+        lag_seconds=lag,
+        target=request.from_region,
+        stages=stage_refs(stages),
+        gates=gates,
+        baseline=baseline,
+        lease_seconds=leases.regional_failover(request, other_regions=len(others)),
+        banner_required=[request.to_region],
+        banner_best_effort=[request.from_region, *receivers[1:]],
+        banner_regions=[*receivers, request.from_region],
+        summary=summary,
+        warnings=warnings,
+        plan=stage_plans if request.dry_run else None,
+    )
+
+
+def _restorable_writer(topo: Topology, region: str, recovered_id: str, warnings: list[str]) -> rds.DbState:
+    """The writer a restore of `region` takes back, refused unless the world is what a failover leaves."""
+    writer = current_writer(topo, region, warnings)
+    if writer.region == region:
+        raise UnsafeChange(f"refusing: {region} already holds the writer ('{writer.identifier}'); nothing to restore")
+    problem = restore_start_problem(region, rds.describe(region, recovered_id), writer) or stray_replica_problem(
+        other_states(topo, (region, writer.region)), writer
+    )
+    if problem is not None:
+        raise UnsafeChange(problem)
+    return writer
+
+
+def plan_restore(event: PlanEvent, topo: Topology) -> RestorePlan:
+    request: RestoreRequest = parse_request("restore", event.input, topo)
+    region = request.region
+    warnings: list[str] = []
+    recovered_id = db_id(topo, region)
+    writer = _restorable_writer(topo, region, recovered_id, warnings)
+    # Only the recovered region gains traffic (its stages rise to 100), so only it is checked.
+    baseline = healthy_or_refuse(topo, region, request.force, warnings)
+    groups = dns.read_record_groups(topo, region)
+    stage_plans = plan_stages(groups, region, list(request.stages))
+    others = [
+        DbRef(region=r, identifier=str(cfg.database)) for r, cfg in topo.regions.items() if r != region and cfg.database
+    ]
+    return RestorePlan(
+        topology=topo.name,
+        execution=event.execution,
+        request=request,
+        writer=DbRef(region=writer.region, identifier=writer.identifier, arn=writer.arn),
+        recovered=DbRef(region=region, identifier=recovered_id),
+        promotion_target=DbRef(region=region, identifier=recovered_id),
+        others=others,
+        target=region,
+        stages=stage_refs(list(request.stages)),
+        gates=[Gate(name=n, region=region) for n in topo.regions[region].health_alarms],
+        baseline=baseline,
+        lease_seconds=leases.restore(request, other_regions=len(others)),
+        banner_required=[region, writer.region],
+        # A three-region failover put the banner on in every region it sent traffic to: the
+        # restore saves and switches off all of them.
+        banner_best_effort=[r for r in topo.regions if r not in (region, writer.region)],
+        banner_regions=[region, writer.region, *(r for r in topo.regions if r not in (region, writer.region))],
+        summary=(
+            f"restore {region}: new replica of {writer.identifier} ({writer.region}), switch the writer back,"
+            f" DNS stages {list(request.stages)} on {len(groups)} record(s), replicas again elsewhere"
+        ),
+        warnings=warnings,
+        plan=stage_plans if request.dry_run else None,
+    )

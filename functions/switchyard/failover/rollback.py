@@ -1,0 +1,81 @@
+"""The RollBackFailover step: undo a run that did not promote; after a promotion, say where the writer is."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from switchyard import banner, snapshots
+from switchyard.aws import rds
+from switchyard.errors import RollbackIncomplete
+from switchyard.failover.events import DbRef, StepEvent
+from switchyard.model import Model
+from switchyard.shift import write_groups
+from switchyard.topology import Topology
+
+
+class RollBackFailoverEvent(StepEvent):
+    execution: str
+    snapshot_id: str | None = None
+    promotion: DbRef  # the replica this run promotes (or promoted)
+    banner_regions: list[str]
+    # A restore made the replica it promotes; a failover found it there.
+    workflow: Literal["regional-failover", "restore"] = "regional-failover"
+
+
+class RollBackFailoverResult(Model):
+    rolled_back: bool
+    promoted: bool
+    state: str  # for people: what the world looks like now and what to do
+
+
+def _put_back(topo: Topology, table: str, snapshot_id: str | None) -> int:
+    """DNS and the banner as the snapshot saved them; returns the DNS record groups written."""
+    if not snapshot_id or not snapshots.exists(table, snapshot_id):
+        return 0
+    groups = snapshots.load(table, snapshot_id)
+    write_groups([(g, dict(g.weights)) for g in groups], "switchyard failover rollback")
+    restored = len(groups)
+    context = snapshots.load_context(table, snapshot_id)
+    done = banner.restore_values(topo, context.get("banner", {}))
+    not_back = {region: note for region, note in done.items() if note != "restored"}
+    if not_back:
+        # DNS is back, but a banner this run switched on stays on there: not a rollback. Raised,
+        # so the step is retried and, if it still fails, the run reports the rollback as failed.
+        raise RollbackIncomplete(
+            f"{restored} DNS record group(s) put back, but the banner could not be put back in"
+            f" {sorted(not_back)}: " + "; ".join(not_back[r] for r in sorted(not_back))
+        )
+    return restored
+
+
+def roll_back_failover(event: RollBackFailoverEvent, topo: Topology, table: str) -> RollBackFailoverResult:
+    """Undo what can be undone. Before the promotion: DNS back to the snapshot, banner as it was.
+
+    After it: nothing is undone (a promotion cannot be), the banner stays on, and the result says
+    where the writer is, so the on-call can finish by hand or run `restore`.
+    """
+    state = rds.describe(event.promotion.region, event.promotion.identifier)
+    # A fenced former writer under that name (a restore that failed before PrepareReplica set it
+    # aside) is not a promotion of this run.
+    promoted = state is not None and not state.is_replica and not state.fenced
+    if promoted:
+        return RollBackFailoverResult(
+            rolled_back=False,
+            promoted=True,
+            state=(
+                f"{event.promotion.identifier} in {event.promotion.region} was promoted and is the writer; the"
+                " promotion cannot be undone. Banner left on. Check DNS and the writer record, then finish by"
+                " hand or run restore."
+            ),
+        )
+    restored = _put_back(topo, table, event.snapshot_id)
+    kept = (
+        f"; the new replica {event.promotion.identifier} in {event.promotion.region} is kept for the next attempt"
+        if event.workflow == "restore" and state is not None and state.is_replica
+        else ""
+    )
+    return RollBackFailoverResult(
+        rolled_back=True,
+        promoted=False,
+        state=f"nothing was promoted; {restored} DNS record group(s) and the banner put back as they were{kept}",
+    )

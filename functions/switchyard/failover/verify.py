@@ -1,0 +1,51 @@
+"""The VerifyWorld step: read the world back after a failover or restore and check its promises."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from switchyard import banner
+from switchyard.aws import dns, rds
+from switchyard.errors import UnsafeChange
+from switchyard.failover.events import DbRef, StepEvent
+from switchyard.model import Model
+from switchyard.topology import Topology
+
+
+class VerifyEvent(StepEvent):
+    workflow: Literal["regional-failover", "restore"]
+    writer: DbRef  # where the writer must be now
+    drained: str | None = None  # a region whose weighted sets must all be 0
+    banner: bool  # the banner must be on (True) or off (False) in the writer's region
+
+
+class Verification(Model):
+    checks: dict[str, str]
+
+
+def verify_world(event: VerifyEvent, topo: Topology) -> Verification:
+    """Read the world back and check the workflow's promises; raise if one does not hold."""
+    problems: list[str] = []
+    checks: dict[str, str] = {}
+    writer = rds.describe(event.writer.region, event.writer.identifier)
+    if writer is None or writer.is_replica or writer.status != "available":
+        problems.append(f"{event.writer.identifier} in {event.writer.region} is not an available writer")
+    else:
+        checks["writer"] = f"{writer.identifier} in {writer.region}"
+    if event.drained:
+        for group in dns.read_record_groups(topo, event.drained):
+            if group.weights.get(event.drained):
+                problems.append(f"{group.label}: {event.drained} still has weight {group.weights[event.drained]}")
+        checks["dns"] = f"{event.drained} drained"
+    if topo.banner is not None:
+        # The banner as everything else reads it: a parameter nobody has written yet is off.
+        on = banner.read_on(event.writer.region, topo.banner.parameter)
+        if on != event.banner:
+            problems.append(
+                f"banner in {event.writer.region} is {'on' if on else 'off'},"
+                f" expected {'on' if event.banner else 'off'}"
+            )
+        checks["banner"] = "on" if on else "off"
+    if problems:
+        raise UnsafeChange("verification failed: " + "; ".join(problems))
+    return Verification(checks=checks)

@@ -1,0 +1,152 @@
+"""The topology file's schema (contract v1): regions, clusters, services, records, and their names.
+
+Only the shape of the file and the lookups on it live here, so that everything that takes a
+topology (requests, the checks, the adapters) can name these types without importing the loader
+(`switchyard.topology`), which validates a file with all of them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field, StringConstraints
+
+from switchyard.model import Model
+
+ALB_MAX_WEIGHT = 999
+DNS_MAX_WEIGHT = 255
+DEFAULT_NORMAL_WEIGHT = 100
+
+Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
+RegionName = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")]
+AlarmName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Workflow = Literal["traffic-shift", "regional-failover", "restore"]
+
+
+class _Strict(Model):
+    # Unknown keys are typos far more often than intent; refuse them.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Service(_Strict):
+    priority: Annotated[int, Field(ge=1, le=50000)]
+    target_groups: Annotated[dict[Name, Name], Field(min_length=1)]
+    weights: dict[Name, Annotated[int, Field(ge=0, le=ALB_MAX_WEIGHT)]] | None = None
+
+    def normal_weight(self, cluster: str) -> int:
+        if self.weights is None:
+            return DEFAULT_NORMAL_WEIGHT
+        return self.weights.get(cluster, DEFAULT_NORMAL_WEIGHT)
+
+
+class Region(_Strict):
+    load_balancer: Name
+    listener_port: Annotated[int, Field(ge=1, le=65535)] = 443
+    clusters: Annotated[list[Name], Field(min_length=1)]
+    services: dict[Name, Service] = Field(default_factory=dict)
+    health_alarms: list[AlarmName] = Field(default_factory=list)
+    # Extension to v1: alarms that say one cluster is healthy. Used to refuse a shift toward an
+    # unhealthy cluster; region alarms cannot tell sibling clusters apart.
+    cluster_alarms: dict[Name, list[AlarmName]] = Field(default_factory=dict)
+    database: Name | None = None
+
+
+class DnsRecord(_Strict):
+    name: Annotated[str, StringConstraints(min_length=1, max_length=253)]
+    sets: Annotated[
+        dict[RegionName, Annotated[str, StringConstraints(min_length=1, max_length=128)]], Field(min_length=1)
+    ]
+    weights: dict[RegionName, Annotated[int, Field(ge=0, le=DNS_MAX_WEIGHT)]] | None = None
+
+    @property
+    def fqdn(self) -> str:
+        return self.name if self.name.endswith(".") else self.name + "."
+
+    def normal_weight(self, region: str) -> int:
+        if self.weights is None:
+            return DEFAULT_NORMAL_WEIGHT
+        return self.weights.get(region, DEFAULT_NORMAL_WEIGHT)
+
+
+class Dns(_Strict):
+    zone: str | None = None
+    zone_id: Annotated[str, StringConstraints(pattern=r"^(/hostedzone/)?[A-Z0-9]{1,32}$")] | None = None
+    records: list[DnsRecord] = Field(default_factory=list)
+
+
+class Database(_Strict):
+    engine: Literal["rds-instance"] = "rds-instance"
+    writer_record: str | None = None
+    max_data_loss_seconds: Annotated[int, Field(ge=0, le=86400)] = 30
+
+
+class Banner(_Strict):
+    parameter: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_./-]{1,1010}$")]
+    message: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+
+
+class Trigger(_Strict):
+    alarm: AlarmName
+    workflow: Workflow
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class GameDay(_Strict):
+    name: Name
+    schedule: Annotated[str, StringConstraints(pattern=r"^(cron\(.+\)|rate\(.+\)|at\(.+\))$")]
+    workflow: Workflow
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class Automation(_Strict):
+    """Extension to v1: how alarm-started executions are throttled and switched off."""
+
+    # Minimum time between two executions started by alarms (against a flapping alarm).
+    cooldown_seconds: Annotated[int, Field(ge=0, le=7 * 24 * 3600)] = 900
+    # SSM parameter (in every region) that switches automation off when its value is "off".
+    # Default: /switchyard/<topology name>/automation
+    kill_switch_parameter: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_./-]{1,1010}$")] | None = None
+
+
+class LockSettings(_Strict):
+    """Extension: where the lock table's replicas live (a DynamoDB multi-Region strongly
+    consistent table, switchyard.lock_regions). Default: derived from `regions` when they allow it."""
+
+    regions: Annotated[list[RegionName], Field(min_length=1)] | None = None
+    witness: RegionName | None = None
+
+
+class Topology(_Strict):
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+    primary_region: RegionName
+    regions: Annotated[dict[RegionName, Region], Field(min_length=1)]
+    dns: Dns = Field(default_factory=Dns)
+    database: Database | None = None
+    banner: Banner | None = None
+    triggers: list[Trigger] = Field(default_factory=list)
+    game_days: list[GameDay] = Field(default_factory=list)
+    automation: Automation = Field(default_factory=Automation)
+    lock: LockSettings = Field(default_factory=LockSettings)
+
+    @property
+    def kill_switch_parameter(self) -> str:
+        return self.automation.kill_switch_parameter or f"/switchyard/{self.name}/automation"
+
+    # -- lookups used by the planner and the adapters -------------------------------------------
+    def region_of_cluster(self, cluster: str) -> str | None:
+        for region_name, region in self.regions.items():
+            if cluster in region.clusters:
+                return region_name
+        return None
+
+    def all_clusters(self) -> list[str]:
+        return [c for region in self.regions.values() for c in region.clusters]
+
+    def alarm_names(self) -> list[str]:
+        names: list[str] = []
+        for region in self.regions.values():
+            names += region.health_alarms
+            for alarms in region.cluster_alarms.values():
+                names += alarms
+        names += [t.alarm for t in self.triggers]
+        return list(dict.fromkeys(names))
