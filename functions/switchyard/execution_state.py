@@ -21,18 +21,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from switchyard.failover import (
-    FailoverPlan,
+from switchyard.failover.database import (
     FenceResult,
     PrepareReplicaResult,
     PromotionResult,
     PromotionState,
     ReplicationState,
-    RestorePlan,
-    RollBackFailoverResult,
-    Verification,
     WriterRecordResult,
 )
+from switchyard.failover.plans import FailoverPlan, RestorePlan
+from switchyard.failover.rollback import RollBackFailoverResult
+from switchyard.failover.verify import Verification
 from switchyard.lock import LockInfo
 from switchyard.model import Model
 from switchyard.outcomes import Outcome

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tests.polling import wait_for_a_wait_state
-from tests.workflows.test_failover_restore import writer_target
 from tests.workflows.conftest import TEST_TIME_SCALE
+from tests.workflows.test_failover_restore import writer_target
 
 
 def _wait_for_bake(world, execution: str) -> None:
