@@ -499,7 +499,7 @@ DYNAMODB_EXPRESSIONS = {
 }
 # importlib.import_module is allowed where the module name comes from the STEPS registry, never
 # from input: the local world dispatches a task to `BY_NAME[name].module` after the lookup.
-DYNAMIC_IMPORTS_ALLOWED = {"switchyard_cli/local/world.py"}
+DYNAMIC_IMPORTS_ALLOWED = {"switchyard_cli/local/dispatcher.py"}
 
 
 def unsafe_constructs(source: str, where: str) -> list[str]:

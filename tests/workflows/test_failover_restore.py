@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from switchyard.execution_state import ExecutionState
-from switchyard.failover import FailoverPlan
+from switchyard.failover.plans import FailoverPlan
 from switchyard_cli.local.faults import parse_fault
 from tests.workflows.conftest import run_scenario_cli, world_writes, writes
 
