@@ -27,10 +27,12 @@ from switchyard.topology_schema import (
     Banner,
     Database,
     Dns,
+    DnsFailover,
     DnsRecord,
     GameDay,
     LockSettings,
     Name,
+    RecordRouting,
     Region,
     RegionName,
     Service,
@@ -50,10 +52,12 @@ __all__ = [
     "Banner",
     "Database",
     "Dns",
+    "DnsFailover",
     "DnsRecord",
     "GameDay",
     "LockSettings",
     "Name",
+    "RecordRouting",
     "Region",
     "RegionName",
     "Service",
@@ -174,6 +178,12 @@ def _record_errors(rwhere: str, record: DnsRecord, topo: Topology) -> list[str]:
             errors.append(f"{rwhere}.sets.{region_name}: '{region_name}' is not one of regions {sorted(topo.regions)}")
     if len(set(record.sets.values())) != len(record.sets):
         errors.append(f"{rwhere}.sets: two regions share one set identifier")
+    if record.routing == "latency" and record.weights is not None:
+        errors.append(f"{rwhere}.weights: a latency record has no weights (its answers move by health checks only)")
+    if record.routing == "latency" and topo.dns.failover != "health-check":
+        errors.append(
+            f"{rwhere}.routing: a latency record moves by health checks only; set dns.failover: health-check"
+        )
     for region_name in record.weights or {}:
         if region_name not in record.sets:
             errors.append(f"{rwhere}.weights.{region_name}: '{region_name}' has no weighted set in this record")
@@ -194,7 +204,21 @@ def _trigger_input_errors(topo: Topology) -> list[str]:
         if trigger.input.get("force") is not None:
             errors.append(f"triggers.{i}.input.force: an alarm-started execution may not force; leave it out")
         errors += [f"triggers.{i}.input.{e}" for e in request_errors(trigger.workflow, trigger.input, topo)]
+        errors += _trigger_region_errors(i, trigger, topo)
     return errors
+
+
+def _trigger_region_errors(i: int, trigger: Trigger, topo: Topology) -> list[str]:
+    if trigger.region is not None and trigger.region not in topo.regions:
+        return [f"triggers.{i}.region: '{trigger.region}' is not one of regions {sorted(topo.regions)}"]
+    region = topo.trigger_region(trigger)
+    if trigger.workflow == "regional-failover" and trigger.input.get("from_region") == region:
+        # Its alarm and rule would be in the region it evacuates: dark with it, it could never fire.
+        return [
+            f"triggers.{i}.region: the alarm lives in {region}, the region this trigger fails over from;"
+            " it could not fire while that region is dark (put the alarm and the trigger in another region)"
+        ]
+    return []
 
 
 def _game_day_input_errors(topo: Topology) -> list[str]:

@@ -21,6 +21,11 @@ Name = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,6
 RegionName = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")]
 AlarmName = Annotated[str, StringConstraints(min_length=1, max_length=255)]
 Workflow = Literal["traffic-shift", "regional-failover", "restore"]
+# How an unplanned regional failover moves DNS answers: by writing the records' weights (a
+# Route 53 control-plane call, in us-east-1) or by flipping the region-out flag that the sets'
+# health checks follow (a CloudWatch data-plane call in a surviving region; docs/static-stability.md).
+DnsFailover = Literal["weights", "health-check"]
+RecordRouting = Literal["weighted", "latency"]
 
 
 class _Strict(Model):
@@ -57,6 +62,8 @@ class DnsRecord(_Strict):
         dict[RegionName, Annotated[str, StringConstraints(min_length=1, max_length=128)]], Field(min_length=1)
     ]
     weights: dict[RegionName, Annotated[int, Field(ge=0, le=DNS_MAX_WEIGHT)]] | None = None
+    # A latency record has no weights to stage: only health checks move its answers.
+    routing: RecordRouting = "weighted"
 
     @property
     def fqdn(self) -> str:
@@ -72,6 +79,7 @@ class Dns(_Strict):
     zone: str | None = None
     zone_id: Annotated[str, StringConstraints(pattern=r"^(/hostedzone/)?[A-Z0-9]{1,32}$")] | None = None
     records: list[DnsRecord] = Field(default_factory=list)
+    failover: DnsFailover = "weights"
 
 
 class Database(_Strict):
@@ -89,6 +97,10 @@ class Trigger(_Strict):
     alarm: AlarmName
     workflow: Workflow
     input: dict[str, Any] = Field(default_factory=dict)
+    # Where the alarm lives and the EventBridge rule that hears it is deployed. Default: the
+    # failover's to_region for a regional failover (it must fire while from_region is dark),
+    # the primary region otherwise (`Topology.trigger_region`).
+    region: RegionName | None = None
 
 
 class GameDay(_Strict):
@@ -138,6 +150,12 @@ class Topology(_Strict):
             if cluster in region.clusters:
                 return region_name
         return None
+
+    def trigger_region(self, trigger: Trigger) -> str:
+        if trigger.region is not None:
+            return trigger.region
+        to_region = trigger.input.get("to_region") if trigger.workflow == "regional-failover" else None
+        return to_region if isinstance(to_region, str) and to_region in self.regions else self.primary_region
 
     def all_clusters(self) -> list[str]:
         return [c for region in self.regions.values() for c in region.clusters]

@@ -659,3 +659,53 @@ def test_quoted_yaml_11_forms_are_text_and_plain_booleans_load(tmp_path: Path) -
     topo = load_topology(path)
     assert topo.regions["us-east-1"].health_alarms == ["on", "0x1F", "1:30"]
     assert topo.triggers[0].input["dry_run"] is True
+
+
+# -- static stability: how DNS fails over, latency records, where a trigger lives ----------------
+def test_dns_failover_defaults_to_weights_and_records_to_weighted(shop_topology: Topology) -> None:
+    assert shop_topology.dns.failover == "weights"
+    assert {record.routing for record in shop_topology.dns.records} == {"weighted"}
+
+
+def test_a_trigger_lives_in_the_failovers_destination_unless_it_says_otherwise(shop_data: Data) -> None:
+    topo = parse_topology(shop_data)
+    regional, cluster = topo.triggers
+    assert topo.trigger_region(regional) == "us-west-2"  # it must fire while us-east-1 is dark
+    assert topo.trigger_region(cluster) == topo.primary_region
+    shop_data["triggers"][1]["region"] = "us-west-2"
+    assert parse_topology(shop_data).trigger_region(parse_topology(shop_data).triggers[1]) == "us-west-2"
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (lambda d: d["triggers"][0].update(region="us-east-1"), "triggers.0.region: the alarm lives in us-east-1"),
+        (lambda d: d["triggers"][0].update(region="eu-west-1"), "triggers.0.region: 'eu-west-1' is not one of"),
+        (lambda d: d["dns"]["records"][0].update(routing="latency"), "dns.records.0.routing: a latency record"),
+        (
+            lambda d: (
+                d["dns"].update(failover="health-check"),
+                d["dns"]["records"][0].update(routing="latency", weights={"us-east-1": 1}),
+            ),
+            "dns.records.0.weights: a latency record has no weights",
+        ),
+        (lambda d: d["dns"].update(failover="route53-arc"), "dns.failover"),
+    ],
+    ids=[
+        "trigger-in-the-region-it-evacuates",
+        "trigger-region-unknown",
+        "latency-needs-health-checks",
+        "latency-with-weights",
+        "unknown-failover-mode",
+    ],
+)
+def test_static_stability_fields_are_checked_at_load(shop_data: Data, edit: Callable[[Data], Any], field: str) -> None:
+    edit(shop_data)
+    with pytest.raises(InvalidTopology, match=field.replace(".", r"\.").replace("'", "'")):
+        parse_topology(shop_data)
+
+
+def test_a_latency_record_loads_in_health_check_mode(shop_data: Data) -> None:
+    shop_data["dns"]["failover"] = "health-check"
+    shop_data["dns"]["records"][0]["routing"] = "latency"
+    assert parse_topology(shop_data).dns.records[0].routing == "latency"
