@@ -181,9 +181,7 @@ def _record_errors(rwhere: str, record: DnsRecord, topo: Topology) -> list[str]:
     if record.routing == "latency" and record.weights is not None:
         errors.append(f"{rwhere}.weights: a latency record has no weights (its answers move by health checks only)")
     if record.routing == "latency" and topo.dns.failover != "health-check":
-        errors.append(
-            f"{rwhere}.routing: a latency record moves by health checks only; set dns.failover: health-check"
-        )
+        errors.append(f"{rwhere}.routing: a latency record moves by health checks only; set dns.failover: health-check")
     for region_name in record.weights or {}:
         if region_name not in record.sets:
             errors.append(f"{rwhere}.weights.{region_name}: '{region_name}' has no weighted set in this record")
