@@ -7,10 +7,11 @@ the conditions here are what keeps two orchestrators from both taking the lock o
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from switchyard.aws.clients import DEFAULT, Timeouts, aws_errors, client
+from switchyard.aws.clients import aws_errors
 from switchyard.aws.store.codec import Item, key, n, number, s, text
+from switchyard.aws.store.table import Table
 
 
 # Named tuples, not dataclasses: the lock steps sit on the path from an alarm to the first DNS
@@ -65,22 +66,8 @@ def _cooldown_record(item: Item) -> CooldownRecord:
     )
 
 
-class LockTable:
+class LockTable(Table):
     """The lock table's replica in `region` (the same table name in every replica region)."""
-
-    def __init__(self, name: str, region: str, timeouts: Timeouts = DEFAULT) -> None:
-        self.name = name
-        self.region = region
-        self.timeouts = timeouts
-
-    def _ddb(self) -> Any:
-        # Asked for at each call, not kept: the local world resets the library's clients.
-        return client("dynamodb", self.region, self.timeouts)
-
-    def _get(self, item_key: Item, action: str) -> Item | None:
-        with aws_errors(action):
-            item: Item | None = self._ddb().get_item(TableName=self.name, Key=item_key, ConsistentRead=True).get("Item")
-        return item or None
 
     # -- the lock ----------------------------------------------------------------------------
     def read_lock(self, topology: str) -> LockRecord | None:

@@ -16,8 +16,9 @@ import json
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from switchyard import packed
-from switchyard.aws.clients import DEFAULT, Timeouts, aws_errors, client
+from switchyard.aws.clients import aws_errors
 from switchyard.aws.store.codec import Item, key, n, s
+from switchyard.aws.store.table import Table
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -46,24 +47,8 @@ def _approval_key(topology: str, execution: str) -> Item:
     return key(f"APPROVAL#{topology}", execution)
 
 
-class StateTable:
+class StateTable(Table):
     """The state table of one topology, in `region` (the home region)."""
-
-    def __init__(self, name: str, region: str, timeouts: Timeouts = DEFAULT) -> None:
-        self.name = name
-        self.region = region
-        self.timeouts = timeouts
-
-    def _ddb(self) -> Any:
-        # Asked for at each call, not kept: the local world resets the library's clients.
-        return client("dynamodb", self.region, self.timeouts)
-
-    def _get(self, item_key: Item, action: str, **kwargs: Any) -> Item | None:
-        with aws_errors(action):
-            item: Item | None = (
-                self._ddb().get_item(TableName=self.name, Key=item_key, ConsistentRead=True, **kwargs).get("Item")
-            )
-        return item or None
 
     def _put(self, item: Item, action: str, **kwargs: Any) -> None:
         with aws_errors(action):
