@@ -1,8 +1,11 @@
 """`dns.failover: health-check`: the region-out alarms (one per judge), the Route 53 health checks
-that follow them, which stack owns them, the stacks' outputs, and nothing of it in weights mode."""
+that follow them, which stack owns them, the stacks' outputs, nothing of it in weights mode, and
+the grant that publishes the flag."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -216,3 +219,53 @@ def test_owner_is_never_the_judged_region_and_follows_only_earlier_stacks() -> N
                 assert owner_region(topo, region) != region
             # Only stacks deployed earlier: with the primary stack first, no cycle.
             assert all(order.index(o) < order.index(region) for o in cross_stack_alarms(topo, region))
+
+
+# -- the flag's grant (flag-region; MarkRegion's word) ------------------------------------------
+
+
+def _granted_alone(words: list[str], tmp_path: Path) -> tuple[list[dict[str, Any]], str | None]:
+    """The statements `words` give a role in a stack of their own, and cdk-nag's verdict on it
+    (None: clean, every finding acknowledged). Tests a word no step uses yet."""
+    import aws_cdk as cdk
+    from aws_cdk import aws_dynamodb as dynamodb
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_sns as sns
+
+    from infra.access import AccessTargets, grant_access
+    from infra.nag import apply_nag
+    from switchyard.topology import load_topology
+
+    app = cdk.App(outdir=str(tmp_path))
+    stack = cdk.Stack(app, "Words", env=cdk.Environment(region="us-west-2"))
+    key = kms.Key(stack, "Key", enable_key_rotation=True)
+    table = dynamodb.TableV2(
+        stack, "Table", partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING)
+    )
+    topic = sns.Topic(stack, "Topic", master_key=key, enforce_ssl=True)
+    role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+    topology = load_topology(Path(__file__).resolve().parents[2] / "topologies" / "shop.yaml")
+    grant_access(role, role, words, AccessTargets(topology=topology, table=table, topic=topic, topic_key=key))
+    apply_nag(app)
+    try:
+        app.synth()
+        error = None
+    except Exception as exc:  # cdk-nag findings fail the synth
+        error = str(exc)
+    template = json.loads((tmp_path / "Words.template.json").read_text())
+    policies = [r for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Policy"]
+    return [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]], error
+
+
+def test_flag_region_may_put_metric_data_in_the_switchyard_namespace_only(tmp_path: Path) -> None:
+    statements, error = _granted_alone(["flag-region"], tmp_path)
+    assert statements == [
+        {
+            "Action": "cloudwatch:PutMetricData",
+            "Effect": "Allow",
+            "Resource": "*",  # PutMetricData has no resource type
+            "Condition": {"StringEquals": {"cloudwatch:namespace": "Switchyard"}},
+        }
+    ]
+    assert error is None, error  # the IAM5 finding on "*" is acknowledged with its reason
