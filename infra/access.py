@@ -18,7 +18,8 @@ deploys the same workflows; a drill runs in the primary region only). read-lock-
 lock's holder may be an execution of any region's orchestrator.
 
 A word whose resources the topology does not have (no `database` on any region, no `banner`,
-no `database.writer_record`, no `dns.records`) grants nothing.
+no `database.writer_record`, no `dns.records`, no region-out flags without `dns.failover:
+health-check`) grants nothing.
 """
 
 from __future__ import annotations

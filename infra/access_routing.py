@@ -99,7 +99,10 @@ def read_alarms(g: Grants) -> None:
 
 def flag_region(g: Grants) -> None:
     # The region-out flag (functions/switchyard/region_out.py): a metric in the Switchyard
-    # namespace, in this region (unplanned failover) or in every judge region (restore).
+    # namespace, in this region (unplanned failover) or in every judge region (restore). Only
+    # health-check mode has flags: in weights mode nothing reads them, so nothing may write them.
+    if g.targets.topology.dns.failover != "health-check":
+        return
     g.allow(
         ["cloudwatch:PutMetricData"],
         ["*"],

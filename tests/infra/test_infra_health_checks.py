@@ -224,7 +224,7 @@ def test_owner_is_never_the_judged_region_and_follows_only_earlier_stacks() -> N
 # -- the flag's grant (flag-region; MarkRegion's word) ------------------------------------------
 
 
-def _granted_alone(words: list[str], tmp_path: Path) -> tuple[list[dict[str, Any]], str | None]:
+def _granted_alone(words: list[str], tmp_path: Path, topology_file: Path) -> tuple[list[dict[str, Any]], str | None]:
     """The statements `words` give a role in a stack of their own, and cdk-nag's verdict on it
     (None: clean, every finding acknowledged). Tests a word no step uses yet."""
     import aws_cdk as cdk
@@ -245,7 +245,7 @@ def _granted_alone(words: list[str], tmp_path: Path) -> tuple[list[dict[str, Any
     )
     topic = sns.Topic(stack, "Topic", master_key=key, enforce_ssl=True)
     role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-    topology = load_topology(Path(__file__).resolve().parents[2] / "topologies" / "shop.yaml")
+    topology = load_topology(topology_file)
     grant_access(role, role, words, AccessTargets(topology=topology, table=table, topic=topic, topic_key=key))
     apply_nag(app)
     try:
@@ -259,7 +259,9 @@ def _granted_alone(words: list[str], tmp_path: Path) -> tuple[list[dict[str, Any
 
 
 def test_flag_region_may_put_metric_data_in_the_switchyard_namespace_only(tmp_path: Path) -> None:
-    statements, error = _granted_alone(["flag-region"], tmp_path)
+    from conftest import SHOP, health_check_file
+
+    statements, error = _granted_alone(["flag-region"], tmp_path / "cdk", health_check_file(SHOP, tmp_path))
     assert statements == [
         {
             "Action": "cloudwatch:PutMetricData",
@@ -269,3 +271,10 @@ def test_flag_region_may_put_metric_data_in_the_switchyard_namespace_only(tmp_pa
         }
     ]
     assert error is None, error  # the IAM5 finding on "*" is acknowledged with its reason
+
+
+def test_flag_region_grants_nothing_in_weights_mode(tmp_path: Path) -> None:
+    from conftest import SHOP
+
+    statements, error = _granted_alone(["flag-region", "read-alarms"], tmp_path, SHOP)
+    assert [s["Action"] for s in statements] == ["cloudwatch:DescribeAlarms"] and error is None

@@ -105,6 +105,7 @@ def word_actions(word: str, topology: Any) -> set[str]:
         "put-banner": topology.banner is None,
         "start-executions": not topology.triggers,
         "write-writer-record": not _writer_record(topology),
+        "flag-region": topology.dns.failover != "health-check",
     }
     return set() if lacking.get(word) else WORD_ACTIONS[word]
 
