@@ -257,7 +257,7 @@ def _health_check(world, reference: str) -> str:
 
 
 # moto keeps the stack's outputs but does not model the placeholder resource a stack needs.
-@pytest.mark.filterwarnings("ignore:Tried to parse AWS::CloudFormation::WaitConditionHandle")
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS")
 def test_status_says_whether_each_set_carries_its_regions_health_check(tmp_path, capsys):
     topology = _health_check_mode(tmp_path)
     with LocalWorld(load_topology(topology), time_scale=TEST_TIME_SCALE) as world:
