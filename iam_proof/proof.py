@@ -201,7 +201,8 @@ def _control(check: Check, resource: str | None = None, context: dict[str, Any] 
 def negative_controls(checks: list[Check], topology_name: str, iam: StackIam) -> list[Check]:
     """Requests one step away from an allowed one, each of which the roles must deny: another
     load balancer's rule, another record name, another topology's table key or table, a fenced
-    DB identifier, another rule's event, a function of another workflow."""
+    DB identifier, another rule's event, a function of another workflow, a metric in another
+    namespace."""
     controls: dict[tuple[str | None, str, str, str], Check] = {}
     other = f"{topology_name}-other"
 
@@ -234,6 +235,8 @@ def negative_controls(checks: list[Check], topology_name: str, iam: StackIam) ->
             add(_control(check, r.resource.replace(f"table/switchyard-{topology_name}", f"table/switchyard-{other}")))
         elif r.action in ("rds:StopDBInstance", "rds:PromoteReadReplica", "rds:AddTagsToResource"):
             add(_control(check, r.resource + "-fenced-20260101000000"))
+        elif r.action == "cloudwatch:PutMetricData":
+            add(_control(check, context={"cloudwatch:namespace": f"{r.context['cloudwatch:namespace']}-other"}))
         elif r.action == "lambda:InvokeFunction" and check.role is None:
             add(_control(check, context={**r.context, "aws:SourceArn": str(r.context["aws:SourceArn"]) + "-other"}))
     return list(controls.values())

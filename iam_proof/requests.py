@@ -13,10 +13,11 @@ keys" page of each service), including the resources a call leaves implicit:
 - ModifyDBInstance with NewDBInstanceIdentifier is authorized on the current and the new name;
 - sns:Publish to a topic with a customer-managed key needs kms:GenerateDataKey and kms:Decrypt on
   that key, via SNS;
-- the ELBv2 Describe* calls, route53:ListHostedZonesByName and cloudwatch:GetMetricData have no
-  resource type (Resource "*").
+- the ELBv2 Describe* calls, route53:ListHostedZonesByName, cloudwatch:GetMetricData and
+  cloudwatch:PutMetricData have no resource type (Resource "*").
 Condition keys are given where the IAM reference defines them for the action and the call
-determines them (dynamodb:LeadingKeys, the route53:ChangeResourceRecordSets* keys, kms:ViaService).
+determines them (dynamodb:LeadingKeys, the route53:ChangeResourceRecordSets* keys, kms:ViaService,
+cloudwatch:namespace).
 """
 
 from __future__ import annotations
@@ -102,6 +103,11 @@ def _describe_alarms(call: RecordedCall, facts: Facts) -> list[tuple[str, str, d
     return [
         ("cloudwatch:DescribeAlarms", arn("cloudwatch", call.region, facts.account, f"alarm:{n}"), {}) for n in names
     ]
+
+
+def _put_metric_data(call: RecordedCall, facts: Facts) -> list[tuple[str, str, dict[str, Any]]]:
+    # The namespace the call writes to is the only thing IAM can scope PutMetricData by.
+    return _one("cloudwatch:PutMetricData", "*", {"cloudwatch:namespace": call.params["Namespace"]})
 
 
 # -- route53 ---------------------------------------------------------------------------------
@@ -208,6 +214,7 @@ ROWS: dict[tuple[str, str], Row] = {
     ("elbv2", "ModifyRule"): _modify_rule,
     ("cloudwatch", "DescribeAlarms"): _describe_alarms,
     ("cloudwatch", "GetMetricData"): _unscoped("cloudwatch:GetMetricData"),
+    ("cloudwatch", "PutMetricData"): _put_metric_data,
     ("route53", "ListHostedZonesByName"): _unscoped("route53:ListHostedZonesByName"),
     ("route53", "ListResourceRecordSets"): _list_records,
     ("route53", "ChangeResourceRecordSets"): _change_records,

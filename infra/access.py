@@ -4,7 +4,9 @@ DB instances, banner parameter, writer record).
 
 Invariant (tested in tests/infra): no statement that allows a mutating action has Resource "*".
 The only "*" resources are read-only describe/list/get calls that AWS does not scope to a resource
-(commented where they are made) and the telemetry actions in UNSCOPABLE_TELEMETRY_ACTIONS.
+(commented where they are made), the telemetry actions in UNSCOPABLE_TELEMETRY_ACTIONS, and the
+writes in CONDITIONED_UNSCOPABLE_ACTIONS, each only under its condition (the region-out flag's
+PutMetricData: only the Switchyard namespace).
 
 Acting from the destination: a failover runs in the region that takes over and calls RDS and SSM
 in the other regions (the old writer, the banner everywhere), so the DB and banner words grant
@@ -16,7 +18,8 @@ deploys the same workflows; a drill runs in the primary region only). read-lock-
 lock's holder may be an execution of any region's orchestrator.
 
 A word whose resources the topology does not have (no `database` on any region, no `banner`,
-no `database.writer_record`, no `dns.records`) grants nothing.
+no `database.writer_record`, no `dns.records`, no region-out flags without `dns.failover:
+health-check`) grants nothing.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ from infra.access_orchestration import (
     table_action,
 )
 from infra.access_routing import (
+    METRIC_NAMESPACE_CONDITION,
+    flag_region,
     read_alarms,
     read_alb,
     read_dns,
@@ -71,6 +76,7 @@ from infra.nag import acknowledge
 
 __all__ = [
     "ACCESS_WORDS",
+    "CONDITIONED_UNSCOPABLE_ACTIONS",
     "UNSCOPABLE_TELEMETRY_ACTIONS",
     "AccessTargets",
     "db_instances",
@@ -97,6 +103,9 @@ UNSCOPABLE_TELEMETRY_ACTIONS = frozenset(
     }
 )
 
+# Writes with no resource type that Switchyard grants on Resource "*", each only with this condition.
+CONDITIONED_UNSCOPABLE_ACTIONS: dict[str, dict] = {"cloudwatch:PutMetricData": METRIC_NAMESPACE_CONDITION}
+
 
 _WORDS: dict[str, Callable[[Grants], None]] = {
     "read-routing": read_routing,
@@ -105,6 +114,7 @@ _WORDS: dict[str, Callable[[Grants], None]] = {
     "write-alb": write_alb,
     "write-dns": write_dns,
     "read-alarms": read_alarms,
+    "flag-region": flag_region,
     "lock": lock_action("GetItem", "PutItem", "DeleteItem"),
     "lock-take": lock_action("GetItem", "PutItem"),
     "lock-release": lock_action("DeleteItem"),

@@ -1,10 +1,14 @@
-"""The routing words: load balancers, DNS records, alarms and the writer record."""
+"""The routing words: load balancers, DNS records, alarms, the region-out flag and the writer record."""
 
 from __future__ import annotations
 
 import aws_cdk as cdk
 
 from infra.grants import Grants, normalized_record_name
+from switchyard import region_out
+
+# PutMetricData has no resource type: the only scoping IAM offers is the namespace condition.
+METRIC_NAMESPACE_CONDITION = {"StringEquals": {"cloudwatch:namespace": region_out.NAMESPACE}}
 
 
 def read_routing(g: Grants) -> None:
@@ -90,6 +94,21 @@ def read_alarms(g: Grants) -> None:
         resources,
         why_wildcard="DescribeAlarms is read-only; gates may name any alarm of the execution input, so every alarm"
         " of this account in the topology's regions can be read.",
+    )
+
+
+def flag_region(g: Grants) -> None:
+    # The region-out flag (functions/switchyard/region_out.py): a metric in the Switchyard
+    # namespace, in this region (unplanned failover) or in every judge region (restore). Only
+    # health-check mode has flags: in weights mode nothing reads them, so nothing may write them.
+    if g.targets.topology.dns.failover != "health-check":
+        return
+    g.allow(
+        ["cloudwatch:PutMetricData"],
+        ["*"],
+        why_wildcard="cloudwatch:PutMetricData (the region-out flag) has no resource type, so IAM requires"
+        f" Resource '*'; the cloudwatch:namespace condition limits it to the {region_out.NAMESPACE} namespace.",
+        conditions=METRIC_NAMESPACE_CONDITION,
     )
 
 

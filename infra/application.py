@@ -9,6 +9,7 @@ from typing import Any
 
 import aws_cdk as cdk
 
+from infra.health_checks import cross_stack_alarms, deploy_order
 from infra.naming import stack_name
 from infra.paths import DEFAULT_TOPOLOGY, REPO_ROOT
 from infra.stack import SwitchyardStack
@@ -96,9 +97,8 @@ def build_app(
     cdk.Tags.of(app).add("app", "switchyard")
     cdk.Tags.of(app).add("switchyard:topology", topology.name)
 
-    regions = [topology.primary_region, *(r for r in topology.regions if r != topology.primary_region)]
-    primary: SwitchyardStack | None = None
-    for region in regions:
+    stacks: dict[str, SwitchyardStack] = {}
+    for region in deploy_order(topology):
         stack = SwitchyardStack(
             app,
             stack_name(topology.name, region),
@@ -109,10 +109,14 @@ def build_app(
             env=cdk.Environment(account=account, region=region),
             description=f"Switchyard orchestrator for topology '{topology.name}' in {region}",
         )
-        if primary is None:
-            primary = stack
-        else:
+        if stacks:
+            primary = stacks[topology.primary_region]
             stack.add_stack_dependency(primary, "the primary stack creates the global table and this region's replica")
+        stacks[region] = stack
+    if topology.dns.failover == "health-check":
+        for region, stack in stacks.items():
+            for other in cross_stack_alarms(topology, region):
+                stack.add_stack_dependency(stacks[other], "health checks here follow region-out alarms of that stack")
     if nag:
         from infra.nag import apply_nag
 

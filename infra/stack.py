@@ -1,8 +1,8 @@
 """One region's Switchyard: the step functions, the workflows, the outcome topic and the table
 (the global table itself in the primary region; its local replica elsewhere), the lock table
 (in the stack of its first replica region), the alarm trigger
-rule (when the topology has triggers), the game-day schedules (primary region only) and the
-dashboard."""
+rule (when triggers live in this region), the game-day schedules (primary region only), the
+region-out alarms and health checks (`dns.failover: health-check`) and the dashboard."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from infra.access import AccessTargets
 from infra.dashboard import SwitchyardDashboard
 from infra.encryption import SwitchyardKey
 from infra.game_days import GameDaySchedules
+from infra.health_checks import RegionOutHealthChecks
 from infra.naming import pascal
 from infra.outcome_topic import OutcomeTopic
 from infra.state_machines import workflow_state_machines
@@ -53,7 +54,7 @@ class SwitchyardStack(cdk.Stack):
             replica_regions=[r for r in topology.regions if r != topology.primary_region] if owner else (),
         )
         self.lock = LockTable(self, "LockTable", topology_name=topology.name, layout=lock_layout(topology))
-        alarm_names = trigger_alarm_names(topology)
+        alarm_names = trigger_alarm_names(topology, region)
         if alarm_names and TRIGGER_STEP not in BY_NAME:
             raise ValueError(f"topology {topology.name!r} has triggers but STEPS has no {TRIGGER_STEP} function")
         self.trigger_queue = (
@@ -85,6 +86,7 @@ class SwitchyardStack(cdk.Stack):
                 self,
                 "AlarmTriggers",
                 topology=topology,
+                region=region,
                 function=trigger_target,
                 dead_letter_queue=self.trigger_queue,
             )
@@ -100,6 +102,11 @@ class SwitchyardStack(cdk.Stack):
                 state_machines={w: c.state_machine for w, c in self.workflows.items()},
             )
             if owner and topology.game_days
+            else None
+        )
+        self.health_checks = (
+            RegionOutHealthChecks(self, "RegionOut", topology=topology, region=region)
+            if topology.dns.failover == "health-check"
             else None
         )
         self.dashboard = SwitchyardDashboard(

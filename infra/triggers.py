@@ -1,9 +1,10 @@
 """Automatic starts: CloudWatch alarm → EventBridge rule → the trigger Lambda → StartExecution.
 
-One rule per region's stack, matching "CloudWatch Alarm State Change" events into ALARM for
-exactly the alarm names of the topology's triggers (alarms are regional: an alarm exists in one
-region, so only that region's rule ever matches it; every region's rule lists the same names).
-No triggers, no rule (and no queue).
+A trigger's rule lives where its alarm lives: in the stack of `topology.trigger_region(trigger)`,
+matching "CloudWatch Alarm State Change" events into ALARM for exactly the alarm names of that
+region's triggers. Alarms are regional (EventBridge delivers an alarm's events in its own region
+only), and a trigger that fails a region over must fire while that region is dark, so its rule is
+never in the region it evacuates. A region with no trigger has no rule (and no queue).
 
 Delivery is at least once, and nothing is dropped silently:
 - EventBridge retries a failed invocation (throttling, a missing permission), for MAX_EVENT_AGE;
@@ -35,9 +36,9 @@ ASYNC_RETRIES = 2
 DLQ_RETENTION = cdk.Duration.days(14)  # SQS's longest
 
 
-def trigger_alarm_names(topology: Topology) -> list[str]:
-    """The alarms of the topology's triggers, in file order, each once."""
-    return list(dict.fromkeys(trigger.alarm for trigger in topology.triggers))
+def trigger_alarm_names(topology: Topology, region: str) -> list[str]:
+    """The alarms of the triggers living in `region`, in file order, each once."""
+    return list(dict.fromkeys(t.alarm for t in topology.triggers if topology.trigger_region(t) == region))
 
 
 def alarm_event_pattern(alarm_names: list[str]) -> events.EventPattern:
@@ -78,18 +79,19 @@ class AlarmTriggerRule(Construct):
         construct_id: str,
         *,
         topology: Topology,
+        region: str,
         function: lambda_.IFunction,
         dead_letter_queue: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
-        names = trigger_alarm_names(topology)
+        names = trigger_alarm_names(topology, region)
         if not names:
-            raise ValueError(f"topology {topology.name!r} has no triggers: no rule to create")
+            raise ValueError(f"topology {topology.name!r} has no triggers in {region}: no rule to create")
         self.rule = events.Rule(
             self,
             "Rule",
             rule_name=trigger_rule_name(topology.name),
-            description=f"Switchyard {topology.name}: alarms of the topology's triggers entering ALARM",
+            description=f"Switchyard {topology.name}: alarms of the triggers in {region} entering ALARM",
             event_pattern=alarm_event_pattern(names),
         )
         self.rule.add_target(

@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from switchyard import approvals, lock_regions, plans
-from switchyard.aws import rds
+from switchyard.aws import dns, rds
 from switchyard.aws.clients import aws_errors, client, reset
 from switchyard.aws.store import StateTable
 from switchyard.errors import InvalidInput, SwitchyardError
@@ -130,6 +130,11 @@ def cmd_status(args: argparse.Namespace, console: Console) -> int:
             shown = "" if role != "replica" else "no data (5 min)" if value is None else f"{value:g}s"
             lag.add_row(region, cfg.database, role, shown)
     console.print(lag)
+    if topo.dns.failover == "health-check" and topo.dns.records:
+        from switchyard_cli.attachments import attachment_lines, expected_health_checks
+
+        for line in attachment_lines(topo, dns.read_record_groups(topo), expected_health_checks(topo)):
+            console.print(escape(line))
     console.print(f"lock: {world['lock'] or 'free'}")
     running = stack.running()
     for execution in running:

@@ -26,6 +26,7 @@ REPO = HERE.parent.parent
 SHOP = REPO / "topologies" / "shop.yaml"
 SECOND = HERE / "second_topology.yaml"
 BARE = HERE / "bare_topology.yaml"  # no database, no banner
+THREE = REPO / "topologies" / "three-regions.yaml"
 
 
 @dataclass
@@ -113,6 +114,11 @@ class Synth:
         roles = self.function_roles(stack)
         return {step.name: roles[step.handler] for step in STEPS}
 
+    def trigger_alarms(self, stack: str) -> list[str]:
+        """The alarms of the triggers living in that stack's region (its rule's names, file order)."""
+        topo = self.topology
+        return list(dict.fromkeys(t.alarm for t in topo.triggers if topo.trigger_region(t) == self.regions[stack]))
+
     def function_roles(self, stack: str) -> dict[str, str]:
         """Handler (steps.x.handler) -> role logical id."""
         return {
@@ -193,6 +199,31 @@ def bare(tmp_path_factory: pytest.TempPathFactory) -> Synth:
 def snapstart(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     """The shop topology with `switchyard:snapStart` on (SnapStart, `live` aliases)."""
     return shared_synth(tmp_path_factory, "shop-snapstart", SHOP, {"switchyard:snapStart": True})
+
+
+def health_check_file(source: Path, directory: Path) -> Path:
+    """The topology file `source` with `dns.failover: health-check` (the regions in their order)."""
+    import yaml
+
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    data["dns"]["failover"] = "health-check"
+    path = directory / f"{source.stem}-health-check.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shop_health_check(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """The shop topology with `dns.failover: health-check` (two regions: each judges the other)."""
+    path = health_check_file(SHOP, tmp_path_factory.mktemp("topology-shop-hc"))
+    return shared_synth(tmp_path_factory, "shop-health-check", path)
+
+
+@pytest.fixture(scope="session")
+def three_health_check(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """topologies/three-regions.yaml with `dns.failover: health-check` (calculated health checks)."""
+    path = health_check_file(THREE, tmp_path_factory.mktemp("topology-three-hc"))
+    return shared_synth(tmp_path_factory, "three-health-check", path)
 
 
 @pytest.fixture(scope="session", params=["shop", "second", "bare"])

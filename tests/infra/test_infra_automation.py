@@ -20,10 +20,6 @@ ACCOUNT = "<AWS::AccountId>"
 TRIGGER_HANDLER = "steps.alarm_trigger.handler"
 
 
-def _trigger_names(topology: Any) -> list[str]:
-    return list(dict.fromkeys(t.alarm for t in topology.triggers))
-
-
 def _primary(synth: Synth) -> str:
     return f"Switchyard-{synth.topology.name}-{synth.topology.primary_region}"
 
@@ -49,11 +45,11 @@ def _machine_ids(synth: Synth, stack: str) -> dict[str, str]:
 
 
 def test_one_rule_per_stack_for_exactly_the_trigger_alarms_into_alarm(synth: Synth) -> None:
-    names = _trigger_names(synth.topology)
     for stack in synth.templates:
+        names = synth.trigger_alarms(stack)
         rules = synth.resources(stack, "AWS::Events::Rule")
         if not names:
-            assert rules == {}, "no triggers, no rule"
+            assert rules == {}, "no triggers in this region, no rule"
             continue
         ((_, rule),) = rules.items()
         props = rule["Properties"]
@@ -66,14 +62,45 @@ def test_one_rule_per_stack_for_exactly_the_trigger_alarms_into_alarm(synth: Syn
             "detail-type": ["CloudWatch Alarm State Change"],
             "detail": {"alarmName": names, "state": {"value": ["ALARM"]}},
         }
-        assert sorted(props["EventPattern"]["detail"]["alarmName"]) == sorted(
-            {t.alarm for t in synth.topology.triggers}
-        )
+
+
+def test_each_trigger_is_heard_in_its_region_only(synth: Synth) -> None:
+    """A rule lives where its alarm lives (Topology.trigger_region): every trigger's alarm is in
+    exactly one region's rule."""
+    topo = synth.topology
+    heard = {
+        name: [synth.regions[stack]]
+        for stack in synth.templates
+        for r in synth.resources(stack, "AWS::Events::Rule").values()
+        for name in r["Properties"]["EventPattern"]["detail"]["alarmName"]
+    }
+    assert heard == {t.alarm: [topo.trigger_region(t)] for t in topo.triggers}
+
+
+def test_the_shop_failover_trigger_is_in_the_destinations_stack_only(shop: Synth) -> None:
+    """The alarm that fails us-east-1 over must be heard while us-east-1 is dark."""
+    rules = {
+        shop.regions[stack]: r["Properties"]["EventPattern"]["detail"]["alarmName"]
+        for stack in shop.templates
+        for r in shop.resources(stack, "AWS::Events::Rule").values()
+    }
+    assert rules == {"us-west-2": ["use1-regional-health"], "us-east-1": ["use1-a-5xx"]}
+
+
+def test_a_region_with_no_trigger_has_no_rule_and_no_queue(second: Synth) -> None:
+    quiet = [stack for stack in second.templates if not second.trigger_alarms(stack)]
+    assert [second.regions[s] for s in quiet] == ["ap-southeast-2"]
+    for stack in quiet:
+        assert second.resources(stack, "AWS::Events::Rule") == {}
+        assert second.resources(stack, "AWS::SQS::Queue") == {}
+        assert "TriggerDeadLetterQueueUrl" not in second.templates[stack]["Outputs"]
 
 
 def test_rule_targets_the_trigger_function_with_a_dead_letter_queue_and_retries(automated: Synth) -> None:
     synth = automated
     for stack in synth.templates:
+        if not synth.trigger_alarms(stack):
+            continue
         ((rule_id, rule),) = synth.resources(stack, "AWS::Events::Rule").items()
         ((queue_id, _),) = synth.resources(stack, "AWS::SQS::Queue").items()
         (target,) = rule["Properties"]["Targets"]
@@ -100,11 +127,10 @@ def test_rule_targets_the_trigger_function_with_a_dead_letter_queue_and_retries(
 
 
 def test_dead_letter_queue_is_encrypted_tls_only_and_written_by_the_rule_and_the_function(synth: Synth) -> None:
-    if not synth.topology.triggers:
-        for stack in synth.templates:
-            assert synth.resources(stack, "AWS::SQS::Queue") == {}
-        return
     for stack in synth.templates:
+        if not synth.trigger_alarms(stack):
+            assert synth.resources(stack, "AWS::SQS::Queue") == {}
+            continue
         ((queue_id, queue),) = synth.resources(stack, "AWS::SQS::Queue").items()
         props = queue["Properties"]
         assert props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in props
@@ -167,8 +193,8 @@ def test_the_rule_matches_the_trigger_alarms_entering_alarm_and_nothing_else(aut
     from moto.events.models import EventPattern
 
     synth = automated
-    names = _trigger_names(synth.topology)
-    stack = next(iter(synth.templates))
+    stack = next(s for s in synth.templates if synth.trigger_alarms(s))
+    names = synth.trigger_alarms(stack)
     ((_, rule),) = synth.resources(stack, "AWS::Events::Rule").items()
     pattern = EventPattern.load(json.dumps(rule["Properties"]["EventPattern"]))
     for name in names:
@@ -178,15 +204,6 @@ def test_the_rule_matches_the_trigger_alarms_entering_alarm_and_nothing_else(aut
         assert not pattern.matches_event({**_alarm_event(name), "source": "aws.ec2"})
     assert not pattern.matches_event(_alarm_event("some-other-alarm"))
     assert not pattern.matches_event(_alarm_event(names[0] + "-copy"))
-
-
-def test_every_region_matches_the_same_names(synth: Synth) -> None:
-    patterns = {
-        json.dumps(r["Properties"]["EventPattern"], sort_keys=True)
-        for stack in synth.templates
-        for r in synth.resources(stack, "AWS::Events::Rule").values()
-    }
-    assert len(patterns) == (1 if synth.topology.triggers else 0)
 
 
 def test_rule_detail_type_is_the_one_the_trigger_parses() -> None:
@@ -431,8 +448,8 @@ def test_weights_search_schema_is_what_the_functions_emit(capsys: pytest.Capture
 
 
 def test_dashboard_trigger_alarms(synth: Synth) -> None:
-    names = _trigger_names(synth.topology)
     for stack, region in synth.regions.items():
+        names = synth.trigger_alarms(stack)
         _, body = _dashboard(synth, stack)
         alarm_widgets = [w for w in body["widgets"] if w["type"] == "alarm"]
         if not names:

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.slow
 
 # The only kinds of finding Switchyard acknowledges (each with a written reason at the construct):
 # IAM5 wildcards AWS cannot scope (X-Ray, log delivery, ELB Describe*, ListHostedZonesByName,
-# CloudWatch GetMetricData, listener-rule ids, alarms of the gates, a zone given by name, the
-# run-time timestamp of a fenced DB instance's new name, the run-time names of executions) and L1 (runtime pinned to the
-# Powertools layer's Python version).
+# CloudWatch GetMetricData, PutMetricData under its namespace condition, listener-rule ids, alarms
+# of the gates, a zone given by name, the run-time timestamp of a fenced DB instance's new name,
+# the run-time names of executions) and L1 (runtime pinned to the Powertools layer's Python version).
 ACKNOWLEDGED_KINDS = ("AwsSolutions-IAM5[Resource::", "AwsSolutions-L1")
 
 
@@ -186,3 +186,12 @@ def test_the_asl_check_catches_a_broken_definition(shop: Synth, tmp_path: Path) 
 def test_synth_time(shop: Synth, second: Synth) -> None:
     # Not a benchmark: a guard against an accidental Docker bundling or network lookup.
     assert shop.seconds < 120 and second.seconds < 120
+
+
+@pytest.mark.parametrize("fixture", ["shop_health_check", "three_health_check"])
+def test_health_check_mode_is_cdk_nag_and_cfn_lint_clean(fixture: str, request: pytest.FixtureRequest) -> None:
+    synth: Synth = request.getfixturevalue(fixture)
+    assert synth.topology.dns.failover == "health-check"
+    assert [v["ruleName"] for v in _nag(synth)["violations"]] == [], synth.error
+    for stack, region in synth.regions.items():
+        assert _lint(synth.template_file(stack), region) == [], stack

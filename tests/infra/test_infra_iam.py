@@ -37,6 +37,7 @@ WORD_ACTIONS = {
     "write-alb": {"elasticloadbalancing:ModifyRule"},
     "write-dns": {"route53:ChangeResourceRecordSets"},
     "read-alarms": {"cloudwatch:DescribeAlarms"},
+    "flag-region": {"cloudwatch:PutMetricData"},
     "table-get": {"dynamodb:GetItem"},
     "table-query": {"dynamodb:Query"},
     "table-put": {"dynamodb:PutItem"},
@@ -104,6 +105,7 @@ def word_actions(word: str, topology: Any) -> set[str]:
         "put-banner": topology.banner is None,
         "start-executions": not topology.triggers,
         "write-writer-record": not _writer_record(topology),
+        "flag-region": topology.dns.failover != "health-check",
     }
     return set() if lacking.get(word) else WORD_ACTIONS[word]
 
@@ -161,14 +163,15 @@ def _is_read_only(action: str) -> bool:
 
 
 def test_no_mutating_action_on_every_resource(synth: Synth) -> None:
-    from infra.access import UNSCOPABLE_TELEMETRY_ACTIONS
+    from infra.access import CONDITIONED_UNSCOPABLE_ACTIONS, UNSCOPABLE_TELEMETRY_ACTIONS
 
     for stack in synth.templates:
         for s in synth.statements(stack):
             if s.effect != "Allow" or "*" not in s.resources:
                 continue
             mutating = [a for a in s.actions if not _is_read_only(a)]
-            assert set(mutating) <= UNSCOPABLE_TELEMETRY_ACTIONS, (stack, s.role, mutating)
+            conditioned = [a for a in mutating if CONDITIONED_UNSCOPABLE_ACTIONS.get(a) == s.conditions]
+            assert set(mutating) - set(conditioned) <= UNSCOPABLE_TELEMETRY_ACTIONS, (stack, s.role, mutating)
             assert not [a for a in s.actions if "*" in a], (stack, s.role, s.actions)
 
 
@@ -187,10 +190,10 @@ def test_every_access_word_of_the_registry_is_known() -> None:
     assert set(WORD_ACTIONS) == set(ACCESS_WORDS)
 
 
-def beyond_access_words(step: str, topology: Any) -> set[str]:
+def beyond_access_words(step: str, synth: Synth, stack: str) -> set[str]:
     """What a function holds besides its words: the trigger may park a failed event in its
-    dead-letter queue (only when the topology has triggers: no rule, no queue)."""
-    return {"sqs:SendMessage"} if step == "AlarmTrigger" and topology.triggers else set()
+    dead-letter queue (only where triggers live: no rule, no queue)."""
+    return {"sqs:SendMessage"} if step == "AlarmTrigger" and synth.trigger_alarms(stack) else set()
 
 
 def test_each_function_holds_exactly_what_its_access_words_allow(synth: Synth) -> None:
@@ -202,7 +205,7 @@ def test_each_function_holds_exactly_what_its_access_words_allow(synth: Synth) -
         for step in STEPS:
             granted = {a for s in statements if s.role == roles[step.handler] for a in s.actions}
             allowed = set(EVERY_FUNCTION).union(
-                beyond_access_words(step.name, synth.topology), *(word_actions(w, synth.topology) for w in step.access)
+                beyond_access_words(step.name, synth, stack), *(word_actions(w, synth.topology) for w in step.access)
             )
             assert {a for a in granted if not a.startswith("dynamodb:")} == {
                 a for a in allowed if not a.startswith("dynamodb:")
@@ -595,7 +598,7 @@ def test_trigger_may_park_events_in_its_own_dead_letter_queue_only(synth: Synth)
     for stack in synth.templates:
         queues = synth.resources(stack, "AWS::SQS::Queue")
         sends = roles_granting(synth, stack, "sqs:SendMessage")
-        if not synth.topology.triggers:
+        if not synth.trigger_alarms(stack):
             assert sends == {} and queues == {}
             continue
         ((queue_id, _),) = queues.items()

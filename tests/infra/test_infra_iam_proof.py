@@ -95,3 +95,35 @@ def test_the_proof_fails_on_a_missing_and_on_an_unused_grant(shop: Synth, record
     denied = " ".join(outcome.denied)
     assert ":og:default:" in denied and ":pg:default." in denied and ":subgrp:default" in denied
     assert any("rds:RebootDBInstance" in u for u in outcome.unused)
+
+
+def test_put_metric_data_asks_for_its_namespace_and_another_namespace_is_a_negative_control() -> None:
+    """The region-out flag (the flag-region word): PutMetricData has no resource, only the
+    cloudwatch:namespace condition key, which the request must carry for the grant's condition to
+    be proven, and which the negative control changes."""
+    from iam_proof.requests import iam_requests
+    from switchyard_cli.local.faults import RecordedCall
+
+    call = RecordedCall(
+        "MarkRegion",
+        "cloudwatch",
+        "PutMetricData",
+        {"Namespace": "Switchyard", "MetricData": [{"MetricName": "RegionOut", "Value": 1.0}]},
+        "us-west-2",
+    )
+    (request,) = iam_requests(call, Facts(ACCOUNT))
+    assert (request.action, request.resource, request.context) == (
+        "cloudwatch:PutMetricData",
+        "*",
+        {"cloudwatch:namespace": "Switchyard"},
+    )
+    # Proven with the simulator against the grant infra/access_routing.py's flag_region makes.
+    iam = template.StackIam(region="us-west-2", account=ACCOUNT)
+    condition = {"StringEquals": {"cloudwatch:namespace": "Switchyard"}}
+    iam.grants.append(template.Grant("Role", "FlagRegion", "cloudwatch:PutMetricData", "*", condition))
+    check = proof.Check(request, "Role", proof.role_principal(iam, "Role"))
+    (control,) = proof.negative_controls([check], "shop", iam)
+    assert control.request.context == {"cloudwatch:namespace": "Switchyard-other"} and not control.expect_allowed
+    outcome = proof.prove(iam, [check, control])
+    assert (outcome.allowed, outcome.denied, outcome.errors, outcome.unused) == (1, [], [], [])
+    assert outcome.controls == 1 and outcome.controls_allowed == []

@@ -318,11 +318,11 @@ def test_outputs(synth: Synth) -> None:
             "StateTableName",
             "LockTableName",
             "DashboardName",
-        } | ({"TriggerDeadLetterQueueUrl"} if synth.topology.triggers else set())
+        } | ({"TriggerDeadLetterQueueUrl"} if synth.trigger_alarms(stack) else set())
         assert outputs["DashboardName"]["Value"] == {
             "Ref": next(iter(synth.resources(stack, "AWS::CloudWatch::Dashboard")))
         }
-        if synth.topology.triggers:
+        if synth.trigger_alarms(stack):
             assert outputs["TriggerDeadLetterQueueUrl"]["Value"] == {
                 "Ref": next(iter(synth.resources(stack, "AWS::SQS::Queue")))
             }

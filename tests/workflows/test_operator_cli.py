@@ -221,3 +221,68 @@ def test_unlock_only_releases_the_named_holder(world, capsys):
 def test_unlock_with_a_bad_holder_is_a_usage_error(world, capsys):
     assert cli("unlock", "--holder", "not-an-arn") == 2
     assert "--holder: 'not-an-arn' is not a Step Functions execution ARN" in capsys.readouterr().err
+
+
+def _health_check_mode(tmp_path) -> str:
+    import yaml
+
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    data["dns"]["failover"] = "health-check"
+    path = tmp_path / "shop-health-check.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return str(path)
+
+
+def _set_health_checks(world, record: str, by_set: dict[str, str | None]) -> None:
+    """UPSERT the record's sets as they are, with that HealthCheckId (None: without one)."""
+    r53 = world.client("route53", "us-east-1")
+    zone = world.zone_id
+    sets = r53.list_resource_record_sets(HostedZoneId=zone, StartRecordName=record)["ResourceRecordSets"]
+    changes = []
+    for found in sets:
+        if found.get("SetIdentifier") in by_set:
+            rrset = {k: v for k, v in found.items() if k != "HealthCheckId"}
+            if by_set[rrset["SetIdentifier"]]:
+                rrset["HealthCheckId"] = by_set[rrset["SetIdentifier"]]
+            changes.append({"Action": "UPSERT", "ResourceRecordSet": rrset})
+    r53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": changes})
+
+
+def _health_check(world, reference: str) -> str:
+    config = {"Type": "HTTPS", "FullyQualifiedDomainName": f"{reference}.example.com", "Port": 443}
+    created = world.client("route53", "us-east-1").create_health_check(
+        CallerReference=reference, HealthCheckConfig=config
+    )
+    return str(created["HealthCheck"]["Id"])
+
+
+# moto keeps the stack's outputs but does not model the placeholder resource a stack needs.
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS")
+def test_status_says_whether_each_set_carries_its_regions_health_check(tmp_path, capsys):
+    topology = _health_check_mode(tmp_path)
+    with LocalWorld(load_topology(topology), time_scale=TEST_TIME_SCALE) as world:
+        east, other = _health_check(world, "east"), _health_check(world, "other")
+        # The stack that owns us-east-1's health check (us-west-2's: infra/health_checks.py) outputs its id.
+        outputs = {"HealthCheckIdUsEast1": {"Value": east}}
+        template = {"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}, "Outputs": outputs}
+        world.client("cloudformation", "us-west-2").create_stack(
+            StackName="Switchyard-shop-us-west-2", TemplateBody=json.dumps(template)
+        )
+        _set_health_checks(world, "api.example.com.", {"api-use1": east, "api-usw2": None})
+        assert main(["status", "--topology", topology]) == 0
+        out = capsys.readouterr().out
+        assert (
+            "health checks: api.example.com us-east-1 attached, us-west-2 MISSING (see docs/static-stability.md)" in out
+        )
+        # A health check, but not the stack's: the flag would not move these answers.
+        _set_health_checks(world, "api.example.com.", {"api-use1": other, "api-usw2": east})
+        assert main(["status", "--topology", topology]) == 0
+        out = capsys.readouterr().out
+        assert f"us-east-1 WRONG ({other}; the stack's is {east})" in out
+        # No stack output for us-west-2 (its owner's stack is not deployed): any health check counts.
+        assert "us-west-2 attached (see docs/static-stability.md)" in out
+
+
+def test_status_in_weights_mode_says_nothing_of_health_checks(world, capsys):
+    assert cli("status") == 0
+    assert "health checks:" not in capsys.readouterr().out
