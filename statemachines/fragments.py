@@ -352,7 +352,7 @@ def verify(parameters: Mapping[str, Any], then: str = "ReleaseLock") -> States:
     return {"Verify": task("VerifyWorld", parameters, "$.verified", then, catch=to_rollback(), comment=comment)}
 
 
-def mark_region(region: str, out: bool, result: str, then: str, comment: str, catch: Catch | None = None) -> State:
+def mark_region(region: str, out: bool, result: str, then: str, comment: str, *, catch: Catch | None = None) -> State:
     """MarkRegion: the region-out flag of the region at `region` (a path), in every judge region."""
     parameters = {"execution.$": "$.execution", "region.$": region, "out": out}
     return task("MarkRegion", parameters, result, then, catch=catch or to_rollback(), comment=comment)

@@ -111,7 +111,7 @@ def definition() -> dict[str, Any]:
                     "target.$": "$.target",
                     "stage": {"index": 0, "percent": 0, "previous": None, "of": 1},
                 },
-                "$.zeroed",
+                "$.applied",
                 "MarkRecoveredIn",
                 catch=to_rollback(),
                 comment="Its weights to 0 before its flag clears, so its traffic does not all come back at once.",

@@ -156,11 +156,10 @@ SWITCHOVER = Slot("switchover", (Switchover,))
 FENCE = Slot("fence", (FenceResult,))
 WRITER_RECORD = Slot("writer_record", (WriterRecordResult,))
 VERIFIED = Slot("verified", (Verification,))
-PENDING = Slot("pending", (Pending,))  # a list of them: what a failover could not do in the region it left
-FLAGGED = Slot("flagged", (MarkRegionResult,), ("execution", "branch"))  # MarkRegion, health-check mode
-ZEROED = Slot("zeroed", (ApplyStageResult,))  # a health-check-mode restore: the region's weights to 0 first
+PENDING = Slot("pending", (Pending,))  # a list: what a failover left undone in its source
+FLAGGED = Slot("flagged", (MarkRegionResult,), ("execution", "branch"))  # MarkRegion (health-check mode)
 # a Map iteration's state (each traffic stage; each replica to recreate)
-APPLIED = Slot("applied", (ApplyStageResult,), ("stage", "branch"))  # also the failover's DNS shift
+APPLIED = Slot("applied", (ApplyStageResult,), ("stage", "branch", "execution"))  # failover's DNS shift, ZeroWeights
 CHECKED = Slot("checked", (GateResult,), ("stage",))
 APPROVED = Slot("approved", (Approval,), ("stage",))
 REPLICA = Slot("replica", (PrepareReplicaResult,), ("execution", "stage"))  # restore's own, each other replica's
@@ -193,7 +192,6 @@ SLOTS: tuple[Slot, ...] = (
     VERIFIED,
     PENDING,
     FLAGGED,
-    ZEROED,
     APPLIED,
     CHECKED,
     APPROVED,

@@ -444,10 +444,10 @@ def test_no_writer_record_is_skipped(make_world: Callable[[Topology], LocalWorld
     world = make_world(parse_topology(shop_data, "shop-without-writer-record"))
     with aws_calls(world) as counts:
         assert call("update_writer_record", {"region": WEST, "identifier": REPLICA}) == {
-                "record": None,
-                "value": None,
-                "note": None,
-            }
+            "record": None,
+            "value": None,
+            "note": None,
+        }
     assert counts == {}
 
 

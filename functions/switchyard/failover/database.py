@@ -197,4 +197,6 @@ def prepare_replica(event: PrepareReplicaEvent) -> PrepareReplicaResult:
         if set_aside is not None:  # put the old writer back under its name: the world as it was
             rds.rename(event.region, set_aside, event.identifier)
         raise
-    return PrepareReplicaResult(identifier=event.identifier, set_aside=set_aside, created=True, fenced_first=fenced_first)
+    return PrepareReplicaResult(
+        identifier=event.identifier, set_aside=set_aside, created=True, fenced_first=fenced_first
+    )

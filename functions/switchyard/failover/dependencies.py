@@ -71,7 +71,7 @@ def failover(
         found += mark(topo, "MarkSourceOut", source, True, calls.home) if how == "health-check" else [_r53("ShiftDns")]
         found += banner("BannerOnAfterShift", calls)
     else:
-        found += banner("BannerOn", calls) + [_r53("ApplyStage")]
+        found += [*banner("BannerOn", calls), _r53("ApplyStage")]
         found += [Dependency(step="CheckGates", region=r, plane="data") for r in calls.gates]
         found.append(Dependency(step="CheckCatchUp", region=destination, plane="control"))
     found += [
@@ -83,7 +83,7 @@ def failover(
         found.append(Dependency(step="RepointReplica", region=other, plane="control"))
     found += [Dependency(step="Verify", region=destination, plane="control")]
     found += [_r53("Verify")] if how == "weights" else []
-    return found + [_bookkeeping("RecordOutcome", calls), _bookkeeping("ReleaseLock", calls)]
+    return [*found, _bookkeeping("RecordOutcome", calls), _bookkeeping("ReleaseLock", calls)]
 
 
 def restore(
@@ -102,5 +102,5 @@ def restore(
     found += [Dependency(step="FenceOldWriter", region=writer, plane="control"), *writer_record(topo, region, flag)]
     found += [_r53("ApplyStage"), *(Dependency(step="CheckGates", region=r, plane="data") for r in calls.gates)]
     found += [Dependency(step="PrepareOther", region=o, plane="control") for o in others]
-    found += banner("BannerOff", calls) + [Dependency(step="Verify", region=region, plane="control")]
-    return found + [_r53("Verify"), _bookkeeping("RecordOutcome", calls), _bookkeeping("ReleaseLock", calls)]
+    found += [*banner("BannerOff", calls), Dependency(step="Verify", region=region, plane="control")]
+    return [*found, _r53("Verify"), _bookkeeping("RecordOutcome", calls), _bookkeeping("ReleaseLock", calls)]
