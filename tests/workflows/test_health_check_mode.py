@@ -10,6 +10,7 @@ import yaml
 
 from switchyard import region_out
 from switchyard.topology import parse_topology
+from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import LocalWorld
 from tests.workflows.conftest import EXAMPLE, TEST_TIME_SCALE
 
@@ -79,3 +80,23 @@ def test_unplanned_failover_marks_the_source_out_without_route53_then_restore_br
         assert final["databases"] == before["databases"]
         assert final["dns"] == before["dns"]
         assert final["banner"] == before["banner"]
+
+
+def test_what_the_dark_source_missed_is_pending_and_the_restore_fences_it_first():
+    """The old writer could not be tagged nor stopped, nor the source's banner set: both are pending;
+    the restore fences that writer before it creates the new replica, and says so."""
+    with LocalWorld(health_check_shop(), time_scale=TEST_TIME_SCALE) as world:
+        faults = [parse_fault("api-error:AddTagsToResource"), parse_fault("api-error:PutParameter@2")]
+        result = world.run("regional-failover", UNPLANNED, faults=faults)
+        assert result.status == "SUCCEEDED", result.report["error"]
+        record = next(r for r in world.outcome_records() if r["execution"] == result.execution_arn)
+        pending = record["details"]["pending"]
+        assert [(p["action"], p["region"]) for p in pending] == [("fence-writer", "us-east-1"), ("banner", "us-east-1")]
+        assert "InjectedFault" in pending[0]["reason"] and pending[1]["reason"].startswith("unreachable: ")
+
+        back = world.run("restore", RESTORE)
+        assert back.status == "SUCCEEDED", back.report["error"]
+        assert any("was never fenced; restore fences it" in w for w in back.output["warnings"])
+        restored = next(r for r in world.outcome_records() if r["execution"] == back.execution_arn)
+        assert "never fenced: fenced before the new replica" in restored["details"]["replica"]["fenced_first"]
+        assert world.read_world()["databases"] == {"us-east-1": "primary", "us-west-2": "replica"}
