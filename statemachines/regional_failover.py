@@ -61,8 +61,18 @@ def dns_branch() -> dict[str, Any]:
                         "Next": "MarkSourceOut",
                     },
                     when("$.request.mode", "StringEquals", "unplanned", "ShiftDns"),
+                    when("$.dns_failover", "StringEquals", "health-check", "MarkMovedOut"),
                 ],
                 "TrafficAlreadyMoved",
+            ),
+            "MarkMovedOut": mark_region(
+                "$.target",
+                True,
+                "$.flagged",
+                "TrafficAlreadyMoved",
+                "Planned, dns.failover health-check: the weights are 0 already; the flag moves what has no weight"
+                " (latency records) and the writer record, whose sets carry the health checks.",
+                catch=on_error("DnsShiftFailed", into="$.branch_error"),
             ),
             "MarkSourceOut": mark_region(
                 "$.target",

@@ -8,8 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2] / "statemachines"
 FACTS = {"$.request.mode": "unplanned", "$.dns_moves_by": "health-check", "$.dns_failover": "health-check"}
 
@@ -100,14 +98,24 @@ def test_no_success_path_of_a_health_check_unplanned_failover_runs_apply_stage()
     assert definition["States"]["TakeSnapshot"]["Parameters"]["reads_dns.$"] == "$.snapshot_reads_dns"
 
 
-@pytest.mark.parametrize("mode", ["weights", "planned"])
-def test_weights_mode_and_planned_failovers_still_apply_stages(mode: str) -> None:
+def test_weights_mode_applies_stages_and_publishes_no_flag() -> None:
     definition = load("regional_failover.asl.json")
-    facts = {**FACTS, "$.dns_moves_by": "weights"} if mode == "weights" else {**FACTS, "$.request.mode": "planned"}
+    for mode in ("unplanned", "planned"):
+        facts = {"$.request.mode": mode, "$.dns_moves_by": "weights", "$.dns_failover": "weights"}
+        tasks, succeeded = success_tasks(definition["States"], definition["StartAt"], facts)
+        used = functions(definition, tasks)
+        assert succeeded and "${ApplyStageFunctionArn}" in used.values()
+        assert "${MarkRegionFunctionArn}" not in used.values()
+
+
+def test_a_planned_health_check_failover_stages_the_weights_then_marks_the_source_out() -> None:
+    definition = load("regional_failover.asl.json")
+    facts = {**FACTS, "$.request.mode": "planned", "$.dns_moves_by": "weights"}
     tasks, succeeded = success_tasks(definition["States"], definition["StartAt"], facts)
     used = functions(definition, tasks)
-    assert succeeded and "${ApplyStageFunctionArn}" in used.values()
-    assert "${MarkRegionFunctionArn}" not in used.values()
+    assert succeeded and used["TrafficStages/ApplyStage"] == "${ApplyStageFunctionArn}"
+    assert used["ShiftAndPromote/MarkMovedOut"] == "${MarkRegionFunctionArn}"
+    assert "ShiftAndPromote/MarkSourceOut" not in used and "ShiftAndPromote/ShiftDns" not in used
 
 
 def test_a_health_check_restore_zeroes_the_weights_then_clears_the_flag_before_the_stages() -> None:

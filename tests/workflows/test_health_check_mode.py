@@ -100,3 +100,23 @@ def test_what_the_dark_source_missed_is_pending_and_the_restore_fences_it_first(
         restored = next(r for r in world.outcome_records() if r["execution"] == back.execution_arn)
         assert "never fenced: fenced before the new replica" in restored["details"]["replica"]["fenced_first"]
         assert world.read_world()["databases"] == {"us-east-1": "primary", "us-west-2": "replica"}
+
+
+def test_a_planned_failover_stages_the_weights_then_marks_the_source_out():
+    """Planned: weights in stages as in weights mode; then the flag, which moves the writer record
+    (its sets carry the health checks) with no Route 53 write by UpdateWriterRecord."""
+    planned = {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "planned", "stages": [50, 0]}
+    with LocalWorld(health_check_shop(), time_scale=TEST_TIME_SCALE) as world:
+        recorded = world.record_calls()
+        result = world.run("regional-failover", {**planned, "bake_seconds": 10})
+        assert result.status == "SUCCEEDED", result.report["error"]
+        assert world.read_world()["dns"]["api.example.com"]["us-east-1"] == 0
+        r53_writers = {c.step for c in recorded if c.operation == "ChangeResourceRecordSets"}
+        assert r53_writers == {"ApplyStage"}
+        puts = [
+            (c.step, c.region, c.params["MetricData"][0]["Value"]) for c in recorded if c.operation == "PutMetricData"
+        ]
+        assert puts == [("MarkRegion", "us-west-2", 1.0)]
+        back = world.run("restore", RESTORE)
+        assert back.status == "SUCCEEDED", back.report["error"]
+        assert world.read_world()["dns"]["api.example.com"] == {"us-east-1": 100, "us-west-2": 100}

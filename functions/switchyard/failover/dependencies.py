@@ -74,10 +74,12 @@ def failover(
         found += [*banner("BannerOn", calls), _r53("ApplyStage")]
         found += [Dependency(step="CheckGates", region=r, plane="data") for r in calls.gates]
         found.append(Dependency(step="CheckCatchUp", region=destination, plane="control"))
+        flagged = topo.dns.failover == "health-check"
+        found += mark(topo, "MarkMovedOut", source, True, calls.home) if flagged else []
     found += [
         Dependency(step="PromoteReplica", region=destination, plane="control"),
         Dependency(step="FenceOldWriter", region=source, plane="control", best_effort=unplanned),
-        *writer_record(topo, destination, how == "health-check"),
+        *writer_record(topo, destination, topo.dns.failover == "health-check"),
     ]
     for other in others:
         found.append(Dependency(step="RepointReplica", region=other, plane="control"))

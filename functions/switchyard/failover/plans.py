@@ -172,9 +172,11 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
         dns_failover=topo.dns.failover,
         dns_moves_by=how,
         records=record_moves(topo, how),
-        writer_follows_flag=how == "health-check",
+        # A planned failover in health-check mode marks the source out too, once its weights are 0:
+        # latency records and the writer record move with the flag only.
+        writer_follows_flag=topo.dns.failover == "health-check",
         snapshot_reads_dns=how == "weights",
-        snapshot_flags={request.from_region: 0.0} if how == "health-check" else {},
+        snapshot_flags={request.from_region: 0.0} if topo.dns.failover == "health-check" else {},
         unplanned=unplanned,
         dependencies=depends,
     )
