@@ -40,8 +40,8 @@ def hc_world(make_world: Callable[[Topology], LocalWorld], shop_data: dict[str, 
     return make_world(health_check(shop_data))
 
 
-def flag(world: LocalWorld, region: str, judged: str) -> list[float]:
-    """`judged`'s region-out flag as published in `region` (the per-minute maximum)."""
+def flag(world: LocalWorld, region: str, judged: str, statistic: str = "Maximum") -> list[float]:
+    """`judged`'s region-out flag as published in `region` (per minute, the maximum by default)."""
     now = datetime.now(UTC)
     points = world.client("cloudwatch", region).get_metric_statistics(
         Namespace=region_out.NAMESPACE,
@@ -50,9 +50,9 @@ def flag(world: LocalWorld, region: str, judged: str) -> list[float]:
         StartTime=now - timedelta(hours=1),
         EndTime=now + timedelta(minutes=1),
         Period=60,
-        Statistics=["Maximum"],
+        Statistics=[statistic],
     )["Datapoints"]
-    return [p["Maximum"] for p in points]
+    return [p[statistic] for p in points]
 
 
 def mark(region: str, out: bool) -> dict[str, Any]:
@@ -179,3 +179,21 @@ def test_verify_lists_what_the_dark_source_missed(hc_world: LocalWorld) -> None:
         {"action": "banner", "region": EAST, "reason": "unreachable: timed out"},
     ]
     assert "marked out" in result["checks"]["dns"]
+
+
+def test_the_rollback_marks_the_source_back_in_without_route53(hc_world: LocalWorld) -> None:
+    snapshot = {"execution": EXECUTION, "scope": "region", "target": EAST, "reads_dns": False, "flags": {EAST: 0.0}}
+    call("take_snapshot", {**snapshot, "banner_regions": [WEST, EAST]})
+    mark(EAST, True)
+    unreachable("route53", EAST)
+    event = {
+        "execution": EXECUTION,
+        "snapshot_id": EXECUTION,
+        "promotion": {"region": WEST, "identifier": "shop-db-usw2"},
+        "banner_regions": [WEST, EAST],
+    }
+    with aws_calls(hc_world) as counts:
+        result = call("roll_back_failover", event)
+    assert result["rolled_back"] is True and result["promoted"] is False
+    assert counts.get("PutMetricData") == 1 and "ChangeResourceRecordSets" not in counts
+    assert flag(hc_world, WEST, EAST, "Minimum") == [0.0]  # the 0 after the 1: marked back in
