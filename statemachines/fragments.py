@@ -112,8 +112,14 @@ def region_snapshot(then: str) -> States:
         "scope": "region",
         "target.$": "$.target",
         "banner_regions.$": "$.banner_regions",
+        "reads_dns.$": "$.snapshot_reads_dns",
+        "flags.$": "$.snapshot_flags",
+        "unplanned.$": "$.unplanned",
     }
-    comment = "DNS weights and banner values, before the first change."
+    comment = (
+        "DNS weights (health-check mode, unplanned: the region-out flags instead, no Route 53 call) and banner"
+        " values, before the first change."
+    )
     return {"TakeSnapshot": task("TakeSnapshot", parameters, "$.snapshot", then, catch=to_rollback(), comment=comment)}
 
 
@@ -327,7 +333,11 @@ def banner_on(then: str, comment: str | None = None, catch: Catch | None = None)
 def repoint_writer(old: str, new: str, fence: Mapping[str, Any], fence_comment: str, then: str) -> States:
     """FenceOldWriter (the writer at `old`, with the `fence` options) -> UpdateWriterRecord (to `new`)."""
     old_writer = {"region.$": f"{old}.region", "identifier.$": f"{old}.identifier", **fence}
-    new_writer = {"region.$": f"{new}.region", "identifier.$": f"{new}.identifier"}
+    new_writer = {
+        "region.$": f"{new}.region",
+        "identifier.$": f"{new}.identifier",
+        "follows_flag.$": "$.writer_follows_flag",
+    }
     return {
         "FenceOldWriter": task(
             "FenceWriter", old_writer, "$.fence", "UpdateWriterRecord", catch=to_rollback(), comment=fence_comment
@@ -336,12 +346,16 @@ def repoint_writer(old: str, new: str, fence: Mapping[str, Any], fence_comment: 
     }
 
 
-def verify(parameters: Mapping[str, Any]) -> States:
-    """Verify: read the world back; success goes on to ReleaseLock."""
+def verify(parameters: Mapping[str, Any], then: str = "ReleaseLock") -> States:
+    """Verify: read the world back; success goes on to `then`."""
     comment = "Read the world back; check the promises."
-    return {
-        "Verify": task("VerifyWorld", parameters, "$.verified", "ReleaseLock", catch=to_rollback(), comment=comment)
-    }
+    return {"Verify": task("VerifyWorld", parameters, "$.verified", then, catch=to_rollback(), comment=comment)}
+
+
+def mark_region(region: str, out: bool, result: str, then: str, comment: str, *, catch: Catch | None = None) -> State:
+    """MarkRegion: the region-out flag of the region at `region` (a path), in every judge region."""
+    parameters = {"execution.$": "$.execution", "region.$": region, "out": out}
+    return task("MarkRegion", parameters, result, then, catch=catch or to_rollback(), comment=comment)
 
 
 def region_rollback(**extra: Any) -> States:

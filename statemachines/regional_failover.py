@@ -11,6 +11,7 @@ from statemachines.fragments import (
     banner_on,
     branch_failed,
     dry_run_gate,
+    mark_region,
     plan,
     poll,
     promotion_branch,
@@ -51,7 +52,53 @@ def dns_branch() -> dict[str, Any]:
         "Unplanned",
         {
             "Unplanned": choice(
-                [when("$.request.mode", "StringEquals", "unplanned", "ShiftDns")], "TrafficAlreadyMoved"
+                [
+                    {
+                        "And": [
+                            {"Variable": "$.request.mode", "StringEquals": "unplanned"},
+                            {"Variable": "$.dns_moves_by", "StringEquals": "health-check"},
+                        ],
+                        "Next": "MarkSourceOut",
+                    },
+                    when("$.request.mode", "StringEquals", "unplanned", "ShiftDns"),
+                    when("$.dns_failover", "StringEquals", "health-check", "MarkMovedOut"),
+                ],
+                "TrafficAlreadyMoved",
+            ),
+            "MarkMovedOut": mark_region(
+                "$.target",
+                True,
+                "$.flagged",
+                "TrafficAlreadyMoved",
+                "Planned, dns.failover health-check: the weights are 0 already; the flag moves what has no weight"
+                " (latency records) and the writer record, whose sets carry the health checks.",
+                catch=on_error("DnsShiftFailed", into="$.branch_error"),
+            ),
+            "MarkSourceOut": mark_region(
+                "$.target",
+                True,
+                "$.flagged",
+                "BannerOnAfterFlag",
+                "Unplanned, dns.failover health-check: the source's region-out flag in its judge regions; Route 53's"
+                " health checkers move the answers (and the writer record). No Route 53 API call, nothing in the"
+                " source region needed.",
+                catch=on_error("DnsShiftFailed", into="$.branch_error"),
+            ),
+            "BannerOnAfterFlag": banner_on(
+                "FlagDone",
+                "As after a DNS write: its failure is kept, and Verify then fails the run.",
+                catch=on_error("BannerFailedAfterFlag", into="$.banner_error"),
+            ),
+            "BannerFailedAfterFlag": passes(
+                "FlagDone",
+                "Go on without the banner; the outcome says why it is off.",
+                Parameters={"error.$": "$.banner_error"},
+                ResultPath="$.banner",
+            ),
+            "FlagDone": passes(
+                None,
+                "The branch's result: the flag and the banner.",
+                Parameters={"flagged.$": "$.flagged", "banner.$": "$.banner"},
             ),
             "ShiftDns": task(
                 "ApplyStage",
@@ -177,7 +224,27 @@ def definition() -> dict[str, Any]:
                 created_by=WORKFLOW,
             ),
         },
-        verify({"workflow": WORKFLOW, "writer.$": "$.destination", "drained.$": "$.target", "banner": True}),
+        verify(
+            {
+                "workflow": WORKFLOW,
+                "writer.$": "$.destination",
+                "drained.$": "$.target",
+                "banner": True,
+                "dns_moves_by.$": "$.dns_moves_by",
+                "source.$": "$.source.region",
+                "fence.$": "$.fence",
+                "banner_set.$": "$.switchover.dns.banner",
+            },
+            then="NotePending",
+        ),
+        {
+            "NotePending": passes(
+                "ReleaseLock",
+                "What could not be done in the region left (fence, banner): the restore does it first.",
+                InputPath="$.verified.pending",
+                ResultPath="$.pending",
+            )
+        },
         success_tail(
             WORKFLOW,
             {
@@ -186,6 +253,8 @@ def definition() -> dict[str, Any]:
                 "fence.$": "$.fence",
                 "lag_seconds.$": "$.lag_seconds",
                 "banner.$": "$.switchover.dns.banner",
+                "pending.$": "$.pending",
+                "writer_record.$": "$.writer_record",
             },
         ),
         region_rollback(),

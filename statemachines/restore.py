@@ -11,6 +11,7 @@ from statemachines.fragments import (
     banner_on,
     branch_failed,
     dry_run_gate,
+    mark_region,
     plan,
     poll,
     promotion_branch,
@@ -95,7 +96,33 @@ def definition() -> dict[str, Any]:
                 then="PromotionSucceeded",
             ),
             "PromotionSucceeded": choice(
-                [when("$.switchover.promotion.error", "IsPresent", True, "PromotionBranchFailed")], "FenceOldWriter"
+                [when("$.switchover.promotion.error", "IsPresent", True, "PromotionBranchFailed")], "ByFlag"
+            ),
+            "ByFlag": choice(
+                [when("$.dns_failover", "StringEquals", "health-check", "ZeroWeights")],
+                "FenceOldWriter",
+                "Health-check mode: the failover marked the region out and left its weights as they were.",
+            ),
+            "ZeroWeights": task(
+                "ApplyStage",
+                {
+                    "execution.$": "$.execution",
+                    "snapshot_id.$": "$.snapshot.snapshot_id",
+                    "target.$": "$.target",
+                    "stage": {"index": 0, "percent": 0, "previous": None, "of": 1},
+                },
+                "$.applied",
+                "MarkRecoveredIn",
+                catch=to_rollback(),
+                comment="Its weights to 0 before its flag clears, so its traffic does not all come back at once.",
+            ),
+            "MarkRecoveredIn": mark_region(
+                "$.recovered.region",
+                False,
+                "$.flagged",
+                "FenceOldWriter",
+                "Its region-out flag cleared in every judge region: the writer record follows (its sets carry the"
+                " health checks); its traffic comes back with the stages.",
             ),
         },
         branch_failed("PromotionBranchFailed", "promotion"),
@@ -126,7 +153,13 @@ def definition() -> dict[str, Any]:
         },
         verify({"workflow": WORKFLOW, "writer.$": "$.recovered", "banner": False}),
         success_tail(
-            WORKFLOW, {"summary.$": "$.summary", "promotion.$": "$.switchover.promotion", "fence.$": "$.fence"}
+            WORKFLOW,
+            {
+                "summary.$": "$.summary",
+                "promotion.$": "$.switchover.promotion",
+                "fence.$": "$.fence",
+                "replica.$": "$.replica",
+            },
         ),
         region_rollback(workflow=WORKFLOW),
         failure_tail(WORKFLOW),

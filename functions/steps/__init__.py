@@ -30,6 +30,8 @@ topology's resources:
   read-banner   read the banner parameter in every region
   put-banner    write the banner parameter in every region
   write-writer-record  repoint database.writer_record (its own zone record)
+  flag-region   publish the region-out flag (PutMetricData, namespace Switchyard) in this and the
+                other judge regions
   start-executions     start and describe the executions of the workflows the triggers name; stop drills
   read-kill-switch     read the automation kill-switch parameter
   read-executions      read the history of the topology's traffic-shift executions (drill scorecards)
@@ -172,6 +174,13 @@ STEPS: tuple[StepSpec, ...] = (
         "Point the writer record at the new writer",
     ),
     StepSpec(
+        "MarkRegion",
+        "steps.mark_region",
+        TopologyEnv,
+        ("flag-region",),
+        "Mark a region out (or back in) with its region-out flag in every judge region (no Route 53 call)",
+    ),
+    StepSpec(
         "PrepareReplica",
         "steps.prepare_replica",
         NoEnv,
@@ -189,7 +198,7 @@ STEPS: tuple[StepSpec, ...] = (
         "RollBackFailover",
         "steps.roll_back_failover",
         TopologyTableEnv,
-        ("read-db", "write-dns", "table-get", "put-banner"),
+        ("read-db", "write-dns", "table-get", "put-banner", "flag-region"),
         "Undo a failover that did not promote; after a promotion, say where the writer is",
         timeout_seconds=300,
     ),

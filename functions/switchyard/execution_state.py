@@ -29,6 +29,7 @@ from switchyard.failover.database import (
     ReplicationState,
     WriterRecordResult,
 )
+from switchyard.failover.dns_mode import Pending
 from switchyard.failover.plans import FailoverPlan, RestorePlan
 from switchyard.failover.rollback import RollBackFailoverResult
 from switchyard.failover.verify import Verification
@@ -36,6 +37,7 @@ from switchyard.lock import LockInfo
 from switchyard.model import Model
 from switchyard.outcomes import Outcome
 from switchyard.recovery import RecoveryResult
+from switchyard.region_flags import MarkRegionResult
 from switchyard.routing import StagePlan
 from switchyard.scorecards import Scorecard
 from switchyard.shift import ApplyStageResult, GateResult, RollBackResult, ShiftPlan, SnapshotResult, StageRef
@@ -95,6 +97,7 @@ class DnsBranch(Model):
     DnsShiftFailed pass on."""
 
     applied: ApplyStageResult | None = None
+    flagged: MarkRegionResult | None = None  # health-check mode: the source marked out
     banner: BannerResult | BannerFailed | None = None
     note: str | None = None
     error: CaughtError | None = None
@@ -153,8 +156,10 @@ SWITCHOVER = Slot("switchover", (Switchover,))
 FENCE = Slot("fence", (FenceResult,))
 WRITER_RECORD = Slot("writer_record", (WriterRecordResult,))
 VERIFIED = Slot("verified", (Verification,))
+PENDING = Slot("pending", (Pending,))  # a list: what a failover left undone in its source
+FLAGGED = Slot("flagged", (MarkRegionResult,), ("execution", "branch"))  # MarkRegion (health-check mode)
 # a Map iteration's state (each traffic stage; each replica to recreate)
-APPLIED = Slot("applied", (ApplyStageResult,), ("stage", "branch"))  # also the failover's DNS shift
+APPLIED = Slot("applied", (ApplyStageResult,), ("stage", "branch", "execution"))  # failover's DNS shift, ZeroWeights
 CHECKED = Slot("checked", (GateResult,), ("stage",))
 APPROVED = Slot("approved", (Approval,), ("stage",))
 REPLICA = Slot("replica", (PrepareReplicaResult,), ("execution", "stage"))  # restore's own, each other replica's
@@ -185,6 +190,8 @@ SLOTS: tuple[Slot, ...] = (
     FENCE,
     WRITER_RECORD,
     VERIFIED,
+    PENDING,
+    FLAGGED,
     APPLIED,
     CHECKED,
     APPROVED,

@@ -103,5 +103,6 @@ def restore(request: RestoreRequest, *, other_regions: int) -> int:
     new_replica = STEP + _poll(REPLICA_POLL)  # PrepareReplica, then CheckReplication polled
     switch_back = STEP + _poll(PROMOTION_POLL, checks_before=2) + 2 * STEP  # banner, promote, fence, record
     traffic = len(request.stages) * _stage(request.bake_seconds)
+    traffic += LONG_STEP + STEP  # health-check mode: ZeroWeights, MarkRecoveredIn (counted in both modes)
     worst = _START + new_replica + switch_back + traffic + _replicas_again(other_regions) + 2 * STEP + _FAILURE_TAIL
     return _lease(worst, RESTORE_TIMEOUT)

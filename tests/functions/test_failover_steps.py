@@ -432,7 +432,7 @@ def test_writer_record_points_at_the_new_writer_and_keeps_its_ttl(world: LocalWo
     assert endpoint.startswith("shop-db-usw2.") and WEST in endpoint
 
     result = call("update_writer_record", {"region": WEST, "identifier": REPLICA})
-    assert result == {"record": WRITER_RECORD, "value": endpoint}
+    assert result == {"record": WRITER_RECORD, "value": endpoint, "note": None}
     after = writer_record(world)
     assert after["Type"] == "CNAME" and after["TTL"] == 120
     assert after["ResourceRecords"] == [{"Value": endpoint}]
@@ -443,7 +443,11 @@ def test_no_writer_record_is_skipped(make_world: Callable[[Topology], LocalWorld
     del shop_data["database"]["writer_record"]
     world = make_world(parse_topology(shop_data, "shop-without-writer-record"))
     with aws_calls(world) as counts:
-        assert call("update_writer_record", {"region": WEST, "identifier": REPLICA}) == {"record": None, "value": None}
+        assert call("update_writer_record", {"region": WEST, "identifier": REPLICA}) == {
+            "record": None,
+            "value": None,
+            "note": None,
+        }
     assert counts == {}
 
 
@@ -472,7 +476,12 @@ def test_prepare_sets_the_fenced_writer_aside_and_creates_a_replica(world: Local
     assert db_ids(world, EAST) == sorted([WRITER, result["set_aside"]])
 
     with aws_calls(world) as counts:  # a retried step
-        assert prepare(EAST, WRITER, NEW_WRITER) == {"identifier": WRITER, "set_aside": None, "created": False}
+        assert prepare(EAST, WRITER, NEW_WRITER) == {
+            "identifier": WRITER,
+            "set_aside": None,
+            "created": False,
+            "fenced_first": None,
+        }
     assert writes(counts) == []
     assert db_ids(world, EAST) == sorted([WRITER, result["set_aside"]])
 
@@ -556,7 +565,9 @@ def verify(writer: tuple[str, str], banner: bool, drained: str | None = None) ->
     }
     if drained:
         event["drained"] = drained
-    return call("verify_world", event)
+    result = call("verify_world", event)
+    assert result.pop("pending") == []  # nothing was left undone in a dark region
+    return result
 
 
 def test_verify_passes_after_a_failover(world: LocalWorld) -> None:

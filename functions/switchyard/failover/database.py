@@ -102,15 +102,29 @@ def fence_writer(event: FenceEvent) -> FenceResult:
     return FenceResult(fenced=True, note=note)
 
 
+class WriterRecordEvent(DbEvent):
+    follows_flag: bool = False  # health-check mode: the record's sets follow the region-out flag
+
+
 class WriterRecordResult(Model):
     record: str | None
     value: str | None
+    note: str | None = None
 
 
-def update_writer_record(event: DbEvent, topo: Topology) -> WriterRecordResult:
-    """Point the writer CNAME at the new writer's endpoint (keeping the record's TTL)."""
+def update_writer_record(event: WriterRecordEvent, topo: Topology) -> WriterRecordResult:
+    """Point the writer CNAME at the new writer's endpoint (keeping the record's TTL).
+
+    In health-check mode nothing is written: the writer record is a weighted group whose sets
+    carry their region's health check, so it moves with the region-out flag, and Route 53's
+    control plane (which may be down) is not called.
+    """
     if topo.database is None or not topo.database.writer_record:
         return WriterRecordResult(record=None, value=None)
+    if event.follows_flag:
+        name = topo.database.writer_record.rstrip(".") + "."
+        note = f"no Route 53 call: the sets of {name} carry the health checks and follow the region-out flag"
+        return WriterRecordResult(record=name, value=None, note=note)
     state = rds.describe(event.region, event.identifier)
     if state is None or not state.endpoint:
         raise ResourceNotFound(f"no endpoint for '{event.identifier}' in {event.region}")
@@ -135,6 +149,8 @@ class PrepareReplicaResult(Model):
     identifier: str
     set_aside: str | None
     created: bool
+    # A former writer the failover could not fence (its region was dark): fenced here first.
+    fenced_first: str | None = None
 
 
 def _copies_from(state: rds.DbState, writer: DbRef | None) -> bool:
@@ -157,7 +173,7 @@ def prepare_replica(event: PrepareReplicaEvent) -> PrepareReplicaResult:
         raise ResourceNotFound(f"no writer '{event.source.identifier}' in {event.source.region}")
     if existing is not None and existing.is_replica and existing.source in (source.arn, source.identifier):
         return PrepareReplicaResult(identifier=event.identifier, set_aside=None, created=False)  # a retry
-    set_aside = None
+    set_aside = fenced_first = None
     if existing is not None:
         if existing.is_replica and not _copies_from(existing, event.stale_source):
             raise UnsafeChange(
@@ -165,6 +181,7 @@ def prepare_replica(event: PrepareReplicaEvent) -> PrepareReplicaResult:
             )
         if not existing.is_replica and not existing.fenced:
             rds.fence(event.region, event.identifier)
+            fenced_first = f"{event.identifier} in {event.region} was never fenced: fenced before the new replica"
         # A replica of the former writer is kept as it is (its copy of that writer's data), renamed.
         set_aside = rds.set_aside(event.region, event.identifier)
     try:
@@ -180,4 +197,6 @@ def prepare_replica(event: PrepareReplicaEvent) -> PrepareReplicaResult:
         if set_aside is not None:  # put the old writer back under its name: the world as it was
             rds.rename(event.region, set_aside, event.identifier)
         raise
-    return PrepareReplicaResult(identifier=event.identifier, set_aside=set_aside, created=True)
+    return PrepareReplicaResult(
+        identifier=event.identifier, set_aside=set_aside, created=True, fenced_first=fenced_first
+    )

@@ -7,8 +7,19 @@ from typing import Any, Literal
 from pydantic import Field
 
 from switchyard import leases
-from switchyard.aws import dns, rds
+from switchyard.aws import rds
 from switchyard.errors import UnsafeChange
+from switchyard.failover import dependencies
+from switchyard.failover.dns_mode import (
+    ROUTE53_WARNING,
+    Dependency,
+    MovesBy,
+    RecordMove,
+    flag_receivers,
+    moves_by,
+    read_groups,
+    record_moves,
+)
 from switchyard.failover.events import DbRef, StepEvent
 from switchyard.failover.preflight import (
     current_writer,
@@ -25,6 +36,7 @@ from switchyard.failover.shape import receiving_regions, restore_start_problem, 
 from switchyard.model import Model
 from switchyard.requests import RegionalFailoverRequest, RestoreRequest, parse_request
 from switchyard.routing import StagePlan, plan_stages
+from switchyard.settings import home_region
 from switchyard.shift import Gate, StageRef, stage_refs
 from switchyard.topology import Topology
 
@@ -49,6 +61,15 @@ class _Plan(Model):
     summary: str
     warnings: list[str] = Field(default_factory=list)
     plan: list[StagePlan] | None = None
+    dns_failover: MovesBy = "weights"  # the topology's dns.failover
+    # How this run moves DNS answers when the source goes out: the ASL's Choices read it.
+    dns_moves_by: MovesBy = "weights"
+    records: list[RecordMove] = Field(default_factory=list)
+    writer_follows_flag: bool = False  # the writer record's sets carry the health checks: no write
+    snapshot_reads_dns: bool = True
+    snapshot_flags: dict[str, float] = Field(default_factory=dict)  # region -> flag the rollback puts back
+    dependencies: list[Dependency] = Field(default_factory=list)
+    unplanned: bool = False  # an unplanned failover: Route 53 is read with short timeouts
 
 
 class FailoverPlan(_Plan):
@@ -81,8 +102,14 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
 
     destination = promotable_replica(request, dest_id, source_id)
     source = source_writer(request, source_id, warnings)
-    groups = dns.read_record_groups(topo, request.from_region)
-    receivers = receiving_regions(groups, request.from_region, request.to_region, list(topo.regions))
+    how = moves_by(topo, unplanned)
+    # Health-check mode reads no record (Route 53's control plane may be down): the flag moves them.
+    groups = [] if how == "health-check" else read_groups(topo, request.from_region, unplanned=unplanned)
+    receivers = (
+        flag_receivers(topo, request.from_region, request.to_region)
+        if how == "health-check"
+        else receiving_regions(groups, request.from_region, request.to_region, list(topo.regions))
+    )
     baseline = receivers_healthy_or_refuse(topo, receivers, request.from_region, request.force, warnings)
     budget = (
         request.max_data_loss_seconds
@@ -90,18 +117,35 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
         else topo.database.max_data_loss_seconds
     )
     lag = lag_within_budget(request, dest_id, budget, warnings)
+    if request.dry_run and how == "weights" and topo.dns.records:
+        warnings.append(ROUTE53_WARNING)
 
     stages = [0] if unplanned else list(request.stages)
     stage_plans = plan_stages(groups, request.from_region, stages)
     # Every region that takes a share of the source's traffic is watched, not only the destination.
     gates = [Gate(name=n, region=r) for r in receivers for n in topo.regions[r].health_alarms]
     others = replicas_to_repoint(topo, request.from_region, request.to_region, source_id, warnings)
+    moving = (
+        f"mark {request.from_region} out (region-out flag) for {len(topo.dns.records)} record(s)"
+        if how == "health-check"
+        else f"DNS stages {stages} on {len(groups)} record(s)"
+    )
     summary = (
         f"{request.mode} failover {request.from_region} → {request.to_region}: promote {dest_id}"
-        f" (lag {'unknown' if lag is None else f'{lag:g}s'}, budget {budget}s),"
-        f" DNS stages {stages} on {len(groups)} record(s)"
+        f" (lag {'unknown' if lag is None else f'{lag:g}s'}, budget {budget}s), {moving}"
         + (f"; traffic goes to {', '.join(receivers)}" if len(receivers) > 1 else "")
         + (f"; new replicas of {dest_id} in {', '.join(o.region for o in others)}" if others else "")
+    )
+    banner_best_effort = [request.from_region, *receivers[1:]]
+    calls = dependencies.Calls(home_region(), [request.to_region], banner_best_effort, receivers)
+    depends = dependencies.failover(
+        topo,
+        calls,
+        source=request.from_region,
+        destination=request.to_region,
+        others=[o.region for o in others],
+        how=how,
+        unplanned=unplanned,
     )
     return FailoverPlan(
         topology=topo.name,
@@ -120,11 +164,21 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
         baseline=baseline,
         lease_seconds=leases.regional_failover(request, other_regions=len(others)),
         banner_required=[request.to_region],
-        banner_best_effort=[request.from_region, *receivers[1:]],
+        banner_best_effort=banner_best_effort,
         banner_regions=[*receivers, request.from_region],
         summary=summary,
         warnings=warnings,
         plan=stage_plans if request.dry_run else None,
+        dns_failover=topo.dns.failover,
+        dns_moves_by=how,
+        records=record_moves(topo, how),
+        # A planned failover in health-check mode marks the source out too, once its weights are 0:
+        # latency records and the writer record move with the flag only.
+        writer_follows_flag=topo.dns.failover == "health-check",
+        snapshot_reads_dns=how == "weights",
+        snapshot_flags={request.from_region: 0.0} if topo.dns.failover == "health-check" else {},
+        unplanned=unplanned,
+        dependencies=depends,
     )
 
 
@@ -149,11 +203,20 @@ def plan_restore(event: PlanEvent, topo: Topology) -> RestorePlan:
     writer = _restorable_writer(topo, region, recovered_id, warnings)
     # Only the recovered region gains traffic (its stages rise to 100), so only it is checked.
     baseline = healthy_or_refuse(topo, region, request.force, warnings)
-    groups = dns.read_record_groups(topo, region)
+    groups = read_groups(topo, region, unplanned=False)
     stage_plans = plan_stages(groups, region, list(request.stages))
     others = [
         DbRef(region=r, identifier=str(cfg.database)) for r, cfg in topo.regions.items() if r != region and cfg.database
     ]
+    # Health-check mode: the failover marked the region out. Its weights go to 0 before the flag is
+    # cleared, then rise in stages, so its traffic does not come back all at once.
+    flag = topo.dns.failover == "health-check"
+    banner_required = [region, writer.region]
+    banner_best_effort = [r for r in topo.regions if r not in (region, writer.region)]
+    calls = dependencies.Calls(home_region(), banner_required, banner_best_effort, [region])
+    depends = dependencies.restore(
+        topo, calls, region=region, writer=writer.region, others=[o.region for o in others], flag=flag
+    )
     return RestorePlan(
         topology=topo.name,
         execution=event.execution,
@@ -167,15 +230,21 @@ def plan_restore(event: PlanEvent, topo: Topology) -> RestorePlan:
         gates=[Gate(name=n, region=region) for n in topo.regions[region].health_alarms],
         baseline=baseline,
         lease_seconds=leases.restore(request, other_regions=len(others)),
-        banner_required=[region, writer.region],
+        banner_required=banner_required,
         # A three-region failover put the banner on in every region it sent traffic to: the
         # restore saves and switches off all of them.
-        banner_best_effort=[r for r in topo.regions if r not in (region, writer.region)],
+        banner_best_effort=banner_best_effort,
         banner_regions=[region, writer.region, *(r for r in topo.regions if r not in (region, writer.region))],
         summary=(
             f"restore {region}: new replica of {writer.identifier} ({writer.region}), switch the writer back,"
             f" DNS stages {list(request.stages)} on {len(groups)} record(s), replicas again elsewhere"
+            + (f"; {region}'s weights to 0, then its region-out flag cleared, before the stages" if flag else "")
         ),
         warnings=warnings,
         plan=stage_plans if request.dry_run else None,
+        dns_failover=topo.dns.failover,
+        records=record_moves(topo, "weights"),
+        writer_follows_flag=flag,
+        snapshot_flags={region: 1.0} if flag else {},
+        dependencies=depends,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from switchyard import banner, snapshots
+from switchyard import banner, region_flags, snapshots
 from switchyard.aws import rds
 from switchyard.errors import RollbackIncomplete
 from switchyard.failover.events import DbRef, StepEvent
@@ -36,6 +36,9 @@ def _put_back(topo: Topology, table: str, snapshot_id: str | None) -> int:
     write_groups([(g, dict(g.weights)) for g in groups], "switchyard failover rollback")
     restored = len(groups)
     context = snapshots.load_context(table, snapshot_id)
+    # Health-check mode: the region-out flags as they were (the source marked back in).
+    for region, value in context.get("flags", {}).items():
+        region_flags.mark_region(region_flags.MarkRegionEvent(region=region, out=bool(value)), topo)
     done = banner.restore_values(topo, context.get("banner", {}))
     not_back = {region: note for region, note in done.items() if note != "restored"}
     if not_back:

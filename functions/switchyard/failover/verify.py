@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import Field
 
 from switchyard import banner
 from switchyard.aws import dns, rds
 from switchyard.errors import UnsafeChange
+from switchyard.failover.dns_mode import MovesBy, Pending
 from switchyard.failover.events import DbRef, StepEvent
 from switchyard.model import Model
 from switchyard.topology import Topology
@@ -17,10 +20,29 @@ class VerifyEvent(StepEvent):
     writer: DbRef  # where the writer must be now
     drained: str | None = None  # a region whose weighted sets must all be 0
     banner: bool  # the banner must be on (True) or off (False) in the writer's region
+    dns_moves_by: MovesBy = "weights"  # health-check: the flag moved DNS, the records are not read
+    source: str | None = None  # the region a failover left
+    fence: dict[str, Any] | None = None  # FenceOldWriter's result
+    banner_set: dict[str, Any] | None = None  # the failover's SetBanner result
 
 
 class Verification(Model):
     checks: dict[str, str]
+    pending: list[Pending] = Field(default_factory=list)
+
+
+def pending(event: VerifyEvent) -> list[Pending]:
+    """What the failover could not do in the region it left (the restore does it first)."""
+    if event.source is None:
+        return []
+    found = []
+    if event.fence is not None and event.fence.get("fenced") is False:
+        found.append(Pending(action="fence-writer", region=event.source, reason=str(event.fence.get("note", ""))))
+    banners = (event.banner_set or {}).get("regions") or {}
+    for region, note in banners.items():
+        if isinstance(note, str) and note.startswith("unreachable"):
+            found.append(Pending(action="banner", region=region, reason=note))
+    return found
 
 
 def verify_world(event: VerifyEvent, topo: Topology) -> Verification:
@@ -32,7 +54,9 @@ def verify_world(event: VerifyEvent, topo: Topology) -> Verification:
         problems.append(f"{event.writer.identifier} in {event.writer.region} is not an available writer")
     else:
         checks["writer"] = f"{writer.identifier} in {writer.region}"
-    if event.drained:
+    if event.drained and event.dns_moves_by == "health-check":
+        checks["dns"] = f"{event.drained} marked out (region-out flag); records not read"
+    elif event.drained:
         for group in dns.read_record_groups(topo, event.drained):
             if group.weights.get(event.drained):
                 problems.append(f"{group.label}: {event.drained} still has weight {group.weights[event.drained]}")
@@ -48,4 +72,4 @@ def verify_world(event: VerifyEvent, topo: Topology) -> Verification:
         checks["banner"] = "on" if on else "off"
     if problems:
         raise UnsafeChange("verification failed: " + "; ".join(problems))
-    return Verification(checks=checks)
+    return Verification(checks=checks, pending=pending(event))
