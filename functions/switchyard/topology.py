@@ -86,6 +86,7 @@ def _cross_reference_errors(topo: Topology) -> list[str]:
     for region_name, region in topo.regions.items():
         errors += _region_errors(topo, region_name, region, owner)
     errors += _dns_errors(topo)
+    errors += _writer_record_errors(topo)
     errors += _game_day_name_errors(topo)
     # Trigger and game-day inputs are execution inputs: validate them now, not at 3 a.m.
     errors += _trigger_input_errors(topo)
@@ -188,6 +189,22 @@ def _record_errors(rwhere: str, record: DnsRecord, topo: Topology) -> list[str]:
     if record.weights is not None and not any(record.normal_weight(r) for r in record.sets):
         errors.append(f"{rwhere}.weights: normal weights add up to 0 (the record would get no traffic)")
     return errors
+
+
+def _writer_record_errors(topo: Topology) -> list[str]:
+    database_regions = [r for r, region in topo.regions.items() if region.database]
+    if topo.dns.failover != "health-check" or topo.database is None or not topo.database.writer_record:
+        return []
+    if len(database_regions) <= 2:
+        return []
+    # The writer record follows the region-out flag as weighted sets (the writer's weight 1, the
+    # standby's 0): with two database regions the standby answers once the writer's region is out,
+    # with more Route 53 would split writes between every standby left (docs/static-stability.md).
+    return [
+        f"database.writer_record: in dns.failover: health-check mode the writer record can follow the"
+        f" region-out flag between two database regions only; this topology has {len(database_regions)}"
+        f" ({', '.join(database_regions)}): leave writer_record out or use dns.failover: weights"
+    ]
 
 
 def _game_day_name_errors(topo: Topology) -> list[str]:

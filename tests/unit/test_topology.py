@@ -13,6 +13,7 @@ import yaml
 
 from switchyard.errors import InvalidTopology
 from switchyard.topology import Topology, load_topology, load_topology_cached, lock_key, parse_topology
+from tests.conftest import REPO
 
 Data = dict[str, Any]
 
@@ -709,3 +710,23 @@ def test_a_latency_record_loads_in_health_check_mode(shop_data: Data) -> None:
     shop_data["dns"]["failover"] = "health-check"
     shop_data["dns"]["records"][0]["routing"] = "latency"
     assert parse_topology(shop_data).dns.records[0].routing == "latency"
+
+
+def test_the_health_check_example_is_the_example_but_for_its_dns_failover() -> None:
+    plain = load_topology(REPO / "topologies" / "shop.yaml")
+    health_check = load_topology(REPO / "topologies" / "shop-health-check.yaml")
+    assert health_check.dns.failover == "health-check"
+    assert health_check.model_copy(update={"dns": plain.dns}) == plain
+
+
+def test_health_check_mode_refuses_a_writer_record_over_three_database_regions() -> None:
+    from tests.three_regions import FILE as THREE_REGIONS_FILE
+
+    data = yaml.safe_load(THREE_REGIONS_FILE.read_text())
+    data["dns"]["failover"] = "health-check"
+    if not (data.get("database") or {}).get("writer_record"):
+        data.setdefault("database", {})["writer_record"] = "db.internal.example.com"
+    with pytest.raises(InvalidTopology, match=r"database\.writer_record: .* two database regions only"):
+        parse_topology(data)
+    del data["database"]["writer_record"]
+    assert parse_topology(data).dns.failover == "health-check"
