@@ -122,12 +122,15 @@ class SimulatedOperator:
             },
         }
 
-    def deliver(self, event: dict[str, Any], invoke: Invoke, trigger_step: str) -> dict[str, Any]:
-        """One EventBridge delivery: an asynchronous invocation, which Lambda retries when the
-        function fails (ASYNC_RETRIES more times, as infra.triggers configures it)."""
+    def deliver(
+        self, event: dict[str, Any], invoke: Invoke, trigger_step: str, region: str | None = None
+    ) -> dict[str, Any]:
+        """One EventBridge delivery to the trigger function of `region` (the alarm's): an
+        asynchronous invocation, which Lambda retries when the function fails (ASYNC_RETRIES more
+        times, as infra.triggers configures it)."""
         payload: dict[str, Any] = {}
         for _ in range(1 + ASYNC_RETRIES):
-            payload = invoke(trigger_step, json.dumps(event).encode(), self.names.home)["Payload"]
+            payload = invoke(trigger_step, json.dumps(event).encode(), region or self.names.home)["Payload"]
             if "errorType" not in payload:
                 break
         return payload
@@ -160,7 +163,7 @@ class SimulatedOperator:
 
     def stop_holder(self, holder: str) -> None:
         """The lock holder dies: its execution stops, no Catch runs."""
-        sfn = self.client("stepfunctions", self.names.home)
+        sfn = self.client("stepfunctions", holder.split(":")[3])
         sfn.stop_execution(executionArn=holder, error="HolderDied", cause="local world: the holder died")
 
     def expire_lease(self) -> None:
@@ -168,12 +171,18 @@ class SimulatedOperator:
         LockTable(store.table, store.home).expire_lease(self.topology.name)
 
     # -- reading back ---------------------------------------------------------------------------
-    def notifications(self) -> list[dict[str, Any]]:
-        """Messages published to the outcome topic (read from moto's SNS backend)."""
+    def notifications(self, region: str | None = None) -> list[dict[str, Any]]:
+        """Messages published to `region`'s outcome topic, or to every region's (the home region's
+        first), read from moto's SNS backend."""
         from moto.sns.models import sns_backends
 
-        topic = sns_backends[ACCOUNT][self.names.home].topics.get(self.names.topic_arn)
-        return [{"subject": n[2], "message": n[1]} for n in (topic.sent_notifications if topic else [])]
+        home = self.names.home
+        regions = [region] if region else [home, *(r for r in self.topology.regions if r != home)]
+        found = []
+        for name in regions:
+            topic = sns_backends[ACCOUNT][name].topics.get(self.names.topic_arn_in(name))
+            found += [{"subject": n[2], "message": n[1]} for n in (topic.sent_notifications if topic else [])]
+        return found
 
     def outcome_records(self) -> list[dict[str, Any]]:
         return StateTable(self.names.table_name, self.names.home).outcome_records(self.topology.name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -39,19 +40,35 @@ class ProcessEnvironment:
         # still there at the next one (in Lambda, each flush clears it).
         warnings.filterwarnings("ignore", message="Dimension .* has already been added")
 
+    def regional(self, region: str) -> dict[str, str]:
+        """What the Lambda functions of `region`'s stack find in their environment (infra/stack.py:
+        every region's stack has the orchestrator, its topic and its table and lock replicas)."""
+        names = self.names
+        return {
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            # Each region's steps call their own lock replica (or the nearest one).
+            "LOCK_REGION": lock_regions.endpoint(names.lock_store.layout, region),
+            "TOPIC_ARN": names.topic_arn_in(region),
+            "STATE_MACHINE_PREFIX": names.state_machine_prefix_in(region),
+        }
+
+    def use_region(self, region: str) -> None:
+        """The steps about to run are `region`'s functions (os.environ is the process's: one region's
+        functions at a time, RegionGate sees to it)."""
+        if os.environ.get("AWS_REGION") == region:
+            return
+        os.environ.update(self.regional(region))
+        settings_module.reset()
+
     def set(self) -> None:
         self.topology_file.write_text(self.topology.model_dump_json(exclude_none=True))
         names = self.names
         env = {
-            "AWS_REGION": names.home,
-            "AWS_DEFAULT_REGION": names.home,
+            **self.regional(names.home),
             "TOPOLOGY_FILE": str(self.topology_file),
             "TABLE_NAME": names.table_name,
             "LOCK_TABLE": names.lock_table_name,
-            # The steps run in the home region; they call its lock replica (or the nearest one).
-            "LOCK_REGION": lock_regions.endpoint(names.lock_store.layout, names.home),
-            "TOPIC_ARN": names.topic_arn,
-            "STATE_MACHINE_PREFIX": f"{names.state_machine_prefix}",
             "POWERTOOLS_SERVICE_NAME": "switchyard",
             "POWERTOOLS_METRICS_NAMESPACE": "Switchyard",
             # moto loads thousands of sample AMIs per region by default; the world needs none.
@@ -103,3 +120,31 @@ class ProcessEnvironment:
             if isinstance(handler, logging.StreamHandler) and self._original_log_stream is not None:
                 handler.setStream(self._original_log_stream)
             self._log_stream.close()
+
+
+class RegionGate:
+    """Lets one region's Lambda functions run at a time, in that region's environment.
+
+    The steps read their region from os.environ (AWS_REGION, LOCK_REGION, TOPIC_ARN), which is
+    the whole process's: steps of one region run concurrently (a Map's iterations), a step of
+    another region waits until they are done, then the environment switches.
+    """
+
+    def __init__(self, process: ProcessEnvironment) -> None:
+        self.process = process
+        self.region: str | None = None
+        self.active = 0
+        self._cond = threading.Condition()
+
+    def enter(self, region: str) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self.active == 0 or self.region == region)
+            if self.region != region:
+                self.process.use_region(region)
+                self.region = region
+            self.active += 1
+
+    def leave(self) -> None:
+        with self._cond:
+            self.active -= 1
+            self._cond.notify_all()
