@@ -42,7 +42,7 @@ from switchyard_cli.local.outage import Outage
 if TYPE_CHECKING:
     from switchyard.topology import Topology
 
-_SPEC = re.compile(r"^(?P<kind>[a-z-]+):(?P<arg>[^@]+?)(?:@(?P<at>\d+))?$")
+_SPEC = re.compile(r"^(?P<kind>[a-z0-9-]+):(?P<arg>[^@]+?)(?:@(?P<at>\d+))?$")
 KINDS = (
     "alarm",
     "api-error",

@@ -57,9 +57,11 @@ class Outage:
 
     def call(self, model: Any, context: Any) -> None:
         """A step's call is made: count it, and fail it as a dead endpoint would if it is dark."""
-        service = model.service_model.service_name
+        service = _service(model)
         context = context or {}
         region = str(context.get("client_region") or "")
+        if not region:
+            return  # not a client's call (a test's stand-in): nothing to count or fail
         down = self.is_down(service, region)
         with self._lock:
             counter = self._counter(service, endpoint_region(service, region))
@@ -72,8 +74,10 @@ class Outage:
 
     def failed(self, model: Any, context: Any) -> None:
         """A step's call failed by another injected fault (api-error)."""
-        service = model.service_model.service_name
+        service = _service(model)
         region = endpoint_region(service, str((context or {}).get("client_region") or ""))
+        if not region:
+            return
         with self._lock:
             self._counter(service, region)["failed"] += 1
 
@@ -83,6 +87,10 @@ class Outage:
                 "by_region": {r: dict(c) for r, c in sorted(self.by_region.items())},
                 "route53_control_plane": dict(self.route53),
             }
+
+
+def _service(model: Any) -> str:
+    return str(getattr(getattr(model, "service_model", None), "service_name", ""))
 
 
 def fail_dark(service: str, region: str, connect_seconds: float) -> None:
