@@ -178,7 +178,7 @@ class WorldBuilder:
             data = json.loads(topo.model_dump_json(exclude_none=True))
             data["dns"]["zone_id"] = zone_id
             self.topology_file.write_text(json.dumps(data))
-        changes = self._records(health_checks) + self._writer_record()
+        changes = self._records(health_checks) + self._writer_record(health_checks)
         if changes:
             r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
         return zone_id
@@ -208,21 +208,40 @@ class WorldBuilder:
                 changes.append({"Action": "UPSERT", "ResourceRecordSet": rrset})
         return changes
 
-    def _writer_record(self) -> list[dict[str, Any]]:
+    def _writer_record(self, health_checks: dict[str, HealthCheck]) -> list[dict[str, Any]]:
+        """database.writer_record: one CNAME to the writer; in health-check mode, weighted sets per
+        database region (the writer's weight 1, the others 0, each with its region's health check),
+        so that the answer follows the region-out flag: Route 53 answers a weight-0 healthy set
+        when every nonzero one is unhealthy."""
         topo = self.topology
         if topo.database is None or not topo.database.writer_record:
             return []
-        writer_id = topo.regions[topo.primary_region].database
-        endpoint = self.client("rds", topo.primary_region).describe_db_instances(DBInstanceIdentifier=writer_id)[
-            "DBInstances"
-        ][0]["Endpoint"]["Address"]
-        record_set = {
-            "Name": topo.database.writer_record,
-            "Type": "CNAME",
-            "TTL": 30,
-            "ResourceRecords": [{"Value": endpoint}],
-        }
-        return [{"Action": "UPSERT", "ResourceRecordSet": record_set}]
+        name = topo.database.writer_record
+        if not health_checks:
+            endpoint = self._endpoint(topo.primary_region)
+            record_set = {"Name": name, "Type": "CNAME", "TTL": 30, "ResourceRecords": [{"Value": endpoint}]}
+            return [{"Action": "UPSERT", "ResourceRecordSet": record_set}]
+        return [
+            {
+                "Action": "UPSERT",
+                "ResourceRecordSet": {
+                    "Name": name,
+                    "Type": "CNAME",
+                    "SetIdentifier": f"writer-{region_name}",
+                    "Weight": 1 if region_name == topo.primary_region else 0,
+                    "HealthCheckId": health_checks[region_name].id,
+                    "TTL": 30,
+                    "ResourceRecords": [{"Value": self._endpoint(region_name)}],
+                },
+            }
+            for region_name, region in topo.regions.items()
+            if region.database
+        ]
+
+    def _endpoint(self, region_name: str) -> str:
+        db_id = self.topology.regions[region_name].database
+        found = self.client("rds", region_name).describe_db_instances(DBInstanceIdentifier=db_id)["DBInstances"]
+        return str(found[0]["Endpoint"]["Address"])
 
     def _build_state_machines(self, region: str) -> dict[str, str]:
         sfn = self.client("stepfunctions", region)

@@ -150,3 +150,36 @@ class DnsView:
             }
             result[record.name] = dns_answers.answer_shares(sets)
         return result
+
+    def writer_answer(self, client: Client, zone_id: str | None, dark: Collection[str]) -> dict[str, float] | None:
+        """Where database.writer_record answers: region -> percent (None without such a record)."""
+        db = self.topology.database
+        if db is None or not db.writer_record or zone_id is None:
+            return None
+        name = db.writer_record.rstrip(".") + "."
+        r53 = client("route53", "us-east-1")
+        page = r53.list_resource_record_sets(HostedZoneId=zone_id, StartRecordName=name, StartRecordType="CNAME")
+        sets = [s for s in page["ResourceRecordSets"] if s["Name"] == name and s["Type"] == "CNAME"]
+        regions = self._regions_by_endpoint(client)
+        plain = [s for s in sets if "SetIdentifier" not in s]
+        if plain or not sets:
+            return {regions.get(plain[0]["ResourceRecords"][0]["Value"], "?"): 100.0} if plain else {}
+        by_check = {check.id: region for region, check in self.health_checks.items()}
+        record_sets = {}
+        for rrset in sets:
+            checked = by_check.get(rrset.get("HealthCheckId", ""))
+            record_sets[regions.get(rrset["ResourceRecords"][0]["Value"], rrset["SetIdentifier"])] = RecordSet(
+                kind="weighted",
+                weight=int(rrset.get("Weight", 0)),
+                health_check=checked is not None,
+                status=self.status(checked, dark) if checked is not None else "healthy",
+            )
+        return dns_answers.answer_shares(record_sets)
+
+    def _regions_by_endpoint(self, client: Client) -> dict[str, str]:
+        found = {}
+        for region_name, region in self.topology.regions.items():
+            if region.database:
+                for db in client("rds", region_name).describe_db_instances()["DBInstances"]:
+                    found[str(db["Endpoint"]["Address"])] = region_name
+        return found

@@ -348,13 +348,20 @@ class LocalWorld:
     # -- reading the world back --------------------------------------------------------------
     def read_world(self) -> dict[str, Any]:
         """The world as the simulated AWS APIs describe it now (never from program memory)."""
-        world = worldview.read_world(
-            self.topology,
-            lock_table=self.lock_table_name,
-            dns_topology=load_topology_cached(os.environ["TOPOLOGY_FILE"]),
-        )
-        if self.dns_view is not None and self.topology.dns.records:
-            world["dns_answers"] = self.dns_view.answers(world["dns"], self.dispatcher.dark)
+        steps_topology = load_topology_cached(os.environ["TOPOLOGY_FILE"])
+        # Latency sets have no weights to read: their answers (dns_answers) follow health alone.
+        weighted = [r for r in steps_topology.dns.records if r.routing != "latency"]
+        dns = steps_topology.dns.model_copy(update={"records": weighted})
+        dns_topology = steps_topology.model_copy(update={"dns": dns})
+        world = worldview.read_world(self.topology, lock_table=self.lock_table_name, dns_topology=dns_topology)
+        view, dark = self.dns_view, self.dispatcher.dark
+        if view is None:
+            return world
+        if self.topology.dns.records:
+            world["dns_answers"] = view.answers(world["dns"], dark)
+        writer = view.writer_answer(world_client, self.zone_id, dark)
+        if writer is not None:
+            world["writer_answer"] = writer  # where database.writer_record answers: region -> percent
         return world
 
     def notifications(self, region: str | None = None) -> list[dict[str, Any]]:

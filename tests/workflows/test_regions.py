@@ -109,6 +109,7 @@ def test_a_run_started_in_a_dark_region_fails_at_once(world):
 
 def test_dns_answers_follow_the_weights(world):
     assert world.read_world()["dns_answers"] == {"api.example.com": {"us-east-1": 50.0, "us-west-2": 50.0}}
+    assert world.read_world()["writer_answer"] == {"us-east-1": 100.0}  # one plain CNAME in weights mode
     result = world.run("traffic-shift", DRAIN_EAST)
     assert result.status == "SUCCEEDED", result.report["error"]
     assert result.report["world"]["dns_answers"] == {"api.example.com": {"us-east-1": 0.0, "us-west-2": 100.0}}
@@ -159,8 +160,11 @@ def test_health_check_mode_answers_follow_the_flag_and_hold_while_the_judge_is_d
             "MetricAlarms"
         ]
         assert world.read_world()["dns_answers"]["api.example.com"] == {EAST: 50.0, WEST: 50.0}
+        assert world.read_world()["writer_answer"] == {EAST: 100.0, WEST: 0.0}
         publish_flag(world, WEST, EAST, region_out.OUT)
         assert world.read_world()["dns_answers"]["api.example.com"] == {EAST: 0.0, WEST: 100.0}
+        # The writer record follows the flag too: its weight-0 healthy set answers.
+        assert world.read_world()["writer_answer"] == {EAST: 0.0, WEST: 100.0}
         # us-west-2 (the judge) goes dark: Route 53 cannot read its data, the last known status holds,
         # even though the flag (as the simulator sees it) has been cleared meanwhile.
         world._arm([parse_fault("region-down:us-west-2")])
@@ -180,3 +184,16 @@ def test_three_regions_have_an_orchestrator_each_and_answer_by_weight():
         assert result.report["orchestrator_region"] == TOKYO
         assert world.notifications(TOKYO)
         assert all(by_region[TOKYO] == 0.0 for by_region in result.report["world"]["dns_answers"].values())
+
+
+def test_latency_records_are_latency_sets_whose_answers_follow_health_only():
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["dns"]["failover"] = "health-check"
+    data["dns"]["records"][0]["routing"] = "latency"
+    with LocalWorld(parse_topology(data), time_scale=TEST_TIME_SCALE) as world:
+        sets = world.client("route53", "us-east-1").list_resource_record_sets(HostedZoneId=world.zone_id)
+        api = [s for s in sets["ResourceRecordSets"] if s["Name"] == "api.example.com."]
+        assert sorted(s["Region"] for s in api) == [EAST, WEST] and not any("Weight" in s for s in api)
+        assert world.read_world()["dns_answers"]["api.example.com"] == {EAST: 50.0, WEST: 50.0}
+        publish_flag(world, EAST, WEST, region_out.OUT)
+        assert world.read_world()["dns_answers"]["api.example.com"] == {EAST: 100.0, WEST: 0.0}
