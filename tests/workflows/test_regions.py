@@ -197,3 +197,14 @@ def test_latency_records_are_latency_sets_whose_answers_follow_health_only():
         assert world.read_world()["dns_answers"]["api.example.com"] == {EAST: 50.0, WEST: 50.0}
         publish_flag(world, EAST, WEST, region_out.OUT)
         assert world.read_world()["dns_answers"]["api.example.com"] == {EAST: 100.0, WEST: 0.0}
+
+
+def test_a_failover_trigger_fires_while_its_source_region_is_dark(world):
+    result = world.fire_alarm("use1-regional-health", faults=[parse_fault("region-down:us-east-1")])
+    decision = result.report["trigger"]["decisions"][0]
+    assert decision["action"] == "STARTED", decision
+    assert decision["execution_arn"].split(":")[3] == WEST
+    assert result.report["orchestrator_region"] == WEST
+    calls = result.report["calls"]
+    assert calls["by_region"][WEST]["failed"] == 0
+    assert calls["route53_control_plane"]["failed"] == calls["route53_control_plane"]["attempted"]
