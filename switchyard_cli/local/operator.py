@@ -36,6 +36,8 @@ class SimulatedOperator:
         self.approvals = "approve"
         self.replica_lag = 0.0
         self.faulted_alarms: set[tuple[str | None, str]] = set()  # (region or None for all, name)
+        self._log: list[dict[str, Any]] = []  # every region's notifications, in the order first read
+        self._seen: dict[str, int] = {}
 
     def arm(self, faults: list[Fault]) -> None:
         """A run starts: its lag, and its alarms that are in ALARM from the start."""
@@ -172,17 +174,21 @@ class SimulatedOperator:
 
     # -- reading back ---------------------------------------------------------------------------
     def notifications(self, region: str | None = None) -> list[dict[str, Any]]:
-        """Messages published to `region`'s outcome topic, or to every region's (the home region's
-        first), read from moto's SNS backend."""
+        """Messages published to `region`'s outcome topic, or to every region's in the order this
+        world first saw them (read from moto's SNS backend, which keeps no time per message)."""
+        if region is not None:
+            return self._published(region)
+        for name in self.topology.regions:
+            sent = self._published(name)
+            self._log += sent[self._seen.get(name, 0) :]
+            self._seen[name] = len(sent)
+        return list(self._log)
+
+    def _published(self, region: str) -> list[dict[str, Any]]:
         from moto.sns.models import sns_backends
 
-        home = self.names.home
-        regions = [region] if region else [home, *(r for r in self.topology.regions if r != home)]
-        found = []
-        for name in regions:
-            topic = sns_backends[ACCOUNT][name].topics.get(self.names.topic_arn_in(name))
-            found += [{"subject": n[2], "message": n[1]} for n in (topic.sent_notifications if topic else [])]
-        return found
+        topic = sns_backends[ACCOUNT][region].topics.get(self.names.topic_arn_in(region))
+        return [{"subject": n[2], "message": n[1]} for n in (topic.sent_notifications if topic else [])]
 
     def outcome_records(self) -> list[dict[str, Any]]:
         return StateTable(self.names.table_name, self.names.home).outcome_records(self.topology.name)
