@@ -60,6 +60,7 @@ class ProcessEnvironment:
             return
         os.environ.update(self.regional(region))
         settings_module.reset()
+        forget_function_state()
 
     def set(self) -> None:
         self.topology_file.write_text(self.topology.model_dump_json(exclude_none=True))
@@ -82,6 +83,7 @@ class ProcessEnvironment:
             os.environ[key] = value
         settings_module.reset()
         load_topology_cached.cache_clear()
+        forget_function_state()  # a new world: its functions start cold, in its home region
         self._redirect_logs()
 
     def _redirect_logs(self) -> None:
@@ -148,3 +150,18 @@ class RegionGate:
         with self._cond:
             self.active -= 1
             self._cond.notify_all()
+
+
+def forget_function_state() -> None:
+    """Another region's functions are other processes on AWS: what a step module cached at module
+    level (the trigger's idempotency store and its client) and Powertools' parameter providers
+    (their SSM client) belong to the region that made them, so they go when the region changes."""
+    from aws_lambda_powertools.utilities.parameters import base
+
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("steps.") or module is None:
+            continue
+        for value in list(vars(module).values()):
+            if getattr(value, "__module__", None) == name and hasattr(value, "cache_clear"):
+                value.cache_clear()
+    base.DEFAULT_PROVIDERS.clear()
