@@ -208,3 +208,16 @@ def test_a_failover_trigger_fires_while_its_source_region_is_dark(world):
     calls = result.report["calls"]
     assert calls["by_region"][WEST]["failed"] == 0
     assert calls["route53_control_plane"]["failed"] == calls["route53_control_plane"]["attempted"]
+
+
+def test_three_regions_in_health_check_mode_any_judge_marks_a_region_out():
+    from tests.three_regions import three_region_data
+
+    data = three_region_data()
+    data["dns"]["failover"] = "health-check"
+    with LocalWorld(parse_topology(data), time_scale=TEST_TIME_SCALE) as world:
+        record = next(iter(world.read_world()["dns_answers"]))
+        publish_flag(world, WEST, TOKYO, region_out.OUT)  # one of Tokyo's two judges
+        assert world.read_world()["dns_answers"][record] == {EAST: 50.0, WEST: 50.0, TOKYO: 0.0}
+        publish_flag(world, WEST, TOKYO, region_out.IN)
+        assert world.read_world()["dns_answers"][record][TOKYO] == 33.3
