@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--input", required=True, help="execution input: inline JSON or a file")
     run.add_argument("--fault", action="append", default=[], help="fault spec, repeatable (see docs)")
     run.add_argument("--report", help="write the run report (JSON) to this file")
+    run.add_argument(
+        "--region",
+        help="the region whose orchestrator runs it (default: a failover's to_region,"
+        " the writer's region for a restore, the primary region for a traffic shift)",
+    )
     run.add_argument("--time-scale", type=float, default=None, help="local seconds per simulated second (default 0.01)")
     run.add_argument(
         "--approvals",
@@ -108,12 +113,14 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
     # As the remote CLI does: a bad input is one line now, not a refused execution ~15 s later.
     parse_request(args.workflow, data, topo)
     check_faults(faults, topo, gates_of(data))  # a misspelt fault would never fire: refuse it now
+    if args.region is not None and args.region not in topo.regions:
+        raise SwitchyardError(f"--region: '{args.region}' is not a region of the topology {sorted(topo.regions)}")
     from switchyard_cli.local.world import LocalWorld  # moto: seconds to import, so after validation
 
     with LocalWorld(topo, time_scale=_scale(args.time_scale)) as world:
         world.approvals = args.approvals
         with ProgressView(console, f"{args.workflow} on {topo.name} (local world)") as view:
-            result = world.run(args.workflow, data, faults=faults, on_event=view.on_event)
+            result = world.run(args.workflow, data, faults=faults, on_event=view.on_event, region=args.region)
         report = result.report
         if isinstance(result.output, dict) and result.output.get("request", {}).get("dry_run"):
             output = plans.with_plan(result.output, world.table_name)  # a large dry run's plan is in the table
@@ -144,9 +151,11 @@ def _scenario_step(world: Any, step: Any, faults: list[Any], view: Any) -> dict[
         return {"automation": step.automation, "status": "SUCCEEDED", "error": None, "world": world.read_world()}
     with view:
         if step.alarm is not None:
-            result = world.fire_alarm(step.alarm, deliveries=step.deliveries, faults=faults, on_event=view.on_event)
+            result = world.fire_alarm(
+                step.alarm, deliveries=step.deliveries, faults=faults, on_event=view.on_event, region=step.region
+            )
         else:
-            result = world.run(step.workflow, step.input, faults=faults, on_event=view.on_event)
+            result = world.run(step.workflow, step.input, faults=faults, on_event=view.on_event, region=step.region)
     report: dict[str, Any] = result.report
     return report
 

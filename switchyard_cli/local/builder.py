@@ -3,8 +3,10 @@
 Per region: a VPC with two subnets, the ALB with its listener, target groups and one forward rule
 per service, the health and cluster alarms, the banner parameter. Then the triggers' alarms, the
 RDS writer and its cross-region replicas, the Route 53 zone with the weighted records and the
-writer record, and in the home region the state table, the lock store, the outcome topic and
-one state machine per workflow (the repo's ASL with each step's function ARN filled in).
+writer record (in `dns.failover: health-check` mode, a health check per region on every set),
+the state table and the lock store (one copy each, reached from every region: lock_store.py),
+and in every region, as each region's stack deploys it, the outcome topic and one state machine
+per workflow (the repo's ASL with that region's step function ARNs filled in).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import boto3
 from steps import STEPS, WORKFLOWS
 from switchyard.topology import Region, Topology
 from switchyard_cli.local import roles
+from switchyard_cli.local.health_checks import HealthCheck, build_health_checks
 from switchyard_cli.local.lock_store import create_table
 from switchyard_cli.local.names import ACCOUNT, WorldNames
 
@@ -60,8 +63,10 @@ def create_alarms(client: Client, region_name: str, names: list[str]) -> None:
 
 @dataclass
 class Built:
-    state_machines: dict[str, str] = field(default_factory=dict)  # workflow -> ARN
+    state_machines: dict[str, str] = field(default_factory=dict)  # workflow -> ARN, in the home region
+    machines: dict[str, dict[str, str]] = field(default_factory=dict)  # region -> workflow -> ARN
     zone_id: str | None = None
+    health_checks: dict[str, HealthCheck] = field(default_factory=dict)  # region -> its sets' health check
 
 
 @dataclass
@@ -76,14 +81,20 @@ class WorldBuilder:
         for region_name, region in self.topology.regions.items():
             self._build_region(region_name, region)
         for trigger in self.topology.triggers:
-            create_alarms(self.client, self._trigger_region(trigger.workflow, trigger.input), [trigger.alarm])
+            # Where the trigger's stack lives: a failover's alarm must fire while from_region is dark.
+            create_alarms(self.client, self.topology.trigger_region(trigger), [trigger.alarm])
         self._build_databases()
-        built.zone_id = self._build_dns()
+        if self.topology.dns.failover == "health-check":
+            built.health_checks = build_health_checks(self.topology, self.client)
+        built.zone_id = self._build_dns(built.health_checks)
         home = self.names.home
+        # One copy of each global table; lock_store.LockStore routes every replica region's calls to it.
         create_table(self.client("dynamodb", home), self.names.table_name)
         self.names.lock_store.create(self.client("dynamodb", self.names.lock_store.home))
-        self.client("sns", home).create_topic(Name=self.names.topic_arn.split(":")[-1])
-        built.state_machines = self._build_state_machines()
+        for region_name in self.topology.regions:
+            self.client("sns", region_name).create_topic(Name=self.names.topic_arn_in(region_name).split(":")[-1])
+            built.machines[region_name] = self._build_state_machines(region_name)
+        built.state_machines = built.machines[home]
         return built
 
     def _build_region(self, region_name: str, region: Region) -> None:
@@ -133,16 +144,6 @@ class WorldBuilder:
                 Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": targets}}],
             )
 
-    def _trigger_region(self, workflow: str, data: dict[str, Any]) -> str:
-        home = self.names.home
-        if workflow == "regional-failover":
-            return str(data.get("from_region", home))
-        if data.get("scope") == "cluster":
-            return self.topology.region_of_cluster(str(data.get("target"))) or home
-        if data.get("scope") == "region":
-            return str(data.get("target", home))
-        return home
-
     def _build_databases(self) -> None:
         topo = self.topology
         if topo.database is None:
@@ -165,7 +166,7 @@ class WorldBuilder:
                     DBInstanceClass="db.r6g.large",
                 )
 
-    def _build_dns(self) -> str | None:
+    def _build_dns(self, health_checks: dict[str, HealthCheck]) -> str | None:
         topo = self.topology
         if topo.dns.zone is None and topo.dns.zone_id is None:
             return None
@@ -177,55 +178,79 @@ class WorldBuilder:
             data = json.loads(topo.model_dump_json(exclude_none=True))
             data["dns"]["zone_id"] = zone_id
             self.topology_file.write_text(json.dumps(data))
-        changes = self._weighted_records() + self._writer_record()
+        changes = self._records(health_checks) + self._writer_record(health_checks)
         if changes:
             r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch={"Changes": changes})
         return zone_id
 
-    def _weighted_records(self) -> list[dict[str, Any]]:
+    def _records(self, health_checks: dict[str, HealthCheck]) -> list[dict[str, Any]]:
+        """Every region's set of every record: weighted (Weight) or latency (Region), with the
+        region's health check in health-check mode (as the user's IaC attaches it)."""
         topo = self.topology
-        return [
-            {
-                "Action": "UPSERT",
-                "ResourceRecordSet": {
+        changes = []
+        for record in topo.dns.records:
+            for region_name, set_id in record.sets.items():
+                rrset: dict[str, Any] = {
                     "Name": record.fqdn,
                     "Type": "CNAME",
                     "SetIdentifier": set_id,
                     "TTL": 60,
-                    "Weight": record.normal_weight(region_name),
                     "ResourceRecords": [
                         {"Value": f"{topo.regions[region_name].load_balancer}.{region_name}.elb.amazonaws.com"}
                     ],
-                },
-            }
-            for record in topo.dns.records
-            for region_name, set_id in record.sets.items()
-        ]
+                }
+                if record.routing == "latency":
+                    rrset["Region"] = region_name
+                else:
+                    rrset["Weight"] = record.normal_weight(region_name)
+                if region_name in health_checks:
+                    rrset["HealthCheckId"] = health_checks[region_name].id
+                changes.append({"Action": "UPSERT", "ResourceRecordSet": rrset})
+        return changes
 
-    def _writer_record(self) -> list[dict[str, Any]]:
+    def _writer_record(self, health_checks: dict[str, HealthCheck]) -> list[dict[str, Any]]:
+        """database.writer_record: one CNAME to the writer; in health-check mode, weighted sets per
+        database region (the writer's weight 1, the others 0, each with its region's health check),
+        so that the answer follows the region-out flag: Route 53 answers a weight-0 healthy set
+        when every nonzero one is unhealthy."""
         topo = self.topology
         if topo.database is None or not topo.database.writer_record:
             return []
-        writer_id = topo.regions[topo.primary_region].database
-        endpoint = self.client("rds", topo.primary_region).describe_db_instances(DBInstanceIdentifier=writer_id)[
-            "DBInstances"
-        ][0]["Endpoint"]["Address"]
-        record_set = {
-            "Name": topo.database.writer_record,
-            "Type": "CNAME",
-            "TTL": 30,
-            "ResourceRecords": [{"Value": endpoint}],
-        }
-        return [{"Action": "UPSERT", "ResourceRecordSet": record_set}]
+        name = topo.database.writer_record
+        if not health_checks:
+            endpoint = self._endpoint(topo.primary_region)
+            record_set = {"Name": name, "Type": "CNAME", "TTL": 30, "ResourceRecords": [{"Value": endpoint}]}
+            return [{"Action": "UPSERT", "ResourceRecordSet": record_set}]
+        return [
+            {
+                "Action": "UPSERT",
+                "ResourceRecordSet": {
+                    "Name": name,
+                    "Type": "CNAME",
+                    "SetIdentifier": f"writer-{region_name}",
+                    "Weight": 1 if region_name == topo.primary_region else 0,
+                    "HealthCheckId": health_checks[region_name].id,
+                    "TTL": 30,
+                    "ResourceRecords": [{"Value": self._endpoint(region_name)}],
+                },
+            }
+            for region_name, region in topo.regions.items()
+            if region.database
+        ]
 
-    def _build_state_machines(self) -> dict[str, str]:
-        sfn = self.client("stepfunctions", self.names.home)
+    def _endpoint(self, region_name: str) -> str:
+        db_id = self.topology.regions[region_name].database
+        found = self.client("rds", region_name).describe_db_instances(DBInstanceIdentifier=db_id)["DBInstances"]
+        return str(found[0]["Endpoint"]["Address"])
+
+    def _build_state_machines(self, region: str) -> dict[str, str]:
+        sfn = self.client("stepfunctions", region)
         machines: dict[str, str] = {}
         for workflow, text in roles.definitions().items():
             definition = text
             for step in STEPS:
                 definition = definition.replace(
-                    "${" + step.arn_variable + "}", f"arn:aws:lambda:{self.names.home}:{ACCOUNT}:function:{step.name}"
+                    "${" + step.arn_variable + "}", f"arn:aws:lambda:{region}:{ACCOUNT}:function:{step.name}"
                 )
             if "${" in definition:
                 raise RuntimeError(

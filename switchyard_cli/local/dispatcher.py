@@ -23,6 +23,7 @@ from switchyard_cli.local.hooks import FAULT_HOOK, TimelineEntry
 from switchyard_cli.local.lock_store import LockStore
 from switchyard_cli.local.names import ACCOUNT
 from switchyard_cli.local.operator import SimulatedOperator
+from switchyard_cli.local.process import RegionGate
 from switchyard_cli.local.roles import roles
 
 _request_ids = itertools.count(1)
@@ -71,18 +72,23 @@ class Dispatcher:
         self.after_apply: list[Fault] = []  # alarm faults that fire after stage N (fault.at)
         self.invocations: dict[str, int] = {}
         self.applied = 0
+        self.gate: RegionGate | None = None  # runs each region's functions in that region's environment
 
-    def attach(self, lock_store: LockStore) -> None:
-        """Fault the steps' calls from now on (none armed yet)."""
+    def attach(self, *stores: LockStore) -> None:
+        """Fault the steps' calls from now on (none armed yet); route the global tables' calls."""
         self.injector = ApiErrorInjector([])
         self.throttler = Throttler(self.injector)
         FAULT_HOOK.attach(self.injector, self.throttler, self.timeline)
-        FAULT_HOOK.lock_store = lock_store
+        FAULT_HOOK.stores = stores
 
     @staticmethod
     def detach() -> None:
         FAULT_HOOK.attach(None)
-        FAULT_HOOK.lock_store = None
+        FAULT_HOOK.stores = ()
+
+    @property
+    def dark(self) -> set[str]:
+        return self.injector.outage.dark if self.injector is not None else set()
 
     def arm(self, faults: list[Fault]) -> None:
         """A run starts: these faults, counts from zero."""
@@ -97,13 +103,21 @@ class Dispatcher:
         self.timeline.clear()
         self.throttler.fraction = next((float(f.arg) for f in faults if f.kind == "throttle"), 0.0)
         self.throttler.throttled = self.throttler.attempts = 0
+        self.injector.outage.arm(
+            {f.arg for f in faults if f.kind == "region-down"},
+            any(f.kind == "route53-control-plane-down" for f in faults),
+        )
 
     def invoke(self, name: str, payload: bytes, region: str, run_step: Any = None) -> dict[str, Any]:
         """Lambda's Invoke: `run_step` (default `run_step` here) between two timeline entries."""
         self.timeline.append(TimelineEntry(time.perf_counter(), "invoke", name))
+        if self.gate is not None:
+            self.gate.enter(region)
         try:
             return (run_step or self.run_step)(name, payload, region)
         finally:
+            if self.gate is not None:
+                self.gate.leave()
             self.timeline.append(TimelineEntry(time.perf_counter(), "done", name))
 
     def _fault_for(self, name: str) -> Fault | None:

@@ -9,6 +9,10 @@
   throttle:FRACTION     that fraction of the steps' AWS request attempts is throttled (boto3 retries)
   crash:STEP[@N]        the step's Lambda crashes (Runtime.ExitError) on its Nth (every) invocation
   timeout:STEP[@N]      the step's Lambda times out (Sandbox.Timedout) on its Nth (every) invocation
+  region-down:REGION    every call the steps make to REGION's endpoints fails as a dead region
+                        fails a client (ConnectTimeoutError after the connect timeout, scaled), and
+                        no execution starts there; us-east-1 takes the Route 53 API down with it
+  route53-control-plane-down  every Route 53 API call fails so (DNS answers keep coming)
 
 An injected API error is a non-retryable AWS error (HTTP 400 `InjectedFault`), so it tests the
 workflow's Catch/rollback paths, not boto3's retries; a throttle is a real throttling response to
@@ -33,12 +37,23 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from switchyard.errors import InvalidInput
+from switchyard_cli.local.outage import Outage
 
 if TYPE_CHECKING:
     from switchyard.topology import Topology
 
-_SPEC = re.compile(r"^(?P<kind>[a-z-]+):(?P<arg>[^@]+?)(?:@(?P<at>\d+))?$")
-KINDS = ("alarm", "api-error", "replica-lag", "throttle", "crash", "timeout")
+_SPEC = re.compile(r"^(?P<kind>[a-z0-9-]+):(?P<arg>[^@]+?)(?:@(?P<at>\d+))?$")
+KINDS = (
+    "alarm",
+    "api-error",
+    "replica-lag",
+    "throttle",
+    "crash",
+    "timeout",
+    "region-down",
+    "route53-control-plane-down",
+)
+BARE_KINDS = ("route53-control-plane-down",)  # kinds that take no ARG
 # What makes `alarm:REGION/NAME` region-qualified: the topology's own pattern for region names
 # (an alarm name may itself hold a "/", as in "Composite Health/Prod").
 _REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")
@@ -53,6 +68,8 @@ class Fault:
     at: int | None = None
 
     def __str__(self) -> str:
+        if self.kind in BARE_KINDS:
+            return self.kind
         return f"{self.kind}:{self.arg}" + (f"@{self.at}" if self.at is not None else "")
 
     @property
@@ -67,6 +84,8 @@ class Fault:
 
 
 def parse_fault(spec: str) -> Fault:
+    if spec.strip() in BARE_KINDS:
+        return Fault(spec.strip(), "")
     match = _SPEC.match(spec.strip())
     if not match:
         raise InvalidInput(f"--fault '{spec}': expected KIND:ARG[@N], KIND one of {list(KINDS)}")
@@ -84,6 +103,10 @@ def parse_fault(spec: str) -> Fault:
         raise InvalidInput(f"--fault '{spec}': {kind} takes a step name such as ApplyStage")
     if kind == "replica-lag" and (n is not None or not re.fullmatch(r"\d+(\.\d+)?", arg)):
         raise InvalidInput(f"--fault '{spec}': replica-lag takes SECONDS (a number), no @N")
+    if kind == "region-down" and (n is not None or not _REGION.fullmatch(arg)):
+        raise InvalidInput(f"--fault '{spec}': region-down takes a REGION such as us-east-1, no @N")
+    if kind in BARE_KINDS:
+        raise InvalidInput(f"--fault '{spec}': {kind} takes no argument")
     return Fault(kind, arg, n)
 
 
@@ -139,6 +162,7 @@ class ApiErrorInjector:
     injected: list[str] = field(default_factory=list)
     # Every call the steps make, with its parameters, while a recorder is set (LocalWorld.record_calls).
     recorded: list[RecordedCall] | None = None
+    outage: Outage = field(default_factory=Outage)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, model: Any, params: Any = None, context: Any = None, **kwargs: Any) -> None:
@@ -156,9 +180,10 @@ class ApiErrorInjector:
     def in_step(self) -> bool:
         return bool(getattr(self.active, "step", None))
 
-    def __call__(self, model: Any, params: Any = None, **kwargs: Any) -> Any:
+    def __call__(self, model: Any, params: Any = None, context: Any = None, **kwargs: Any) -> Any:
         if not self.in_step():
             return None  # the world builder and the report reader are never faulted
+        self.outage.call(model, context)  # raises for a dark endpoint
         operation = model.name
         with self._lock:
             self.counts[operation] = count = self.counts.get(operation, 0) + 1
@@ -167,6 +192,7 @@ class ApiErrorInjector:
                 self.injected.append(f"{operation} call {count} (in {self.active.step})")
         if fault is None:
             return None
+        self.outage.failed(model, context)
         http = _FakeHttpResponse(400)
         parsed = {
             "Error": {"Code": "InjectedFault", "Message": f"injected by --fault {fault} (call {count})"},

@@ -37,7 +37,7 @@ class FaultHook:
         self.target: ApiErrorInjector | None = None
         self.throttler: Throttler | None = None
         self.timeline: list[TimelineEntry] | None = None
-        self.lock_store: LockStore | None = None
+        self.stores: tuple[LockStore, ...] = ()  # the global tables: each region's calls reach one copy
         self.registered = False
 
     def attach(
@@ -71,10 +71,10 @@ class FaultHook:
         throttled = self.throttler(**kwargs) if self.throttler is not None else None
         if throttled is not None:
             return throttled
-        store = self.lock_store
-        if store is not None and store.route(kwargs["request"]):
-            with store.mutex:
-                return self._moto_send(**kwargs)
+        for store in self.stores:
+            if store.route(kwargs["request"]):
+                with store.mutex:
+                    return self._moto_send(**kwargs)
         return self._moto_send(**kwargs)
 
 

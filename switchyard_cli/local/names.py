@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from switchyard import lock
+from switchyard.lock_regions import LockLayout
 from switchyard.topology import Topology, lock_layout
 from switchyard_cli.local.lock_store import LockStore
 
@@ -16,7 +17,7 @@ STATEMACHINES = REPO / "statemachines"
 
 @dataclass
 class WorldNames:
-    """The names of one topology's orchestrator resources in its home (primary) region."""
+    """The names of one topology's orchestrator resources (in its home, primary, region unless `_in`)."""
 
     topology: str
     home: str
@@ -40,3 +41,15 @@ class WorldNames:
     @property
     def lock_table_name(self) -> str:
         return self.lock_store.table
+
+    def topic_arn_in(self, region: str) -> str:
+        """The outcome topic of the orchestrator in `region` (every region's stack has one)."""
+        return f"arn:aws:sns:{region}:{ACCOUNT}:switchyard-{self.topology}-outcomes"
+
+    def state_machine_prefix_in(self, region: str) -> str:
+        return f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:switchyard-{self.topology}-"
+
+    def state_store(self, regions: list[str]) -> LockStore:
+        """The state table: one global table with a replica in every region (its one copy in the
+        home region, reached from each region's endpoint as the lock table's is)."""
+        return LockStore(self.table_name, LockLayout((self.home, *(r for r in regions if r != self.home))))

@@ -36,6 +36,8 @@ class SimulatedOperator:
         self.approvals = "approve"
         self.replica_lag = 0.0
         self.faulted_alarms: set[tuple[str | None, str]] = set()  # (region or None for all, name)
+        self._log: list[dict[str, Any]] = []  # every region's notifications, in the order first read
+        self._seen: dict[str, int] = {}
 
     def arm(self, faults: list[Fault]) -> None:
         """A run starts: its lag, and its alarms that are in ALARM from the start."""
@@ -122,12 +124,15 @@ class SimulatedOperator:
             },
         }
 
-    def deliver(self, event: dict[str, Any], invoke: Invoke, trigger_step: str) -> dict[str, Any]:
-        """One EventBridge delivery: an asynchronous invocation, which Lambda retries when the
-        function fails (ASYNC_RETRIES more times, as infra.triggers configures it)."""
+    def deliver(
+        self, event: dict[str, Any], invoke: Invoke, trigger_step: str, region: str | None = None
+    ) -> dict[str, Any]:
+        """One EventBridge delivery to the trigger function of `region` (the alarm's): an
+        asynchronous invocation, which Lambda retries when the function fails (ASYNC_RETRIES more
+        times, as infra.triggers configures it)."""
         payload: dict[str, Any] = {}
         for _ in range(1 + ASYNC_RETRIES):
-            payload = invoke(trigger_step, json.dumps(event).encode(), self.names.home)["Payload"]
+            payload = invoke(trigger_step, json.dumps(event).encode(), region or self.names.home)["Payload"]
             if "errorType" not in payload:
                 break
         return payload
@@ -160,7 +165,7 @@ class SimulatedOperator:
 
     def stop_holder(self, holder: str) -> None:
         """The lock holder dies: its execution stops, no Catch runs."""
-        sfn = self.client("stepfunctions", self.names.home)
+        sfn = self.client("stepfunctions", holder.split(":")[3])
         sfn.stop_execution(executionArn=holder, error="HolderDied", cause="local world: the holder died")
 
     def expire_lease(self) -> None:
@@ -168,11 +173,21 @@ class SimulatedOperator:
         LockTable(store.table, store.home).expire_lease(self.topology.name)
 
     # -- reading back ---------------------------------------------------------------------------
-    def notifications(self) -> list[dict[str, Any]]:
-        """Messages published to the outcome topic (read from moto's SNS backend)."""
+    def notifications(self, region: str | None = None) -> list[dict[str, Any]]:
+        """Messages published to `region`'s outcome topic, or to every region's in the order this
+        world first saw them (read from moto's SNS backend, which keeps no time per message)."""
+        if region is not None:
+            return self._published(region)
+        for name in self.topology.regions:
+            sent = self._published(name)
+            self._log += sent[self._seen.get(name, 0) :]
+            self._seen[name] = len(sent)
+        return list(self._log)
+
+    def _published(self, region: str) -> list[dict[str, Any]]:
         from moto.sns.models import sns_backends
 
-        topic = sns_backends[ACCOUNT][self.names.home].topics.get(self.names.topic_arn)
+        topic = sns_backends[ACCOUNT][region].topics.get(self.names.topic_arn_in(region))
         return [{"subject": n[2], "message": n[1]} for n in (topic.sent_notifications if topic else [])]
 
     def outcome_records(self) -> list[dict[str, Any]]:

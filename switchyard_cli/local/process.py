@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -39,19 +40,36 @@ class ProcessEnvironment:
         # still there at the next one (in Lambda, each flush clears it).
         warnings.filterwarnings("ignore", message="Dimension .* has already been added")
 
+    def regional(self, region: str) -> dict[str, str]:
+        """What the Lambda functions of `region`'s stack find in their environment (infra/stack.py:
+        every region's stack has the orchestrator, its topic and its table and lock replicas)."""
+        names = self.names
+        return {
+            "AWS_REGION": region,
+            "AWS_DEFAULT_REGION": region,
+            # Each region's steps call their own lock replica (or the nearest one).
+            "LOCK_REGION": lock_regions.endpoint(names.lock_store.layout, region),
+            "TOPIC_ARN": names.topic_arn_in(region),
+            "STATE_MACHINE_PREFIX": names.state_machine_prefix_in(region),
+        }
+
+    def use_region(self, region: str) -> None:
+        """The steps about to run are `region`'s functions (os.environ is the process's: one region's
+        functions at a time, RegionGate sees to it)."""
+        if os.environ.get("AWS_REGION") == region:
+            return
+        os.environ.update(self.regional(region))
+        settings_module.reset()
+        forget_function_state()
+
     def set(self) -> None:
         self.topology_file.write_text(self.topology.model_dump_json(exclude_none=True))
         names = self.names
         env = {
-            "AWS_REGION": names.home,
-            "AWS_DEFAULT_REGION": names.home,
+            **self.regional(names.home),
             "TOPOLOGY_FILE": str(self.topology_file),
             "TABLE_NAME": names.table_name,
             "LOCK_TABLE": names.lock_table_name,
-            # The steps run in the home region; they call its lock replica (or the nearest one).
-            "LOCK_REGION": lock_regions.endpoint(names.lock_store.layout, names.home),
-            "TOPIC_ARN": names.topic_arn,
-            "STATE_MACHINE_PREFIX": f"{names.state_machine_prefix}",
             "POWERTOOLS_SERVICE_NAME": "switchyard",
             "POWERTOOLS_METRICS_NAMESPACE": "Switchyard",
             # moto loads thousands of sample AMIs per region by default; the world needs none.
@@ -65,6 +83,7 @@ class ProcessEnvironment:
             os.environ[key] = value
         settings_module.reset()
         load_topology_cached.cache_clear()
+        forget_function_state()  # a new world: its functions start cold, in its home region
         self._redirect_logs()
 
     def _redirect_logs(self) -> None:
@@ -103,3 +122,46 @@ class ProcessEnvironment:
             if isinstance(handler, logging.StreamHandler) and self._original_log_stream is not None:
                 handler.setStream(self._original_log_stream)
             self._log_stream.close()
+
+
+class RegionGate:
+    """Lets one region's Lambda functions run at a time, in that region's environment.
+
+    The steps read their region from os.environ (AWS_REGION, LOCK_REGION, TOPIC_ARN), which is
+    the whole process's: steps of one region run concurrently (a Map's iterations), a step of
+    another region waits until they are done, then the environment switches.
+    """
+
+    def __init__(self, process: ProcessEnvironment) -> None:
+        self.process = process
+        self.region: str | None = None
+        self.active = 0
+        self._cond = threading.Condition()
+
+    def enter(self, region: str) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self.active == 0 or self.region == region)
+            if self.region != region:
+                self.process.use_region(region)
+                self.region = region
+            self.active += 1
+
+    def leave(self) -> None:
+        with self._cond:
+            self.active -= 1
+            self._cond.notify_all()
+
+
+def forget_function_state() -> None:
+    """Another region's functions are other processes on AWS: what a step module cached at module
+    level (the trigger's idempotency store and its client) and Powertools' parameter providers
+    (their SSM client) belong to the region that made them, so they go when the region changes."""
+    from aws_lambda_powertools.utilities.parameters import base
+
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("steps.") or module is None:
+            continue
+        for value in list(vars(module).values()):
+            if getattr(value, "__module__", None) == name and hasattr(value, "cache_clear"):
+                value.cache_clear()
+    base.DEFAULT_PROVIDERS.clear()

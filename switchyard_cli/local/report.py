@@ -1,4 +1,12 @@
-"""The local run report (contract v1), built from the execution history and the world."""
+"""The local run report (contract v1), built from the execution history and the world.
+
+Contract v2 adds: `orchestrator_region` (where the run's state machine ran), `calls` (the steps'
+and the trigger's AWS calls during the run: `by_region` endpoint region -> attempted/failed, and
+`route53_control_plane`), `pending` (what a failover could not do in a dark region) and, in
+`world`, `dns_answers` (record -> region -> percent of DNS answers, computed by the world: moto
+reports every health check healthy). `world` is the simulator's view: it reads a dark region's
+true state, which no client of that region could.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,7 @@ from switchyard import outcomes
 from switchyard.execution_state import ExecutionState
 from switchyard.history import error_text, steps_from_history
 
-__all__ = ["build_report", "error_text", "ignored_report", "rolled_back", "steps_from_history"]
+__all__ = ["build_report", "error_text", "ignored_report", "not_started_report", "rolled_back", "steps_from_history"]
 
 
 def rolled_back(steps: list[dict[str, Any]]) -> bool:
@@ -62,7 +70,7 @@ def cleanup(history: list[dict[str, Any]], steps: list[dict[str, Any]]) -> dict[
 
 
 def build_report(
-    world: Any, workflow: str, description: dict[str, Any], history: list[dict[str, Any]]
+    world: Any, workflow: str, description: dict[str, Any], history: list[dict[str, Any]], output: Any = None
 ) -> dict[str, Any]:
     steps = steps_from_history(history)
     report = {
@@ -73,9 +81,33 @@ def build_report(
         "steps": [{k: v for k, v in s.items() if not k.startswith("_")} for s in steps],
         "world": world.read_world(),
         "execution": description["executionArn"],
+        "orchestrator_region": description["executionArn"].split(":")[3],
+        "calls": world.call_counts(),
     }
     report.update(cleanup(history, steps))
+    # The output key the failover library names for what it left undone (execution_state: `pending`).
+    pending = output.get("pending") if isinstance(output, dict) else None
+    if pending:
+        report["pending"] = pending  # what the run could not do in a dark region, for the restore
     return report
+
+
+def not_started_report(world: Any, workflow: str, region: str, exc: Exception) -> dict[str, Any]:
+    """A run whose StartExecution failed (its orchestrator's region is dark): nothing ran."""
+    return {
+        "workflow": workflow,
+        "status": "FAILED",
+        "error": f"AwsUnavailable: StartExecution in {region}: {exc}",
+        "rolled_back": False,
+        "rollback_error": None,
+        "release_error": None,
+        "lock_kept": False,
+        "steps": [],
+        "world": world.read_world(),
+        "execution": None,
+        "orchestrator_region": region,
+        "calls": world.call_counts(),
+    }
 
 
 def ignored_report(world: Any, alarm: str, reason: str, decisions: list[dict[str, Any]]) -> dict[str, Any]:
@@ -92,4 +124,5 @@ def ignored_report(world: Any, alarm: str, reason: str, decisions: list[dict[str
         "steps": [],
         "trigger": {"alarm": alarm, "decisions": decisions},
         "world": world.read_world(),
+        "calls": world.call_counts(),
     }

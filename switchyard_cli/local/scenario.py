@@ -26,6 +26,9 @@ class ScenarioStep(BaseModel):
     deliveries: int = Field(default=1, ge=1, le=10)  # EventBridge delivers at least once
     # Extension: switch automation on or off (the kill-switch parameter) between steps.
     automation: Literal["on", "off"] | None = None
+    # A workflow step: the region whose orchestrator runs it (default as `local run --region`);
+    # an alarm step: the region whose alarm of that name fires (default: the first that has one).
+    region: str | None = None
     expect: Expect = "SUCCEEDED"
 
     @property
@@ -37,6 +40,17 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     steps: list[ScenarioStep] = Field(min_length=1)
+
+
+def _check_step(step: ScenarioStep, where: str, topo: Topology | None) -> None:
+    if [step.workflow, step.alarm, step.automation].count(None) != 2:
+        raise InvalidInput(f"{where}: give exactly one of 'workflow', 'alarm' or 'automation'")
+    if step.workflow is not None and step.workflow not in WORKFLOWS:
+        raise InvalidInput(f"{where}.workflow: '{step.workflow}' is not one of {sorted(WORKFLOWS)}")
+    if step.region is not None and step.automation is not None:
+        raise InvalidInput(f"{where}.region: an automation step has no region (it flips every region's switch)")
+    if step.region is not None and topo is not None and step.region not in topo.regions:
+        raise InvalidInput(f"{where}.region: '{step.region}' is not a region of the topology {sorted(topo.regions)}")
 
 
 def load_scenario(path: str | Path, topo: Topology | None = None) -> tuple[Scenario, list[list[Fault]]]:
@@ -57,10 +71,7 @@ def load_scenario(path: str | Path, topo: Topology | None = None) -> tuple[Scena
     named = [g for step in scenario.steps for g in gates_of(step.input) + ([step.alarm] if step.alarm else [])]
     for i, step in enumerate(scenario.steps):
         where = f"{path}: steps.{i}"
-        if [step.workflow, step.alarm, step.automation].count(None) != 2:
-            raise InvalidInput(f"{where}: give exactly one of 'workflow', 'alarm' or 'automation'")
-        if step.workflow is not None and step.workflow not in WORKFLOWS:
-            raise InvalidInput(f"{where}.workflow: '{step.workflow}' is not one of {sorted(WORKFLOWS)}")
+        _check_step(step, where, topo)
         try:
             faults.append([parse_fault(f) for f in step.faults])
             if topo is not None:

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ConnectTimeoutError
 from moto import mock_aws
 
 from switchyard.aws import clients
@@ -41,10 +42,13 @@ from switchyard_cli.local.builder import BANNER_OFF, WorldBuilder, world_client
 from switchyard_cli.local.dispatcher import Dispatcher
 from switchyard_cli.local.dispatcher import LambdaContext as _LambdaContext
 from switchyard_cli.local.faults import ApiErrorInjector, Fault, RecordedCall
+from switchyard_cli.local.health_checks import DnsView
 from switchyard_cli.local.hooks import TimelineEntry
 from switchyard_cli.local.names import ACCOUNT, REPO, STATEMACHINES, WorldNames
 from switchyard_cli.local.operator import ASYNC_RETRIES, SimulatedOperator
-from switchyard_cli.local.process import ProcessEnvironment
+from switchyard_cli.local.outage import fail_dark
+from switchyard_cli.local.process import ProcessEnvironment, RegionGate
+from switchyard_cli.local.regions import arn_region, default_region
 from switchyard_cli.local.roles import roles
 
 __all__ = [
@@ -93,8 +97,10 @@ class LocalWorld:
         self.lock_table_name = self.names.lock_table_name
         self.state_machine_prefix = self.names.state_machine_prefix
         self.topic_arn = self.names.topic_arn
-        self.state_machines: dict[str, str] = {}
+        self.state_machines: dict[str, str] = {}  # the home region's
+        self.machines: dict[str, dict[str, str]] = {}  # region -> workflow -> ARN
         self.zone_id: str | None = None
+        self.dns_view: DnsView | None = None
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._process = ProcessEnvironment(topology, self.names, self.workdir)
         self.log_file = self._process.log_file
@@ -104,6 +110,7 @@ class LocalWorld:
         self._names = itertools.count(1)
         self.operator = SimulatedOperator(topology, self.names, world_client)
         self.dispatcher = Dispatcher(self.operator, self.timeline)
+        self.dispatcher.gate = RegionGate(self._process)
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A client for building and reading the world (never faulted)."""
@@ -144,7 +151,7 @@ class LocalWorld:
             self._mock.start()
             clients.forget_unsigned()  # moto's credentials now exist: a client made without any must go
             self._build()
-            self.dispatcher.attach(self.lock_store)
+            self.dispatcher.attach(self.lock_store, self.names.state_store(list(self.topology.regions)))
             moto_patches.install(self._invoke, self.time_scale)
         except BaseException:
             self.__exit__(None, None, None)
@@ -155,6 +162,8 @@ class LocalWorld:
         """Make the topology's resources (a subclass may build some of them its own way)."""
         built = WorldBuilder(self.topology, self.names, world_client, self._process.topology_file).build()
         self.state_machines, self.zone_id = built.state_machines, built.zone_id
+        self.machines = built.machines
+        self.dns_view = DnsView(self.topology, built.health_checks)
 
     def __exit__(self, *exc: object) -> None:
         moto_patches.uninstall()
@@ -168,6 +177,8 @@ class LocalWorld:
     # -- Lambda dispatch (a subclass may wrap `_run_step`) ----------------------------------------
     def _invoke(self, function_name: str, payload: bytes, region: str) -> dict[str, Any]:
         name = function_name.rsplit(":", maxsplit=1)[-1]
+        if function_name.startswith("arn:"):
+            region = function_name.split(":")[3]  # the function of that region's stack
         return self.dispatcher.invoke(name, payload, region, self._run_step)
 
     def _run_step(self, name: str, payload: bytes, region: str) -> dict[str, Any]:
@@ -178,13 +189,24 @@ class LocalWorld:
         self.operator.arm(faults)
 
     # -- running workflows -------------------------------------------------------------------
-    def start(self, workflow: str, data: Any, name: str | None = None) -> str:
+    def orchestrator_region(self, workflow: str, data: Any) -> str:
+        """Where a run starts by default (the contract): a failover's to_region, the region that
+        holds the writer for a restore, the primary region for a traffic shift."""
+        return default_region(self, workflow, data)
+
+    def start(self, workflow: str, data: Any, name: str | None = None, *, region: str | None = None) -> str:
+        """StartExecution in `region`'s state machine; a dark region fails it as a dead endpoint would."""
         if workflow not in self.state_machines:
             raise KeyError(f"unknown workflow '{workflow}' (known: {sorted(self.state_machines)})")
-        sfn = self.client("stepfunctions", self.home)
+        region = region or self.orchestrator_region(workflow, data)
+        if region not in self.machines:
+            raise KeyError(f"unknown region '{region}' (known: {sorted(self.machines)})")
+        if region in self.dispatcher.dark:
+            fail_dark("stepfunctions", region, clients.DEFAULT.connect_seconds)
+        sfn = self.client("stepfunctions", region)
         name = name or f"{workflow}-{int(time.time())}-{next(self._names)}"
         return str(
-            sfn.start_execution(stateMachineArn=self.state_machines[workflow], name=name, input=json.dumps(data))[
+            sfn.start_execution(stateMachineArn=self.machines[region][workflow], name=name, input=json.dumps(data))[
                 "executionArn"
             ]
         )
@@ -192,25 +214,40 @@ class LocalWorld:
     def follow(
         self, execution_arn: str, on_event: EventCallback | None = None, poll: float = 0.02
     ) -> tuple[str, list[dict[str, Any]]]:
-        return worldview.follow(self.client("stepfunctions", self.home), execution_arn, on_event, poll)
+        return worldview.follow(self.client("stepfunctions", arn_region(execution_arn)), execution_arn, on_event, poll)
 
     def run(
-        self, workflow: str, data: Any, *, faults: list[Fault] | None = None, on_event: EventCallback | None = None
+        self,
+        workflow: str,
+        data: Any,
+        *,
+        faults: list[Fault] | None = None,
+        on_event: EventCallback | None = None,
+        region: str | None = None,
     ) -> RunResult:
         with self._run_lock:
             self._arm(faults or [])
-            arn = self.start(workflow, data)
+            region = region or self.orchestrator_region(workflow, data)
+            try:
+                arn = self.start(workflow, data, region=region)
+            except ConnectTimeoutError as exc:
+                return self._not_started(workflow, region, exc)
             return self._result(workflow, arn, on_event)
+
+    def _not_started(self, workflow: str, region: str, exc: Exception) -> RunResult:
+        from switchyard_cli.local.report import not_started_report
+
+        return RunResult(execution_arn="", status="FAILED", report=not_started_report(self, workflow, region, exc))
 
     def _result(self, workflow: str, arn: str, on_event: EventCallback | None) -> RunResult:
         """Follow an execution to its end and build its report."""
         from switchyard_cli.local.report import build_report
 
         status, history = self.follow(arn, on_event)
-        sfn = self.client("stepfunctions", self.home)
+        sfn = self.client("stepfunctions", arn_region(arn))
         description = sfn.describe_execution(executionArn=arn)
         output = json.loads(description["output"]) if description.get("output") else None
-        report = build_report(self, workflow, description, history)
+        report = build_report(self, workflow, description, history, output)
         injector = self._injector
         assert injector is not None
         if injector.injected:
@@ -218,6 +255,11 @@ class LocalWorld:
         return RunResult(
             execution_arn=arn, status=status, report=report, output=output, history=history, calls=dict(injector.counts)
         )
+
+    def call_counts(self) -> dict[str, Any]:
+        """The steps' (and the trigger's) calls in this run, per endpoint region and to Route 53."""
+        injector = self._injector
+        return injector.outage.report() if injector is not None else {}
 
     # -- alarms through the trigger Lambda ---------------------------------------------------
     def alarm_event(self, name: str, region: str) -> dict[str, Any]:
@@ -231,6 +273,7 @@ class LocalWorld:
         deliveries: int = 1,
         faults: list[Fault] | None = None,
         on_event: EventCallback | None = None,
+        region: str | None = None,
     ) -> RunResult:
         """Put the alarm in ALARM and deliver EventBridge's event to the trigger Lambda.
 
@@ -241,12 +284,14 @@ class LocalWorld:
         from switchyard_cli.local.report import ignored_report
 
         # One region's alarm fires (another region's alarm of the same name stays as it is).
-        region = self.find_alarm_region(name) or self.home
+        region = region or self.find_alarm_region(name) or self.home
         self.set_alarm(name, "ALARM", "local world: alarm step", region)
         event = self.alarm_event(name, region)
         with self._run_lock:
             self._arm(faults or [])
-            decisions = [self.operator.deliver(event, self._invoke, roles().trigger_step) for _ in range(deliveries)]
+            # The trigger function of the alarm's region (its stack's) gets the event.
+            trigger = roles().trigger_step
+            decisions = [self.operator.deliver(event, self._invoke, trigger, region) for _ in range(deliveries)]
             first = decisions[0]
             # A delivery retried after the trigger failed past its StartExecution finds the run it
             # started (a repeated delivery, with that run's ARN): follow it as if it had said STARTED.
@@ -303,14 +348,25 @@ class LocalWorld:
     # -- reading the world back --------------------------------------------------------------
     def read_world(self) -> dict[str, Any]:
         """The world as the simulated AWS APIs describe it now (never from program memory)."""
-        return worldview.read_world(
-            self.topology,
-            lock_table=self.lock_table_name,
-            dns_topology=load_topology_cached(os.environ["TOPOLOGY_FILE"]),
-        )
+        steps_topology = load_topology_cached(os.environ["TOPOLOGY_FILE"])
+        # Latency sets have no weights to read: their answers (dns_answers) follow health alone.
+        weighted = [r for r in steps_topology.dns.records if r.routing != "latency"]
+        dns = steps_topology.dns.model_copy(update={"records": weighted})
+        dns_topology = steps_topology.model_copy(update={"dns": dns})
+        world = worldview.read_world(self.topology, lock_table=self.lock_table_name, dns_topology=dns_topology)
+        view, dark = self.dns_view, self.dispatcher.dark
+        if view is None:
+            return world
+        if self.topology.dns.records:
+            world["dns_answers"] = view.answers(world["dns"], dark)
+        writer = view.writer_answer(world_client, self.zone_id, dark)
+        if writer is not None:
+            world["writer_answer"] = writer  # where database.writer_record answers: region -> percent
+        return world
 
-    def notifications(self) -> list[dict[str, Any]]:
-        return self.operator.notifications()
+    def notifications(self, region: str | None = None) -> list[dict[str, Any]]:
+        """Messages on `region`'s outcome topic (None: every region's, the home region's first)."""
+        return self.operator.notifications(region)
 
     def outcome_records(self) -> list[dict[str, Any]]:
         return self.operator.outcome_records()

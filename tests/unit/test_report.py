@@ -186,3 +186,27 @@ def test_stage_reached_says_when_a_stage_may_be_half_applied() -> None:
         {"name": "ApplyStage", "status": "FAILED", "stage": 2},
     ]
     assert stage_reached(half) == "stage 2 was being applied when it failed: it may be half applied"
+
+
+class _World:
+    """What build_report asks of a world."""
+
+    def read_world(self) -> dict:
+        return {"dns_answers": {"api.example.com": {"us-east-1": 0.0, "us-west-2": 100.0}}}
+
+    def call_counts(self) -> dict:
+        return {"by_region": {"us-west-2": {"attempted": 3, "failed": 0}}, "route53_control_plane": {}}
+
+
+def test_report_names_the_orchestrator_region_the_calls_and_what_is_pending() -> None:
+    from switchyard_cli.local.report import build_report
+
+    arn = "arn:aws:states:us-west-2:123456789012:execution:switchyard-shop-regional-failover:x"
+    pending = [{"action": "fence", "region": "us-east-1", "reason": "AwsUnavailable: timed out"}]
+    report = build_report(
+        _World(), "regional-failover", {"status": "SUCCEEDED", "executionArn": arn}, [], {"pending": pending}
+    )
+    assert report["orchestrator_region"] == "us-west-2"
+    assert report["calls"]["by_region"]["us-west-2"]["attempted"] == 3
+    assert report["pending"] == pending
+    assert "pending" not in build_report(_World(), "traffic-shift", {"status": "SUCCEEDED", "executionArn": arn}, [])

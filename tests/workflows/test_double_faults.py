@@ -53,7 +53,9 @@ def assert_rollback_failure_reported(world: LocalWorld, result: Any) -> dict[str
     assert report["lock_kept"] is True
     assert report["world"]["lock"] == result.execution_arn  # kept on purpose
     # The execution itself (what the console and `switchyard watch` show) says so too.
-    description = boto3.client("stepfunctions", world.home).describe_execution(executionArn=result.execution_arn)
+    # In the orchestrator's region: a failover runs in its destination region's state machine.
+    sfn = boto3.client("stepfunctions", result.report["orchestrator_region"])
+    description = sfn.describe_execution(executionArn=result.execution_arn)
     assert description["error"] == "RollbackFailed"
     assert "the rollback did not complete (Runtime.ExitError)" in description["cause"]
     assert "NOT back at the snapshot" in description["cause"] and "lock is kept" in description["cause"]

@@ -8,7 +8,8 @@ from tests.workflows.test_failover_restore import writer_target
 
 
 def _wait_for_bake(world, execution: str) -> None:
-    wait_for_a_wait_state(world.client("stepfunctions"), execution)
+    # In the execution's own region: a failover runs in its destination region's orchestrator.
+    wait_for_a_wait_state(world.client("stepfunctions", execution.split(":")[3]), execution)
 
 
 def test_the_next_run_puts_back_what_a_dead_holder_left_half_done(world):

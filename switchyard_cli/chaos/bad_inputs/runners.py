@@ -126,8 +126,12 @@ def _run_execution_input(case: Case, world: LocalWorld) -> tuple[bool, str, list
 
 
 def _executions(world: LocalWorld) -> int:
-    sfn = world.client("stepfunctions")
-    return sum(len(sfn.list_executions(stateMachineArn=arn)["executions"]) for arn in world.state_machines.values())
+    """Executions started in any region's orchestrator."""
+    return sum(
+        len(world.client("stepfunctions", region).list_executions(stateMachineArn=arn)["executions"])
+        for region, machines in world.machines.items()
+        for arn in machines.values()
+    )
 
 
 def _run_alarm_event(case: Case, world: LocalWorld) -> tuple[bool, str, list[str]]:
