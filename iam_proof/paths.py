@@ -49,7 +49,8 @@ def _wait(condition: Callable[[], bool], what: str, seconds: float = 20) -> None
 
 
 def _waiting_in_bake(world: LocalWorld, execution: str) -> bool:
-    events = world.client("stepfunctions").get_execution_history(executionArn=execution)["events"]
+    sfn = world.client("stepfunctions", execution.split(":")[3])  # the orchestrator's region
+    events = sfn.get_execution_history(executionArn=execution)["events"]
     return any(e["type"] == "WaitStateEntered" for e in events)
 
 
@@ -92,6 +93,12 @@ def failovers(world: LocalWorld) -> None:
     _expect(world, "regional-failover", UNPLANNED, "SUCCEEDED")
     _expect(world, "restore", RESTORE, "SUCCEEDED")
     _expect(world, "regional-failover", PLANNED, "SUCCEEDED")
+
+
+def unfenced_writer(world: LocalWorld) -> None:
+    """The old writer could not be fenced (its region failed the call): the restore fences it first."""
+    _expect(world, "regional-failover", UNPLANNED, "SUCCEEDED", ("api-error:AddTagsToResource@1",))
+    _expect(world, "restore", RESTORE, "SUCCEEDED")
 
 
 def failover_rollbacks(world: LocalWorld) -> None:
@@ -199,6 +206,7 @@ PATHS: dict[str, Path_] = {
     "approvals": approvals,
     "failovers": failovers,
     "failover-rollbacks": failover_rollbacks,
+    "unfenced-writer": unfenced_writer,
     "triggers": triggers,
     "trigger-fails": trigger_fails,
     "drills": drills,
@@ -208,6 +216,19 @@ PATHS: dict[str, Path_] = {
     "stale-leases": stale_leases,
     "stopped-holders": stopped_holders,
 }
+
+
+def health_check_failovers(world: LocalWorld) -> None:
+    """dns.failover: health-check: the failover marks the source out (no DNS write), a rollback
+    puts the flag back, the restore brings the region in again."""
+    _expect(world, "regional-failover", UNPLANNED, "SUCCEEDED", ("region-down:us-east-1",))
+    _expect(world, "restore", RESTORE, "SUCCEEDED")
+    _expect(world, "regional-failover", PLANNED, "SUCCEEDED")
+    _expect(world, "restore", RESTORE, "SUCCEEDED")
+    _expect(world, "regional-failover", UNPLANNED, "FAILED", ("api-error:PromoteReadReplica@1",))  # flag back in
+
+
+HEALTH_CHECK_PATHS: dict[str, Path_] = {"health-check-failovers": health_check_failovers}
 
 
 @dataclass

@@ -272,13 +272,17 @@ def relocate(calls: Iterable[RecordedCall], home: str, region: str, kill_switch:
     same workflows, and a failover runs in the region that takes over)."""
     out: list[RecordedCall] = []
     for call in calls:
+        # A call made from another region's orchestrator (a failover runs in its destination) is
+        # moved from that region: the same step of `region`'s stack makes it there.
+        origin = call.origin or home
         regional = call.service in REGIONAL_SERVICES or (
             call.service == "ssm" and call.params.get("Name") == kill_switch
         )
-        if not regional or call.region != home:
+        if not regional or call.region != origin:
             out.append(call)
             continue
-        out.append(RecordedCall(call.step, call.service, call.operation, _moved(call.params, home, region), region))
+        moved = _moved(call.params, origin, region)
+        out.append(RecordedCall(call.step, call.service, call.operation, moved, region, region))
     return out
 
 

@@ -24,7 +24,10 @@ from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import REPO, LocalWorld
 from switchyard_cli.render import ProgressView, plan_table, world_table
 
-EXAMPLE_TOPOLOGY = REPO / "topologies" / "shop.yaml"
+# The example in health-check mode: the dark-region act fails over with us-east-1 and the Route 53
+# control plane unreachable, which weights mode cannot (it needs ChangeResourceRecordSets).
+EXAMPLE_TOPOLOGY = REPO / "topologies" / "shop-health-check.yaml"
+DARK = "us-east-1"
 BAKE_SECONDS = 120
 
 
@@ -78,23 +81,33 @@ def _rolled_back(start: dict[str, Any], report: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _failed_over(start: dict[str, Any], report: dict[str, Any]) -> list[str]:
+def _failed_over_from_the_dark(start: dict[str, Any], report: dict[str, Any]) -> list[str]:
+    """us-west-2 took over with us-east-1 dark: nothing there answered, and nothing needed to."""
     world = report["world"]
     problems = []
+    if report.get("orchestrator_region") != "us-west-2":
+        problems.append(f"ran in {report.get('orchestrator_region')}, expected us-west-2")
     if world["databases"].get("us-west-2") != "primary":
         problems.append(f"us-west-2 is {world['databases'].get('us-west-2')}, expected primary")
-    if world["databases"].get("us-east-1") == "primary":
-        problems.append("us-east-1 is still a primary")
-    if any(weights.get("us-east-1") for weights in world["dns"].values()):
-        problems.append("us-east-1 still has DNS weight")
+    for record, answers in world.get("dns_answers", {}).items():
+        if answers.get("us-west-2") != 100.0:
+            problems.append(f"{record}: us-west-2 gets {answers.get('us-west-2')}% of DNS answers, expected 100")
     if not world["banner"].get("us-west-2"):
         problems.append("the banner is off in us-west-2")
+    calls = report.get("calls") or {}
+    dark = calls.get("by_region", {}).get(DARK, {})
+    route53 = calls.get("route53_control_plane", {})
+    for where, counted in ((DARK, dark), ("the Route 53 control plane", route53)):
+        if counted.get("attempted", 0) != counted.get("failed", 0):
+            problems.append(f"a call to {where} succeeded although it is down")
+    if "fence-writer" not in [p.get("action") for p in report.get("pending") or []]:
+        problems.append("the old writer's fence is not listed as pending")
     return problems
 
 
 def _as_at_start(start: dict[str, Any], report: dict[str, Any]) -> list[str]:
     world = report["world"]
-    parts = ("alb", "dns", "databases", "banner", "lock")
+    parts = ("alb", "dns", "dns_answers", "databases", "banner", "lock")
     return [f"{part} differs from the start" for part in parts if world[part] != start[part]]
 
 
@@ -141,15 +154,15 @@ def acts() -> list[Act]:
             ("alarm:usw2-api-5xx@2",),
         ),
         Act(
-            "us-east-1 goes dark: unplanned regional failover to us-west-2 (banner on, promote, DNS)",
+            "us-east-1 goes dark, Route 53's API with it: failover from us-west-2 by health checks",
             "regional-failover",
             {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unplanned", "reason": "game day: outage"},
             "SUCCEEDED",
-            _failed_over,
-            ("replica-lag:4",),
+            _failed_over_from_the_dark,
+            ("replica-lag:4", f"region-down:{DARK}"),
         ),
         Act(
-            "us-east-1 is back: restore (new replica, writer back, traffic 50 → 100, banner off)",
+            "us-east-1 is back: restore (pending fence first, new replica, writer back, 0 → 50 → 100)",
             "restore",
             {"region": "us-east-1", "stages": [50, 100], "bake_seconds": BAKE_SECONDS, "reason": "game day: failback"},
             "SUCCEEDED",

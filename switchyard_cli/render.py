@@ -177,7 +177,9 @@ def _lag_note(state: ExecutionState) -> str:
 
 def _writer_note(state: ExecutionState) -> str:
     w = state.writer_record
-    return f"{w.record} → {w.value}" if w is not None and w.record else "no writer record configured"
+    if w is None or not w.record:
+        return "no writer record configured"
+    return f"{w.record} → {w.value}" if w.value else f"{w.record}: {w.note or 'not written'}"
 
 
 def _replica_note(state: ExecutionState) -> str:
@@ -223,6 +225,25 @@ def _note(state: str, output: str | None) -> str:
     return describe(view) if view is not None else ""
 
 
+def _dns_table(world: dict[str, Any], title: str) -> Table:
+    """Weights, and the share of DNS answers each region's set gets: Route 53's rules applied to the
+    weights and the health checks (the world's `dns_answers`), not the weights alone."""
+    dns = Table(title=f"{title}: DNS", title_justify="left", show_edge=False)
+    dns.add_column("record")
+    dns.add_column("region weights → share of DNS answers")
+    weights_of: dict[str, dict[str, int]] = world.get("dns") or {}
+    answers_of: dict[str, dict[str, float]] = world.get("dns_answers") or {}
+    for record in dict.fromkeys([*weights_of, *answers_of]):
+        weights = weights_of.get(record)
+        answers = answers_of.get(record) or (shares(weights) if weights else {})
+        if weights:
+            cells = [_member(m, w, answers.get(m, 0.0)) for m, w in weights.items()]
+        else:  # a latency record: no weights, only health
+            cells = [f"{m} ({answers[m]:g}%)" for m in answers]
+        dns.add_row(record, "  ".join(cells))
+    return dns
+
+
 def world_table(world: dict[str, Any], title: str = "World") -> Group:
     """Weights and traffic shares per service and cluster, per record and region, DB, banner."""
     alb = Table(title=f"{title}: load balancers", title_justify="left", show_edge=False)
@@ -234,14 +255,8 @@ def world_table(world: dict[str, Any], title: str = "World") -> Group:
             share = shares(weights)
             alb.add_row(region, service, "  ".join(_member(m, w, share[m]) for m, w in weights.items()))
     parts: list[Any] = [alb]
-    if world.get("dns"):
-        dns = Table(title=f"{title}: DNS", title_justify="left", show_edge=False)
-        dns.add_column("record")
-        dns.add_column("region weights → traffic share")
-        for record, weights in world["dns"].items():
-            share = shares(weights)
-            dns.add_row(record, "  ".join(_member(m, w, share[m]) for m, w in weights.items()))
-        parts.append(dns)
+    if world.get("dns") or world.get("dns_answers"):
+        parts.append(_dns_table(world, title))
     regions = Table(title=f"{title}: regions", title_justify="left", show_edge=False)
     regions.add_column("region")
     regions.add_column("database")
@@ -254,7 +269,7 @@ def world_table(world: dict[str, Any], title: str = "World") -> Group:
 
 
 def _member(name: str, weight: int, share: float) -> str:
-    style = "red" if weight == 0 else ""
+    style = "red" if weight == 0 or share == 0 else ""
     text = f"{name} {weight} ({share:g}%)"
     return f"[{style}]{text}[/]" if style else text
 

@@ -184,8 +184,9 @@ STEPS: tuple[StepSpec, ...] = (
         "PrepareReplica",
         "steps.prepare_replica",
         NoEnv,
-        ("read-db", "set-aside-db", "create-replica"),
-        "Set a fenced former writer aside and create a fresh replica of the writer",
+        # fence-db: a former writer its failover could not fence (its region was dark) is fenced first.
+        ("read-db", "fence-db", "set-aside-db", "create-replica"),
+        "Fence a former writer left unfenced, set it aside and create a fresh replica of the writer",
     ),
     StepSpec(
         "VerifyWorld",

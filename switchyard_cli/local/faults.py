@@ -30,6 +30,7 @@ import difflib
 import functools
 import itertools
 import json
+import os
 import re
 import threading
 from collections.abc import Iterable
@@ -145,6 +146,9 @@ class RecordedCall:
     operation: str  # ModifyRule, ChangeResourceRecordSets, ...
     params: dict[str, Any]  # the API parameters as the step passed them
     region: str  # the client's region
+    # The region of the function that made it (the orchestrator's): its own table replica, topic
+    # and state machines are there. Empty where unknown.
+    origin: str = ""
 
 
 @dataclass
@@ -172,7 +176,12 @@ class ApiErrorInjector:
             return
         region = str((context or {}).get("client_region") or "")
         call = RecordedCall(
-            step, model.service_model.service_name, model.name, copy.deepcopy(dict(params or {})), region
+            step,
+            model.service_model.service_name,
+            model.name,
+            copy.deepcopy(dict(params or {})),
+            region,
+            os.environ.get("AWS_REGION", ""),  # the local world runs one region's steps at a time
         )
         with self._lock:
             self.recorded.append(call)

@@ -10,10 +10,11 @@ def arn_region(arn: str) -> str:
     return arn.split(":")[3]
 
 
-def writer_region(world: Any) -> str | None:
-    """The region whose database is the writer now (read from RDS, not remembered)."""
+def writer_region(world: Any, outside: str | None = None) -> str | None:
+    """The region whose database is the writer now (read from RDS, not remembered), `outside` left
+    out: a restored region may still hold its former writer, never fenced while it was dark."""
     for region_name, region in world.topology.regions.items():
-        if not region.database:
+        if not region.database or region_name == outside:
             continue
         found = world.client("rds", region_name).describe_db_instances()["DBInstances"]
         for db in found:
@@ -30,5 +31,6 @@ def default_region(world: Any, workflow: str, data: Any) -> str:
     if workflow == "regional-failover" and isinstance(to_region, str) and to_region in topo.regions:
         return to_region
     if workflow == "restore":
-        return writer_region(world) or str(topo.primary_region)
+        restored = data.get("region") if isinstance(data, dict) else None
+        return writer_region(world, outside=restored if isinstance(restored, str) else None) or str(topo.primary_region)
     return str(topo.primary_region)

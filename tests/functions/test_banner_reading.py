@@ -43,7 +43,7 @@ def verify_reads_on() -> bool:
 
 def test_verify_reads_a_missing_banner_parameter_as_off(world: LocalWorld) -> None:
     set_parameter(world, None)  # a deployment whose first failover has not run yet
-    assert verify(False) == {"checks": {"writer": f"{WRITER} in {EAST}", "banner": "off"}}
+    assert verify(False) == {"checks": {"writer": f"{WRITER} in {EAST}", "banner": "off"}, "pending": []}
     with pytest.raises(UnsafeChange, match=rf"^verification failed: banner in {EAST} is off, expected on$"):
         verify(True)
 

@@ -207,6 +207,9 @@ def health_check_file(source: Path, directory: Path) -> Path:
 
     data = yaml.safe_load(source.read_text(encoding="utf-8"))
     data["dns"]["failover"] = "health-check"
+    if sum(1 for region in data["regions"].values() if region.get("database")) > 2:
+        # The writer record follows the flag between two database regions only (topology check).
+        data.get("database", {}).pop("writer_record", None)
     path = directory / f"{source.stem}-health-check.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return path

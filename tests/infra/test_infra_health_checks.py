@@ -259,7 +259,7 @@ def _granted_alone(words: list[str], tmp_path: Path, topology_file: Path) -> tup
 
 
 def test_flag_region_may_put_metric_data_in_the_switchyard_namespace_only(tmp_path: Path) -> None:
-    from conftest import SHOP, health_check_file
+    from tests.infra.conftest import SHOP, health_check_file
 
     statements, error = _granted_alone(["flag-region"], tmp_path / "cdk", health_check_file(SHOP, tmp_path))
     assert statements == [
@@ -274,7 +274,7 @@ def test_flag_region_may_put_metric_data_in_the_switchyard_namespace_only(tmp_pa
 
 
 def test_flag_region_grants_nothing_in_weights_mode(tmp_path: Path) -> None:
-    from conftest import SHOP
+    from tests.infra.conftest import SHOP
 
     statements, error = _granted_alone(["flag-region", "read-alarms"], tmp_path, SHOP)
     assert [s["Action"] for s in statements] == ["cloudwatch:DescribeAlarms"] and error is None
