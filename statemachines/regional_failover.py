@@ -39,6 +39,24 @@ COMMENT = (
 )
 
 
+def _banner_then_done(after: str, banner_comment: str, done_comment: str, result: str) -> dict[str, Any]:
+    """The banner on right after the traffic moved (by DNS weights or the flag), its failure kept, then
+    the branch's result: BannerOnAfter<after>, BannerFailedAfter<after>, <after>Done."""
+    done = f"{after}Done"
+    return {
+        f"BannerOnAfter{after}": banner_on(
+            done, banner_comment, catch=on_error(f"BannerFailedAfter{after}", into="$.banner_error")
+        ),
+        f"BannerFailedAfter{after}": passes(
+            done,
+            "Go on without the banner; the outcome says why it is off.",
+            Parameters={"error.$": "$.banner_error"},
+            ResultPath="$.banner",
+        ),
+        done: passes(None, done_comment, Parameters={f"{result}.$": f"$.{result}", "banner.$": "$.banner"}),
+    }
+
+
 def dns_branch() -> dict[str, Any]:
     """ShiftAndPromote's first branch: unplanned, DNS away from the source and then the banner;
     planned, nothing (traffic moved in stages already). It settles, never fails."""
@@ -84,21 +102,11 @@ def dns_branch() -> dict[str, Any]:
                 " source region needed.",
                 catch=on_error("DnsShiftFailed", into="$.branch_error"),
             ),
-            "BannerOnAfterFlag": banner_on(
-                "FlagDone",
+            **_banner_then_done(
+                "Flag",
                 "As after a DNS write: its failure is kept, and Verify then fails the run.",
-                catch=on_error("BannerFailedAfterFlag", into="$.banner_error"),
-            ),
-            "BannerFailedAfterFlag": passes(
-                "FlagDone",
-                "Go on without the banner; the outcome says why it is off.",
-                Parameters={"error.$": "$.banner_error"},
-                ResultPath="$.banner",
-            ),
-            "FlagDone": passes(
-                None,
                 "The branch's result: the flag and the banner.",
-                Parameters={"flagged.$": "$.flagged", "banner.$": "$.banner"},
+                "flagged",
             ),
             "ShiftDns": task(
                 "ApplyStage",
@@ -108,23 +116,13 @@ def dns_branch() -> dict[str, Any]:
                 catch=on_error("DnsShiftFailed", into="$.branch_error"),
                 comment="Unplanned: DNS away from the source now, while the promotion runs.",
             ),
-            "BannerOnAfterShift": banner_on(
-                "ShiftDone",
+            **_banner_then_done(
+                "Shift",
                 "Unplanned: right after the DNS write (clients move as cached DNS answers expire; the banner is on"
                 " about a second later). Its failure does not undo the failover (that would send traffic back to"
                 " the failing region): it is kept, and Verify then fails the run, saying the banner is off.",
-                catch=on_error("BannerFailedAfterShift", into="$.banner_error"),
-            ),
-            "BannerFailedAfterShift": passes(
-                "ShiftDone",
-                "Go on without the banner; the outcome says why it is off.",
-                Parameters={"error.$": "$.banner_error"},
-                ResultPath="$.banner",
-            ),
-            "ShiftDone": passes(
-                None,
                 "The branch's result: the DNS stage and the banner.",
-                Parameters={"applied.$": "$.applied", "banner.$": "$.banner"},
+                "applied",
             ),
             "TrafficAlreadyMoved": passes(
                 None,
