@@ -8,6 +8,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, ValidationError
 
 from switchyard.errors import InvalidInput
+from switchyard.model import error_lines
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -16,5 +17,5 @@ def parse_event(model: type[M], event: Any) -> M:
     try:
         return parse(event=event, model=model)
     except ValidationError as exc:
-        fields = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(event)'}: {e['msg']}" for e in exc.errors())
+        fields = "; ".join(error_lines(model, exc, top="(event)"))
         raise InvalidInput(f"invalid {model.__name__}: {fields}") from None

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from switchyard.errors import InvalidInput
-from switchyard.model import Model
+from switchyard.model import Model, error_lines
 from switchyard.topology_schema import Name, RegionName, Topology
 
 Percent = Annotated[int, Field(ge=0, le=100)]
@@ -122,11 +122,6 @@ REQUEST_MODELS: dict[str, type[_Request]] = {
 }
 
 
-def _format(err: Any) -> str:
-    where = ".".join(str(p) for p in err["loc"]) or "(input)"
-    return f"{where}: {err['msg']}"
-
-
 def _reference_errors(request: _Request, topo: Topology) -> list[str]:
     errors: list[str] = []
     if isinstance(request, TrafficShiftRequest):
@@ -165,7 +160,7 @@ def request_errors(workflow: str, data: Any, topo: Topology) -> list[str]:
     try:
         request = model.model_validate(data)
     except ValidationError as exc:
-        return [_format(err) for err in exc.errors()]
+        return error_lines(model, exc)
     return _reference_errors(request, topo)
 
 

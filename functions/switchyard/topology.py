@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from switchyard import lock_regions
 from switchyard.errors import InvalidTopology
 from switchyard.lock_regions import LockLayout
+from switchyard.model import error_lines
 from switchyard.requests import request_errors
 from switchyard.topology_checks import aws_limit_errors, consistency_errors
 from switchyard.topology_schema import (
@@ -71,10 +72,6 @@ __all__ = [
     "ordered_regions",
     "parse_topology",
 ]
-
-
-def _loc(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "(top level)"
 
 
 def _cross_reference_errors(topo: Topology) -> list[str]:
@@ -273,7 +270,7 @@ def parse_topology(data: Any, source: str = "<topology>") -> Topology:
     try:
         topo = Topology.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{_loc(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        lines = error_lines(Topology, exc, top="(top level)")
         raise InvalidTopology(f"{source}: " + "; ".join(lines)) from None
     errors = _cross_reference_errors(topo) + _lock_errors(topo) + consistency_errors(topo) + aws_limit_errors(topo)
     if errors:

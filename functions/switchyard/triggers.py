@@ -27,7 +27,7 @@ from switchyard import lock, outcomes, snapshots
 from switchyard.aws import executions
 from switchyard.aws.clients import aws_errors
 from switchyard.aws.store import ConditionFailed, CooldownRecord, LockTable
-from switchyard.model import Model
+from switchyard.model import Model, error_lines
 from switchyard.settings import home_region
 from switchyard.topology import Topology, Trigger
 
@@ -75,7 +75,7 @@ class TriggerDecision(Model):
 
 
 def _fields(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or '(event)'}: {e['msg']}" for e in exc.errors())
+    return "; ".join(error_lines(AlarmStateChangeEvent, exc, top="(event)"))
 
 
 def execution_name(alarm: str, transition: str) -> str:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from steps import WORKFLOWS
 from switchyard.errors import InvalidInput
+from switchyard.model import error_lines
 from switchyard.topology import Topology
 from switchyard_cli.local.faults import Fault, check_faults, gates_of, parse_fault
 
@@ -65,7 +66,7 @@ def load_scenario(path: str | Path, topo: Topology | None = None) -> tuple[Scena
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        fields = "; ".join(error_lines(Scenario, exc, top="(scenario)"))
         raise InvalidInput(f"{path}: {fields}") from None
     faults: list[list[Fault]] = []
     named = [g for step in scenario.steps for g in gates_of(step.input) + ([step.alarm] if step.alarm else [])]

@@ -62,7 +62,11 @@ def test_layout(regions: list[str], lock: dict[str, Any] | None, layout: LockLay
         (["us-east-1", "us-east-2", "us-west-2"], {"witness": "us-east-2"}, "lock.witness: three replicas need no"),
         (["eu-west-1", "us-east-2"], {"regions": ["eu-west-2", "eu-west-3"]}, "must be a region of the topology"),
         (["us-east-1", "eu-west-1"], {"regions": "us-east-1"}, "lock.regions: Input should be a valid list"),
-        (["us-east-1", "us-west-2"], {"replicas": ["us-east-1"]}, "lock.replicas: Extra inputs are not permitted"),
+        (
+            ["us-east-1", "us-west-2"],
+            {"replicas": ["us-east-1"]},
+            "lock.replicas: unknown field 'replicas' (known fields: regions, witness)",
+        ),
     ],
 )
 def test_a_lock_that_cannot_hold_across_regions_is_refused_naming_the_field(

@@ -196,11 +196,15 @@ MALFORMED: list[tuple[str, Callable[[Data], None], str]] = [
     ("missing-region-field", _missing_load_balancer, "regions.us-west-2.load_balancer: Field required"),
     ("wrong-type-port", _port_as_string, "regions.us-east-1.listener_port: Input should be a valid integer"),
     ("wrong-type-clusters", _clusters_not_a_list, "regions.us-east-1.clusters: Input should be a valid list"),
-    ("unknown-region-key", _unknown_region_key, "regions.us-east-1.load_balancers: Extra inputs are not permitted"),
+    (
+        "unknown-region-key",
+        _unknown_region_key,
+        "regions.us-east-1.load_balancers: unknown field 'load_balancers' (did you mean 'load_balancer'?)",
+    ),
     (
         "unknown-service-key",
         _unknown_service_key,
-        "regions.us-east-1.services.api.weight: Extra inputs are not permitted",
+        "regions.us-east-1.services.api.weight: unknown field 'weight' (did you mean 'weights'?)",
     ),
     (
         "target-group-cluster-not-in-region",
