@@ -34,9 +34,21 @@ class _Strict(Model):
 
 
 class Service(_Strict):
-    priority: Annotated[int, Field(ge=1, le=50000)]
-    target_groups: Annotated[dict[Name, Name], Field(min_length=1)]
-    weights: dict[Name, Annotated[int, Field(ge=0, le=ALB_MAX_WEIGHT)]] | None = None
+    priority: Annotated[
+        int,
+        Field(
+            ge=1,
+            le=50000,
+            description="Priority of the service's listener rule (how it is found); unique in the region.",
+        ),
+    ]
+    target_groups: Annotated[
+        dict[Name, Name],
+        Field(min_length=1, description="Cluster -> target group name; each cluster one of the region's clusters."),
+    ]
+    weights: dict[Name, Annotated[int, Field(ge=0, le=ALB_MAX_WEIGHT)]] | None = Field(
+        None, description="Normal weights, cluster -> 0..999 (a cluster left out: 100); not all 0."
+    )
 
     def normal_weight(self, cluster: str) -> int:
         if self.weights is None:
@@ -45,25 +57,44 @@ class Service(_Strict):
 
 
 class Region(_Strict):
-    load_balancer: Name
-    listener_port: Annotated[int, Field(ge=1, le=65535)] = 443
-    clusters: Annotated[list[Name], Field(min_length=1)]
-    services: dict[Name, Service] = Field(default_factory=dict)
-    health_alarms: list[AlarmName] = Field(default_factory=list)
+    load_balancer: Name = Field(description="The ALB's name (at most 32 letters, digits and hyphens).")
+    listener_port: Annotated[int, Field(ge=1, le=65535)] = Field(
+        443, description="Port of the listener that holds the service rules."
+    )
+    clusters: Annotated[list[Name], Field(min_length=1)] = Field(
+        description="The region's clusters; names are unique across regions (they are shift targets)."
+    )
+    services: dict[Name, Service] = Field(
+        default_factory=dict, description="Service name -> its listener rule and target groups."
+    )
+    health_alarms: list[AlarmName] = Field(
+        default_factory=list, description="CloudWatch alarms (in this region) that say it is healthy: preflight, gates."
+    )
     # Extension to v1: alarms that say one cluster is healthy. Used to refuse a shift toward an
     # unhealthy cluster; region alarms cannot tell sibling clusters apart.
-    cluster_alarms: dict[Name, list[AlarmName]] = Field(default_factory=dict)
-    database: Name | None = None
+    cluster_alarms: dict[Name, list[AlarmName]] = Field(
+        default_factory=dict, description="Cluster -> CloudWatch alarms that say that cluster is healthy."
+    )
+    database: Name | None = Field(
+        None, description="RDS DB instance identifier in this region; required with a database section."
+    )
 
 
 class DnsRecord(_Strict):
-    name: Annotated[str, StringConstraints(min_length=1, max_length=253)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=253)] = Field(
+        description="The record's name, within dns.zone."
+    )
     sets: Annotated[
-        dict[RegionName, Annotated[str, StringConstraints(min_length=1, max_length=128)]], Field(min_length=1)
+        dict[RegionName, Annotated[str, StringConstraints(min_length=1, max_length=128)]],
+        Field(min_length=1, description="Region -> set identifier of that region's record set."),
     ]
-    weights: dict[RegionName, Annotated[int, Field(ge=0, le=DNS_MAX_WEIGHT)]] | None = None
+    weights: dict[RegionName, Annotated[int, Field(ge=0, le=DNS_MAX_WEIGHT)]] | None = Field(
+        None, description="Normal weights, region -> 0..255 (a region left out: 100); not all 0; none when latency."
+    )
     # A latency record has no weights to stage: only health checks move its answers.
-    routing: RecordRouting = "weighted"
+    routing: RecordRouting = Field(
+        "weighted", description="weighted, or latency (moved by health checks only: needs dns.failover: health-check)."
+    )
 
     @property
     def fqdn(self) -> str:
@@ -76,68 +107,93 @@ class DnsRecord(_Strict):
 
 
 class Dns(_Strict):
-    zone: str | None = None
-    zone_id: Annotated[str, StringConstraints(pattern=r"^(/hostedzone/)?[A-Z0-9]{1,32}$")] | None = None
-    records: list[DnsRecord] = Field(default_factory=list)
-    failover: DnsFailover = "weights"
+    zone: str | None = Field(None, description="The hosted zone's name (zone or zone_id, not both).")
+    zone_id: Annotated[str, StringConstraints(pattern=r"^(/hostedzone/)?[A-Z0-9]{1,32}$")] | None = Field(
+        None, description="The hosted zone's id, instead of zone (lets IAM be scoped to the zone)."
+    )
+    records: list[DnsRecord] = Field(default_factory=list, description="The records whose region sets move.")
+    failover: DnsFailover = Field(
+        "weights",
+        description="How an unplanned failover moves DNS: weights (Route 53 API) or health-check (region-out flag).",
+    )
 
 
 class Database(_Strict):
-    engine: Literal["rds-instance"] = "rds-instance"
-    writer_record: str | None = None
-    max_data_loss_seconds: Annotated[int, Field(ge=0, le=86400)] = 30
+    engine: Literal["rds-instance"] = Field("rds-instance", description="The database kind (rds-instance only).")
+    writer_record: str | None = Field(None, description="A DNS name (in dns.zone) repointed to the writer.")
+    max_data_loss_seconds: Annotated[int, Field(ge=0, le=86400)] = Field(
+        30, description="RPO budget: the replica lag above which an unplanned promotion is refused."
+    )
 
 
 class Banner(_Strict):
-    parameter: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_./-]{1,1010}$")]
-    message: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    parameter: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_./-]{1,1010}$")] = Field(
+        description="SSM parameter the application reads, written in every reachable region."
+    )
+    message: Annotated[str, StringConstraints(min_length=1, max_length=1024)] = Field(
+        description="The text shown while data may be stale."
+    )
 
 
 class Trigger(_Strict):
-    alarm: AlarmName
-    workflow: Workflow
-    input: dict[str, Any] = Field(default_factory=dict)
+    alarm: AlarmName = Field(description="The CloudWatch alarm whose ALARM state starts the workflow.")
+    workflow: Workflow = Field(description="The workflow it starts.")
+    input: dict[str, Any] = Field(default_factory=dict, description="The execution input (validated at load).")
     # Where the alarm lives and the EventBridge rule that hears it is deployed. Default: the
     # failover's to_region for a regional failover (it must fire while from_region is dark),
     # the primary region otherwise (`Topology.trigger_region`).
-    region: RegionName | None = None
+    region: RegionName | None = Field(
+        None, description="Where the alarm lives (default: a failover's to_region, else the primary region)."
+    )
 
 
 class GameDay(_Strict):
-    name: Name
-    schedule: Annotated[str, StringConstraints(pattern=r"^(cron\(.+\)|rate\(.+\)|at\(.+\))$")]
-    workflow: Workflow
-    input: dict[str, Any] = Field(default_factory=dict)
+    name: Name = Field(description="The schedule's name, unique among game_days.")
+    schedule: Annotated[str, StringConstraints(pattern=r"^(cron\(.+\)|rate\(.+\)|at\(.+\))$")] = Field(
+        description="An EventBridge Scheduler expression: cron(...), rate(...) or at(...)."
+    )
+    workflow: Workflow = Field(description="The workflow the drill runs (traffic-shift only).")
+    input: dict[str, Any] = Field(default_factory=dict, description="The execution input; drill: true is added.")
 
 
 class Automation(_Strict):
     """Extension to v1: how alarm-started executions are throttled and switched off."""
 
     # Minimum time between two executions started by alarms (against a flapping alarm).
-    cooldown_seconds: Annotated[int, Field(ge=0, le=7 * 24 * 3600)] = 900
+    cooldown_seconds: Annotated[int, Field(ge=0, le=7 * 24 * 3600)] = Field(
+        900, description="Minimum time between two alarm-started executions."
+    )
     # SSM parameter (in every region) that switches automation off when its value is "off".
     # Default: /switchyard/<topology name>/automation
-    kill_switch_parameter: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_./-]{1,1010}$")] | None = None
+    kill_switch_parameter: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_./-]{1,1010}$")] | None = Field(
+        None, description='SSM parameter; "off" switches automation off (default /switchyard/<name>/automation).'
+    )
 
 
 class LockSettings(_Strict):
     """Extension: where the lock table's replicas live (a DynamoDB multi-Region strongly
     consistent table, switchyard.lock_regions). Default: derived from `regions` when they allow it."""
 
-    regions: Annotated[list[RegionName], Field(min_length=1)] | None = None
-    witness: RegionName | None = None
+    regions: Annotated[list[RegionName], Field(min_length=1)] | None = Field(
+        None, description="The lock table's replica regions: 2 or 3 of one region set."
+    )
+    witness: RegionName | None = Field(None, description="The witness region, with 2 replica regions.")
 
 
 class Topology(_Strict):
-    name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
-    primary_region: RegionName
-    regions: Annotated[dict[RegionName, Region], Field(min_length=1)]
-    dns: Dns = Field(default_factory=Dns)
-    database: Database | None = None
-    banner: Banner | None = None
-    triggers: list[Trigger] = Field(default_factory=list)
-    game_days: list[GameDay] = Field(default_factory=list)
-    automation: Automation = Field(default_factory=Automation)
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")] = Field(
+        description="The application's name, used in resource names (lower case, digits, hyphens)."
+    )
+    primary_region: RegionName = Field(description="Where the writer database lives in normal operation.")
+    regions: Annotated[dict[RegionName, Region], Field(min_length=1)] = Field(
+        description="AWS region -> its load balancer, clusters, services, alarms and database."
+    )
+    dns: Dns = Field(default_factory=Dns, description="The Route 53 zone and the records that move between regions.")
+    database: Database | None = Field(None, description="The active/passive database; needed by a regional failover.")
+    banner: Banner | None = Field(None, description="The maintenance banner switched on while data may be stale.")
+    triggers: list[Trigger] = Field(default_factory=list, description="Alarms that start a workflow automatically.")
+    game_days: list[GameDay] = Field(default_factory=list, description="Scheduled drills.")
+    automation: Automation = Field(default_factory=Automation, description="Cooldown and kill switch of alarm starts.")
     lock: LockSettings = Field(default_factory=LockSettings)
 
     @property

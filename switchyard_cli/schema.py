@@ -1,0 +1,37 @@
+"""JSON Schemas of the files an operator writes, generated from the models that validate them.
+
+Editors (the YAML language server, VS Code) use them to complete and check a topology or a
+scenario file as it is typed (docs/topology.md says how to wire them). The schema says what the
+shape is; the loader still runs the checks a schema cannot express (names that must refer to
+each other, AWS's own limits, the inputs of triggers and game days).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from switchyard.errors import InvalidInput
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+KINDS = ("topology", "scenario")
+
+
+def schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema of a `kind` file, as a dict."""
+    if kind == "topology":
+        from switchyard.topology import Topology
+
+        generated, title = Topology.model_json_schema(), "Switchyard topology file"
+    elif kind == "scenario":
+        from switchyard_cli.local.scenario import Scenario
+
+        generated, title = Scenario.model_json_schema(), "Switchyard scenario file"
+    else:
+        raise InvalidInput(f"schema: '{kind}' is not one of {list(KINDS)}")
+    return {"$schema": DIALECT, **generated, "title": title}
+
+
+def schema_json(kind: str) -> str:
+    """The JSON Schema of a `kind` file ("topology" or "scenario"), as JSON text."""
+    return json.dumps(schema(kind), indent=2) + "\n"
