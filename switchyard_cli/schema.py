@@ -13,8 +13,24 @@ from typing import Any
 
 from switchyard.errors import InvalidInput
 
-DIALECT = "https://json-schema.org/draft/2020-12/schema"
+# Draft 7, not pydantic's 2020-12: the YAML language server (VS Code's YAML extension) validates
+# with draft 7 and warns on a 2020-12 schema. pydantic's output uses no keyword newer than draft 7
+# (tests/unit/test_schema.py checks both meta-schemas); only a $ref's siblings, ignored by draft 7,
+# are moved beside it (`_ref_siblings`).
+DIALECT = "http://json-schema.org/draft-07/schema#"
 KINDS = ("topology", "scenario")
+
+
+def _ref_siblings(node: Any) -> Any:
+    """{"$ref": X, "description": D} -> {"allOf": [{"$ref": X}], "description": D}, everywhere."""
+    if isinstance(node, list):
+        return [_ref_siblings(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _ref_siblings(value) for key, value in node.items()}
+    if "$ref" in node and len(node) > 1:
+        return {"allOf": [{"$ref": node.pop("$ref")}], **node}
+    return node
 
 
 def schema(kind: str) -> dict[str, Any]:
@@ -29,7 +45,7 @@ def schema(kind: str) -> dict[str, Any]:
         generated, title = Scenario.model_json_schema(), "Switchyard scenario file"
     else:
         raise InvalidInput(f"schema: '{kind}' is not one of {list(KINDS)}")
-    return {"$schema": DIALECT, **generated, "title": title}
+    return {"$schema": DIALECT, **_ref_siblings(generated), "title": title}
 
 
 def schema_json(kind: str) -> str:

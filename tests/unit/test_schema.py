@@ -17,10 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 TOPOLOGIES = sorted((ROOT / "topologies").glob("*.yaml"))
 
 
-def _validator(kind: str) -> jsonschema.Draft202012Validator:
+def _validator(kind: str) -> jsonschema.Draft7Validator:
     generated = schema(kind)
-    jsonschema.Draft202012Validator.check_schema(generated)
-    return jsonschema.Draft202012Validator(generated)
+    jsonschema.Draft7Validator.check_schema(generated)
+    return jsonschema.Draft7Validator(generated)
 
 
 @pytest.mark.parametrize("path", TOPOLOGIES, ids=lambda p: p.name)
@@ -48,7 +48,7 @@ def test_the_topology_schema_refuses_what_the_loader_refuses(edit: Any, path: li
 
 def _described(prop: dict[str, Any], defs: dict[str, Any]) -> bool:
     """A description on the property, or on the definition it refers to (editors show that one)."""
-    ref = prop.get("$ref", "")
+    ref = prop.get("$ref") or next((p["$ref"] for p in prop.get("allOf", []) if "$ref" in p), "")
     return bool(prop.get("description") or defs.get(ref.rpartition("/")[2], {}).get("description"))
 
 
@@ -84,11 +84,32 @@ def test_the_scenario_schema_takes_every_step_kind_and_refuses_a_misspelt_one() 
     assert list(validator.iter_errors({"steps": []}))
 
 
-def test_schema_json_is_the_schema_as_json_text_with_its_dialect() -> None:
-    for kind in ("topology", "scenario"):
-        text = schema_json(kind)
-        assert json.loads(text) == schema(kind)
-        assert json.loads(text)["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+def _refs_with_siblings(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, list):
+        return [found for item in node for found in _refs_with_siblings(item)]
+    if not isinstance(node, dict):
+        return []
+    here = [node] if "$ref" in node and len(node) > 1 else []
+    return here + [found for value in node.values() for found in _refs_with_siblings(value)]
+
+
+@pytest.mark.parametrize("kind", ["topology", "scenario"])
+def test_the_schema_means_the_same_in_draft_7_and_2020_12(kind: str) -> None:
+    generated = schema(kind)
+    assert generated["$schema"] == "http://json-schema.org/draft-07/schema#"
+    jsonschema.Draft202012Validator.check_schema(generated)
+    # Draft 7 ignores whatever stands beside a $ref: nothing may.
+    assert _refs_with_siblings(generated) == []
+    assert generated["properties"] and json.loads(schema_json(kind)) == generated
+
+
+def test_draft_7_and_2020_12_agree_on_the_examples() -> None:
+    later = jsonschema.Draft202012Validator(schema("topology"))
+    for path in TOPOLOGIES:
+        data = yaml.safe_load(path.read_text())
+        assert later.is_valid(data)
+        data["dns"]["failover"] = "route53"
+        assert not later.is_valid(data) and not _validator("topology").is_valid(data)
 
 
 def test_an_unknown_kind_is_invalid_input_naming_the_kinds() -> None:
