@@ -47,7 +47,7 @@ class Service(_Strict):
         Field(min_length=1, description="Cluster -> target group name; each cluster one of the region's clusters."),
     ]
     weights: dict[Name, Annotated[int, Field(ge=0, le=ALB_MAX_WEIGHT)]] | None = Field(
-        None, description="Normal weights, cluster -> 0..999 (a cluster left out: 100); not all 0."
+        default=None, description="Normal weights, cluster -> 0..999 (a cluster left out: 100); not all 0."
     )
 
     def normal_weight(self, cluster: str) -> int:
@@ -59,7 +59,7 @@ class Service(_Strict):
 class Region(_Strict):
     load_balancer: Name = Field(description="The ALB's name (at most 32 letters, digits and hyphens).")
     listener_port: Annotated[int, Field(ge=1, le=65535)] = Field(
-        443, description="Port of the listener that holds the service rules."
+        default=443, description="Port of the listener that holds the service rules."
     )
     clusters: Annotated[list[Name], Field(min_length=1)] = Field(
         description="The region's clusters; names are unique across regions (they are shift targets)."
@@ -76,7 +76,7 @@ class Region(_Strict):
         default_factory=dict, description="Cluster -> CloudWatch alarms that say that cluster is healthy."
     )
     database: Name | None = Field(
-        None, description="RDS DB instance identifier in this region; required with a database section."
+        default=None, description="RDS DB instance identifier in this region; required with a database section."
     )
 
 
@@ -89,11 +89,13 @@ class DnsRecord(_Strict):
         Field(min_length=1, description="Region -> set identifier of that region's record set."),
     ]
     weights: dict[RegionName, Annotated[int, Field(ge=0, le=DNS_MAX_WEIGHT)]] | None = Field(
-        None, description="Normal weights, region -> 0..255 (a region left out: 100); not all 0; none when latency."
+        default=None,
+        description="Normal weights, region -> 0..255 (a region left out: 100); not all 0; none when latency.",
     )
     # A latency record has no weights to stage: only health checks move its answers.
     routing: RecordRouting = Field(
-        "weighted", description="weighted, or latency (moved by health checks only: needs dns.failover: health-check)."
+        default="weighted",
+        description="weighted, or latency (moved by health checks only: needs dns.failover: health-check).",
     )
 
     @property
@@ -107,22 +109,24 @@ class DnsRecord(_Strict):
 
 
 class Dns(_Strict):
-    zone: str | None = Field(None, description="The hosted zone's name (zone or zone_id, not both).")
+    zone: str | None = Field(default=None, description="The hosted zone's name (zone or zone_id, not both).")
     zone_id: Annotated[str, StringConstraints(pattern=r"^(/hostedzone/)?[A-Z0-9]{1,32}$")] | None = Field(
-        None, description="The hosted zone's id, instead of zone (lets IAM be scoped to the zone)."
+        default=None, description="The hosted zone's id, instead of zone (lets IAM be scoped to the zone)."
     )
     records: list[DnsRecord] = Field(default_factory=list, description="The records whose region sets move.")
     failover: DnsFailover = Field(
-        "weights",
+        default="weights",
         description="How an unplanned failover moves DNS: weights (Route 53 API) or health-check (region-out flag).",
     )
 
 
 class Database(_Strict):
-    engine: Literal["rds-instance"] = Field("rds-instance", description="The database kind (rds-instance only).")
-    writer_record: str | None = Field(None, description="A DNS name (in dns.zone) repointed to the writer.")
+    engine: Literal["rds-instance"] = Field(
+        default="rds-instance", description="The database kind (rds-instance only)."
+    )
+    writer_record: str | None = Field(default=None, description="A DNS name (in dns.zone) repointed to the writer.")
     max_data_loss_seconds: Annotated[int, Field(ge=0, le=86400)] = Field(
-        30, description="RPO budget: the replica lag above which an unplanned promotion is refused."
+        default=30, description="RPO budget: the replica lag above which an unplanned promotion is refused."
     )
 
 
@@ -143,7 +147,7 @@ class Trigger(_Strict):
     # failover's to_region for a regional failover (it must fire while from_region is dark),
     # the primary region otherwise (`Topology.trigger_region`).
     region: RegionName | None = Field(
-        None, description="Where the alarm lives (default: a failover's to_region, else the primary region)."
+        default=None, description="Where the alarm lives (default: a failover's to_region, else the primary region)."
     )
 
 
@@ -161,12 +165,13 @@ class Automation(_Strict):
 
     # Minimum time between two executions started by alarms (against a flapping alarm).
     cooldown_seconds: Annotated[int, Field(ge=0, le=7 * 24 * 3600)] = Field(
-        900, description="Minimum time between two alarm-started executions."
+        default=900, description="Minimum time between two alarm-started executions."
     )
     # SSM parameter (in every region) that switches automation off when its value is "off".
     # Default: /switchyard/<topology name>/automation
     kill_switch_parameter: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9_./-]{1,1010}$")] | None = Field(
-        None, description='SSM parameter; "off" switches automation off (default /switchyard/<name>/automation).'
+        default=None,
+        description='SSM parameter; "off" switches automation off (default /switchyard/<name>/automation).',
     )
 
 
@@ -175,9 +180,9 @@ class LockSettings(_Strict):
     consistent table, switchyard.lock_regions). Default: derived from `regions` when they allow it."""
 
     regions: Annotated[list[RegionName], Field(min_length=1)] | None = Field(
-        None, description="The lock table's replica regions: 2 or 3 of one region set."
+        default=None, description="The lock table's replica regions: 2 or 3 of one region set."
     )
-    witness: RegionName | None = Field(None, description="The witness region, with 2 replica regions.")
+    witness: RegionName | None = Field(default=None, description="The witness region, with 2 replica regions.")
 
 
 class Topology(_Strict):
@@ -189,8 +194,12 @@ class Topology(_Strict):
         description="AWS region -> its load balancer, clusters, services, alarms and database."
     )
     dns: Dns = Field(default_factory=Dns, description="The Route 53 zone and the records that move between regions.")
-    database: Database | None = Field(None, description="The active/passive database; needed by a regional failover.")
-    banner: Banner | None = Field(None, description="The maintenance banner switched on while data may be stale.")
+    database: Database | None = Field(
+        default=None, description="The active/passive database; needed by a regional failover."
+    )
+    banner: Banner | None = Field(
+        default=None, description="The maintenance banner switched on while data may be stale."
+    )
     triggers: list[Trigger] = Field(default_factory=list, description="Alarms that start a workflow automatically.")
     game_days: list[GameDay] = Field(default_factory=list, description="Scheduled drills.")
     automation: Automation = Field(default_factory=Automation, description="Cooldown and kill switch of alarm starts.")

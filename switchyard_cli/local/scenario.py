@@ -19,19 +19,25 @@ Expect = Literal["SUCCEEDED", "FAILED", "IGNORED"]
 class ScenarioStep(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    workflow: str | None = Field(None, description="A workflow step: traffic-shift, regional-failover or restore.")
+    workflow: str | None = Field(
+        default=None, description="A workflow step: traffic-shift, regional-failover or restore."
+    )
     input: dict[str, Any] = Field(default_factory=dict, description="A workflow step's execution input.")
     faults: list[str] = Field(default_factory=list, description="Fault specs for this step only (docs/scenarios.md).")
     # An alarm step: the alarm enters ALARM and EventBridge's event reaches the trigger Lambda.
-    alarm: str | None = Field(None, description="An alarm step: this alarm enters ALARM and reaches the trigger.")
+    alarm: str | None = Field(
+        default=None, description="An alarm step: this alarm enters ALARM and reaches the trigger."
+    )
     # EventBridge delivers at least once
     deliveries: int = Field(default=1, ge=1, le=10, description="How many times the alarm's event is delivered.")
     # Extension: switch automation on or off (the kill-switch parameter) between steps.
-    automation: Literal["on", "off"] | None = Field(None, description="An automation step: the kill switch on or off.")
+    automation: Literal["on", "off"] | None = Field(
+        default=None, description="An automation step: the kill switch on or off."
+    )
     # A workflow step: the region whose orchestrator runs it (default as `local run --region`);
     # an alarm step: the region whose alarm of that name fires (default: the first that has one).
-    region: str | None = Field(None, description="Where the step runs (workflow) or whose alarm fires (alarm).")
-    expect: Expect = Field("SUCCEEDED", description="How the step must end for the scenario to pass.")
+    region: str | None = Field(default=None, description="Where the step runs (workflow) or whose alarm fires (alarm).")
+    expect: Expect = Field(default="SUCCEEDED", description="How the step must end for the scenario to pass.")
 
     @property
     def kind(self) -> str:
