@@ -308,3 +308,16 @@ def test_the_reference_examples_use_every_field_of_the_topology_and_the_page_nam
     assert sorted(fields - used) == []
     leaves = {path.rpartition(".")[2] for path in fields}
     assert sorted(name for name in leaves if f"`{name}`" not in page) == []
+
+
+def test_every_fault_kind_has_an_example_in_the_scenario_reference() -> None:
+    from switchyard_cli.local.faults import KINDS as FAULT_KINDS
+
+    page = (REPO / "docs" / "scenarios.md").read_text()
+    used: set[str] = set()
+    for block in DATA_BLOCKS:
+        data = parse_yaml(block.body) if block.page.name == "scenarios.md" else None
+        for step in (data or {}).get("steps", []):
+            used |= {spec.split(":")[0] for spec in step.get("faults", [])}
+    assert sorted(set(FAULT_KINDS) - used) == []
+    assert sorted(kind for kind in FAULT_KINDS if f"`{kind}" not in page) == []
