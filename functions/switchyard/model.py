@@ -9,7 +9,6 @@ they cost a cold start tens of milliseconds for models the step never touches; w
 
 from __future__ import annotations
 
-import difflib
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -48,6 +47,8 @@ def error_lines(model: type[BaseModel], exc: ValidationError, top: str = "(input
 
 
 def _unknown_field(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    import difflib  # only a refused input pays for it, not every handler's cold start
+
     name = str(loc[-1])
     known = _known_fields(model, loc[:-1])
     close = difflib.get_close_matches(name, known, n=1)
