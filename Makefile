@@ -10,8 +10,8 @@ DEV := $(VENV)/.dev-installed
 CDK_DEPS := $(VENV)/.cdk-installed
 NODE := node_modules/.installed
 UV_VERSION := 0.13.9
-UV := $(VENV)/bin/uv
-UV_PIP := $(UV) pip install --python $(PY)
+UV := $(VENV)/.uv-$(UV_VERSION)-installed
+UV_PIP := $(VENV)/bin/uv pip install --python $(PY)
 TOPOLOGY ?= topologies/shop.yaml
 CDK := npx --no-install cdk
 
@@ -25,6 +25,7 @@ $(VENV)/bin/python:
 $(UV): $(VENV)/bin/python
 	@echo "installing uv $(UV_VERSION), the package installer, into $(VENV)/ (first run only)…"
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	touch $@
 
 $(RUNTIME): $(UV) requirements.txt pyproject.toml
 	@echo "installing the local world's packages (first run only)…"
@@ -106,4 +107,4 @@ destroy: $(CDK_DEPS) $(NODE)
 	$(CDK) destroy --all -c topology=$(TOPOLOGY) $(CDK_ARGS)
 
 clean:
-	rm -rf $(VENV) cdk.out node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis mutants $(MUTATION)
+	rm -rf $(VENV) cdk.out node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis mutants $(MUTATION) switchyard.egg-info
