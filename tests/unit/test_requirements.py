@@ -62,9 +62,14 @@ def distributions_of(module: str) -> frozenset[str]:
     """The distributions that provide a top-level module (empty for the standard library)."""
     if module in sys.stdlib_module_names or module in FIRST_PARTY:
         return frozenset()
-    names = metadata.packages_distributions().get(module)
+    names = _top_level_modules().get(module)
     assert names, f"`import {module}` is in no installed distribution"
     return frozenset(canonicalize_name(name) for name in names)
+
+
+@cache
+def _top_level_modules() -> dict[str, list[str]]:
+    return metadata.packages_distributions()
 
 
 def imported_in_sources() -> dict[str, set[str]]:
