@@ -9,6 +9,9 @@ RUNTIME := $(VENV)/.runtime-installed
 DEV := $(VENV)/.dev-installed
 CDK_DEPS := $(VENV)/.cdk-installed
 NODE := node_modules/.installed
+UV_VERSION := 0.13.9
+UV := $(VENV)/.uv-$(UV_VERSION)-installed
+UV_PIP := $(VENV)/bin/uv pip install --python $(PY)
 TOPOLOGY ?= topologies/shop.yaml
 CDK := npx --no-install cdk
 
@@ -16,19 +19,27 @@ CDK := npx --no-install cdk
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 
-$(RUNTIME): $(VENV)/bin/python requirements.txt pyproject.toml
-	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps -e .
+# uv (pinned, from PyPI, into .venv/ only) installs the pinned requirements in parallel: several
+# times faster than pip on a fresh clone, and it shows what it installs.
+$(UV): $(VENV)/bin/python
+	@echo "installing uv $(UV_VERSION), the package installer, into $(VENV)/ (first run only)…"
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	touch $@
+
+$(RUNTIME): $(UV) requirements.txt pyproject.toml
+	@echo "installing the local world's packages (first run only)…"
+	$(UV_PIP) -r requirements.txt -e .
 	touch $@
 
 $(CDK_DEPS): $(RUNTIME) requirements-cdk.txt
-	$(PY) -m pip install --quiet -r requirements-cdk.txt
+	@echo "installing the CDK app's packages (first run only)…"
+	$(UV_PIP) -r requirements-cdk.txt
 	touch $@
 
 $(DEV): $(CDK_DEPS) requirements-dev.txt
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@echo "installing the test and lint tools (first run only)…"
+	$(UV_PIP) -r requirements-dev.txt
 	touch $@
 
 # The pinned CDK CLI and @cloud-copilot/iam-simulate (the IAM proof in `make test`), from package-lock.json.
@@ -96,4 +107,4 @@ destroy: $(CDK_DEPS) $(NODE)
 	$(CDK) destroy --all -c topology=$(TOPOLOGY) $(CDK_ARGS)
 
 clean:
-	rm -rf $(VENV) cdk.out node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis mutants $(MUTATION)
+	rm -rf $(VENV) cdk.out node_modules .pytest_cache .ruff_cache .mypy_cache .hypothesis mutants $(MUTATION) switchyard.egg-info
