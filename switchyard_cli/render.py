@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group
@@ -24,13 +27,20 @@ QUIET_KINDS = ("Pass", "Choice", "Succeed", "Map")
 class ProgressView:
     """A live table fed with execution history events (local world or a real execution)."""
 
-    def __init__(self, console: Console, title: str) -> None:
+    def __init__(
+        self, console: Console, title: str, *, time_scale: float | None = None, approve_hint: str | None = None
+    ) -> None:
+        """`time_scale`: the local world's real seconds per simulated second (None: real AWS time);
+        `approve_hint`: the command that answers a manual gate, shown while one waits."""
         self.console = console
         self.title = title
+        self.time_scale = time_scale
+        self.approve_hint = approve_hint
         self.rows: list[dict[str, Any]] = []
         self.stage: str | None = None
         self.stage_count = 0
-        self.live = Live(self._render(), console=console, refresh_per_second=12, transient=False)
+        # get_renderable: a running bake's elapsed and remaining time move between events too.
+        self.live = Live(console=console, refresh_per_second=4, transient=False, get_renderable=self._render)
 
     def __enter__(self) -> ProgressView:
         self.live.__enter__()
@@ -53,22 +63,7 @@ class ProgressView:
         elif kind in ("MapStateSucceeded", "MapStateFailed"):
             self.stage = None
         if kind.endswith("StateEntered"):
-            name = event["stateEnteredEventDetails"]["name"]
-            if kind.startswith(QUIET_KINDS):
-                return
-            status = "FAILED" if kind.startswith("Fail") else "RUNNING"
-            self.rows.append(
-                {
-                    "name": name,
-                    "stage": self.stage,
-                    "status": status,
-                    "t": ts,
-                    "ms": None,
-                    "note": "",
-                    "exited": status == "FAILED",
-                    "retries": 0,
-                }
-            )
+            self._entered(event, kind, ts)
         elif kind.endswith("StateExited"):
             details = event["stateExitedEventDetails"]
             row = self._open(details["name"])
@@ -79,6 +74,10 @@ class ProgressView:
                 row["exited"] = True
                 row["ms"] = (ts - row["t"]).total_seconds() * 1000
                 row["note"] = _note(details["name"], details.get("output"))
+                if row["wait"] is not None:
+                    row["note"] = self._waited(row)
+                elif details["name"] == APPROVAL_STATE:
+                    row["note"] = "approved"
                 if row["retries"]:
                     row["note"] = f"succeeded after {row['retries']} failed attempt(s); " + row["note"]
         elif kind in ("TaskScheduled", "LambdaFunctionScheduled"):
@@ -95,6 +94,27 @@ class ProgressView:
                 row["note"] = _short_error(detail.get("error"), detail.get("cause"))
         self.live.update(self._render())
 
+    def _entered(self, event: dict[str, Any], kind: str, ts: datetime) -> None:
+        details = event["stateEnteredEventDetails"]
+        name = details["name"]
+        if kind.startswith(QUIET_KINDS):
+            return
+        status = "FAILED" if kind.startswith("Fail") else "RUNNING"
+        row = {
+            "name": name,
+            "stage": self.stage,
+            "status": status,
+            "t": ts,
+            "ms": None,
+            "note": "",
+            "exited": status == "FAILED",
+            "retries": 0,
+            "wait": wait_seconds(name, details.get("input")) if kind == "WaitStateEntered" else None,
+        }
+        if name == APPROVAL_STATE:
+            row["note"] = "waiting for approval" + (f": {self.approve_hint}" if self.approve_hint else "")
+        self.rows.append(row)
+
     def _open(self, name: str) -> dict[str, Any] | None:
         return next((r for r in reversed(self.rows) if r["name"] == name and not r["exited"]), None)
 
@@ -105,11 +125,82 @@ class ProgressView:
         table.add_column("stage", justify="right")
         table.add_column("time", justify="right")
         table.add_column("what happened", overflow="fold", max_width=90)
-        for row in self.rows:
+        for row in list(self.rows):  # Live renders from its own thread while events arrive
             icon, style = ICONS[row["status"]]
             ms = "" if row["ms"] is None else f"{row['ms']:.0f} ms"
-            table.add_row(Text(icon, style=style), row["name"], row["stage"] or "", ms, Text(row["note"]))
+            note = row["note"]
+            if row["wait"] is not None:
+                ms = self._wait_time(row)
+                note = note if row["exited"] else self._baking(row)
+            table.add_row(Text(icon, style=style), row["name"], row["stage"] or "", ms, Text(note))
         return table
+
+    def _simulated(self, real_seconds: float) -> float:
+        return real_seconds / self.time_scale if self.time_scale else real_seconds
+
+    def _wait_time(self, row: dict[str, Any]) -> str:
+        if row["ms"] is None:
+            return ""
+        return f"{self._simulated(row['ms'] / 1000):.0f} s"
+
+    def _scale_note(self) -> str:
+        if self.time_scale is None:
+            return ""
+        if self.time_scale == 0:
+            return " (local world: waits skipped, --time-scale 0)"
+        return f" (local world: simulated time, 1 s here = {self.time_scale:g} s real)"
+
+    def _waited(self, row: dict[str, Any]) -> str:
+        what = "bake" if row["name"].endswith("Bake") else "wait"
+        real = f"; took {row['ms']:.0f} ms real" if self.time_scale is not None else ""
+        return f"{what} {_seconds(row['wait'])} done{real}{self._scale_note()}"
+
+    def _baking(self, row: dict[str, Any]) -> str:
+        """A running wait: how long it has waited and how long is left, in the workflow's seconds."""
+        started: datetime = row["t"]
+        now = datetime.now(started.tzinfo) if started.tzinfo else datetime.now()
+        elapsed = max(0.0, self._simulated((now - started).total_seconds()))
+        what = "baking" if row["name"].endswith("Bake") else "waiting"
+        total = row["wait"]
+        if total is None or total <= 0:
+            return f"{what}: {_seconds(elapsed)} elapsed"
+        left = max(0.0, total - elapsed)
+        return f"{what} {_seconds(total)}: {_seconds(elapsed)} elapsed, {_seconds(left)} remaining{self._scale_note()}"
+
+
+APPROVAL_STATE = "AwaitApproval"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f}s"
+
+
+def wait_seconds(name: str, state_input: str | None) -> float | None:
+    """How long a Wait state waits: a bake its input's bake_seconds, the others their ASL's Seconds."""
+    if name.endswith("Bake") and state_input:
+        try:
+            value = json.loads(state_input).get("bake_seconds")
+        except (ValueError, AttributeError):
+            value = None
+        return float(value) if isinstance(value, int | float) else None
+    return _fixed_waits().get(name)
+
+
+@cache
+def _fixed_waits() -> dict[str, int]:
+    """Wait state name -> Seconds, read once from the repo's ASL (a name means one duration there)."""
+    found: dict[str, int] = {}
+    for path in (Path(__file__).resolve().parents[1] / "statemachines").glob("*.asl.json"):
+        _collect_waits(json.loads(path.read_text()).get("States", {}), found)
+    return found
+
+
+def _collect_waits(states: dict[str, Any], found: dict[str, int]) -> None:
+    for name, state in states.items():
+        if state.get("Type") == "Wait" and isinstance(state.get("Seconds"), int):
+            found[name] = state["Seconds"]
+        for inner in [state.get("ItemProcessor") or state.get("Iterator") or {}, *state.get("Branches", [])]:
+            _collect_waits(inner.get("States", {}), found)
 
 
 def _short_error(error: str | None, cause: str | None) -> str:
@@ -137,7 +228,7 @@ def _gates_note(state: ExecutionState) -> str:
 def _rollback_note(state: ExecutionState) -> str:
     # A failover's rollback restores no weight groups of its own (its result says where the writer is).
     restored = state.rollback.groups_restored if isinstance(state.rollback, RollBackResult) else 0
-    return f"restored {restored} weight groups from the snapshot"
+    return f"restored {_count(restored, 'weight group')} from the snapshot"
 
 
 def _release_note(state: ExecutionState) -> str:
@@ -192,14 +283,29 @@ def _replica_note(state: ExecutionState) -> str:
 
 def _lock_note(state: ExecutionState) -> str:
     lease = state.lease_seconds
-    return f"lock held until lease ends ({'?' if lease is None else lease}s)"
+    if lease is None:
+        return "lock held (lease unknown)"
+    ends = datetime.now(UTC) + timedelta(seconds=lease)
+    return f"lock held for up to {human_duration(lease)} (the lease ends about {ends:%H:%M} UTC)"
+
+
+def human_duration(seconds: float) -> str:
+    """2100 -> "35 min", 7260 -> "2 h 1 min", 45 -> "45 s"."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    hours, rest = divmod(seconds, 3600)
+    minutes = round(rest / 60) if hours == 0 else rest // 60
+    if hours == 0:
+        return f"{minutes} min"
+    return f"{hours} h" + (f" {minutes} min" if minutes else "")
 
 
 # the key a state wrote (execution_state.progress_slot) -> one line on what it did
 _NOTES: dict[es.Slot, Callable[[ExecutionState], str]] = {
     es.PLAN: lambda s: s.summary or "",
     es.LOCK: _lock_note,
-    es.SNAPSHOT: lambda s: f"{s.snapshot.groups if s.snapshot is not None else 0} weight groups saved",
+    es.SNAPSHOT: lambda s: f"{_count(s.snapshot.groups if s.snapshot is not None else 0, 'weight group')} saved",
     es.APPLIED: _applied_note,
     es.CHECKED: _gates_note,
     es.ROLLBACK: _rollback_note,
