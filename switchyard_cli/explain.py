@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from switchyard.errors import AwsApiError, AwsUnavailable, InvalidInput, SwitchyardError
 
@@ -45,7 +45,9 @@ def describe(exc: SwitchyardError, resource: str, region: str, fix: str) -> str:
         )
     if code in EXPIRED:
         return f"{resource} in {region}: the credentials have expired ({code}): log in again (e.g. aws sso login)"
-    if isinstance(exc, AwsUnavailable) and "credentials" not in str(exc).lower():
+    if isinstance(exc, AwsUnavailable) and "credentials" in str(exc).lower():
+        return f"{resource} in {region}: {exc}: give credentials (--profile, AWS_PROFILE, or aws sso login)"
+    if isinstance(exc, AwsUnavailable):
         return f"{resource} in {region}: {exc}: is {region} reachable from here (network, proxy, --endpoint-url)?"
     return f"{resource} in {region}: {exc}"
 
@@ -61,3 +63,5 @@ def about(resource: str, region: str, fix: str = "is the stack deployed there?")
         wrapped = AwsApiError(str(exc))
         wrapped.__cause__ = exc
         raise InvalidInput(describe(wrapped, resource, region, fix)) from exc
+    except BotoCoreError as exc:  # no credentials, no connection: AWS never answered
+        raise InvalidInput(describe(AwsUnavailable(str(exc)), resource, region, fix)) from exc

@@ -343,7 +343,8 @@ def _dns_table(world: dict[str, Any], title: str) -> Table:
         weights = weights_of.get(record)
         answers = answers_of.get(record) or (shares(weights) if weights else {})
         if weights:
-            cells = [_member(m, w, answers.get(m, 0.0)) for m, w in weights.items()]
+            even = even_shares(weights, {m: answers.get(m, 0.0) for m in weights})
+            cells = [_member(m, w, even[m]) for m, w in weights.items()]
         else:  # a latency record: no weights, only health
             cells = [f"{m} ({answers[m]:g}%)" for m in answers]
         dns.add_row(record, "  ".join(cells))
@@ -358,7 +359,7 @@ def world_table(world: dict[str, Any], title: str = "World") -> Group:
     alb.add_column("cluster weights → traffic share")
     for region, services in world.get("alb", {}).items():
         for service, weights in services.items():
-            share = shares(weights)
+            share = even_shares(weights, shares(weights))
             alb.add_row(region, service, "  ".join(_member(m, w, share[m]) for m, w in weights.items()))
     parts: list[Any] = [alb]
     if world.get("dns") or world.get("dns_answers"):
@@ -372,6 +373,25 @@ def world_table(world: dict[str, Any], title: str = "World") -> Group:
         regions.add_row(region, role, Text("ON", style="bold yellow") if banner else "off")
     parts.append(regions)
     return Group(*parts)
+
+
+def even_shares(weights: dict[str, int], share: dict[str, float]) -> dict[str, float]:
+    """The shares to show: members of equal weight get the same figure.
+
+    Largest-remainder rounding makes the shares sum to 100.0 by giving the spare tenth to one of
+    several equal members (100/100/100 -> 33.4/33.3/33.3), which reads as if they differed. Where
+    that happened, equal members show their share rounded on its own (33.3 each, 14.3 for each of
+    seven); elsewhere the largest-remainder figures stand.
+    """
+    shown = dict(share)
+    by_weight: dict[int, list[str]] = {}
+    for member, weight in weights.items():
+        by_weight.setdefault(weight, []).append(member)
+    for members in by_weight.values():
+        if len(members) > 1 and len({share.get(m) for m in members}) > 1:
+            exact = sum(share.get(m, 0.0) for m in members) / len(members)
+            shown.update(dict.fromkeys(members, round(exact, 1)))
+    return shown
 
 
 def _member(name: str, weight: int, share: float) -> str:
@@ -409,6 +429,7 @@ def plan_table(plan: dict[str, Any]) -> Table:
         for i, change in enumerate(stage.changes):
             label = f"{stage.index} ({stage.percent}%)" if i == 0 else ""
             before = " ".join(f"{m} {w}" for m, w in change.before.items())
-            after = "  ".join(_member(m, w, change.shares[m]) for m, w in change.after.items())
+            even = even_shares(dict(change.after), dict(change.shares))
+            after = "  ".join(_member(m, w, even[m]) for m, w in change.after.items())
             table.add_row(label, change.label, before, after)
     return table
