@@ -129,11 +129,9 @@ def _executions(world, region: str, workflow: str) -> list:
     return sfn.list_executions(stateMachineArn=world.machines[region][workflow])["executions"]
 
 
-@pytest.mark.parametrize(
-    ("workflow", "command", "data"),
-    [("regional-failover", "failover", FAILOVER), ("restore", "restore", RESTORE)],
-)
-def test_acting_from_the_source_region_is_refused_without_the_flag(world, endpoint, capsys, workflow, command, data):
+@pytest.mark.parametrize("case", [("regional-failover", "failover", FAILOVER), ("restore", "restore", RESTORE)])
+def test_acting_from_the_source_region_is_refused_without_the_flag(world, endpoint, capsys, case):
+    workflow, command, data = case
     assert cli(endpoint, command, "--input", json.dumps(data), "--region", "us-east-1") == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "--region: us-east-1 is where this" in err and "--from-source-region" in err and "Traceback" not in err
