@@ -169,3 +169,27 @@ def test_equal_weights_show_equal_shares():
     world = {"alb": {"r": {"api": {"a": 100, "b": 100, "c": 100}}}}
     console.print(world_table(world))
     assert "a 100 (33.3%)  b 100 (33.3%)  c 100 (33.3%)" in console.export_text()
+
+
+def _commands(group, prefix=""):
+    import click
+
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            yield from _commands(command, f"{prefix}{name} ")
+        else:
+            yield f"{prefix}{name}", command
+
+
+def test_docs_cli_names_every_command_and_option():
+    from pathlib import Path
+
+    from switchyard_cli.cli import cli
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
+    missing = []
+    for name, command in _commands(cli):
+        if name.split(" ")[-1] not in doc:
+            missing.append(name)
+        missing += [f"{name} {o}" for p in command.params for o in p.opts if o.startswith("--") and o not in doc]
+    assert missing == []
