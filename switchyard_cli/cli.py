@@ -38,6 +38,7 @@ Shell completion (bash; zsh and fish alike, see docs/cli.md):
 
 {EXIT_CODES}"""
 
+WORKFLOWS = ["traffic-shift", "regional-failover", "restore"]
 OUTPUT = click.option(
     "-o",
     "--output",
@@ -101,8 +102,13 @@ def local() -> None:
     """Run workflows in the local world (moto), no AWS account needed."""
 
 
+def _workflows(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    return [w for w in WORKFLOWS if w.startswith(incomplete)]
+
+
 @local.command("run", epilog=EXIT_CODES)
-@click.argument("workflow", type=click.Choice(["traffic-shift", "regional-failover", "restore"]))
+# Checked by the command (its message names the field as the other inputs' do); completed here.
+@click.argument("workflow", shell_complete=_workflows)
 @click.option("--topology", required=True, type=click.Path(), help="topology file (YAML or JSON)")
 @click.option("--input", "input", required=True, help="execution input: inline JSON or a file")
 @click.option(
@@ -161,7 +167,7 @@ def local_scenario(ctx: click.Context, **values: Any) -> None:
 
 
 @cli.command(epilog=EXIT_CODES)
-@click.argument("kind", type=click.Choice(["topology", "scenario"]))
+@click.argument("kind", type=click.Choice(["topology", "scenario"]), metavar="KIND")
 @click.pass_context
 def schema(ctx: click.Context, kind: str) -> None:
     """Print the JSON Schema of a topology or scenario file (for editors and the YAML language server).

@@ -182,8 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     console, err = _consoles()
     try:
         code = cli.main(args=argv, prog_name="switchyard", standalone_mode=False, obj=(console, err))
-    except click.exceptions.NoArgsIsHelpError as exc:
-        exc.show()
+    except click.exceptions.NoArgsIsHelpError:
+        commands = ", ".join(sorted(cli.commands))
+        err.print(f"[red]error[/]: Missing command (one of: {commands}); see `switchyard --help`", soft_wrap=True)
         return EXIT_USAGE
     except click.ClickException as exc:  # a usage error: one line, as for any bad input
         where = f" (see `{exc.ctx.command_path} --help`)" if isinstance(exc, click.UsageError) and exc.ctx else ""

@@ -308,4 +308,4 @@ def run_command(args: argparse.Namespace, console: Console, err: Console) -> int
     except SwitchyardError:
         raise
     except (BotoCoreError, ClientError) as exc:  # one clear line for an operator at 3 a.m., never a traceback
-        raise SwitchyardError(f"AWS: {exc}") from exc
+        raise SwitchyardError(f"AWS in {os.environ.get('AWS_REGION', 'the acting region')}: {exc}") from exc

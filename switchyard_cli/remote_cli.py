@@ -48,7 +48,7 @@ def register(cli: click.Group, run: Callable[..., None], output: Any, exit_codes
         _remote(ctx, run, "status", **values)
 
     @cli.command(epilog=exit_codes)
-    @click.argument("workflow", type=click.Choice(WORKFLOWS))
+    @click.argument("workflow", type=click.Choice(WORKFLOWS), metavar="WORKFLOW")
     @_common
     @click.option("--input", "input", required=True, help="execution input: inline JSON or a file")
     @output

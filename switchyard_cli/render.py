@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console, Group
@@ -18,6 +15,7 @@ from switchyard import execution_state as es
 from switchyard.execution_state import ExecutionState
 from switchyard.routing import shares
 from switchyard.shift import RollBackResult
+from switchyard_cli.waits import seconds_text, wait_seconds
 
 ICONS = {"RUNNING": ("…", "yellow"), "SUCCEEDED": ("✓", "green"), "FAILED": ("✗", "red")}
 # State types that only route data or count polls; showing them would bury the steps that act.
@@ -153,7 +151,7 @@ class ProgressView:
     def _waited(self, row: dict[str, Any]) -> str:
         what = "bake" if row["name"].endswith("Bake") else "wait"
         real = f"; took {row['ms']:.0f} ms real" if self.time_scale is not None else ""
-        return f"{what} {_seconds(row['wait'])} done{real}{self._scale_note()}"
+        return f"{what} {seconds_text(row['wait'])} done{real}{self._scale_note()}"
 
     def _baking(self, row: dict[str, Any]) -> str:
         """A running wait: how long it has waited and how long is left, in the workflow's seconds."""
@@ -163,44 +161,13 @@ class ProgressView:
         what = "baking" if row["name"].endswith("Bake") else "waiting"
         total = row["wait"]
         if total is None or total <= 0:
-            return f"{what}: {_seconds(elapsed)} elapsed"
+            return f"{what}: {seconds_text(elapsed)} elapsed"
         left = max(0.0, total - elapsed)
-        return f"{what} {_seconds(total)}: {_seconds(elapsed)} elapsed, {_seconds(left)} remaining{self._scale_note()}"
+        times = f"{seconds_text(elapsed)} elapsed, {seconds_text(left)} remaining"
+        return f"{what} {seconds_text(total)}: {times}{self._scale_note()}"
 
 
 APPROVAL_STATE = "AwaitApproval"
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.0f}s"
-
-
-def wait_seconds(name: str, state_input: str | None) -> float | None:
-    """How long a Wait state waits: a bake its input's bake_seconds, the others their ASL's Seconds."""
-    if name.endswith("Bake") and state_input:
-        try:
-            value = json.loads(state_input).get("bake_seconds")
-        except (ValueError, AttributeError):
-            value = None
-        return float(value) if isinstance(value, int | float) else None
-    return _fixed_waits().get(name)
-
-
-@cache
-def _fixed_waits() -> dict[str, int]:
-    """Wait state name -> Seconds, read once from the repo's ASL (a name means one duration there)."""
-    found: dict[str, int] = {}
-    for path in (Path(__file__).resolve().parents[1] / "statemachines").glob("*.asl.json"):
-        _collect_waits(json.loads(path.read_text()).get("States", {}), found)
-    return found
-
-
-def _collect_waits(states: dict[str, Any], found: dict[str, int]) -> None:
-    for name, state in states.items():
-        if state.get("Type") == "Wait" and isinstance(state.get("Seconds"), int):
-            found[name] = state["Seconds"]
-        for inner in [state.get("ItemProcessor") or state.get("Iterator") or {}, *state.get("Branches", [])]:
-            _collect_waits(inner.get("States", {}), found)
 
 
 def _short_error(error: str | None, cause: str | None) -> str:
