@@ -232,6 +232,11 @@ def cmd_plan(args: argparse.Namespace, console: Console, err: Console) -> int:
     data = read_data(args.input, what="--input")
     if not isinstance(data, dict):
         raise InvalidInput("--input: must be a JSON object")
+    if args.region is None:  # dry-run where the real run would act from (a failover: its to_region)
+        from switchyard_cli.acting import default_region
+
+        parse_request(args.workflow, {**data, "dry_run": True}, stack.topology)  # before any AWS read
+        stack.act_from(default_region(stack.topology, args.workflow, data))
     progress = err if json_mode(args) else console
     arn = _start(stack, args.workflow, {**data, "dry_run": True}, progress)
     description = follow_to_end(stack, arn, args.workflow, progress, err)

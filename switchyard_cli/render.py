@@ -308,10 +308,10 @@ def _dns_table(world: dict[str, Any], title: str) -> Table:
     answers_of: dict[str, dict[str, float]] = world.get("dns_answers") or {}
     for record in dict.fromkeys([*weights_of, *answers_of]):
         weights = weights_of.get(record)
-        answers = answers_of.get(record) or (shares(weights) if weights else {})
+        answers = answers_of.get(record) or (even_shares(weights, shares(weights)) if weights else {})
         if weights:
-            even = even_shares(weights, {m: answers.get(m, 0.0) for m in weights})
-            cells = [_member(m, w, even[m]) for m, w in weights.items()]
+            # Answers by Route 53's rules stand as they are: equal weights can get different shares there.
+            cells = [_member(m, w, answers.get(m, 0.0)) for m, w in weights.items()]
         else:  # a latency record: no weights, only health
             cells = [f"{m} ({answers[m]:g}%)" for m in answers]
         dns.add_row(record, "  ".join(cells))

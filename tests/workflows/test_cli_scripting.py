@@ -234,3 +234,11 @@ def test_unreachable_endpoint_names_what_and_where(capsys, monkeypatch):
     assert main(["status", "--topology", str(EXAMPLE), "--endpoint-url", "http://127.0.0.1:9"]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "in us-east-1" in err and "is us-east-1 reachable from here" in err and "Traceback" not in err
+
+
+def test_a_failover_is_planned_where_it_would_run(world, capsys):
+    start = world.read_world()
+    assert in_process("plan", "regional-failover", "--input", json.dumps(FAILOVER), "-o", "json") == 0
+    plan = outputs.Plan.model_validate(json_out(capsys))
+    assert plan.region == "us-west-2" and plan.execution.arn.startswith("arn:aws:states:us-west-2:")
+    assert plan.status == "SUCCEEDED" and world.read_world() == start
