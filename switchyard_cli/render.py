@@ -122,7 +122,9 @@ class ProgressView:
         table.add_column("step")
         table.add_column("stage", justify="right")
         table.add_column("time", justify="right")
-        table.add_column("what happened", overflow="fold", max_width=90)
+        # Off a terminal nothing folds: an ARN in a note must stay whole for grep and for pasting.
+        width = 90 if self.console.is_terminal else None
+        table.add_column("what happened", overflow="fold", max_width=width)
         for row in list(self.rows):  # Live renders from its own thread while events arrive
             icon, style = ICONS[row["status"]]
             ms = "" if row["ms"] is None else f"{row['ms']:.0f} ms"
