@@ -193,7 +193,7 @@ def run_demo(console: Console, err: Console, time_scale: float, report_path: str
         start = world.read_world()
         console.print(world_table(start, "Start"))
         first = acts()[0]
-        _heading(console, f"Plan the drain before acting: a dry run of '{first.title}', nothing changes")
+        _heading(console, "Plan the drain of use1-a first: a dry run, every change it would make; nothing changes")
         plan = world.run(first.workflow, {**first.input, "dry_run": True})
         if plan.status != "SUCCEEDED" or ExecutionState.from_output(plan.output).plan is None:
             err.print(f"[red]the dry run failed[/]: {plan.report['error']}")
