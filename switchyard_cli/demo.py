@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.align import AlignMethod
 from rich.console import Console
+from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
@@ -171,12 +173,19 @@ def acts() -> list[Act]:
     ]
 
 
+def _heading(console: Console, title: str, align: AlignMethod = "left") -> None:
+    # Off a terminal the console is as wide as the longest line needs: a rule would fill all of it.
+    console.print(Rule(title, align=align), width=min(console.width, 120))
+
+
 def run_demo(console: Console, err: Console, time_scale: float, report_path: str | None = None) -> int:
     started = time.monotonic()
     topo = load_topology(EXAMPLE_TOPOLOGY)
-    console.rule(
+    _heading(
+        console,
         f"[bold]Switchyard demo[/]: game day on '{topo.name}' ({len(topo.regions)} regions, "
-        f"{len(topo.all_clusters())} clusters), local world, 1 s = {time_scale:g} s"
+        f"{len(topo.all_clusters())} clusters), local world, 1 s = {time_scale:g} s",
+        align="center",
     )
     rows: list[tuple[str, str, str, bool, dict[str, Any], list[str]]] = []
     reports: list[dict[str, Any]] = []
@@ -184,6 +193,7 @@ def run_demo(console: Console, err: Console, time_scale: float, report_path: str
         start = world.read_world()
         console.print(world_table(start, "Start"))
         first = acts()[0]
+        _heading(console, "Plan the drain of use1-a first: a dry run, every change it would make; nothing changes")
         plan = world.run(first.workflow, {**first.input, "dry_run": True})
         if plan.status != "SUCCEEDED" or ExecutionState.from_output(plan.output).plan is None:
             err.print(f"[red]the dry run failed[/]: {plan.report['error']}")
@@ -191,9 +201,9 @@ def run_demo(console: Console, err: Console, time_scale: float, report_path: str
         console.print(plan_table(plans.with_plan(plan.output, world.table_name)))
         rows.append(("Plan the drain (dry run)", "SUCCEEDED", plan.status, False, plan.report, []))
         for act in acts():
-            console.rule(act.title, align="left")
+            _heading(console, act.title)
             t0 = time.monotonic()
-            with ProgressView(console, act.workflow) as view:
+            with ProgressView(console, act.workflow, time_scale=time_scale) as view:
                 result = world.run(
                     act.workflow, act.input, faults=[parse_fault(f) for f in act.faults], on_event=view.on_event
                 )

@@ -1,4 +1,7 @@
-"""`switchyard`: the operator CLI. Errors are one clear line on stderr, never a traceback."""
+"""`switchyard`: the operator CLI. Errors are one clear line on stderr, never a traceback.
+
+The commands are parsed by Click (switchyard_cli/cli.py); the local ones run here.
+"""
 
 from __future__ import annotations
 
@@ -16,50 +19,9 @@ from rich.text import Text
 from switchyard.errors import SwitchyardError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="switchyard", description="Traffic shifts and regional failover for multi-cluster apps on AWS."
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    demo = sub.add_parser("demo", help="run the game day on the embedded example world, locally")
-    demo.add_argument("--report", help="write the run reports (JSON) to this file")
-    demo.add_argument(
-        "--time-scale", type=float, default=None, help="local seconds per simulated second (default 0.01)"
-    )
-
-    local = sub.add_parser("local", help="run workflows in the local world (moto), no AWS account needed")
-    lsub = local.add_subparsers(dest="local_command", required=True)
-    run = lsub.add_parser("run", help="run one workflow")
-    run.add_argument("workflow")
-    run.add_argument("--topology", required=True, help="topology file (YAML or JSON)")
-    run.add_argument("--input", required=True, help="execution input: inline JSON or a file")
-    run.add_argument("--fault", action="append", default=[], help="fault spec, repeatable (see docs)")
-    run.add_argument("--report", help="write the run report (JSON) to this file")
-    run.add_argument(
-        "--region",
-        help="the region whose orchestrator runs it (default: a failover's to_region,"
-        " the writer's region for a restore, the primary region for a traffic shift)",
-    )
-    run.add_argument("--time-scale", type=float, default=None, help="local seconds per simulated second (default 0.01)")
-    run.add_argument(
-        "--approvals",
-        choices=["approve", "reject"],
-        default="approve",
-        help="how the local operator answers manual gates (input approval: true)",
-    )
-    scenario = lsub.add_parser("scenario", help="run several steps in one local world")
-    scenario.add_argument("file")
-    scenario.add_argument("--topology", required=True)
-    scenario.add_argument("--report")
-    scenario.add_argument("--time-scale", type=float, default=None)
-
-    from switchyard_cli.remote import add_commands
-
-    add_commands(sub)
-    return parser
+# Off a terminal (a pipe, a file, CI logs) lines are as long as they need to be: a table cell or a
+# console URL folded at 80 columns is broken for grep and for the reader who pastes it.
+UNWRAPPED_WIDTH = 1000
 
 
 def _write_report(path: str | None, report: Any) -> None:
@@ -117,9 +79,10 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
         raise SwitchyardError(f"--region: '{args.region}' is not a region of the topology {sorted(topo.regions)}")
     from switchyard_cli.local.world import LocalWorld  # moto: seconds to import, so after validation
 
-    with LocalWorld(topo, time_scale=_scale(args.time_scale)) as world:
+    scale = _scale(args.time_scale)
+    with LocalWorld(topo, time_scale=scale) as world:
         world.approvals = args.approvals
-        with ProgressView(console, f"{args.workflow} on {topo.name} (local world)") as view:
+        with ProgressView(console, f"{args.workflow} on {topo.name} (local world)", time_scale=scale) as view:
             result = world.run(args.workflow, data, faults=faults, on_event=view.on_event, region=args.region)
         report = result.report
         if isinstance(result.output, dict) and result.output.get("request", {}).get("dry_run"):
@@ -171,10 +134,12 @@ def cmd_local_scenario(args: argparse.Namespace, console: Console, err: Console)
     scenario, faults = load_scenario(args.file, topo)
     reports = []
     ok = True
-    with LocalWorld(topo, time_scale=_scale(args.time_scale)) as world:
+    scale = _scale(args.time_scale)
+    with LocalWorld(topo, time_scale=scale) as world:
         for i, (step, step_faults) in enumerate(zip(scenario.steps, faults, strict=True), start=1):
             what = step.workflow or (f"alarm {step.alarm}" if step.alarm else f"automation {step.automation}")
-            report = _scenario_step(world, step, step_faults, ProgressView(console, f"step {i}: {what}"))
+            view = ProgressView(console, f"step {i}: {what}", time_scale=scale)
+            report = _scenario_step(world, step, step_faults, view)
             report = {**report, "expect": step.expect, "met": report["status"] == step.expect}
             reports.append(report)
             ok &= report["met"]
@@ -198,29 +163,43 @@ def cmd_demo(args: argparse.Namespace, console: Console, err: Console) -> int:
     return run_demo(console, err, time_scale=_scale(args.time_scale), report_path=args.report)
 
 
-def _dispatch(args: argparse.Namespace, console: Console, err: Console) -> int:
-    if args.command == "demo":
-        return cmd_demo(args, console, err)
-    if args.command == "local":
-        command = cmd_local_run if args.local_command == "run" else cmd_local_scenario
-        return command(args, console, err)
-    from switchyard_cli.remote import run_command
-
-    return run_command(args, console, err)
+def _consoles() -> tuple[Console, Console]:
+    """stdout and stderr consoles; off a terminal, nothing is hard-wrapped (ARNs, URLs stay whole)."""
+    consoles = []
+    for stderr in (False, True):
+        console = Console(stderr=stderr)
+        if not console.is_terminal and "COLUMNS" not in os.environ:
+            console = Console(stderr=stderr, soft_wrap=True, width=UNWRAPPED_WIDTH)
+        consoles.append(console)
+    return consoles[0], consoles[1]
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    console = Console()
-    err = Console(stderr=True)
+    import click
+
+    from switchyard_cli.cli import cli
+
+    console, err = _consoles()
     try:
-        return _dispatch(args, console, err)
+        code = cli.main(args=argv, prog_name="switchyard", standalone_mode=False, obj=(console, err))
+    except click.exceptions.NoArgsIsHelpError:
+        commands = ", ".join(sorted(cli.commands))
+        err.print(f"[red]error[/]: Missing command (one of: {commands}); see `switchyard --help`", soft_wrap=True)
+        return EXIT_USAGE
+    except click.ClickException as exc:  # a usage error: one line, as for any bad input
+        where = f" (see `{exc.ctx.command_path} --help`)" if isinstance(exc, click.UsageError) and exc.ctx else ""
+        err.print(f"[red]error[/]: {escape(exc.format_message())}{where}", highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except click.exceptions.Abort:
+        err.print("interrupted")
+        return 130
     except SwitchyardError as exc:
         err.print(f"[red]error[/]: {escape(str(exc))}", highlight=False, soft_wrap=True)
         return EXIT_USAGE
     except KeyboardInterrupt:
         err.print("interrupted")
         return 130
+    return code if isinstance(code, int) else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """Commands against a deployed stack: status, plan, shift, failover, restore, approve, reject, history,
-unlock.
+watch, unlock.
 
 They use the same library as the steps (so `status` reads weights exactly as the steps do) and
 the stack's naming conventions: state machines `switchyard-<topology>-<workflow>`, table
@@ -18,51 +18,20 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from switchyard import approvals, lock_regions, plans
-from switchyard.aws import dns, rds
 from switchyard.aws.clients import aws_errors, client, reset
-from switchyard.aws.store import StateTable
 from switchyard.errors import InvalidInput, SwitchyardError
+from switchyard.execution_state import ExecutionState
 from switchyard.lock import table_name as lock_table_name
 from switchyard.requests import parse_request
 from switchyard.topology import Topology, load_topology, lock_layout
-from switchyard_cli import worldview
+from switchyard_cli import outputs, worldview
+from switchyard_cli.explain import about
 from switchyard_cli.render import ProgressView, plan_table, world_table
 
 EXIT_OK, EXIT_FAILED = 0, 1
 STARTING_COMMANDS = {"shift": "traffic-shift", "failover": "regional-failover", "restore": "restore"}
-
-
-def add_commands(sub: Any) -> None:
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--topology", required=True, help="topology file (YAML or JSON)")
-        p.add_argument("--region", help="the region to act from (default: the topology's primary region)")
-        p.add_argument("--profile", help="AWS named profile")
-        p.add_argument("--endpoint-url", help="send every AWS call to this endpoint (e.g. a moto server)")
-
-    status = sub.add_parser("status", help="weights, traffic shares, databases, banner, lock, running executions")
-    common(status)
-    plan = sub.add_parser("plan", help="dry run: every change a workflow would make, stage by stage")
-    common(plan)
-    plan.add_argument("workflow", choices=sorted(STARTING_COMMANDS.values()))
-    plan.add_argument("--input", required=True, help="execution input: inline JSON or a file")
-    for name, workflow in STARTING_COMMANDS.items():
-        p = sub.add_parser(name, help=f"start a {workflow} execution and follow it")
-        common(p)
-        p.add_argument("--input", required=True, help="execution input: inline JSON or a file")
-    for name in ("approve", "reject"):
-        p = sub.add_parser(name, help=f"{name} the stage an execution waits on (manual gates)")
-        common(p)
-        p.add_argument("--execution", help="execution ARN (default: the only one waiting)")
-        p.add_argument("--reason", default="")
-    history = sub.add_parser("history", help="past executions and drill scorecards")
-    common(history)
-    history.add_argument("--limit", type=int, default=20)
-    from switchyard_cli.unlock import add_command as add_unlock
-
-    add_unlock(sub, common)
 
 
 class Stack:
@@ -70,114 +39,190 @@ class Stack:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.topology: Topology = load_topology(args.topology)
-        self.region: str = args.region or self.topology.primary_region
-        if self.region not in self.topology.regions:
-            raise InvalidInput(
-                f"--region: '{self.region}' is not a region of the topology {sorted(self.topology.regions)}"
-            )
-        # The library reads these, exactly as it does in Lambda.
-        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = self.region
+        self.topology_file = str(args.topology)
+        self.explicit_region = args.region is not None
         if args.profile:
             os.environ["AWS_PROFILE"] = args.profile
         if args.endpoint_url:
             os.environ["AWS_ENDPOINT_URL"] = args.endpoint_url
-        reset()
         self.table = f"switchyard-{self.topology.name}"
         self.lock_table = lock_table_name(self.topology.name)
-        # The lock table's replica this region's steps use (the nearest one when it holds none).
-        os.environ["LOCK_REGION"] = lock_regions.endpoint(lock_layout(self.topology), self.region)
-        self.sfn = client("stepfunctions", self.region)
+        self.act_from(args.region or self.topology.primary_region, what="--region")
 
-    def state_machine(self, workflow: str) -> str:
-        name = f"switchyard-{self.topology.name}-{workflow}"
-        with aws_errors("finding the state machines"):
+    def act_from(self, region: str, what: str = "--region") -> None:
+        if region not in self.topology.regions:
+            raise InvalidInput(f"{what}: '{region}' is not a region of the topology {sorted(self.topology.regions)}")
+        self.region = region
+        # The library reads these, exactly as it does in Lambda.
+        os.environ["AWS_REGION"] = os.environ["AWS_DEFAULT_REGION"] = region
+        reset()
+        # The lock table's replica this region's steps use (the nearest one when it holds none).
+        os.environ["LOCK_REGION"] = lock_regions.endpoint(lock_layout(self.topology), region)
+        self.sfn = client("stepfunctions", region)
+
+    def machine_name(self, workflow: str) -> str:
+        return f"switchyard-{self.topology.name}-{workflow}"
+
+    def machines(self) -> dict[str, str]:
+        """workflow -> state machine ARN, for those deployed in this region."""
+        wanted = {self.machine_name(w): w for w in STARTING_COMMANDS.values()}
+        found = {}
+        with about(f"the state machines of '{self.topology.name}'", self.region):
             for page in self.sfn.get_paginator("list_state_machines").paginate():
                 for machine in page["stateMachines"]:
-                    if machine["name"] == name:
-                        return str(machine["stateMachineArn"])
-        raise InvalidInput(f"no state machine '{name}' in {self.region}: is the stack deployed there?")
+                    if machine["name"] in wanted:
+                        found[wanted[machine["name"]]] = str(machine["stateMachineArn"])
+        return found
+
+    def state_machine(self, workflow: str) -> str:
+        arn = self.machines().get(workflow)
+        if arn is None:
+            raise InvalidInput(
+                f"no state machine '{self.machine_name(workflow)}' in {self.region}: is the stack deployed there?"
+            )
+        return arn
+
+    def executions(self, status: str | None = None) -> list[dict[str, Any]]:
+        """This region's executions of the topology's workflows (RUNNING ones only with `status`)."""
+        found = []
+        for workflow, arn in self.machines().items():
+            with about(f"executions of {self.machine_name(workflow)}", self.region):
+                kwargs = {"statusFilter": status} if status else {}
+                page = self.sfn.list_executions(stateMachineArn=arn, maxResults=100, **kwargs)
+            found += [{**e, "workflow": workflow} for e in page["executions"]]
+        return sorted(found, key=lambda e: e["startDate"], reverse=True)
 
     def running(self) -> list[dict[str, Any]]:
-        found = []
-        for workflow in STARTING_COMMANDS.values():
-            try:
-                arn = self.state_machine(workflow)
-            except InvalidInput:
-                continue
-            with aws_errors("listing executions"):
-                found += self.sfn.list_executions(stateMachineArn=arn, statusFilter="RUNNING")["executions"]
-        return found
+        return self.executions("RUNNING")
+
+    def command(self, verb: str, *extra: str) -> str:
+        """The command line an operator types next, for this topology and region."""
+        region = f" --region {self.region}" if self.region != self.topology.primary_region else ""
+        return " ".join([f"switchyard {verb} --topology {self.topology_file}{region}", *extra])
 
 
 def console_link(region: str, execution_arn: str) -> str:
     return f"https://{region}.console.aws.amazon.com/states/home?region={region}#/v2/executions/details/{execution_arn}"
 
 
-def cmd_status(args: argparse.Namespace, console: Console) -> int:
-    stack = Stack(args)
-    topo = stack.topology
-    world = worldview.read_world(topo, lock_table=stack.lock_table)
-    console.print(world_table(world, f"{topo.name} ({stack.region})"))
-    lag = Table(title="replication", title_justify="left", show_edge=False)
-    lag.add_column("region")
-    lag.add_column("database")
-    lag.add_column("role")
-    lag.add_column("replica lag")
-    for region, cfg in topo.regions.items():
-        if cfg.database:
-            value = rds.replica_lag_seconds(region, cfg.database) if world["databases"][region] == "replica" else None
-            role = world["databases"][region]
-            shown = "" if role != "replica" else "no data (5 min)" if value is None else f"{value:g}s"
-            lag.add_row(region, cfg.database, role, shown)
-    console.print(lag)
-    if topo.dns.failover == "health-check" and topo.dns.records:
-        from switchyard_cli.attachments import attachment_lines, expected_health_checks
-
-        for line in attachment_lines(topo, dns.read_record_groups(topo), expected_health_checks(topo)):
-            console.print(escape(line))
-    console.print(f"lock: {world['lock'] or 'free'}")
-    running = stack.running()
-    for execution in running:
-        console.print(f"running: {execution['name']} since {execution['startDate']:%Y-%m-%d %H:%M:%S}")
-    waiting = approvals.pending(stack.table, topo.name)
-    for pending in waiting:
-        console.print(f"waiting for approval: {pending.execution} (stage {pending.stage.index}/{pending.stage.of})")
-    if not running:
-        console.print("no execution running")
-    return EXIT_OK
+def execution_model(description: dict[str, Any], workflow: str | None) -> outputs.Execution:
+    arn = str(description["executionArn"])
+    region = arn.split(":")[3]
+    return outputs.Execution(
+        arn=arn,
+        name=str(description.get("name") or arn.rsplit(":", 1)[-1]),
+        workflow=workflow,
+        status=str(description.get("status", "RUNNING")),
+        started=description.get("startDate"),
+        region=region,
+        console_url=console_link(region, arn),
+    )
 
 
-def _start_and_follow(stack: Stack, workflow: str, data: Any, console: Console, err: Console) -> tuple[str, Any]:
+def json_mode(args: argparse.Namespace) -> bool:
+    return getattr(args, "output", "text") == "json"
+
+
+def _poll() -> float:
+    return 1.0 if not os.environ.get("AWS_ENDPOINT_URL") else 0.05
+
+
+def follow_to_end(stack: Stack, arn: str, workflow: str, out: Console, err: Console) -> dict[str, Any]:
+    """Follow an execution live (on stderr in JSON mode); its final description."""
+    approve_hint = stack.command("approve", f"--execution {arn}")
+    with ProgressView(out, f"{workflow} on {stack.topology.name} ({stack.region})", approve_hint=approve_hint) as view:
+        worldview.follow(stack.sfn, arn, view.on_event, poll=_poll())
+    with about(f"execution {arn}", stack.region):
+        description: dict[str, Any] = stack.sfn.describe_execution(executionArn=arn)
+    return description
+
+
+def _error_of(description: dict[str, Any]) -> str | None:
+    if description["status"] == "SUCCEEDED":
+        return None
+    from switchyard.history import error_text
+
+    return str(error_text(description.get("error"), description.get("cause")))
+
+
+def outcome_of(stack: Stack, workflow: str, description: dict[str, Any]) -> outputs.Outcome:
+    status = str(description["status"])
+    world = None
+    if status == "SUCCEEDED":
+        world = outputs.World(**worldview.read_world(stack.topology, lock_table=stack.lock_table))
+    return outputs.Outcome(
+        topology=stack.topology.name,
+        workflow=workflow,
+        region=stack.region,
+        execution=execution_model(description, workflow),
+        status=status,
+        error=_error_of(description),
+        output=json.loads(description["output"]) if description.get("output") else None,
+        world=world,
+    )
+
+
+def show_outcome(outcome: outputs.Outcome, args: argparse.Namespace, console: Console, err: Console) -> int:
+    if json_mode(args):
+        print(outputs.dump(outcome))
+    else:
+        if outcome.status != "SUCCEEDED":
+            err.print(f"[red]{outcome.workflow} {outcome.status}[/]: {escape(str(outcome.error))}")
+        console.print(f"where to look: {outcome.execution.console_url}")
+        if outcome.world is not None:
+            console.print(world_table(outcome.world.model_dump(), "After"))
+    return EXIT_OK if outcome.status == "SUCCEEDED" else EXIT_FAILED
+
+
+def _start(stack: Stack, workflow: str, data: Any, out: Console) -> str:
     parse_request(workflow, data, stack.topology)  # one clear line for a bad input, before anything starts
-    with aws_errors(f"starting {workflow}"):
-        arn = stack.sfn.start_execution(stateMachineArn=stack.state_machine(workflow), input=json.dumps(data))[
-            "executionArn"
-        ]
-    console.print(f"started {arn}")
-    with ProgressView(console, f"{workflow} on {stack.topology.name} ({stack.region})") as view:
-        status, _ = worldview.follow(
-            stack.sfn, arn, view.on_event, poll=1.0 if not os.environ.get("AWS_ENDPOINT_URL") else 0.05
-        )
-    description = stack.sfn.describe_execution(executionArn=arn)
-    output = json.loads(description["output"]) if description.get("output") else None
-    if status != "SUCCEEDED":
-        from switchyard.history import error_text
-
-        reason = error_text(description.get("error"), description.get("cause"))
-        err.print(f"[red]{workflow} {status}[/]: {escape(str(reason))}")
-    console.print(f"where to look: {console_link(stack.region, arn)}")
-    return status, output
+    machine = stack.state_machine(workflow)
+    with about(f"state machine {stack.machine_name(workflow)}", stack.region), aws_errors(f"starting {workflow}"):
+        arn = str(stack.sfn.start_execution(stateMachineArn=machine, input=json.dumps(data))["executionArn"])
+    out.print(f"started {arn}")
+    return arn
 
 
 def cmd_start(args: argparse.Namespace, console: Console, err: Console) -> int:
+    from switchyard_cli.acting import choose_region
     from switchyard_cli.inputs import read_data
 
     stack = Stack(args)
     workflow = STARTING_COMMANDS[args.command]
-    status, _ = _start_and_follow(stack, workflow, read_data(args.input, what="--input"), console, err)
-    if status == "SUCCEEDED":
-        console.print(world_table(worldview.read_world(stack.topology, lock_table=stack.lock_table), "After"))
-    return EXIT_OK if status == "SUCCEEDED" else EXIT_FAILED
+    data = read_data(args.input, what="--input")
+    parse_request(workflow, data, stack.topology)
+    choose_region(stack, workflow, data, args, err)
+    progress = err if json_mode(args) else console
+    arn = _start(stack, workflow, data, progress)
+    description = follow_to_end(stack, arn, workflow, progress, err)
+    return show_outcome(outcome_of(stack, workflow, description), args, console, err)
+
+
+def _plan_model(stack: Stack, workflow: str, description: dict[str, Any], output: Any) -> outputs.Plan:
+    view = ExecutionState.from_output(output) if isinstance(output, dict) else None
+    stages = [
+        outputs.Stage(
+            index=s.index,
+            percent=s.percent,
+            changes=[
+                outputs.Change(label=c.label, before=dict(c.before), after=dict(c.after), shares=dict(c.shares))
+                for c in s.changes
+            ],
+        )
+        for s in ((view.planned_stages if view is not None else None) or [])
+    ]
+    return outputs.Plan(
+        topology=stack.topology.name,
+        workflow=workflow,
+        region=stack.region,
+        execution=execution_model(description, workflow),
+        status=str(description["status"]),
+        error=_error_of(description),
+        summary=view.summary if view is not None else None,
+        stages=stages,
+        plan_expired=bool(view is not None and not stages and view.plan_stored),
+        warnings=[str(w) for w in (output.get("warnings", []) if isinstance(output, dict) else [])],
+    )
 
 
 def cmd_plan(args: argparse.Namespace, console: Console, err: Console) -> int:
@@ -187,81 +232,85 @@ def cmd_plan(args: argparse.Namespace, console: Console, err: Console) -> int:
     data = read_data(args.input, what="--input")
     if not isinstance(data, dict):
         raise InvalidInput("--input: must be a JSON object")
-    status, output = _start_and_follow(stack, args.workflow, {**data, "dry_run": True}, console, err)
-    if status == "SUCCEEDED" and isinstance(output, dict):
-        console.print(plan_table(plans.with_plan(output, stack.table)))  # a large dry run's plan is in the table
-        for warning in output.get("warnings", []):
+    if args.region is None:  # dry-run where the real run would act from (a failover: its to_region)
+        from switchyard_cli.acting import default_region
+
+        parse_request(args.workflow, {**data, "dry_run": True}, stack.topology)  # before any AWS read
+        stack.act_from(default_region(stack.topology, args.workflow, data))
+    progress = err if json_mode(args) else console
+    arn = _start(stack, args.workflow, {**data, "dry_run": True}, progress)
+    description = follow_to_end(stack, arn, args.workflow, progress, err)
+    output = json.loads(description["output"]) if description.get("output") else None
+    if isinstance(output, dict):
+        with about(f"table {stack.table} (the stored plan)", stack.region):
+            output = plans.with_plan(output, stack.table)  # a large dry run's plan is in the table
+    plan = _plan_model(stack, args.workflow, description, output)
+    if json_mode(args):
+        print(outputs.dump(plan))
+    elif plan.status == "SUCCEEDED" and isinstance(output, dict):
+        console.print(plan_table(output))
+        for warning in plan.warnings:
             console.print(f"[yellow]warning[/]: {warning}")
-    return EXIT_OK if status == "SUCCEEDED" else EXIT_FAILED
+    if plan.status != "SUCCEEDED":
+        err.print(f"[red]{args.workflow} {plan.status}[/]: {escape(str(plan.error))}")
+    return EXIT_OK if plan.status == "SUCCEEDED" else EXIT_FAILED
+
+
+def _the_waiting_one(stack: Stack) -> str:
+    with about(f"table {stack.table} (approvals)", stack.region):
+        waiting = approvals.pending(stack.table, stack.topology.name)
+    if not waiting:
+        raise InvalidInput(
+            f"nothing waits for an approval in '{stack.topology.name}' ({stack.region}):"
+            " no execution is at a manual gate (`switchyard status` shows what runs)"
+        )
+    if len(waiting) > 1:
+        names = ", ".join(w.execution for w in waiting)
+        raise InvalidInput(f"--execution: {len(waiting)} executions wait for approval ({names}); name one")
+    return waiting[0].execution
 
 
 def cmd_answer(args: argparse.Namespace, console: Console) -> int:
     stack = Stack(args)
-    execution = args.execution
-    if execution is None:
-        waiting = approvals.pending(stack.table, stack.topology.name)
-        if len(waiting) != 1:
-            raise InvalidInput(f"--execution: {len(waiting)} executions wait for approval; name one")
-        execution = waiting[0].execution
+    execution = args.execution or _the_waiting_one(stack)
     who = os.environ.get("USER") or getpass.getuser()
-    answered = approvals.answer(
-        stack.table, stack.topology.name, execution, approve=args.command == "approve", who=who, reason=args.reason
-    )
+    with about(f"table {stack.table} (approvals)", stack.region):
+        answered = approvals.answer(
+            stack.table, stack.topology.name, execution, approve=args.command == "approve", who=who, reason=args.reason
+        )
     verb = "approved" if args.command == "approve" else "rejected (the run rolls back)"
     stage = answered.stage
     console.print(f"{verb}: stage {stage.index}/{stage.of} ({stage.percent}%) of {answered.target} in {execution}")
     return EXIT_OK
 
 
-def cmd_history(args: argparse.Namespace, console: Console) -> int:
-    stack = Stack(args)
-    state = StateTable(stack.table, stack.region)
-    runs = Table(title=f"executions of {stack.topology.name}", title_justify="left", show_edge=False)
-    for column in ("recorded", "workflow", "status", "rolled back", "reason / error"):
-        runs.add_column(column)
-    cards = Table(title="drill scorecards", title_justify="left", show_edge=False)
-    for column in ("started", "workflow", "duration", "first change", "gates", "rolled back"):
-        cards.add_column(column)
+def _command(name: str) -> Any:
+    """The function that runs a command: (args, console, err) -> exit code."""
+    if name == "status":
+        from switchyard_cli.status import cmd_status
 
-    records = state.newest_outcomes(stack.topology.name, args.limit)
-    scored = state.newest_scorecards(stack.topology.name, args.limit)
-    for run in records:
-        detail = f"{run['error']}: {run['message']}" if run.get("error") else run.get("reason", "")
-        if run.get("release_error") and not run.get("error"):
-            detail = f"lock NOT released: {run['release_error']}"
-        rolled = "yes" if run.get("rolled_back") else ("FAILED" if run.get("rollback_error") else "")
-        runs.add_row(run["recorded_at"], run["workflow"], run["status"], rolled, detail[:120])
-    for card in scored:
-        first = card.get("time_to_first_change_s")
-        cards.add_row(
-            card["started_at"],
-            card["workflow"],
-            f"{card['duration_s']:.0f}s",
-            "" if first is None else f"{first:.1f}s",
-            f"{card['gates_checked'] - card['gates_failed']}/{card['gates_checked']} passed",
-            "yes" if card["rolled_back"] else "no",
-        )
-    console.print(runs)
-    console.print(cards)
-    return EXIT_OK
+        return cmd_status
+    if name == "watch":
+        from switchyard_cli.watch import cmd_watch
+
+        return cmd_watch
+    if name == "history":
+        from switchyard_cli.history_cmd import cmd_history
+
+        return lambda args, console, err: cmd_history(args, console)
+    if name == "unlock":
+        from switchyard_cli.unlock import cmd_unlock
+
+        return lambda args, console, err: cmd_unlock(args, Stack(args), console, err)
+    if name in ("approve", "reject"):
+        return lambda args, console, err: cmd_answer(args, console)
+    return cmd_plan if name == "plan" else cmd_start
 
 
 def run_command(args: argparse.Namespace, console: Console, err: Console) -> int:
     try:
-        if args.command == "status":
-            return cmd_status(args, console)
-        if args.command == "plan":
-            return cmd_plan(args, console, err)
-        if args.command in STARTING_COMMANDS:
-            return cmd_start(args, console, err)
-        if args.command in ("approve", "reject"):
-            return cmd_answer(args, console)
-        if args.command == "unlock":
-            from switchyard_cli.unlock import cmd_unlock
-
-            return cmd_unlock(args, Stack(args), console, err)
-        return cmd_history(args, console)
+        return int(_command(args.command)(args, console, err))
     except SwitchyardError:
         raise
     except (BotoCoreError, ClientError) as exc:  # one clear line for an operator at 3 a.m., never a traceback
-        raise SwitchyardError(f"AWS: {exc}") from exc
+        raise SwitchyardError(f"AWS in {os.environ.get('AWS_REGION', 'the acting region')}: {exc}") from exc

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rich.console import Console, Group
@@ -15,6 +15,7 @@ from switchyard import execution_state as es
 from switchyard.execution_state import ExecutionState
 from switchyard.routing import shares
 from switchyard.shift import RollBackResult
+from switchyard_cli.waits import seconds_text, wait_seconds
 
 ICONS = {"RUNNING": ("…", "yellow"), "SUCCEEDED": ("✓", "green"), "FAILED": ("✗", "red")}
 # State types that only route data or count polls; showing them would bury the steps that act.
@@ -24,13 +25,20 @@ QUIET_KINDS = ("Pass", "Choice", "Succeed", "Map")
 class ProgressView:
     """A live table fed with execution history events (local world or a real execution)."""
 
-    def __init__(self, console: Console, title: str) -> None:
+    def __init__(
+        self, console: Console, title: str, *, time_scale: float | None = None, approve_hint: str | None = None
+    ) -> None:
+        """`time_scale`: the local world's real seconds per simulated second (None: real AWS time);
+        `approve_hint`: the command that answers a manual gate, shown while one waits."""
         self.console = console
         self.title = title
+        self.time_scale = time_scale
+        self.approve_hint = approve_hint
         self.rows: list[dict[str, Any]] = []
         self.stage: str | None = None
         self.stage_count = 0
-        self.live = Live(self._render(), console=console, refresh_per_second=12, transient=False)
+        # get_renderable: a running bake's elapsed and remaining time move between events too.
+        self.live = Live(console=console, refresh_per_second=4, transient=False, get_renderable=self._render)
 
     def __enter__(self) -> ProgressView:
         self.live.__enter__()
@@ -53,22 +61,7 @@ class ProgressView:
         elif kind in ("MapStateSucceeded", "MapStateFailed"):
             self.stage = None
         if kind.endswith("StateEntered"):
-            name = event["stateEnteredEventDetails"]["name"]
-            if kind.startswith(QUIET_KINDS):
-                return
-            status = "FAILED" if kind.startswith("Fail") else "RUNNING"
-            self.rows.append(
-                {
-                    "name": name,
-                    "stage": self.stage,
-                    "status": status,
-                    "t": ts,
-                    "ms": None,
-                    "note": "",
-                    "exited": status == "FAILED",
-                    "retries": 0,
-                }
-            )
+            self._entered(event, kind, ts)
         elif kind.endswith("StateExited"):
             details = event["stateExitedEventDetails"]
             row = self._open(details["name"])
@@ -79,6 +72,10 @@ class ProgressView:
                 row["exited"] = True
                 row["ms"] = (ts - row["t"]).total_seconds() * 1000
                 row["note"] = _note(details["name"], details.get("output"))
+                if row["wait"] is not None:
+                    row["note"] = self._waited(row)
+                elif details["name"] == APPROVAL_STATE:
+                    row["note"] = "approved"
                 if row["retries"]:
                     row["note"] = f"succeeded after {row['retries']} failed attempt(s); " + row["note"]
         elif kind in ("TaskScheduled", "LambdaFunctionScheduled"):
@@ -95,6 +92,27 @@ class ProgressView:
                 row["note"] = _short_error(detail.get("error"), detail.get("cause"))
         self.live.update(self._render())
 
+    def _entered(self, event: dict[str, Any], kind: str, ts: datetime) -> None:
+        details = event["stateEnteredEventDetails"]
+        name = details["name"]
+        if kind.startswith(QUIET_KINDS):
+            return
+        status = "FAILED" if kind.startswith("Fail") else "RUNNING"
+        row = {
+            "name": name,
+            "stage": self.stage,
+            "status": status,
+            "t": ts,
+            "ms": None,
+            "note": "",
+            "exited": status == "FAILED",
+            "retries": 0,
+            "wait": wait_seconds(name, details.get("input")) if kind == "WaitStateEntered" else None,
+        }
+        if name == APPROVAL_STATE:
+            row["note"] = "waiting for approval" + (f": {self.approve_hint}" if self.approve_hint else "")
+        self.rows.append(row)
+
     def _open(self, name: str) -> dict[str, Any] | None:
         return next((r for r in reversed(self.rows) if r["name"] == name and not r["exited"]), None)
 
@@ -104,12 +122,54 @@ class ProgressView:
         table.add_column("step")
         table.add_column("stage", justify="right")
         table.add_column("time", justify="right")
-        table.add_column("what happened", overflow="fold", max_width=90)
-        for row in self.rows:
+        # Off a terminal nothing folds: an ARN in a note must stay whole for grep and for pasting.
+        width = 90 if self.console.is_terminal else None
+        table.add_column("what happened", overflow="fold", max_width=width)
+        for row in list(self.rows):  # Live renders from its own thread while events arrive
             icon, style = ICONS[row["status"]]
             ms = "" if row["ms"] is None else f"{row['ms']:.0f} ms"
-            table.add_row(Text(icon, style=style), row["name"], row["stage"] or "", ms, Text(row["note"]))
+            note = row["note"]
+            if row["wait"] is not None:
+                ms = self._wait_time(row)
+                note = note if row["exited"] else self._baking(row)
+            table.add_row(Text(icon, style=style), row["name"], row["stage"] or "", ms, Text(note))
         return table
+
+    def _simulated(self, real_seconds: float) -> float:
+        return real_seconds / self.time_scale if self.time_scale else real_seconds
+
+    def _wait_time(self, row: dict[str, Any]) -> str:
+        if row["ms"] is None:
+            return ""
+        return f"{self._simulated(row['ms'] / 1000):.0f} s"
+
+    def _scale_note(self) -> str:
+        if self.time_scale is None:
+            return ""
+        if self.time_scale == 0:
+            return " (local world: waits skipped, --time-scale 0)"
+        return f" (local world: simulated time, 1 s here = {self.time_scale:g} s real)"
+
+    def _waited(self, row: dict[str, Any]) -> str:
+        what = "bake" if row["name"].endswith("Bake") else "wait"
+        real = f"; took {row['ms']:.0f} ms real" if self.time_scale is not None else ""
+        return f"{what} {seconds_text(row['wait'])} done{real}{self._scale_note()}"
+
+    def _baking(self, row: dict[str, Any]) -> str:
+        """A running wait: how long it has waited and how long is left, in the workflow's seconds."""
+        started: datetime = row["t"]
+        now = datetime.now(started.tzinfo) if started.tzinfo else datetime.now()
+        elapsed = max(0.0, self._simulated((now - started).total_seconds()))
+        what = "baking" if row["name"].endswith("Bake") else "waiting"
+        total = row["wait"]
+        if total is None or total <= 0:
+            return f"{what}: {seconds_text(elapsed)} elapsed"
+        left = max(0.0, total - elapsed)
+        times = f"{seconds_text(elapsed)} elapsed, {seconds_text(left)} remaining"
+        return f"{what} {seconds_text(total)}: {times}{self._scale_note()}"
+
+
+APPROVAL_STATE = "AwaitApproval"
 
 
 def _short_error(error: str | None, cause: str | None) -> str:
@@ -137,7 +197,7 @@ def _gates_note(state: ExecutionState) -> str:
 def _rollback_note(state: ExecutionState) -> str:
     # A failover's rollback restores no weight groups of its own (its result says where the writer is).
     restored = state.rollback.groups_restored if isinstance(state.rollback, RollBackResult) else 0
-    return f"restored {restored} weight groups from the snapshot"
+    return f"restored {_count(restored, 'weight group')} from the snapshot"
 
 
 def _release_note(state: ExecutionState) -> str:
@@ -192,14 +252,29 @@ def _replica_note(state: ExecutionState) -> str:
 
 def _lock_note(state: ExecutionState) -> str:
     lease = state.lease_seconds
-    return f"lock held until lease ends ({'?' if lease is None else lease}s)"
+    if lease is None:
+        return "lock held (lease unknown)"
+    ends = datetime.now(UTC) + timedelta(seconds=lease)
+    return f"lock held for up to {human_duration(lease)} (the lease ends about {ends:%H:%M} UTC)"
+
+
+def human_duration(seconds: float) -> str:
+    """2100 -> "35 min", 7260 -> "2 h 1 min", 45 -> "45 s"."""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    hours, rest = divmod(seconds, 3600)
+    minutes = round(rest / 60) if hours == 0 else rest // 60
+    if hours == 0:
+        return f"{minutes} min"
+    return f"{hours} h" + (f" {minutes} min" if minutes else "")
 
 
 # the key a state wrote (execution_state.progress_slot) -> one line on what it did
 _NOTES: dict[es.Slot, Callable[[ExecutionState], str]] = {
     es.PLAN: lambda s: s.summary or "",
     es.LOCK: _lock_note,
-    es.SNAPSHOT: lambda s: f"{s.snapshot.groups if s.snapshot is not None else 0} weight groups saved",
+    es.SNAPSHOT: lambda s: f"{_count(s.snapshot.groups if s.snapshot is not None else 0, 'weight group')} saved",
     es.APPLIED: _applied_note,
     es.CHECKED: _gates_note,
     es.ROLLBACK: _rollback_note,
@@ -235,8 +310,9 @@ def _dns_table(world: dict[str, Any], title: str) -> Table:
     answers_of: dict[str, dict[str, float]] = world.get("dns_answers") or {}
     for record in dict.fromkeys([*weights_of, *answers_of]):
         weights = weights_of.get(record)
-        answers = answers_of.get(record) or (shares(weights) if weights else {})
+        answers = answers_of.get(record) or (even_shares(weights, shares(weights)) if weights else {})
         if weights:
+            # Answers by Route 53's rules stand as they are: equal weights can get different shares there.
             cells = [_member(m, w, answers.get(m, 0.0)) for m, w in weights.items()]
         else:  # a latency record: no weights, only health
             cells = [f"{m} ({answers[m]:g}%)" for m in answers]
@@ -252,7 +328,7 @@ def world_table(world: dict[str, Any], title: str = "World") -> Group:
     alb.add_column("cluster weights → traffic share")
     for region, services in world.get("alb", {}).items():
         for service, weights in services.items():
-            share = shares(weights)
+            share = even_shares(weights, shares(weights))
             alb.add_row(region, service, "  ".join(_member(m, w, share[m]) for m, w in weights.items()))
     parts: list[Any] = [alb]
     if world.get("dns") or world.get("dns_answers"):
@@ -266,6 +342,25 @@ def world_table(world: dict[str, Any], title: str = "World") -> Group:
         regions.add_row(region, role, Text("ON", style="bold yellow") if banner else "off")
     parts.append(regions)
     return Group(*parts)
+
+
+def even_shares(weights: dict[str, int], share: dict[str, float]) -> dict[str, float]:
+    """The shares to show: members of equal weight get the same figure.
+
+    Largest-remainder rounding makes the shares sum to 100.0 by giving the spare tenth to one of
+    several equal members (100/100/100 -> 33.4/33.3/33.3), which reads as if they differed. Where
+    that happened, equal members show their share rounded on its own (33.3 each, 14.3 for each of
+    seven); elsewhere the largest-remainder figures stand.
+    """
+    shown = dict(share)
+    by_weight: dict[int, list[str]] = {}
+    for member, weight in weights.items():
+        by_weight.setdefault(weight, []).append(member)
+    for members in by_weight.values():
+        if len(members) > 1 and len({share.get(m) for m in members}) > 1:
+            exact = sum(share.get(m, 0.0) for m in members) / len(members)
+            shown.update(dict.fromkeys(members, round(exact, 1)))
+    return shown
 
 
 def _member(name: str, weight: int, share: float) -> str:
@@ -303,6 +398,7 @@ def plan_table(plan: dict[str, Any]) -> Table:
         for i, change in enumerate(stage.changes):
             label = f"{stage.index} ({stage.percent}%)" if i == 0 else ""
             before = " ".join(f"{m} {w}" for m, w in change.before.items())
-            after = "  ".join(_member(m, w, change.shares[m]) for m, w in change.after.items())
+            even = even_shares(dict(change.after), dict(change.shares))
+            after = "  ".join(_member(m, w, even[m]) for m, w in change.after.items())
             table.add_row(label, change.label, before, after)
     return table

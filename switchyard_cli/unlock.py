@@ -24,19 +24,6 @@ from switchyard.errors import InvalidInput, SwitchyardError
 EXIT_OK, EXIT_FAILED = 0, 1
 
 
-def add_command(sub: Any, common: Any) -> None:
-    p = sub.add_parser("unlock", help="release the lock a run left behind (after a failed rollback or a dead run)")
-    common(p)
-    p.add_argument("--holder", required=True, help="the execution ARN that holds the lock (status names it)")
-    p.add_argument("--reason", default="", help="why: recorded with the release and sent to the outcome topic")
-    p.add_argument(
-        "--force",
-        action="store_true",
-        help="release even while the holder's execution is running or cannot be read: another run may then"
-        " change the world alongside it",
-    )
-
-
 def _holder_region(holder: str) -> str:
     try:
         return executions.region_of(holder)

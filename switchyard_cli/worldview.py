@@ -5,6 +5,7 @@ Shared by `switchyard status` (a deployed stack) and the local world's reports.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -13,7 +14,10 @@ from switchyard import banner, lock
 from switchyard.aws import alb, dns, rds
 from switchyard.history import read_history
 from switchyard.topology import Topology
+from switchyard_cli.explain import about
 
+# The application's own resources: Switchyard reads them, the user's IaC made them.
+_APP_FIX = "is the name in the topology right, and the application deployed there?"
 EventCallback = Callable[[dict[str, Any]], None]
 
 
@@ -46,22 +50,29 @@ def read_world(
     `dns_topology` is the copy of the topology the steps use (the local world rewrites its zone id).
     """
     world: dict[str, Any] = {"alb": {}, "dns": {}, "databases": {}, "replicates_from": {}, "banner": {}}
-    for region_name in topo.regions:
-        world["alb"][region_name] = {
-            g.key.split("/", 1)[1]: dict(g.weights) for g in alb.read_service_groups(topo, region_name)
-        }
+    for region_name, cfg in topo.regions.items():
+        with about(f"load balancer {cfg.load_balancer} (its listener rules)", region_name, _APP_FIX):
+            groups = alb.read_service_groups(topo, region_name)
+        world["alb"][region_name] = {g.key.split("/", 1)[1]: dict(g.weights) for g in groups}
     if topo.dns.records:
         names = {r.fqdn: r.name for r in topo.dns.records}
-        for group in dns.read_record_groups(dns_topology or topo):
+        with about(f"hosted zone {topo.dns.zone} (its records)", "Route 53", _APP_FIX):
+            records = dns.read_record_groups(dns_topology or topo)
+        for group in records:
             world["dns"][names.get(group.key.split("/")[0], group.key)] = dict(group.weights)
     for region_name, region in topo.regions.items():
-        state = rds.describe(region_name, region.database) if region.database else None
+        with about(f"database {region.database}", region_name, _APP_FIX):
+            state = rds.describe(region_name, region.database) if region.database else None
         world["databases"][region_name] = db_role(state)
         if state is not None and state.source is not None:
             world["replicates_from"][region_name] = source_region(state)
-        world["banner"][region_name] = banner_on(region_name, topo.banner.parameter if topo.banner else None)
+        parameter = topo.banner.parameter if topo.banner else None
+        with about(f"banner parameter {parameter}", region_name):
+            world["banner"][region_name] = banner_on(region_name, parameter)
     if lock_table is not None:
-        held = lock.read_lock(lock_table, topo.name)
+        lock_region = os.environ.get("LOCK_REGION") or topo.primary_region  # where the lock is read from
+        with about(f"lock table {lock_table}", lock_region):
+            held = lock.read_lock(lock_table, topo.name)
         world["lock"] = held.holder if held else None
     return world
 

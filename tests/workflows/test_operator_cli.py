@@ -87,8 +87,7 @@ def test_a_failed_shift_exits_1_with_the_reason(world, capsys):
 def test_failover_then_restore_from_the_cli(world, capsys):
     assert (
         cli(
-            # On AWS you would act from us-west-2; the local world has the orchestrator in the
-            # primary region only.
+            # Acts from to_region (us-west-2) by default: the region being evacuated may be failing.
             "failover",
             "--input",
             '{"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unplanned"}',
@@ -138,7 +137,7 @@ def test_history_lists_runs_and_drill_scorecards(world, capsys):
     [
         (["status", "--region", "eu-north-1"], "--region: 'eu-north-1' is not a region of the topology"),
         (["shift", "--input", '{"scope": "cluster", "target": "use1-z"}'], "target: 'use1-z' is not a cluster"),
-        (["approve"], "--execution: 0 executions wait for approval"),
+        (["approve"], "nothing waits for an approval in 'shop' (us-east-1): no execution is at a manual gate"),
         (
             ["reject", "--execution", "arn:aws:states:us-east-1:123456789012:execution:x:y"],
             "is not waiting for an approval",
