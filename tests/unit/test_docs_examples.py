@@ -5,7 +5,8 @@ topologies/shop.yaml) through the topology loader with its cross-checks and thro
 generated JSON Schema; scenarios through the scenario loader (which parses every fault and
 checks it against the topology); execution inputs through the request models. Shell blocks:
 every `switchyard` command's --input, --fault and scenario file (heredocs included), and the
-inputs of `aws stepfunctions start-execution`. A block the test cannot classify fails.
+inputs of `aws stepfunctions start-execution`. A block marked `output="Model"` is what a command
+prints, validated by that model of switchyard_cli.outputs. A block the test cannot classify fails.
 
 A block titled "with analysis" documents sections the models may not have yet: it is skipped
 only while the topology model lacks an `analysis` field.
@@ -26,6 +27,7 @@ from switchyard.documents import parse_json, parse_yaml
 from switchyard.model import _models
 from switchyard.requests import REQUEST_MODELS, request_errors
 from switchyard.topology import Topology, load_topology, parse_topology
+from switchyard_cli import outputs
 from switchyard_cli.local.faults import check_faults, gates_of, parse_fault
 from switchyard_cli.local.scenario import load_scenario
 from switchyard_cli.schema import KINDS, schema
@@ -118,6 +120,9 @@ def _workflow_of(data: dict[str, Any]) -> str | None:
 def _check_data_block(block: Block, data: Any, tmp_path: Path) -> str:
     """Load one block with the loader it is an example for; what it was taken for."""
     assert isinstance(data, dict), f"{block.id}: an example is a mapping"
+    if "output" in block.attrs:  # what a command prints (docs/cli.md): its model in switchyard_cli.outputs
+        getattr(outputs, block.attrs["output"]).model_validate(data)
+        return "command output"
     if "yaml.schemas" in data:  # editor settings: each schema file is one `switchyard schema` writes
         names = {Path(name).name for name in data["yaml.schemas"]}
         assert names <= {f"{kind}.schema.json" for kind in KINDS}
