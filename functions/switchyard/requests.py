@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from switchyard.errors import InvalidInput
 from switchyard.model import Model
@@ -49,18 +50,19 @@ class DrillOptions(Model):
 
 
 def _drill_value(value: Any) -> bool | DrillOptions:
-    """`true`/`false`, or `{"database": BOOL}`; one message that names the field."""
+    """`true`/`false`, or `{"database": BOOL}`; one message that names the field (pydantic's own for
+    a union would name each member instead)."""
     if isinstance(value, bool | DrillOptions):
         return value
     if isinstance(value, dict):
         unknown = sorted(set(value) - {"database"})
         if unknown:
-            raise ValueError(f"unknown field(s) {unknown}; a drill is true or {{\"database\": true}}")
+            raise PydanticCustomError("drill", f"unknown field(s) {unknown}; a drill is true or {{\"database\": true}}")
         database = value.get("database", False)
         if not isinstance(database, bool):
-            raise ValueError("database must be true or false")
+            raise PydanticCustomError("drill", "database must be true or false")
         return DrillOptions(database=database)
-    raise ValueError('Input should be a valid boolean (or {"database": true} on a regional-failover)')
+    raise PydanticCustomError("bool_type", 'Input should be a valid boolean (or {"database": true} on a regional-failover)')
 
 
 class _Request(Model):
