@@ -111,12 +111,15 @@ def _stage_card(index: int, entries: list[dict[str, Any]], started: datetime) ->
 
 
 def stage_cards(steps: list[dict[str, Any]], started: datetime) -> list[StageCard]:
-    """The stage loop's iterations (those with an ApplyStage), in order."""
-    by_stage: dict[int, list[dict[str, Any]]] = {}
+    """The stage loop's iterations (those with an ApplyStage), in order. A history numbers the
+    iterations of every Map from 1, so each Map's are kept apart (the replicas' are not stages)."""
+    by_stage: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    maps = 0
     for step in steps:
+        maps += step["_kind"] == "Map"
         if step.get("stage") is not None and step["_kind"] in ("Task", "Wait", "Choice", "Pass"):
-            by_stage.setdefault(int(step["stage"]), []).append(step)
-    loops = [(i, e) for i, e in sorted(by_stage.items()) if any(s["name"] == "ApplyStage" for s in e)]
+            by_stage.setdefault((maps, int(step["stage"])), []).append(step)
+    loops = [(i, e) for (_, i), e in sorted(by_stage.items()) if any(s["name"] == "ApplyStage" for s in e)]
     return [_stage_card(i, e, started) for i, e in loops]
 
 
