@@ -31,13 +31,13 @@ NO_RESTORE_DRILLS = (
     " (docs/game-days.md)"
 )
 DATABASE_DRILL_ONLY_REGIONAL = (
-    "drill.database: only a regional-failover drill can switch the database over and back; use \"drill\": true"
+    'drill.database: only a regional-failover drill can switch the database over and back; use "drill": true'
 )
 # The database switchover and back (a planned failover, then a restore, under one lock) is not built
 # yet: refusing it is safer than a drill that says it switches the database and does not.
 NO_DATABASE_DRILLS_YET = (
     "drill.database: a full drill (database switchover and back) is not available yet; run the"
-    " traffic-only drill (\"drill\": true) and rehearse the database switchover with `switchyard local"
+    ' traffic-only drill ("drill": true) and rehearse the database switchover with `switchyard local'
     " scenario` (planned failover, then restore)"
 )
 
@@ -57,12 +57,14 @@ def _drill_value(value: Any) -> bool | DrillOptions:
     if isinstance(value, dict):
         unknown = sorted(set(value) - {"database"})
         if unknown:
-            raise PydanticCustomError("drill", f"unknown field(s) {unknown}; a drill is true or {{\"database\": true}}")
+            raise PydanticCustomError("drill", f'unknown field(s) {unknown}; a drill is true or {{"database": true}}')
         database = value.get("database", False)
         if not isinstance(database, bool):
             raise PydanticCustomError("drill", "database must be true or false")
         return DrillOptions(database=database)
-    raise PydanticCustomError("bool_type", 'Input should be a valid boolean (or {"database": true} on a regional-failover)')
+    raise PydanticCustomError(
+        "bool_type", 'Input should be a valid boolean (or {"database": true} on a regional-failover)'
+    )
 
 
 class _Request(Model):

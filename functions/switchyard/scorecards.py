@@ -90,7 +90,8 @@ def _output(step: dict[str, Any]) -> dict[str, Any]:
 def _stage_card(index: int, entries: list[dict[str, Any]], started: datetime) -> StageCard:
     apply = next(e for e in entries if e["name"] == "ApplyStage")
     state = _output(apply)
-    applied = state.get("applied") if isinstance(state.get("applied"), dict) else {}
+    found = state.get("applied")
+    applied: dict[str, Any] = found if isinstance(found, dict) else {}
     target = state.get("target")
     shares = {
         str(c.get("label")): float(c["shares"][target])

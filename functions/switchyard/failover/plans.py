@@ -10,7 +10,6 @@ from switchyard import leases
 from switchyard.aws import rds
 from switchyard.errors import UnsafeChange
 from switchyard.failover import dependencies
-from switchyard.failover.drill import plan_drill
 from switchyard.failover.dns_mode import (
     ROUTE53_WARNING,
     Dependency,
@@ -21,6 +20,7 @@ from switchyard.failover.dns_mode import (
     read_groups,
     record_moves,
 )
+from switchyard.failover.drill import plan_drill
 from switchyard.failover.events import DbRef, StepEvent
 from switchyard.failover.preflight import (
     current_writer,
