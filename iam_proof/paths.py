@@ -28,6 +28,7 @@ UNPLANNED = {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unpl
 PLANNED = {**UNPLANNED, "mode": "planned", "stages": [0], "bake_seconds": 30}
 RESTORE = {"region": "us-east-1", "stages": [100], "bake_seconds": 30}
 DRILL = {"scope": "cluster", "target": "usw2-b", "stages": [0], "bake_seconds": 30, "drill": True}
+REGIONAL_DRILL = {**PLANNED, "drill": True}  # runs in us-west-2 (its to_region) unless told otherwise
 
 Path_ = Callable[[LocalWorld], None]
 
@@ -149,8 +150,8 @@ def region_trigger(world: LocalWorld) -> None:
         raise AssertionError(f"regional alarm: {result.status}: {result.report['error']}")
 
 
-def _preempt(world: LocalWorld, drill_input: dict) -> None:
-    drill = world.start("traffic-shift", {**drill_input, "bake_seconds": LONG_BAKE}, name="game-day")
+def _preempt(world: LocalWorld, drill_input: dict, workflow: str = "traffic-shift") -> None:
+    drill = world.start(workflow, {**drill_input, "bake_seconds": LONG_BAKE}, name="game-day")
     _wait(lambda: _waiting_in_bake(world, drill), "the drill's bake")
     result = world.fire_alarm("use1-a-5xx")
     if result.status != "SUCCEEDED" or not result.report["trigger"]["decisions"][0].get("preempted_drill"):
@@ -163,6 +164,16 @@ def incident_preempts_drill(world: LocalWorld) -> None:
 
 def incident_preempts_region_drill(world: LocalWorld) -> None:
     _preempt(world, {**DRILL, "scope": "region", "target": "us-west-2"})
+
+
+def regional_drills(world: LocalWorld) -> None:
+    _expect(world, "regional-failover", REGIONAL_DRILL, "SUCCEEDED")
+    _expect(world, "regional-failover", REGIONAL_DRILL, "FAILED", ("alarm:usw2-api-5xx@1",))  # rolled back, scored
+
+
+def incident_preempts_regional_failover_drill(world: LocalWorld) -> None:
+    # The drill runs in us-west-2, the cluster alarm's trigger in us-east-1: it stops it across regions.
+    _preempt(world, REGIONAL_DRILL, "regional-failover")
 
 
 def stale_leases(world: LocalWorld) -> None:
@@ -213,6 +224,8 @@ PATHS: dict[str, Path_] = {
     "region-trigger": region_trigger,
     "incident-preempts-drill": incident_preempts_drill,
     "incident-preempts-region-drill": incident_preempts_region_drill,
+    "regional-drills": regional_drills,
+    "incident-preempts-regional-failover-drill": incident_preempts_regional_failover_drill,
     "stale-leases": stale_leases,
     "stopped-holders": stopped_holders,
 }

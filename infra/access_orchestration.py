@@ -105,6 +105,10 @@ _EXECUTION_WILDCARD = (
 )
 
 
+# The workflows a drill runs: their executions may be stopped for an incident and scored.
+DRILL_WORKFLOWS = ("traffic-shift", "regional-failover")
+
+
 def start_executions(g: Grants) -> None:
     name = g.targets.topology.name
     # Only the workflows the topology's triggers name: an alarm starts nothing else.
@@ -114,14 +118,27 @@ def start_executions(g: Grants) -> None:
     g.allow(["states:StartExecution"], [state_machine_arn(g.stack, name, workflow) for workflow in workflows])
     # DescribeExecution: has this alarm transition already started its execution (a repeated delivery)?
     g.allow(["states:DescribeExecution"], _executions(g, workflows), why_wildcard=_EXECUTION_WILDCARD)
-    # StopExecution: an incident pre-empts a game-day drill that holds the lock; drills are traffic shifts.
-    g.allow(["states:StopExecution"], _executions(g, ["traffic-shift"]), why_wildcard=_EXECUTION_WILDCARD)
+    # StopExecution: an incident pre-empts a game-day drill that holds the lock (a traffic shift or a
+    # regional failover), in the drill's region: game days start in the primary region, a failover's
+    # trigger lives in its to_region, so any region of the topology.
+    drills = [
+        g.arn(
+            "states",
+            "execution",
+            f"{state_machine_name(name, workflow)}:*",
+            region=region,
+            sep=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        for region in g.targets.topology.regions
+        for workflow in DRILL_WORKFLOWS
+    ]
+    g.allow(["states:StopExecution"], drills, why_wildcard=_EXECUTION_WILDCARD)
 
 
 def read_executions(g: Grants) -> None:
-    # A drill's scorecard is measured from its execution's history (time per step, gates,
-    # rollback); drills are traffic shifts only.
-    g.allow(["states:GetExecutionHistory"], _executions(g, ["traffic-shift"]), why_wildcard=_EXECUTION_WILDCARD)
+    # A drill's scorecard is measured from its own execution's history (time per step and stage,
+    # gates, rollback), in this region.
+    g.allow(["states:GetExecutionHistory"], _executions(g, DRILL_WORKFLOWS), why_wildcard=_EXECUTION_WILDCARD)
 
 
 def read_lock_holder(g: Grants) -> None:

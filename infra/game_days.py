@@ -33,8 +33,8 @@ RETRY_ATTEMPTS = 5
 
 
 def drill_input(game_day: GameDay) -> dict[str, Any]:
-    """The execution input of a game day's drill."""
-    return {**game_day.input, "drill": True, "reason": f"game day {game_day.name}"}
+    """The execution input of a game day's drill; drill options in the input (`{"database": true}`) are kept."""
+    return {**game_day.input, "drill": game_day.input.get("drill") or True, "reason": f"game day {game_day.name}"}
 
 
 class GameDaySchedules(Construct):

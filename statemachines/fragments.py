@@ -64,14 +64,15 @@ def region_defaults() -> States:
     }
 
 
-def acquire_lock(workflow: str, refused: str) -> States:
-    """AcquireLock, one execution per topology; held by another run: `refused`."""
+def acquire_lock(workflow: str, refused: str, *, drill: str = "$.request.drill") -> States:
+    """AcquireLock, one execution per topology; held by another run: `refused`. `drill`: where the
+    state says whether the run is a drill (an incident may then pre-empt it)."""
     parameters = {
         "topology.$": "$.topology",
         "execution.$": "$.execution",
         "workflow": workflow,
         "lease_seconds.$": "$.lease_seconds",
-        "drill.$": "$.request.drill",
+        "drill.$": drill,
     }
     lock = task(
         "AcquireLock",
@@ -358,7 +359,7 @@ def mark_region(region: str, out: bool, result: str, then: str, comment: str, *,
     return task("MarkRegion", parameters, result, then, catch=catch or to_rollback(), comment=comment)
 
 
-def region_rollback(**extra: Any) -> States:
+def region_rollback(then: str = "ReleaseLockAfterFailure", **extra: Any) -> States:
     """RollBack of a regional workflow: DNS and banners back unless the writer was promoted."""
     parameters = {
         "execution.$": "$.execution",
@@ -371,4 +372,4 @@ def region_rollback(**extra: Any) -> States:
         "Before a promotion: put DNS and the banner back. After one: undo nothing, keep the banner, say where"
         " the writer is."
     )
-    return {"RollBack": rollback("RollBackFailover", parameters, "ReleaseLockAfterFailure", comment)}
+    return {"RollBack": rollback("RollBackFailover", parameters, then, comment)}

@@ -27,8 +27,8 @@ from statemachines.fragments import (
     to_rollback,
     verify,
 )
-from statemachines.states import branch, choice, machine, on_error, passes, task, when
-from statemachines.tails import failure_tail, refusal_tail, success_tail
+from statemachines.states import States, branch, choice, machine, on_error, passes, succeed, task, when, when_true
+from statemachines.tails import failure_tail, record_outcome, refusal_tail, release_lock, success_tail
 
 WORKFLOW = "regional-failover"
 COMMENT = (
@@ -137,6 +137,71 @@ def dns_branch() -> dict[str, Any]:
     )
 
 
+def drill_scorecard(rolled_back: dict[str, Any], then: str) -> dict[str, Any]:
+    """RecordScorecard of a drill; its failure is only noted."""
+    parameters = {
+        "topology.$": "$.topology",
+        "workflow": WORKFLOW,
+        "execution.$": "$.execution",
+        "drill.$": "$.drill",
+        **rolled_back,
+    }
+    return task("RecordScorecard", parameters, "$.scorecard", then, catch=on_error(then, into="$.scorecard_error"))
+
+
+def drill() -> States:
+    """The drill branch (switchyard.failover.drill): the stage loop over the way out and back,
+    then every weight from the snapshot, a scorecard, and its own success record (no promotion,
+    no banner: the failover's success record names both)."""
+    return {
+        "IsDrill": choice(
+            [when_true("$.drill", "DrillStages")],
+            "IsPlanned",
+            "A game-day drill moves traffic only: out of the source in stages, then back.",
+        ),
+        "DrillStages": stage_loop(
+            "Drill: the source's DNS weights down in stages and back up, each stage baked and gated.",
+            "RestoreAfterDrill",
+        ),
+        "RestoreAfterDrill": task(
+            "RollBack",
+            {"snapshot_id.$": "$.snapshot.snapshot_id"},
+            "$.rollback",
+            "DrillScorecard",
+            catch=to_rollback(),
+            comment="The drill is over: every weight exactly as the snapshot saved it.",
+        ),
+        "DrillScorecard": drill_scorecard({"rolled_back": False, "restored": True}, then="ReleaseLockAfterDrill"),
+        "ReleaseLockAfterDrill": release_lock("RecordDrillSuccess"),
+        "RecordDrillSuccess": record_outcome(
+            WORKFLOW,
+            "SUCCEEDED",
+            "Done",
+            {
+                "reason.$": "$.request.reason",
+                "details": {"summary.$": "$.summary", "restored.$": "$.rollback"},
+                "release.$": "$.release",
+            },
+        ),
+        "ScoreIfDrill": choice(
+            [when_true("$.drill", "ScorecardAfterFailure")], "ReleaseLockAfterFailure", "A failed drill scores itself."
+        ),
+        "ScorecardAfterFailure": drill_scorecard(
+            {"rolled_back.$": "$.rollback.rolled_back", "restored.$": "$.rollback.rolled_back"},
+            then="ReleaseLockAfterFailure",
+        ),
+        "LockRefused": choice(
+            [when_true("$.drill", "RecordDrillSkipped")],
+            "RecordLockRefused",
+            "A drill never waits for or fights another run: it is skipped.",
+        ),
+        "RecordDrillSkipped": record_outcome(
+            WORKFLOW, "SKIPPED", "DrillSkipped", {"error.$": "$.error", "reason.$": "$.request.reason"}
+        ),
+        "DrillSkipped": succeed("Skipped: another execution holds the lock (recorded as SKIPPED)."),
+    }
+
+
 def definition() -> dict[str, Any]:
     catch_up = replication(
         "CatchUp",
@@ -155,9 +220,10 @@ def definition() -> dict[str, Any]:
         plan("PlanFailover", REGIONAL_PLAN_COMMENT),
         dry_run_gate(REGIONAL_DRY_RUN_COMMENT, then="PrepareRollback"),
         region_defaults(),
-        acquire_lock(WORKFLOW, refused="RecordLockRefused"),
+        acquire_lock(WORKFLOW, refused="LockRefused", drill="$.drill"),
         stale_lock_recovery(then="TakeSnapshot"),
-        region_snapshot(then="IsPlanned"),
+        region_snapshot(then="IsDrill"),
+        drill(),
         {
             "IsPlanned": choice(
                 [when("$.request.mode", "StringEquals", "planned", "BannerOn")],
@@ -255,7 +321,7 @@ def definition() -> dict[str, Any]:
                 "writer_record.$": "$.writer_record",
             },
         ),
-        region_rollback(),
+        region_rollback(then="ScoreIfDrill", **{"traffic_only.$": "$.drill"}),
         failure_tail(WORKFLOW),
         refusal_tail(WORKFLOW),
     )

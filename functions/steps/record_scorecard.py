@@ -27,5 +27,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             metrics.add_metric(
                 name="DrillTimeToFirstChangeSeconds", unit=MetricUnit.Seconds, value=card.time_to_first_change_s
             )
-    # The execution state keeps the headline figures; the full card (every step) is in the table.
-    return card.model_dump(mode="json", exclude={"steps"})
+        if card.time_to_traffic_moved_s is not None:
+            metrics.add_metric(
+                name="DrillTimeToTrafficMovedSeconds", unit=MetricUnit.Seconds, value=card.time_to_traffic_moved_s
+            )
+    # The execution state keeps the headline figures and each stage's times; the full card (every
+    # step, every group's share) is in the table.
+    return card.model_dump(mode="json", exclude={"steps": True, "stages": {"__all__": {"target_share"}}})

@@ -81,6 +81,11 @@ def traffic_shift(request: TrafficShiftRequest) -> int:
     return _lease(_START + len(request.stages) * stage + drill_restore + _FAILURE_TAIL, SHIFT_TIMEOUT)
 
 
+def regional_drill(request: RegionalFailoverRequest, *, stages: int) -> int:
+    """A traffic-only regional drill: its stages out and back, then every weight put back."""
+    return _lease(_START + stages * _stage(request.bake_seconds) + LONG_STEP + STEP + _FAILURE_TAIL, FAILOVER_TIMEOUT)
+
+
 def _replicas_again(other_regions: int) -> int:
     """Every other region's replica recreated from the writer (a Map, MaxConcurrency 4), each polled."""
     batches = -(-other_regions // 4)

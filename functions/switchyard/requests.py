@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from switchyard.errors import InvalidInput
 from switchyard.model import Model, error_lines
@@ -23,12 +24,47 @@ BakeSeconds = Annotated[int, Field(ge=0, le=86400)]
 # The executions must end well inside the state machines' timeout (48 h), and the lock's lease
 # (which covers every stage's bake) inside DynamoDB-friendly bounds: cap the total bake time.
 MAX_TOTAL_BAKE_SECONDS = 24 * 3600
-# A scheduled drill must be safe to run unattended: a failover drill would promote the production
-# database, which no automatic restore can take back without risk. Rehearse those in the local world.
-NO_DATABASE_DRILLS = (
-    "drill: drills run traffic-shift only; a regional-failover or restore drill would promote the production"
-    " database (rehearse it with `switchyard local scenario`)"
+# A scheduled drill must be safe to run unattended. A regional-failover drill is a traffic-only
+# evacuation (docs/game-days.md); a restore has nothing to rehearse on its own (it undoes a failover).
+NO_RESTORE_DRILLS = (
+    "drill: a restore is not drilled on its own; a regional-failover drill puts everything back itself"
+    " (docs/game-days.md)"
 )
+DATABASE_DRILL_ONLY_REGIONAL = (
+    'drill.database: only a regional-failover drill can switch the database over and back; use "drill": true'
+)
+# The database switchover and back (a planned failover, then a restore, under one lock) is not built
+# yet: refusing it is safer than a drill that says it switches the database and does not.
+NO_DATABASE_DRILLS_YET = (
+    "drill.database: a full drill (database switchover and back) is not available yet; run the"
+    ' traffic-only drill ("drill": true) and rehearse the database switchover with `switchyard local'
+    " scenario` (planned failover, then restore)"
+)
+
+
+class DrillOptions(Model):
+    """`"drill": {"database": true}`: a regional-failover drill that also switches the database."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    database: bool = False
+
+
+def _drill_value(value: Any) -> bool | DrillOptions:
+    """`true`/`false`, or `{"database": BOOL}`; one message that names the field (pydantic's own for
+    a union would name each member instead)."""
+    if isinstance(value, bool | DrillOptions):
+        return value
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - {"database"})
+        if unknown:
+            raise PydanticCustomError("drill", f'unknown field(s) {unknown}; a drill is true or {{"database": true}}')
+        database = value.get("database", False)
+        if not isinstance(database, bool):
+            raise PydanticCustomError("drill", "database must be true or false")
+        return DrillOptions(database=database)
+    raise PydanticCustomError(
+        "bool_type", 'Input should be a valid boolean (or {"database": true} on a regional-failover)'
+    )
 
 
 class _Request(Model):
@@ -53,8 +89,22 @@ class _Request(Model):
 
     dry_run: bool = False
     reason: Reason = ""
-    # A game-day drill: the workflow restores what it changed afterwards.
-    drill: bool = False
+    # A game-day drill: the workflow restores what it changed afterwards. Options (a dict) only on
+    # a regional failover; every other workflow refuses them.
+    drill: bool | DrillOptions = False
+
+    @field_validator("drill", mode="before")
+    @classmethod
+    def _drill_shape(cls, value: Any) -> bool | DrillOptions:
+        return _drill_value(value)
+
+    @property
+    def is_drill(self) -> bool:
+        return self.drill is True or isinstance(self.drill, DrillOptions)
+
+    @property
+    def drills_database(self) -> bool:
+        return isinstance(self.drill, DrillOptions) and self.drill.database
 
 
 class TrafficShiftRequest(_Request):
@@ -72,6 +122,12 @@ class TrafficShiftRequest(_Request):
     # Manual gates: wait for `switchyard approve` after each stage; no answer in time rolls back.
     approval: bool = False
     approval_timeout_seconds: Annotated[int, Field(ge=60, le=24 * 3600)] = 3600
+
+    @model_validator(mode="after")
+    def _plain_drill(self) -> TrafficShiftRequest:
+        if isinstance(self.drill, DrillOptions):
+            raise ValueError(DATABASE_DRILL_ONLY_REGIONAL)
+        return self
 
 
 class RegionalFailoverRequest(_Request):
@@ -93,9 +149,18 @@ class RegionalFailoverRequest(_Request):
             raise ValueError("from_region and to_region must differ")
         if self.stages[-1] != 0:
             raise ValueError("stages: a failover's last stage must be 0 (the source region drained)")
-        if self.drill:
-            raise ValueError(NO_DATABASE_DRILLS)
+        if self.is_drill:
+            self._drill_allowed()
         return self
+
+    def _drill_allowed(self) -> None:
+        if self.mode == "unplanned":
+            raise ValueError(
+                'mode: a drill must be "planned" (an unplanned failover moves every record in one step,'
+                " without stages or gates, which no game day should do)"
+            )
+        if self.drills_database:
+            raise ValueError(NO_DATABASE_DRILLS_YET)
 
 
 class RestoreRequest(_Request):
@@ -110,8 +175,10 @@ class RestoreRequest(_Request):
     def _ends_at_normal(self) -> RestoreRequest:
         if self.stages[-1] != 100:
             raise ValueError("stages: a restore's last stage must be 100 (the region back to its normal weight)")
+        if isinstance(self.drill, DrillOptions):
+            raise ValueError(DATABASE_DRILL_ONLY_REGIONAL)
         if self.drill:
-            raise ValueError(NO_DATABASE_DRILLS)
+            raise ValueError(NO_RESTORE_DRILLS)
         return self
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ConfigDict, Field
@@ -29,6 +30,22 @@ class ScorecardEvent(Model):
     restored: bool = False  # the drill's changes were put back afterwards
 
 
+class StageCard(Model):
+    """One stage of the stage loop, as measured: when it started, how long it took (apply, bake,
+    gates and whatever else the loop runs), and the target's share after it."""
+
+    index: int
+    percent: int | None = None
+    start_s: float
+    duration_s: float
+    apply_ms: int | None = None
+    groups_changed: int | None = None
+    gates: str | None = None  # "passed" | "failed"; None when the stage never reached its gates
+    # Per weight group (a record, or a service's listener rule): the target's share of DNS answers
+    # (or of requests) after the stage, by the weights it wrote; all sets healthy.
+    target_share: dict[str, float] = Field(default_factory=dict)
+
+
 class Scorecard(Model):
     recorded: bool
     topology: str = ""
@@ -41,12 +58,79 @@ class Scorecard(Model):
     gates_failed: int = 0
     rolled_back: bool = False
     restored: bool = False
+    # When the first stage that changed a weight had been written (clients then move as their cached
+    # DNS answers expire); None when no stage changed anything.
+    time_to_traffic_moved_s: float | None = None
+    stages: list[StageCard] = Field(default_factory=list)
     steps: list[dict[str, Any]] = Field(default_factory=list)
 
 
 def _history(execution: str) -> list[dict[str, Any]]:
     with aws_errors("reading the drill's history"):
         return executions.history(execution, region=home_region())
+
+
+def _end(step: dict[str, Any]) -> datetime:
+    end: datetime = step["_t"] + timedelta(milliseconds=step["duration_ms"])
+    return end
+
+
+def _seconds(at: datetime, started: datetime) -> float:
+    return round((at - started).total_seconds(), 3)
+
+
+def _output(step: dict[str, Any]) -> dict[str, Any]:
+    try:
+        value = json.loads(step.get("_output") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _stage_card(index: int, entries: list[dict[str, Any]], started: datetime) -> StageCard:
+    apply = next(e for e in entries if e["name"] == "ApplyStage")
+    state = _output(apply)
+    found = state.get("applied")
+    applied: dict[str, Any] = found if isinstance(found, dict) else {}
+    target = state.get("target")
+    shares = {
+        str(c.get("label")): float(c["shares"][target])
+        for c in applied.get("changes") or []
+        if isinstance(c, dict) and target in (c.get("shares") or {})
+    }
+    gates = [e for e in entries if e["name"] == "CheckGates" and e["status"] != "RUNNING"]
+    return StageCard(
+        index=index,
+        percent=applied.get("percent"),
+        start_s=_seconds(entries[0]["_t"], started),
+        duration_s=round((max(map(_end, entries)) - entries[0]["_t"]).total_seconds(), 3),
+        apply_ms=apply["duration_ms"] if apply["status"] == "SUCCEEDED" else None,
+        groups_changed=applied.get("groups_changed"),
+        gates=("failed" if gates[-1]["status"] == "FAILED" else "passed") if gates else None,
+        target_share=shares,
+    )
+
+
+def stage_cards(steps: list[dict[str, Any]], started: datetime) -> list[StageCard]:
+    """The stage loop's iterations (those with an ApplyStage), in order. A history numbers the
+    iterations of every Map from 1, so each Map's are kept apart (the replicas' are not stages)."""
+    by_stage: dict[tuple[int, int], list[dict[str, Any]]] = {}
+    maps = 0
+    for step in steps:
+        maps += step["_kind"] == "Map"
+        if step.get("stage") is not None and step["_kind"] in ("Task", "Wait", "Choice", "Pass"):
+            by_stage.setdefault((maps, int(step["stage"])), []).append(step)
+    loops = [(i, e) for (_, i), e in sorted(by_stage.items()) if any(s["name"] == "ApplyStage" for s in e)]
+    return [_stage_card(i, e, started) for i, e in loops]
+
+
+def _traffic_moved(steps: list[dict[str, Any]], started: datetime) -> float | None:
+    for step in steps:
+        if step["name"] in ("ApplyStage", "ShiftDns") and step["status"] == "SUCCEEDED":
+            applied = _output(step).get("applied")
+            if isinstance(applied, dict) and applied.get("groups_changed"):
+                return _seconds(_end(step), started)
+    return None
 
 
 def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
@@ -76,6 +160,8 @@ def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
         gates_failed=sum(1 for s in steps if s["name"] == "CheckGates" and s["status"] == "FAILED"),
         rolled_back=event.rolled_back,
         restored=event.restored,
+        time_to_traffic_moved_s=_traffic_moved(steps, started),
+        stages=stage_cards(steps, started),
         steps=[
             {
                 "name": s["name"],

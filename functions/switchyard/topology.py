@@ -238,8 +238,9 @@ def _game_day_input_errors(topo: Topology) -> list[str]:
     for i, game_day in enumerate(topo.game_days):
         if game_day.input.get("force") is not None:
             errors.append(f"game_days.{i}.input.force: an unattended drill may not force; leave it out")
-        # The scheduler adds drill: true to the input; validate what it will send.
-        drill_input = {**game_day.input, "drill": True}
+        # The scheduler adds drill: true to the input (keeping drill options the input names);
+        # validate what it will send.
+        drill_input = {**game_day.input, "drill": game_day.input.get("drill") or True}
         errors += [f"game_days.{i}.input.{e}" for e in request_errors(game_day.workflow, drill_input, topo)]
     return errors
 

@@ -146,8 +146,12 @@ def _preempt_drill(table: str, lock_table: str, topo: Topology, reason: str) -> 
     held = lock.read_lock(lock_table, topo.name)
     if held is None or not held.drill:
         return None
+    # In the drill's own region: game days start in the primary region, while the trigger of a
+    # regional failover lives in the region it fails over to.
     with aws_errors(f"stopping drill {held.holder}"):
-        executions.stop(held.holder, error="PreemptedByIncident", cause=reason[:32000], region=home_region())
+        executions.stop(
+            held.holder, error="PreemptedByIncident", cause=reason[:32000], region=executions.region_of(held.holder)
+        )
     # A stopped execution runs no Catch: do its rollback here, from its own snapshot.
     if snapshots.exists(table, held.holder):
         # Only here (an incident while a drill holds the lock): the trigger's cold start does not

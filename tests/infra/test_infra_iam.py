@@ -537,10 +537,13 @@ def test_step_functions_actions_are_scoped_to_the_topologys_state_machines_in_th
         assert set(starts) == (steps_with("start-executions") if triggered else set())
         for resources in starts.values():
             assert resources == _machines(topo, region)
-        # Stop: drills only (traffic shifts); history: drill scorecards; describe: the trigger's dedup.
+        # Stop: drills only (traffic shifts and regional failovers, in any region: a failover's trigger
+        # lives in its to_region, game days run in the primary region); history: drill scorecards, here;
+        # describe: the trigger's dedup.
+        drills = {"traffic-shift", "regional-failover"}
         for action, words, workflows in (
-            ("states:StopExecution", ("start-executions",), {"traffic-shift"}),
-            ("states:GetExecutionHistory", ("read-executions",), {"traffic-shift"}),
+            ("states:StopExecution", ("start-executions",), drills),
+            ("states:GetExecutionHistory", ("read-executions",), drills),
             ("states:DescribeExecution", ("start-executions",), triggered),
         ):
             granted = roles_granting(synth, stack, action)
@@ -548,8 +551,9 @@ def test_step_functions_actions_are_scoped_to_the_topologys_state_machines_in_th
                 granted = {step: r for step, r in granted.items() if step not in steps_with("read-lock-holder")}
             expected = steps_with(*words) if (triggered or action == "states:GetExecutionHistory") else set()
             assert set(granted) == expected, action
+            regions = topo.regions if action == "states:StopExecution" else [region]
             for resources in granted.values():
-                assert resources == _executions(topo, region, workflows), action
+                assert resources == {e for r in regions for e in _executions(topo, r, workflows)}, action
         # The lock's holder may be any region's execution of any of the topology's workflows.
         holders = {e for r in topo.regions for e in _executions(topo, r, set(WORKFLOWS))}
         readers = {

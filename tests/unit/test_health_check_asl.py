@@ -9,20 +9,27 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2] / "statemachines"
-FACTS = {"$.request.mode": "unplanned", "$.dns_moves_by": "health-check", "$.dns_failover": "health-check"}
+# An unplanned failover is never a drill (the request refuses it), so its drill branch is not walked.
+FACTS = {
+    "$.request.mode": "unplanned",
+    "$.dns_moves_by": "health-check",
+    "$.dns_failover": "health-check",
+    "$.drill": False,
+}
 
 
-def _rule_holds(rule: dict[str, Any], facts: dict[str, str]) -> bool | None:
+def _rule_holds(rule: dict[str, Any], facts: dict[str, Any]) -> bool | None:
     """True / False when the facts decide the rule, None when they do not (both ways are walked)."""
     if "And" in rule:
         parts = [_rule_holds(r, facts) for r in rule["And"]]
         return False if False in parts else (None if None in parts else True)
-    if rule.get("Variable") in facts and "StringEquals" in rule:
-        return facts[rule["Variable"]] == rule["StringEquals"]
+    for op in ("StringEquals", "BooleanEquals"):
+        if rule.get("Variable") in facts and op in rule:
+            return bool(facts[rule["Variable"]] == rule[op])
     return None
 
 
-def _next(state: dict[str, Any], facts: dict[str, str]) -> list[str]:
+def _next(state: dict[str, Any], facts: dict[str, Any]) -> list[str]:
     if state["Type"] != "Choice":
         return [state["Next"]] if "Next" in state else []
     found = []
@@ -35,7 +42,7 @@ def _next(state: dict[str, Any], facts: dict[str, str]) -> list[str]:
     return [*found, state["Default"]]
 
 
-def success_tasks(states: dict[str, Any], start: str, facts: dict[str, str]) -> tuple[set[str], bool]:
+def success_tasks(states: dict[str, Any], start: str, facts: dict[str, Any]) -> tuple[set[str], bool]:
     """(every Task state on a path from `start`, whether a Succeed state is reached), inside Parallel
     branches and Map processors too."""
     seen: set[str] = set()

@@ -59,8 +59,9 @@ def test_a_drill_is_skipped_with_a_record_while_another_execution_holds_the_lock
     world.follow(holder)
 
 
-def test_database_drills_are_refused(refusing_world):
-    result = refusing_world.run(
-        "regional-failover", {"from_region": "us-east-1", "to_region": "us-west-2", "mode": "unplanned", "drill": True}
-    )
-    assert result.status == "FAILED" and "drills run traffic-shift only" in result.report["error"]
+def test_unplanned_and_database_drills_are_refused(refusing_world):
+    failover = {"from_region": "us-east-1", "to_region": "us-west-2"}
+    unplanned = refusing_world.run("regional-failover", {**failover, "mode": "unplanned", "drill": True})
+    assert unplanned.status == "FAILED" and 'mode: a drill must be "planned"' in unplanned.report["error"]
+    database = refusing_world.run("regional-failover", {**failover, "mode": "planned", "drill": {"database": True}})
+    assert database.status == "FAILED" and "drill.database: a full drill" in database.report["error"]

@@ -20,6 +20,7 @@ from switchyard.failover.dns_mode import (
     read_groups,
     record_moves,
 )
+from switchyard.failover.drill import plan_drill
 from switchyard.failover.events import DbRef, StepEvent
 from switchyard.failover.preflight import (
     current_writer,
@@ -83,6 +84,9 @@ class FailoverPlan(_Plan):
     # Every other region's replica of the source: after the promotion each is set aside and
     # recreated from the new writer (a replica of a fenced, stopped writer serves stale reads).
     others: list[DbRef] = Field(default_factory=list)
+    # A game-day drill (switchyard.failover.drill): traffic out and back, nothing else; the ASL's
+    # drill branch reads it.
+    drill: bool = False
 
 
 class RestorePlan(_Plan):
@@ -96,6 +100,8 @@ class RestorePlan(_Plan):
 def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
     request: RegionalFailoverRequest = parse_request("regional-failover", event.input, topo)
     assert topo.database is not None  # parse_request requires it
+    if request.is_drill:
+        return FailoverPlan.model_validate(plan_drill(request, topo, event.execution))
     source_id, dest_id = db_id(topo, request.from_region), db_id(topo, request.to_region)
     warnings: list[str] = []
     unplanned = request.mode == "unplanned"

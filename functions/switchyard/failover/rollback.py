@@ -20,6 +20,8 @@ class RollBackFailoverEvent(StepEvent):
     banner_regions: list[str]
     # A restore made the replica it promotes; a failover found it there.
     workflow: Literal["regional-failover", "restore"] = "regional-failover"
+    # A traffic-only drill promotes nothing: whatever the databases look like, its weights go back.
+    traffic_only: bool = False
 
 
 class RollBackFailoverResult(Model):
@@ -57,6 +59,11 @@ def roll_back_failover(event: RollBackFailoverEvent, topo: Topology, table: str)
     After it: nothing is undone (a promotion cannot be), the banner stays on, and the result says
     where the writer is, so the on-call can finish by hand or run `restore`.
     """
+    if event.traffic_only:
+        restored = _put_back(topo, table, event.snapshot_id)
+        return RollBackFailoverResult(
+            rolled_back=True, promoted=False, state=f"a drill: {restored} DNS record group(s) put back as they were"
+        )
     state = rds.describe(event.promotion.region, event.promotion.identifier)
     # A fenced former writer under that name (a restore that failed before PrepareReplica set it
     # aside) is not a promotion of this run.
