@@ -97,6 +97,18 @@ def read_alarms(g: Grants) -> None:
     )
 
 
+def read_metrics(g: Grants) -> None:
+    # The analysis gates read ALB and custom metrics (switchyard.analysis). A metric is not an IAM
+    # resource: GetMetricData supports no resource-level permissions, so Resource "*". Granted
+    # whether or not the topology has `analysis`: an execution input may bring its own.
+    g.allow(
+        ["cloudwatch:GetMetricData"],
+        ["*"],
+        why_wildcard="cloudwatch:GetMetricData (the analysis gates' measurements) is read-only and a metric is not"
+        " an IAM resource: the action supports no resource-level permissions, so IAM requires Resource '*'.",
+    )
+
+
 def flag_region(g: Grants) -> None:
     # The region-out flag (functions/switchyard/region_out.py): a metric in the Switchyard
     # namespace, in this region (unplanned failover) or in every judge region (restore). Only

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
+from switchyard.analysis_schema import Analysis
 from switchyard.errors import InvalidInput
 from switchyard.model import Model
 from switchyard.topology_schema import Name, RegionName, Topology
@@ -72,6 +73,8 @@ class TrafficShiftRequest(_Request):
     # Manual gates: wait for `switchyard approve` after each stage; no answer in time rolls back.
     approval: bool = False
     approval_timeout_seconds: Annotated[int, Field(ge=60, le=24 * 3600)] = 3600
+    # Replaces the topology's `analysis` for this run (docs/analysis.md).
+    analysis: Analysis | None = None
 
 
 class RegionalFailoverRequest(_Request):

@@ -1,0 +1,15 @@
+from typing import Any
+
+from switchyard.analysis import Measurement, MeasureEvent, measure
+from switchyard.model import build
+from switchyard.observability import instrumented
+from switchyard.parsing import parse_event
+from switchyard.settings import NoEnv, load_settings
+
+load_settings(NoEnv)
+build(MeasureEvent, Measurement)  # this step's event and result; other models are built on first use
+
+
+@instrumented
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return measure(parse_event(MeasureEvent, event)).model_dump(mode="json")
