@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from statemachines.retries import STEP
 from statemachines.states import (
     Catch,
     State,
@@ -25,7 +26,6 @@ from statemachines.states import (
     when,
     when_true,
 )
-from statemachines.retries import STEP
 from statemachines.tails import rollback
 
 DEFAULTS_COMMENT = "Defaults the failure path reads, whatever step fails."

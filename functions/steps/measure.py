@@ -1,6 +1,6 @@
 from typing import Any
 
-from switchyard.analysis import Measurement, MeasureEvent, measure
+from switchyard.analysis import MeasureEvent, Measurement, measure
 from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event
