@@ -211,7 +211,7 @@ def plan_shift(event: PlanShiftEvent, topo: Topology, table: str) -> ShiftPlan:
         gates=[Gate(name=n, region=r) for r, names in gates.items() for n in names],
         baseline=states,
         # The run's worst case (every retry, every wait); a dead run frees it when it ends.
-        lease_seconds=leases.traffic_shift(request),
+        lease_seconds=leases.traffic_shift(request, request.analysis or topo.analysis),
         summary=summary,
         warnings=warnings,
         plan=stage_plans if inline else None,
