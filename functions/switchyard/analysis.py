@@ -278,8 +278,10 @@ def _describe(check: Check, value: float | None, failures: int) -> str:
         seen = "had no data"
     elif check.max is not None and value > check.max:
         seen = f"measured {value:g} above max {check.max:g}"
-    else:
+    elif check.min is not None and value < check.min:
         seen = f"measured {value:g} below min {check.min:g}"
+    else:  # within bounds now, failed before often enough
+        seen = f"measured {value:g}"
     return f"{check.label} {seen} ({failures} failed measurement(s), failure_limit {check.failure_limit})"
 
 

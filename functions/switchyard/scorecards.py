@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -42,11 +43,31 @@ class Scorecard(Model):
     rolled_back: bool = False
     restored: bool = False
     steps: list[dict[str, Any]] = Field(default_factory=list)
+    # Every analysis measurement of the bakes: stage, count, verdict, each check's value (None: no data).
+    measurements: list[dict[str, Any]] = Field(default_factory=list)
 
 
 def _history(execution: str) -> list[dict[str, Any]]:
     with aws_errors("reading the drill's history"):
         return executions.history(execution, region=home_region())
+
+
+def measurements(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What each Measure step found, from its output in the history."""
+    found = []
+    for step in steps:
+        if step["name"] != "Measure" or step["status"] != "SUCCEEDED":
+            continue
+        measured = (json.loads(step.get("_output") or "{}") or {}).get("measured") or {}
+        found.append(
+            {
+                "stage": measured.get("index"),
+                "measurement": measured.get("measurements"),
+                "verdict": measured.get("verdict"),
+                "checks": {c["name"]: c["value"] for c in measured.get("checks", [])},
+            }
+        )
+    return found
 
 
 def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
@@ -87,6 +108,7 @@ def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
             for s in steps
             if s["_kind"] in ("Task", "Wait", "Parallel")
         ],
+        measurements=measurements(steps),
     )
 
 
