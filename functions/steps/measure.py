@@ -2,7 +2,7 @@ from typing import Any
 
 from switchyard.analysis import MeasureEvent, Measurement, measure
 from switchyard.model import build
-from switchyard.observability import instrumented
+from switchyard.observability import emit_measurement, instrumented
 from switchyard.parsing import parse_event
 from switchyard.settings import NoEnv, load_settings
 
@@ -12,4 +12,6 @@ build(MeasureEvent, Measurement)  # this step's event and result; other models a
 
 @instrumented
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return measure(parse_event(MeasureEvent, event)).model_dump(mode="json")
+    measured = measure(parse_event(MeasureEvent, event))
+    emit_measurement({c.name: c.value for c in measured.checks})
+    return measured.model_dump(mode="json")
