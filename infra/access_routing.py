@@ -32,6 +32,17 @@ def read_alb(g: Grants) -> None:
     )
 
 
+def read_target_groups(g: Grants) -> None:
+    # The analysis gates' dimensions: load balancer and target group ARNs. Describe* do not support
+    # resource-level permissions: Resource must be "*".
+    g.allow(
+        ["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups"],
+        ["*"],
+        why_wildcard="ELBv2 DescribeLoadBalancers/TargetGroups are read-only and do not support resource-level"
+        " permissions, so IAM requires Resource '*'.",
+    )
+
+
 def read_dns(g: Grants) -> None:
     # ListHostedZonesByName is account-wide and has no resource type: Resource must be "*".
     g.allow(

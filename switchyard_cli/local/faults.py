@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from switchyard.topology import Topology
 
 _SPEC = re.compile(r"^(?P<kind>[a-z0-9-]+):(?P<arg>[^@]+?)(?:@(?P<at>\d+))?$")
-KINDS = (
+KINDS: tuple[str, ...] = (
     "alarm",
     "api-error",
     "replica-lag",

@@ -37,6 +37,8 @@ WORD_ACTIONS = {
     "write-alb": {"elasticloadbalancing:ModifyRule"},
     "write-dns": {"route53:ChangeResourceRecordSets"},
     "read-alarms": {"cloudwatch:DescribeAlarms"},
+    "read-metrics": {"cloudwatch:GetMetricData"},
+    "read-target-groups": {"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups"},
     "flag-region": {"cloudwatch:PutMetricData"},
     "table-get": {"dynamodb:GetItem"},
     "table-query": {"dynamodb:Query"},

@@ -251,3 +251,13 @@ def test_measure_reads_every_receiving_target_group_through_its_adapters() -> No
         ("p99-latency-ms", pytest.approx(100), True),
     ]
     assert (measured.verdict, measured.of) == ("fail", 2)
+
+
+def test_the_progress_view_shows_each_measurement() -> None:
+    import json
+
+    from switchyard_cli import render
+
+    measured = run([check(), check(template="p99-latency-ms", max=300)], [{"target-5xx-rate": 0.2}], needed=3)[0]
+    note = render._note("Measure", json.dumps({"measured": measured.model_dump(mode="json")}))
+    assert note == "measurement 1/3: target-5xx-rate 0.2 FAILED, p99-latency-ms no data → fail"
