@@ -210,6 +210,16 @@ def stopped_holders(world: LocalWorld) -> None:
     assert len(taken_over) == 2, taken_over
 
 
+ANALYSIS = {"checks": [{"template": "target-5xx-rate", "max": 0.01}, {"template": "healthy-hosts", "min": 1}]}
+
+
+def analysis(world: LocalWorld) -> None:
+    """Metric checks measured during the bake: passing, and failing at once (rollback)."""
+    _expect(world, "traffic-shift", {**DRAIN, "analysis": ANALYSIS}, "SUCCEEDED")
+    _expect(world, "traffic-shift", {**DRAIN, "stages": [100], "bake_seconds": 0}, "SUCCEEDED")
+    _expect(world, "traffic-shift", {**REGION_SHIFT, "analysis": ANALYSIS}, "FAILED", ("target-5xx:usw2-a=0.5",))
+
+
 PATHS: dict[str, Path_] = {
     "shifts": shifts,
     "dry-runs": dry_runs,
@@ -228,6 +238,7 @@ PATHS: dict[str, Path_] = {
     "incident-preempts-regional-failover-drill": incident_preempts_regional_failover_drill,
     "stale-leases": stale_leases,
     "stopped-holders": stopped_holders,
+    "analysis": analysis,
 }
 
 

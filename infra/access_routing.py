@@ -32,6 +32,17 @@ def read_alb(g: Grants) -> None:
     )
 
 
+def read_target_groups(g: Grants) -> None:
+    # The analysis gates' dimensions: load balancer and target group ARNs. Describe* do not support
+    # resource-level permissions: Resource must be "*".
+    g.allow(
+        ["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups"],
+        ["*"],
+        why_wildcard="ELBv2 DescribeLoadBalancers/TargetGroups are read-only and do not support resource-level"
+        " permissions, so IAM requires Resource '*'.",
+    )
+
+
 def read_dns(g: Grants) -> None:
     # ListHostedZonesByName is account-wide and has no resource type: Resource must be "*".
     g.allow(
@@ -94,6 +105,18 @@ def read_alarms(g: Grants) -> None:
         resources,
         why_wildcard="DescribeAlarms is read-only; gates may name any alarm of the execution input, so every alarm"
         " of this account in the topology's regions can be read.",
+    )
+
+
+def read_metrics(g: Grants) -> None:
+    # The analysis gates read ALB and custom metrics (switchyard.analysis). A metric is not an IAM
+    # resource: GetMetricData supports no resource-level permissions, so Resource "*". Granted
+    # whether or not the topology has `analysis`: an execution input may bring its own.
+    g.allow(
+        ["cloudwatch:GetMetricData"],
+        ["*"],
+        why_wildcard="cloudwatch:GetMetricData (the analysis gates' measurements) is read-only and a metric is not"
+        " an IAM resource: the action supports no resource-level permissions, so IAM requires Resource '*'.",
     )
 
 

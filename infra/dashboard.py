@@ -11,7 +11,9 @@ Rows, top to bottom:
 4. triggers: the status of the trigger alarms (in this region), the trigger function's
    invocations and errors, and alarm events parked in the dead-letter queue;
 5. drill scorecards: DrillTimeToFirstChangeSeconds, DrillDurationSeconds, DrillGatesChecked,
-   DrillRolledBack (RecordScorecard; dimensions service, workflow), over 90 days.
+   DrillRolledBack (RecordScorecard; dimensions service, workflow), over 90 days;
+6. with the topology's `analysis`: one graph per check of the values the Measure step judged
+   (AnalysisCheckValue, dimensions service, check), its min/max drawn as horizontal lines.
 
 Metric names and dimensions are the functions' contract (functions/switchyard/observability.py,
 functions/steps/record_outcome.py, functions/steps/record_scorecard.py); tests/infra pins them.
@@ -37,6 +39,7 @@ OUTCOMES = ("Succeeded", "Failed", "Refused", "Skipped")  # RecordOutcome: Execu
 SCORECARD_SECONDS = ("DrillTimeToFirstChangeSeconds", "DrillDurationSeconds")
 SCORECARD_COUNTS = {"DrillGatesChecked": "Maximum", "DrillRolledBack": "Sum"}  # metric -> daily statistic
 WEIGHT_METRIC = "TargetWeight"
+ANALYSIS_METRIC = "AnalysisCheckValue"
 WEIGHTS_SEARCH = (
     f'SEARCH(\'{{{NAMESPACE},group,member,service}} MetricName="{WEIGHT_METRIC}" service="{SERVICE}"\','
     " 'Maximum', 300)"
@@ -219,3 +222,39 @@ class SwitchyardDashboard(Construct):
                 height=6,
             ),
         )
+        # 6. analysis checks
+        if topology.analysis is not None:
+            self.dashboard.add_widgets(*analysis_widgets(topology))
+
+
+def analysis_widgets(topology: Topology) -> list[cw.IWidget]:
+    """One graph per check of the topology's analysis: what each measurement judged, and its bounds."""
+    assert topology.analysis is not None
+    checks = topology.analysis.checks
+    period = cdk.Duration.seconds(topology.analysis.interval_seconds)
+    widgets: list[cw.IWidget] = []
+    for check in checks:
+        bounds = [
+            cw.HorizontalAnnotation(value=value, label=f"{side} {value:g}")
+            for side, value in (("max", check.max), ("min", check.min))
+            if value is not None
+        ]
+        widgets.append(
+            cw.GraphWidget(
+                title=f"Analysis: {check.label} (each measurement)",
+                left=[
+                    cw.Metric(
+                        namespace=NAMESPACE,
+                        metric_name=ANALYSIS_METRIC,
+                        dimensions_map={"service": SERVICE, "check": check.label},
+                        statistic="Maximum" if check.max is not None else "Minimum",
+                        period=period,
+                        label=check.label,
+                    )
+                ],
+                left_annotations=bounds,
+                width=max(24 // len(checks), 6),
+                height=6,
+            )
+        )
+    return widgets

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from statemachines.retries import STEP
 from statemachines.states import (
     Catch,
     State,
@@ -17,6 +18,7 @@ from statemachines.states import (
     inline_map,
     on_error,
     passes,
+    retry,
     state,
     succeed,
     task,
@@ -131,9 +133,11 @@ def stage_loop(
     target: str = "$.target",
     items: Mapping[str, str] | None = None,
     after_gates: States | None = None,
+    analysis: bool = False,
 ) -> State:
     """The stage Map, one stage at a time: ApplyStage -> Bake -> CheckGates (-> `after_gates`);
-    any failure rolls back."""
+    any failure rolls back. With `analysis`, the bake measures the plan's metric checks every
+    interval when the plan has any (`analysis_bake`)."""
     selector = {
         "stage.$": "$$.Map.Item.Value",
         "execution.$": "$.execution",
@@ -143,6 +147,7 @@ def stage_loop(
         "gates.$": "$.gates",
         "baseline.$": "$.baseline",
         **(items or {}),
+        **({"analysis.$": "$.analysis"} if analysis else {}),
     }
     applied = {
         "execution.$": "$.execution",
@@ -151,9 +156,10 @@ def stage_loop(
         "stage.$": "$.stage",
     }
     gates = {"gates.$": "$.gates", "baseline.$": "$.baseline", "stage.$": "$.stage"}
+    bake = analysis_bake(then="CheckGates") if analysis else {"Bake": wait("CheckGates", SecondsPath="$.bake_seconds")}
     stage = {
-        "ApplyStage": task("ApplyStage", applied, "$.applied", "Bake"),
-        "Bake": wait("CheckGates", SecondsPath="$.bake_seconds"),
+        "ApplyStage": task("ApplyStage", applied, "$.applied", next(iter(bake))),
+        **bake,
         "CheckGates": task("CheckGates", gates, "$.checked", next(iter(after_gates or {}), None)),
     }
     processor = inline_map("ApplyStage", stage, after_gates or {})
@@ -168,6 +174,62 @@ def stage_loop(
         Catch=[to_rollback()],
         Next=then,
     )
+
+
+def analysis_bake(then: str) -> States:
+    """The bake of a stage: without analysis one Wait of bake_seconds (as it always was); with it a
+    loop Wait(interval) -> Measure -> Verdict until the bake is over (-> `then`, the alarm gates).
+    A check failed beyond its failure_limit fails the stage at once (the Map's Catch rolls back);
+    no data under `no_data: pause` waits for an operator's approval, as a manual gate does."""
+    measure = {
+        "analysis.$": "$.analysis",
+        "stage.$": "$.stage",
+        "bake_seconds.$": "$.bake_seconds",
+        "previous.$": "$.measured",
+    }
+    approval = {
+        "token.$": "$$.Task.Token",
+        "topology.$": "$.topology",
+        "execution.$": "$.execution",
+        "target.$": "$.target",
+        "stage.$": "$.stage",
+        "timeout_seconds.$": "$.approval_timeout_seconds",
+    }
+    verdicts = [
+        when("$.measured.verdict", "StringEquals", "fail", "AnalysisFailed"),
+        when("$.measured.verdict", "StringEquals", "pause", "AwaitAnalysisApproval"),
+        when("$.measured.verdict", "StringEquals", "done", then),
+    ]
+    return {
+        "HasAnalysis": choice(
+            [{"Variable": "$.analysis", "IsNull": False, "Next": "StartAnalysis"}],
+            "Bake",
+            "Metric checks measure the bake every interval; without them the bake only waits.",
+        ),
+        "Bake": wait(then, SecondsPath="$.bake_seconds"),
+        "StartAnalysis": passes("WaitInterval", Result={"measurements": 0, "failures": {}}, ResultPath="$.measured"),
+        "WaitInterval": wait("Measure", SecondsPath="$.analysis.interval_seconds"),
+        "Measure": task(
+            "Measure",
+            measure,
+            "$.measured",
+            "Verdict",
+            comment="The checks over the last interval, judged; the result is this measurement.",
+        ),
+        "Verdict": choice(verdicts, "WaitInterval"),
+        "AnalysisFailed": fail(Error="AnalysisFailed", CausePath="$.measured.message"),
+        "AwaitAnalysisApproval": state(
+            "Task",
+            "No data (no_data: pause): waits for `switchyard approve|reject`; no answer in time rolls back.",
+            Resource="arn:aws:states:::lambda:invoke.waitForTaskToken",
+            Parameters={"FunctionName": "${RequestApprovalFunctionArn}", "Payload": approval},
+            TimeoutSecondsPath="$.approval_timeout_seconds",
+            ResultPath="$.analysis_approved",
+            Retry=retry(STEP),
+            Next="AfterPause",
+        ),
+        "AfterPause": choice([when_true("$.measured.done", then)], "WaitInterval"),
+    }
 
 
 @dataclass(frozen=True)

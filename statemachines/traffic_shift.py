@@ -113,6 +113,7 @@ def definition() -> dict[str, Any]:
                 target="$.request.target",
                 items=approvals,
                 after_gates=approval(),
+                analysis=True,
             ),
             "IsDrill": choice(
                 [when_true("$.request.drill", "RestoreAfterDrill")],

@@ -194,6 +194,16 @@ def _gates_note(state: ExecutionState) -> str:
     return ", ".join(f"{n} {s}" for n, s in alarms.items()) or "no gate alarms"
 
 
+def _measured_note(state: ExecutionState) -> str:
+    m = state.measured
+    if m is None:
+        return ""
+    values = ", ".join(
+        f"{c.name} {'no data' if c.value is None else f'{c.value:.4g}'}{'' if c.ok else ' FAILED'}" for c in m.checks
+    )
+    return f"measurement {m.measurements}/{m.of}: {values} → {m.verdict}"
+
+
 def _rollback_note(state: ExecutionState) -> str:
     # A failover's rollback restores no weight groups of its own (its result says where the writer is).
     restored = state.rollback.groups_restored if isinstance(state.rollback, RollBackResult) else 0
@@ -277,6 +287,7 @@ _NOTES: dict[es.Slot, Callable[[ExecutionState], str]] = {
     es.SNAPSHOT: lambda s: f"{_count(s.snapshot.groups if s.snapshot is not None else 0, 'weight group')} saved",
     es.APPLIED: _applied_note,
     es.CHECKED: _gates_note,
+    es.MEASURED: _measured_note,
     es.ROLLBACK: _rollback_note,
     es.RELEASE: _release_note,
     es.OUTCOME: lambda s: "outcome recorded and notified",

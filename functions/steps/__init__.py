@@ -12,6 +12,8 @@ topology's resources:
   write-alb     modify the topology's listener rules
   write-dns     change the topology's records' weighted sets
   read-alarms   describe the topology's alarms (and the input's gates)
+  read-metrics  GetMetricData (the analysis gates' measurements; no resource-level permissions)
+  read-target-groups  describe load balancers and target groups (the metrics' dimensions)
   table-get, table-query, table-put, table-update, table-delete
                 one DynamoDB item action on the state table each: what the step calls
   lock          read, write and delete the LOCK and COOLDOWN items of the lock table (multi-Region
@@ -106,6 +108,14 @@ STEPS: tuple[StepSpec, ...] = (
         timeout_seconds=300,
     ),
     StepSpec("CheckGates", "steps.check_gates", NoEnv, ("read-alarms",), "Fail when a gate alarm went into ALARM"),
+    StepSpec(
+        "Measure",
+        "steps.measure",
+        NoEnv,
+        # read-target-groups: the receiving target groups' ARNs, whose ends are the metrics' dimensions.
+        ("read-target-groups", "read-metrics"),
+        "Measure the analysis checks over the last interval of a bake and judge them",
+    ),
     StepSpec(
         "RollBack",
         "steps.roll_back",

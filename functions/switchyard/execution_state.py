@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from switchyard.analysis import Measurement, Tally
 from switchyard.failover.database import (
     FenceResult,
     PrepareReplicaResult,
@@ -162,6 +163,8 @@ FLAGGED = Slot("flagged", (MarkRegionResult,), ("execution", "branch"))  # MarkR
 APPLIED = Slot("applied", (ApplyStageResult,), ("stage", "branch", "execution"))  # failover's DNS shift, ZeroWeights
 CHECKED = Slot("checked", (GateResult,), ("stage",))
 APPROVED = Slot("approved", (Approval,), ("stage",))
+MEASURED = Slot("measured", (Measurement, Tally), ("stage",))  # the bake's last measurement (StartAnalysis: zeros)
+ANALYSIS_APPROVED = Slot("analysis_approved", (Approval,), ("stage",))  # a paused analysis went on
 REPLICA = Slot("replica", (PrepareReplicaResult,), ("execution", "stage"))  # restore's own, each other replica's
 # a Parallel branch's state (the failover's and restore's switchover)
 PROMOTION = Slot("promotion", (PromotionResult,), ("branch",))
@@ -195,6 +198,8 @@ SLOTS: tuple[Slot, ...] = (
     APPLIED,
     CHECKED,
     APPROVED,
+    MEASURED,
+    ANALYSIS_APPROVED,
     REPLICA,
     PROMOTION,
     PROMOTION_STATE_POLL,
@@ -340,6 +345,10 @@ class ExecutionState:
         return self._of(CHECKED, GateResult)
 
     @property
+    def measured(self) -> Measurement | None:
+        return self._of(MEASURED, Measurement)
+
+    @property
     def approved(self) -> Approval | None:
         return self._of(APPROVED, Approval)
 
@@ -374,6 +383,7 @@ PROGRESS_STATES: dict[str, Slot] = {
     "ApplyStage": APPLIED,
     "ShiftDns": APPLIED,
     "CheckGates": CHECKED,
+    "Measure": MEASURED,
     "RollBack": ROLLBACK,
     "Promote": PROMOTION,
     "CheckCatchUp": REPLICATION,

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from switchyard.analysis_schema import Analysis
     from switchyard.requests import RegionalFailoverRequest, RestoreRequest, TrafficShiftRequest
 
 # Every step Task retries Lambda and AWS errors 4 times, 2 s apart doubling, at most 30 s apart.
@@ -73,8 +74,19 @@ def _lease(worst: int, timeout: int) -> int:
     return min(worst + MARGIN, timeout)
 
 
-def traffic_shift(request: TrafficShiftRequest) -> int:
+def _analysis_bake(bake_seconds: int, analysis: Analysis, approval_timeout_seconds: int) -> int:
+    """A bake that measures: every interval waited and measured, each measurement paused for an
+    approval when a check may pause on no data. Replaces the bake's one Wait."""
+    measurements = max(1, -(-bake_seconds // analysis.interval_seconds))
+    pause = _approval_wait(approval_timeout_seconds) if any(c.no_data == "pause" for c in analysis.checks) else 0
+    return measurements * (analysis.interval_seconds + STEP + pause) - bake_seconds
+
+
+def traffic_shift(request: TrafficShiftRequest, analysis: Analysis | None = None) -> int:
+    """`analysis`: the run's metric checks (the input's, else the topology's)."""
     stage = _stage(request.bake_seconds)
+    if analysis is not None:
+        stage += _analysis_bake(request.bake_seconds, analysis, request.approval_timeout_seconds)
     if request.approval:
         stage += _approval_wait(request.approval_timeout_seconds)
     drill_restore = LONG_STEP if request.drill else 0

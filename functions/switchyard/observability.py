@@ -69,3 +69,19 @@ def emit_weights(weights: dict[str, dict[str, int]]) -> None:
             ) as metric:
                 metric.add_dimension(name="group", value=group)
                 metric.add_dimension(name="member", value=member)
+
+
+def emit_measurement(values: dict[str, float | None]) -> None:
+    """One `AnalysisCheckValue` datapoint per measured check (check -> value; no data: none), the
+    value the Measure step judged, for the dashboard's analysis row."""
+    if os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() in ("1", "true"):
+        return
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    for check, value in values.items():
+        if value is None:
+            continue
+        with single_metric(
+            name="AnalysisCheckValue", unit=MetricUnit.NoUnit, value=value, namespace=metrics.namespace
+        ) as metric:
+            metric.add_dimension(name="check", value=check)

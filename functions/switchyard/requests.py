@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from switchyard.analysis_schema import Analysis
 from switchyard.errors import InvalidInput
 from switchyard.model import Model, error_lines
 from switchyard.topology_schema import Name, RegionName, Topology
@@ -122,6 +123,8 @@ class TrafficShiftRequest(_Request):
     # Manual gates: wait for `switchyard approve` after each stage; no answer in time rolls back.
     approval: bool = False
     approval_timeout_seconds: Annotated[int, Field(ge=60, le=24 * 3600)] = 3600
+    # Replaces the topology's `analysis` for this run (docs/analysis.md).
+    analysis: Analysis | None = None
 
     @model_validator(mode="after")
     def _plain_drill(self) -> TrafficShiftRequest:

@@ -63,6 +63,8 @@ class Scorecard(Model):
     time_to_traffic_moved_s: float | None = None
     stages: list[StageCard] = Field(default_factory=list)
     steps: list[dict[str, Any]] = Field(default_factory=list)
+    # Every analysis measurement of the bakes: stage, count, verdict, each check's value (None: no data).
+    measurements: list[dict[str, Any]] = Field(default_factory=list)
 
 
 def _history(execution: str) -> list[dict[str, Any]]:
@@ -133,6 +135,24 @@ def _traffic_moved(steps: list[dict[str, Any]], started: datetime) -> float | No
     return None
 
 
+def measurements(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What each Measure step found, from its output in the history."""
+    found = []
+    for step in steps:
+        if step["name"] != "Measure" or step["status"] != "SUCCEEDED":
+            continue
+        measured = (json.loads(step.get("_output") or "{}") or {}).get("measured") or {}
+        found.append(
+            {
+                "stage": measured.get("index"),
+                "measurement": measured.get("measurements"),
+                "verdict": measured.get("verdict"),
+                "checks": {c["name"]: c["value"] for c in measured.get("checks", [])},
+            }
+        )
+    return found
+
+
 def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
     """The drill's scorecard (not recorded when the run is not a drill)."""
     if not event.drill:
@@ -173,6 +193,7 @@ def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
             for s in steps
             if s["_kind"] in ("Task", "Wait", "Parallel")
         ],
+        measurements=measurements(steps),
     )
 
 

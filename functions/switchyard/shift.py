@@ -11,6 +11,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from switchyard import banner, leases, plans, snapshots
+from switchyard.analysis import AnalysisPlan
+from switchyard.analysis import plan as plan_analysis
 from switchyard.aws import alarms, alb, dns
 from switchyard.errors import GateFailed, InvalidInput, UnsafeChange
 from switchyard.failover import dns_mode
@@ -61,6 +63,8 @@ class ShiftPlan(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     plan: list[StagePlan] | None = None  # None when it has more than INLINE_CHANGES_LIMIT changes
     plan_stored: bool = False  # a large dry run's plan: in the table (switchyard.plans), not here
+    # The metric checks every bake measures (switchyard.analysis); None: the bake only waits.
+    analysis: AnalysisPlan | None = None
 
 
 def read_groups(topo: Topology, scope: str, target: str) -> list[WeightGroup]:
@@ -207,11 +211,12 @@ def plan_shift(event: PlanShiftEvent, topo: Topology, table: str) -> ShiftPlan:
         gates=[Gate(name=n, region=r) for r, names in gates.items() for n in names],
         baseline=states,
         # The run's worst case (every retry, every wait); a dead run frees it when it ends.
-        lease_seconds=leases.traffic_shift(request),
+        lease_seconds=leases.traffic_shift(request, request.analysis or topo.analysis),
         summary=summary,
         warnings=warnings,
         plan=stage_plans if inline else None,
         plan_stored=request.dry_run and not inline,
+        analysis=plan_analysis(topo, request, groups),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, StringConstraints
 
+from switchyard.analysis_schema import Analysis
 from switchyard.model import Model
 
 ALB_MAX_WEIGHT = 999
@@ -204,6 +205,8 @@ class Topology(_Strict):
     game_days: list[GameDay] = Field(default_factory=list, description="Scheduled drills.")
     automation: Automation = Field(default_factory=Automation, description="Cooldown and kill switch of alarm starts.")
     lock: LockSettings = Field(default_factory=LockSettings)
+    # Metric checks measured every interval during each traffic-shift bake (docs/analysis.md).
+    analysis: Analysis | None = None
 
     @property
     def kill_switch_parameter(self) -> str:

@@ -18,9 +18,11 @@ import traceback
 from typing import Any
 
 from steps import BY_NAME
-from switchyard_cli.local.faults import ApiErrorInjector, Fault, Throttler
+from switchyard_cli.local import alb_metrics
+from switchyard_cli.local.faults import METRIC_KINDS, ApiErrorInjector, Fault, Throttler
 from switchyard_cli.local.hooks import FAULT_HOOK, TimelineEntry
 from switchyard_cli.local.lock_store import LockStore
+from switchyard_cli.local.moto_patches import world_time
 from switchyard_cli.local.names import ACCOUNT
 from switchyard_cli.local.operator import SimulatedOperator
 from switchyard_cli.local.process import RegionGate
@@ -69,6 +71,7 @@ class Dispatcher:
         self.injector: ApiErrorInjector | None = None
         self.throttler: Throttler | None = None
         self.step_faults: list[Fault] = []
+        self.metric_faults: list[Fault] = []  # target-5xx, latency: in the ALB metrics published
         self.after_apply: list[Fault] = []  # alarm faults that fire after stage N (fault.at)
         self.invocations: dict[str, int] = {}
         self.applied = 0
@@ -99,6 +102,7 @@ class Dispatcher:
         self.after_apply = [f for f in faults if f.kind == "alarm" and f.at is not None]
         self.applied = 0
         self.step_faults = [f for f in faults if f.kind in ("crash", "timeout")]
+        self.metric_faults = [f for f in faults if f.kind in METRIC_KINDS]
         self.invocations = {}
         self.timeline.clear()
         self.throttler.fraction = next((float(f.arg) for f in faults if f.kind == "throttle"), 0.0)
@@ -142,6 +146,10 @@ class Dispatcher:
             return _lambda_fault(fault)
         if name in roles().lag_readers:
             self.operator.publish_replica_lag()
+        if "read-metrics" in spec.access:  # the interval the step measures: what the weights imply now
+            alb_metrics.publish(
+                self.operator.topology, self.operator.client, self.metric_faults, self.applied, world_time()
+            )
         self.injector.active.step = name
         try:
             module = importlib.import_module(spec.module)

@@ -13,6 +13,9 @@
                         fails a client (ConnectTimeoutError after the connect timeout, scaled), and
                         no execution starts there; us-east-1 takes the Route 53 API down with it
   route53-control-plane-down  every Route 53 API call fails so (DNS answers keep coming)
+  target-5xx:CLUSTER=RATIO[@N]  from stage N (from the start without @N), the cluster's target
+                        groups report that ratio of 5xx answers in the ALB metrics the world publishes
+  latency:CLUSTER=MS[@N]  the same, for the p99 of their TargetResponseTime (milliseconds)
 
 An injected API error is a non-retryable AWS error (HTTP 400 `InjectedFault`), so it tests the
 workflow's Catch/rollback paths, not boto3's retries; a throttle is a real throttling response to
@@ -44,7 +47,7 @@ if TYPE_CHECKING:
     from switchyard.topology import Topology
 
 _SPEC = re.compile(r"^(?P<kind>[a-z0-9-]+):(?P<arg>[^@]+?)(?:@(?P<at>\d+))?$")
-KINDS = (
+KINDS: tuple[str, ...] = (
     "alarm",
     "api-error",
     "replica-lag",
@@ -60,6 +63,39 @@ BARE_KINDS = ("route53-control-plane-down",)  # kinds that take no ARG
 _REGION = re.compile(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d")
 # The AWS services the steps call: an `api-error` operation must be one of theirs.
 STEP_SERVICES = ("cloudwatch", "dynamodb", "elbv2", "rds", "route53", "sns", "ssm", "stepfunctions")
+
+# -- ALB metric faults: what the metrics the world publishes deviate to (alb_metrics.py) ----------
+METRIC_KINDS = ("target-5xx", "latency")
+KINDS = (*KINDS, *METRIC_KINDS)
+_METRIC_ARG = re.compile(r"^(?P<cluster>[A-Za-z0-9][A-Za-z0-9._-]{0,62})=(?P<value>\d+(\.\d+)?)$")
+
+
+def metric_fault_format(kind: str, arg: str) -> str | None:
+    """What is wrong with a metric fault's CLUSTER=VALUE (None: nothing)."""
+    match = _METRIC_ARG.match(arg)
+    if kind == "target-5xx" and (match is None or float(match["value"]) > 1):
+        return "target-5xx takes CLUSTER=RATIO, a ratio between 0 and 1 (e.g. api-blue=0.2)"
+    if kind == "latency" and match is None:
+        return "latency takes CLUSTER=MS, the p99 in milliseconds (e.g. api-blue=800)"
+    return None
+
+
+def metric_fault_cluster(fault: Fault) -> str:
+    return fault.arg.partition("=")[0]
+
+
+def metric_fault_value(fault: Fault) -> float:
+    return float(fault.arg.partition("=")[2])
+
+
+def metric_fault_problem(fault: Fault, topo: Topology) -> str | None:
+    cluster, clusters = metric_fault_cluster(fault), topo.all_clusters()
+    if fault.kind in METRIC_KINDS and cluster not in clusters:
+        return f"'{cluster}' is not a cluster of the topology{_like(cluster, clusters)} {clusters}"
+    return None
+
+
+# -- end of the ALB metric faults -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -108,6 +144,8 @@ def parse_fault(spec: str) -> Fault:
         raise InvalidInput(f"--fault '{spec}': region-down takes a REGION such as us-east-1, no @N")
     if kind in BARE_KINDS:
         raise InvalidInput(f"--fault '{spec}': {kind} takes no argument")
+    if kind in METRIC_KINDS and (wrong := metric_fault_format(kind, arg)):
+        raise InvalidInput(f"--fault '{spec}': {wrong}")
     return Fault(kind, arg, n)
 
 
@@ -346,7 +384,7 @@ def _problem(fault: Fault, topo: Topology, known: dict[str, set[str]]) -> str | 
             return f"'{fault.arg}' is not a step{_like(fault.arg, BY_NAME)} (steps: {sorted(BY_NAME)})"
     if fault.kind == "region-down" and fault.arg not in topo.regions:
         return f"'{fault.arg}' is not a region of the topology {sorted(topo.regions)}"
-    return None
+    return metric_fault_problem(fault, topo)
 
 
 def gates_of(data: Any) -> list[str]:

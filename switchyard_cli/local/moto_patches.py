@@ -9,12 +9,19 @@ moto's Step Functions interpreter runs our ASL for real, but (found with moto 5.
   the same way, so a throttled run is as fast here as the time scale says.
 - RDS `PromoteReadReplica` leaves the replica link in place (the promoted instance still names its
   source, and the source still lists it): on AWS the promoted instance is a standalone writer.
+- CloudWatch computes no percentile statistic (GetMetricData answers `p99` with no value): we
+  compute it from the raw values moto keeps (`Values`/`Counts` of PutMetricData), nearest rank,
+  as CloudWatch does for raw data (`_statistic`).
+- The analysis gates measure "the last interval", and the world's bakes are scaled down: the
+  Measure step's clock runs on world time (`world_time`: real time plus every second the scaled
+  waits and sleeps skipped), the clock the world also stamps its ALB metrics with.
 Each patch has a test in tests/unit/test_moto_patches.py that fails if moto moves the function
 we replace, so an upgrade of moto cannot silently bypass the local world.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import types
@@ -22,10 +29,13 @@ from collections.abc import Callable
 from typing import Any
 
 import botocore.endpoint
+from moto.cloudwatch.models import Statistics
 from moto.rds.models import RDSBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+
+from switchyard import analysis
 
 Invoker = Callable[[str, bytes, str], dict[str, Any]]
 
@@ -35,6 +45,7 @@ class _Installed:
 
     invoker: Invoker | None = None
     time_scale: float = 1.0
+    skipped: float = 0.0  # seconds the scaled waits and sleeps did not wait: world time is ahead by that
 
 
 _lock = threading.Lock()
@@ -42,6 +53,8 @@ _current = _Installed()
 _original_invoke = lambda_eval_utils._invoke_lambda_function
 _original_wait = wait_function.WaitFunction._wait_interval
 _original_promote = RDSBackend.promote_read_replica
+_original_statistic = Statistics.get_statistics_for_type
+_original_clock = analysis.clock
 
 
 def _invoke_lambda_function(parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
@@ -54,12 +67,14 @@ def _wait_interval(self: Any, env: Any, wait_seconds: int) -> None:
     if wait_seconds > 0:
         # program_state_event is set when the execution stops: a stopped execution stops waiting.
         env.program_state_event.wait(wait_seconds * _current.time_scale)
+        _skip(wait_seconds)
 
 
 class _ScaledTime(types.SimpleNamespace):
     @staticmethod
     def sleep(seconds: float) -> None:
         time.sleep(seconds * _current.time_scale)
+        _skip(seconds)
 
     @staticmethod
     def time() -> float:
@@ -83,6 +98,28 @@ def _promote_read_replica(self: Any, db_kwargs: dict[str, Any]) -> Any:
     return promoted
 
 
+def _statistic(self: Any, stat: str) -> Any:
+    value = _original_statistic(self, stat)
+    if value is not None or not (stat.startswith("p") and stat[1:].replace(".", "", 1).isdigit()):
+        return value
+    values = sorted(self.metric_single_values_list)
+    if not values:
+        return None
+    rank = max(1, math.ceil(float(stat[1:]) / 100 * len(values)))
+    return values[rank - 1]
+
+
+def _skip(seconds: float) -> None:
+    with _lock:
+        _current.skipped += max(0.0, seconds * (1 - _current.time_scale))
+
+
+def world_time() -> float:
+    """Now, on the world's clock: real time, plus the time its waits skipped (a bake of 300 s
+    that took 0.3 s has moved it 300 s on), so that an interval waited is an interval gone by."""
+    return time.time() + _current.skipped
+
+
 def install(invoker: Invoker, time_scale: float) -> None:
     with _lock:
         _current.invoker = invoker
@@ -92,6 +129,9 @@ def install(invoker: Invoker, time_scale: float) -> None:
         retrier_decl.time = _ScaledTime()  # type: ignore[assignment]
         botocore.endpoint.time = _ScaledTime()
         RDSBackend.promote_read_replica = _promote_read_replica  # type: ignore[method-assign]
+        _current.skipped = 0.0
+        Statistics.get_statistics_for_type = _statistic  # type: ignore[method-assign]
+        analysis.clock = world_time
 
 
 def uninstall() -> None:
@@ -102,6 +142,8 @@ def uninstall() -> None:
         retrier_decl.time = time
         botocore.endpoint.time = time
         RDSBackend.promote_read_replica = _original_promote  # type: ignore[method-assign]
+        Statistics.get_statistics_for_type = _original_statistic  # type: ignore[method-assign]
+        analysis.clock = _original_clock
 
 
 def time_scale() -> float:

@@ -37,6 +37,8 @@ WORD_ACTIONS = {
     "write-alb": {"elasticloadbalancing:ModifyRule"},
     "write-dns": {"route53:ChangeResourceRecordSets"},
     "read-alarms": {"cloudwatch:DescribeAlarms"},
+    "read-metrics": {"cloudwatch:GetMetricData"},
+    "read-target-groups": {"elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups"},
     "flag-region": {"cloudwatch:PutMetricData"},
     "table-get": {"dynamodb:GetItem"},
     "table-query": {"dynamodb:Query"},
@@ -423,7 +425,8 @@ def test_replica_lag_metrics_are_the_only_database_read_on_every_resource(synth:
     databases = db_arns(synth.topology)
     for stack in synth.templates:
         granted = roles_granting(synth, stack, "cloudwatch:GetMetricData")
-        assert set(granted) == (steps_with("read-replica-lag") if databases else set())
+        # and the analysis gates' measurements (read-metrics), with or without a database
+        assert set(granted) == (steps_with("read-replica-lag") if databases else set()) | steps_with("read-metrics")
         for resources in granted.values():
             assert resources == {"*"}
         for s in synth.statements(stack):
@@ -477,8 +480,9 @@ def test_no_database_or_banner_grants_nothing_for_them(bare: Synth) -> None:
         ssm = [s for s in bare.statements(stack) if any(a.startswith("ssm:") for a in s.actions)]
         assert {a for s in ssm for a in s.actions} == {"ssm:GetParameter"}
         assert {bare.render(r) for s in ssm for r in s.resources} == {kill_switch_arn(bare.topology, region)}
-        assert "cloudwatch:GetMetricData" not in actions
         roles = bare.step_roles(stack)
+        # GetMetricData only for the analysis gates' measurements: no replica lag to read
+        assert set(roles_granting(bare, stack, "cloudwatch:GetMetricData")) == steps_with("read-metrics")
         for step in ("PromoteReplica", "FenceWriter", "PrepareReplica", "CheckReplication", "SetBanner"):
             assert set(bare.role_grants(stack, roles[step])) <= EVERY_FUNCTION, step
 

@@ -101,6 +101,8 @@ class Walker:
         for op in ("BooleanEquals", "StringEquals"):
             if op in rule:
                 return bool(value == rule[op])
+        if "IsNull" in rule:
+            return (value is None) == rule["IsNull"]
         return None
 
     @staticmethod
@@ -120,7 +122,20 @@ class Walker:
             name = state["Next"]
         return total
 
+    def _measuring(self, states: dict[str, Any], name: str, state: dict[str, Any], path: frozenset[str]) -> float:
+        """The analysis bake's loop (Verdict, reached after the first measurement): the other
+        measurements of the bake, each one (the first too) paused for an approval when a check
+        may pause, then the longest way out."""
+        rules = {r.get("StringEquals"): r["Next"] for r in state["Choices"]}
+        rounds = self.facts["measurements"]
+        pause = self.cost(states[rules["pause"]]) if self.facts["pauses"] else 0.0
+        return (rounds - 1) * self._cycle(states, state["Default"], name) + rounds * pause + max(
+            self.longest(states, rules[v], path) for v in ("fail", "done")
+        )
+
     def _choice(self, states: dict[str, Any], name: str, state: dict[str, Any], path: frozenset[str]) -> float:
+        if any(r.get("Variable") == "$.measured.verdict" for r in state["Choices"]):
+            return self._measuring(states, name, state, path)
         bound = self.poll_bound(state)
         if bound is not None:
             exits = [r["Next"] for r in state["Choices"]]
@@ -163,7 +178,13 @@ def worst_case(workflow: str, facts: dict[str, Any]) -> float:
 
 def _facts(request: Any, **extra: Any) -> dict[str, Any]:
     data = request if isinstance(request, dict) else request.model_dump()
-    return {**data, "stages": len(data["stages"]), **extra}
+    facts = {**data, "stages": len(data["stages"]), **extra}
+    analysis = data.get("analysis")
+    if analysis:  # the analysis bake: its interval, and how many times it measures
+        facts["interval_seconds"] = analysis["interval_seconds"]
+        facts["measurements"] = max(1, math.ceil(data.get("bake_seconds", 300) / analysis["interval_seconds"]))
+        facts["pauses"] = any(c.get("no_data") == "pause" for c in analysis["checks"])
+    return facts
 
 
 def plan_worst_case(workflow: str, plan: dict[str, Any], **extra: Any) -> float:
@@ -179,6 +200,24 @@ SHIFTS = [
     {"scope": "cluster", "target": "use1-b", "stages": [50, 0], "approval": True, "approval_timeout_seconds": 7200},
     {"scope": "cluster", "target": "use1-b", "stages": [50, 0], "drill": True},
     {"scope": "cluster", "target": "use1-a", "stages": [5] * 20, "bake_seconds": 4000},  # capped by the timeout
+    # the analysis bake: a loop of measurements (a bake not a multiple of the interval rounds up)
+    {
+        "scope": "cluster",
+        "target": "use1-a",
+        "bake_seconds": 200,
+        "analysis": {"checks": [{"template": "healthy-hosts", "min": 1}]},
+    },
+    {
+        "scope": "cluster",
+        "target": "use1-a",
+        "stages": [50, 0],
+        "bake_seconds": 600,
+        "approval": True,
+        "analysis": {
+            "interval_seconds": 120,
+            "checks": [{"template": "target-5xx-rate", "max": 0.01, "no_data": "pause"}],
+        },
+    },
 ]
 # With the number of other regions whose replicas the failover recreates from the new writer.
 FAILOVERS = [
@@ -199,7 +238,7 @@ RESTORES = [
 @pytest.mark.parametrize("data", SHIFTS, ids=lambda d: json.dumps(d)[:60])
 def test_traffic_shift_lease_covers_its_worst_case(shop_topology: Topology, data: dict[str, Any]) -> None:
     request = parse_request("traffic-shift", data, shop_topology)
-    assert leases.traffic_shift(request) >= worst_case("traffic-shift", _facts(request))
+    assert leases.traffic_shift(request, request.analysis) >= worst_case("traffic-shift", _facts(request))
 
 
 @pytest.mark.parametrize(("data", "others"), FAILOVERS, ids=lambda d: json.dumps(d)[:60])

@@ -214,3 +214,25 @@ def write_rules(
     if first_error is not None:
         raise first_error
     return calls
+
+
+def metric_dimensions(
+    load_balancer: str, target_groups: list[str], region: str, *, timeouts: Timeouts = DEFAULT
+) -> tuple[str, dict[str, str]]:
+    """The CloudWatch dimension values of a load balancer ("app/NAME/ID") and of its named target
+    groups ("targetgroup/NAME/ID"): the ends of their ARNs, as AWS/ApplicationELB names them."""
+    elb = client("elbv2", region, timeouts)
+    with aws_errors(f"reading load balancer {load_balancer} in {region}"):
+        try:
+            lbs = elb.describe_load_balancers(Names=[load_balancer])["LoadBalancers"]
+        except elb.exceptions.LoadBalancerNotFoundException:
+            lbs = []
+        if not lbs:
+            raise ResourceNotFound(f"analysis: no load balancer named '{load_balancer}' in {region}")
+        lb_arn = lbs[0]["LoadBalancerArn"]
+        found = _paginate(elb.describe_target_groups, "TargetGroups", LoadBalancerArn=lb_arn)
+    by_name = {tg["TargetGroupName"]: str(tg["TargetGroupArn"]).rpartition(":")[2] for tg in found}
+    missing = [name for name in target_groups if name not in by_name]
+    if missing:
+        raise ResourceNotFound(f"analysis: load balancer '{load_balancer}' in {region} has no target group {missing}")
+    return str(lb_arn).partition(":loadbalancer/")[2], {name: by_name[name] for name in target_groups}

@@ -1,0 +1,106 @@
+"""The `analysis` section (topology, or a traffic-shift input's override): metric checks measured
+every interval during each bake (docs/analysis.md).
+
+    analysis:
+      interval_seconds: 60
+      checks:
+        - template: target-5xx-rate      # or p99-latency-ms, healthy-hosts
+          max: 0.01
+          failure_limit: 0
+          no_data: pass                  # pass | fail | pause
+        - metric:                        # a custom CloudWatch metric
+            namespace: MyApp
+            name: CheckoutErrors
+            stat: Sum
+            dimensions: {LoadBalancer: "{load_balancer}", Service: checkout}
+          max: 5
+
+Only the shape lives here; switchyard.analysis measures and judges.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
+
+from switchyard.model import Model
+
+Template = Literal["target-5xx-rate", "p99-latency-ms", "healthy-hosts"]
+NoData = Literal["pass", "fail", "pause"]
+# What a custom dimension value may name; each is filled from the receiving side of the stage.
+PLACEHOLDERS = ("{load_balancer}", "{target_group}", "{region}")
+_STAT = r"^(SampleCount|Average|Sum|Minimum|Maximum|p\d{1,2}(\.\d{1,2})?)$"
+# Standard-resolution periods: ALB metrics are per minute, and GetMetricData wants a multiple of 60.
+MAX_INTERVAL_SECONDS = 3600
+MAX_CHECKS = 10
+
+
+class _Strict(Model):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class CustomMetric(_Strict):
+    namespace: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    stat: Annotated[str, StringConstraints(pattern=_STAT)] = "Average"
+    dimensions: Annotated[
+        dict[
+            Annotated[str, StringConstraints(min_length=1, max_length=255)],
+            Annotated[str, StringConstraints(min_length=1, max_length=1024)],
+        ],
+        Field(max_length=30),
+    ] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_placeholders(self) -> CustomMetric:
+        for key, value in self.dimensions.items():
+            for found in re.findall(r"\{[^}]*\}", value):
+                if found not in PLACEHOLDERS:
+                    raise ValueError(f"dimensions.{key}: unknown placeholder {found} (known: {list(PLACEHOLDERS)})")
+        return self
+
+    @property
+    def per_target_group(self) -> bool:
+        return any("{target_group}" in v for v in self.dimensions.values())
+
+
+class Check(_Strict):
+    template: Template | None = None
+    metric: CustomMetric | None = None
+    min: float | None = None
+    max: float | None = None
+    failure_limit: Annotated[int, Field(ge=0, le=100)] = 0
+    no_data: NoData = "pass"
+    # How measurements, results and messages name the check (default: the template or metric name).
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")] | None = None
+
+    @model_validator(mode="after")
+    def _one_source_and_a_bound(self) -> Check:
+        if (self.template is None) == (self.metric is None):
+            raise ValueError("a check names exactly one of template or metric")
+        if self.min is None and self.max is None:
+            raise ValueError("a check needs min or max (or both)")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        return self
+
+    @property
+    def label(self) -> str:
+        if self.name is not None:
+            return self.name
+        return self.template if self.template is not None else self.metric.name  # type: ignore[union-attr]
+
+
+class Analysis(_Strict):
+    interval_seconds: Annotated[int, Field(ge=60, le=MAX_INTERVAL_SECONDS, multiple_of=60)] = 60
+    checks: Annotated[list[Check], Field(min_length=1, max_length=MAX_CHECKS)]
+
+    @model_validator(mode="after")
+    def _distinct_names(self) -> Analysis:
+        labels = [c.label for c in self.checks]
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
+        if repeated:
+            raise ValueError(f"checks: {repeated} named more than once (give each a distinct `name`)")
+        return self
