@@ -9,7 +9,7 @@ from switchyard.aws import rds
 from switchyard.errors import RollbackIncomplete
 from switchyard.failover.events import DbRef, StepEvent
 from switchyard.model import Model
-from switchyard.shift import write_groups
+from switchyard.shift import put_back
 from switchyard.topology import Topology
 
 
@@ -29,12 +29,20 @@ class RollBackFailoverResult(Model):
 
 
 def _put_back(topo: Topology, table: str, snapshot_id: str | None) -> int:
-    """DNS and the banner as the snapshot saved them; returns the DNS record groups written."""
+    """DNS and the banner as the snapshot saved them; returns the DNS record groups written.
+
+    Each part is tried even when another failed; what is not back is raised (RollbackIncomplete),
+    so the step is retried and, if it still fails, the run reports the rollback as failed, naming
+    the records and banners left as the run left them."""
     if not snapshot_id or not snapshots.exists(table, snapshot_id):
         return 0
     groups = snapshots.load(table, snapshot_id)
-    write_groups([(g, dict(g.weights)) for g in groups], "switchyard failover rollback")
-    restored = len(groups)
+    problems = []
+    try:
+        put_back(groups, "switchyard failover rollback")
+    except RollbackIncomplete as exc:
+        problems.append(str(exc))
+    restored = len(groups) if not problems else 0
     context = snapshots.load_context(table, snapshot_id)
     # Health-check mode: the region-out flags as they were (the source marked back in).
     for region, value in context.get("flags", {}).items():
@@ -42,12 +50,13 @@ def _put_back(topo: Topology, table: str, snapshot_id: str | None) -> int:
     done = banner.restore_values(topo, context.get("banner", {}))
     not_back = {region: note for region, note in done.items() if note != "restored"}
     if not_back:
-        # DNS is back, but a banner this run switched on stays on there: not a rollback. Raised,
-        # so the step is retried and, if it still fails, the run reports the rollback as failed.
-        raise RollbackIncomplete(
+        # A banner this run switched on stays on there: not a rollback.
+        problems.append(
             f"{restored} DNS record group(s) put back, but the banner could not be put back in"
             f" {sorted(not_back)}: " + "; ".join(not_back[r] for r in sorted(not_back))
         )
+    if problems:
+        raise RollbackIncomplete("; ".join(problems))
     return restored
 
 
