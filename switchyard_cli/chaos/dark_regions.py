@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchyard.topology import Topology, load_topology
+from switchyard_cli.chaos.classes import _print_part, print_by_class
 from switchyard_cli.chaos.double_faults import _changed, _unreported_failure
 from switchyard_cli.chaos.matrix import _only_a_kept_replica, _state, _total_weight_problems, _unexplained_differences
 from switchyard_cli.chaos.scenarios import EXAMPLE, SCENARIOS, FaultRun, Scenario, fresh_world, workflow_runner
@@ -229,20 +230,12 @@ def run_dark_regions(limit: int | None = None, out: Any = sys.stdout) -> list[Fa
     for case in cases():
         t0 = time.monotonic()
         part = run_case(case, limit)
-        unsafe = [r for r in part if not r.safe]
-        title = f"dark {case.kind}: {case.name}"
-        print(
-            f"{title:58} {len(part) - len(unsafe):3}/{len(part):<3} ended safe ({time.monotonic() - t0:.0f}s)", file=out
-        )
-        for run in unsafe:
-            print(f"    UNSAFE {run.fault}: {run.status}: {run.why}", file=out)
+        _print_part(f"dark {case.kind}: {case.name}", part, time.monotonic() - t0, out)
         runs += part
     return runs
 
 
 if __name__ == "__main__":
-    from switchyard_cli.chaos.classes import print_by_class
-
     started = time.monotonic()
     found = run_dark_regions()
     print_by_class(found)
