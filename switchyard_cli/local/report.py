@@ -96,6 +96,8 @@ def build_report(
         )
     # The output key the failover library names for what it left undone (execution_state: `pending`).
     pending = output.get("pending") if isinstance(output, dict) else None
+    # A failover that failed: its rollback listed them (the outcome record has them too).
+    pending = pending or (_recorded_state(history).raw(es.ROLLBACK) or {}).get("pending")
     if pending:
         report["pending"] = pending  # what the run could not do in a dark region, for the restore
     return report

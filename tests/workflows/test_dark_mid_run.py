@@ -80,3 +80,26 @@ def test_route53_api_dying_mid_shift_says_which_records_it_could_not_put_back_an
     note = next(n for n in world.notifications() if result.execution_arn in n["message"])
     assert "ROLLBACK FAILED" in note["subject"]
     assert "api.example.com" in note["message"]
+
+
+def test_a_failover_that_fails_after_the_dark_source_missed_its_fence_records_it_as_pending():
+    """Promoted, then Verify fails: the run rolls back (a promotion is never undone), and what the dark
+    source could not do is in its outcome and report as on a success, for the restore."""
+    import yaml
+
+    from switchyard.topology import parse_topology
+    from switchyard_cli.local.world import LocalWorld
+    from tests.workflows.conftest import EXAMPLE, TEST_TIME_SCALE
+
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["dns"]["failover"] = "health-check"
+    unplanned = {"from_region": EAST, "to_region": WEST, "mode": "unplanned"}
+    with LocalWorld(parse_topology(data), time_scale=TEST_TIME_SCALE) as world:
+        faults = [parse_fault("region-down:us-east-1"), parse_fault("crash:VerifyWorld")]
+        result = world.run("regional-failover", unplanned, faults=faults)
+        assert result.status == "FAILED" and result.report["rolled_back"] is False
+        assert world.read_world()["databases"][WEST] == "primary"
+        record = _record(world, result.execution_arn)
+        pending = [(p["action"], p["region"]) for p in record["details"]["pending"]]
+        assert pending == [("fence-writer", EAST), ("banner", EAST)]
+        assert [(p["action"], p["region"]) for p in result.report["pending"]] == pending

@@ -83,6 +83,12 @@ class FailoverPlan(_Plan):
     # Every other region's replica of the source: after the promotion each is set aside and
     # recreated from the new writer (a replica of a fenced, stopped writer serves stale reads).
     others: list[DbRef] = Field(default_factory=list)
+    # What the failure path reads whatever step fails (the steps that run overwrite them): the
+    # rollback lists what the run could not do in the source from these (`pending`). Nulls here
+    # cost no state transition before the first DNS write, as Pass states would.
+    fence: dict[str, Any] | None = None
+    banner: dict[str, Any] | None = None
+    switchover: dict[str, Any] = Field(default_factory=lambda: {"dns": {"banner": None}})
 
 
 class RestorePlan(_Plan):

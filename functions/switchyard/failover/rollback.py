@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import Field
 
 from switchyard import banner, region_flags, snapshots
 from switchyard.aws import rds
 from switchyard.errors import RollbackIncomplete
+from switchyard.failover.dns_mode import Pending, left_undone
 from switchyard.failover.events import DbRef, StepEvent
 from switchyard.model import Model
 from switchyard.shift import put_back
@@ -20,12 +23,20 @@ class RollBackFailoverEvent(StepEvent):
     banner_regions: list[str]
     # A restore made the replica it promotes; a failover found it there.
     workflow: Literal["regional-failover", "restore"] = "regional-failover"
+    # A failover's: the region it leaves, FenceOldWriter's and the SetBanner results so far (the
+    # plan's nulls where a step did not run), for what the run could not do there (`pending`).
+    source: str | None = None
+    fence: dict[str, Any] | None = None
+    banner_set: dict[str, Any] | None = None  # planned: BannerOn's
+    dns_banner: dict[str, Any] | None = None  # unplanned: the DNS branch's
 
 
 class RollBackFailoverResult(Model):
     rolled_back: bool
     promoted: bool
     state: str  # for people: what the world looks like now and what to do
+    # What the failover could not do in the region it left, as on a success: the restore does it first.
+    pending: list[Pending] = Field(default_factory=list)
 
 
 def _put_back(topo: Topology, table: str, snapshot_id: str | None) -> int:
@@ -70,8 +81,10 @@ def roll_back_failover(event: RollBackFailoverEvent, topo: Topology, table: str)
     # A fenced former writer under that name (a restore that failed before PrepareReplica set it
     # aside) is not a promotion of this run.
     promoted = state is not None and not state.is_replica and not state.fenced
+    pending = left_undone(event.source, event.fence, event.banner_set, event.dns_banner)
     if promoted:
         return RollBackFailoverResult(
+            pending=pending,
             rolled_back=False,
             promoted=True,
             state=(
@@ -87,6 +100,7 @@ def roll_back_failover(event: RollBackFailoverEvent, topo: Topology, table: str)
         else ""
     )
     return RollBackFailoverResult(
+        pending=pending,
         rolled_back=True,
         promoted=False,
         state=f"nothing was promoted; {restored} DNS record group(s) and the banner put back as they were{kept}",
