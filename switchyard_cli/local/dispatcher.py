@@ -7,9 +7,9 @@ for a killed or timed-out function, `api-error` and `throttle` act through the b
 invocation. A dark region's functions never run: when a region goes dark, what its own Step
 Functions was running stops there (`on_dark`: the world stops those executions, as a dead
 region's state machines make no more progress), and a step invoked there answers as a function
-that could not be reached, without running. Around
-the handlers, the world plays its part (operator.py): ReplicaLag published before a step reads it,
-an approval answered after it is requested.
+that could not be reached, without running. Around the handlers, the world plays its part
+(operator.py): ReplicaLag published before a step reads it, an approval answered after it is
+requested.
 """
 
 from __future__ import annotations
