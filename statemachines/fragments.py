@@ -59,7 +59,7 @@ def region_defaults() -> States:
         "PrepareRollback": passes(
             "PrepareSnapshot",
             DEFAULTS_COMMENT,
-            Result={"rolled_back": False, "promoted": False, "state": "nothing was changed"},
+            Result={"rolled_back": False, "promoted": False, "state": "nothing was changed", "pending": []},
             ResultPath="$.rollback",
         ),
         "PrepareSnapshot": passes("AcquireLock", Result={"snapshot_id": None}, ResultPath="$.snapshot"),

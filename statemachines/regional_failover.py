@@ -131,7 +131,7 @@ def dns_branch() -> dict[str, Any]:
             "DnsShiftFailed": passes(
                 None,
                 "Let the promotion branch finish: rollback must not race an in-flight promotion.",
-                Parameters={"error.$": "$.branch_error"},
+                Parameters={"error.$": "$.branch_error", "banner.$": "$.banner"},
             ),
         },
     )
@@ -321,7 +321,16 @@ def definition() -> dict[str, Any]:
                 "writer_record.$": "$.writer_record",
             },
         ),
-        region_rollback(then="ScoreIfDrill", **{"traffic_only.$": "$.drill"}),
-        failure_tail(WORKFLOW),
+        region_rollback(
+            then="ScoreIfDrill",
+            **{
+                "traffic_only.$": "$.drill",
+                "source.$": "$.source.region",
+                "fence.$": "$.fence",
+                "banner_set.$": "$.banner",
+                "dns_banner.$": "$.switchover.dns.banner",
+            },
+        ),
+        failure_tail(WORKFLOW, {"pending.$": "$.rollback.pending"}),
         refusal_tail(WORKFLOW),
     )

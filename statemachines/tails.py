@@ -61,13 +61,14 @@ ROLLBACK_FAILED_CAUSE = (
 )
 
 
-def failure_tail(workflow: str) -> States:
-    """After RollBack: RollbackFailed -> KeepLock, or ReleaseLockAfterFailure; then RecordFailure -> Failed."""
+def failure_tail(workflow: str, details: Mapping[str, str] | None = None) -> States:
+    """After RollBack: RollbackFailed -> KeepLock, or ReleaseLockAfterFailure; then RecordFailure -> Failed.
+    `details`: more of the state for the outcome's details (a failover's `pending`)."""
     failure = {
         "error.$": "$.error",
         "rolled_back.$": "$.rollback.rolled_back",
         "reason.$": "$.request.reason",
-        "details": {"summary.$": "$.summary", "rollback.$": "$.rollback"},
+        "details": {"summary.$": "$.summary", "rollback.$": "$.rollback", **(details or {})},
         "release.$": "$.release",
     }
     return {

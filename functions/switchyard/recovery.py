@@ -77,6 +77,10 @@ def recover(event: RecoveryEvent, table: str, topic_arn: str) -> RecoveryResult:
             f"{_how_it_died(dead)}; {event.execution} put its {restored.groups_restored} weight"
             " group(s) back from its snapshot before starting"
         )
+    elif dead.workflow == "traffic-shift":
+        # Its stages read the snapshot before writing: without one, none ran.
+        action = "reported"
+        message = f"{_how_it_died(dead)} before its snapshot was taken: no weight was changed, nothing to put back"
     else:
         action = "reported"
         message = (

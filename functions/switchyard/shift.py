@@ -14,7 +14,7 @@ from switchyard import banner, leases, plans, snapshots
 from switchyard.analysis import AnalysisPlan
 from switchyard.analysis import plan as plan_analysis
 from switchyard.aws import alarms, alb, dns
-from switchyard.errors import GateFailed, InvalidInput, UnsafeChange
+from switchyard.errors import GateFailed, InvalidInput, RollbackIncomplete, SwitchyardError, UnsafeChange
 from switchyard.failover import dns_mode
 from switchyard.requests import TrafficShiftRequest, parse_request
 from switchyard.routing import StagePlan, WeightGroup, apply_percent, check_not_zero, plan_stages, shares
@@ -294,6 +294,30 @@ def write_groups(changes: list[tuple[WeightGroup, dict[str, int]]], comment: str
     return calls
 
 
+def _weights_text(weights: dict[str, int]) -> str:
+    return ", ".join(f"{member} {weight}" for member, weight in sorted(weights.items()))
+
+
+def put_back(groups: list[WeightGroup], comment: str) -> int:
+    """Write the snapshot's weights back, the load balancers' and the records' each tried; returns
+    the calls made. What could not be written is raised (RollbackIncomplete) naming each group and
+    the weights it was to get back: with Route 53's API down, the records cannot even be read, so
+    this is all the run can say of what is left as it was."""
+    calls, failed = 0, []
+    for kind in ("alb", "dns"):
+        part = [g for g in groups if g.kind == kind]
+        if not part:
+            continue
+        try:
+            calls += write_groups([(g, dict(g.weights)) for g in part], comment)
+        except SwitchyardError as exc:
+            named = "; ".join(f"{g.label} ({_weights_text(g.weights)})" for g in part)
+            failed.append(f"not put back to the snapshot: {named} ({type(exc).__name__}: {exc})")
+    if failed:
+        raise RollbackIncomplete("; ".join(failed))
+    return calls
+
+
 def apply_stage(event: ApplyStageEvent, table: str) -> ApplyStageResult:
     groups = snapshots.load(table, event.snapshot_id)
     stage = event.stage
@@ -376,7 +400,7 @@ class RollBackResult(BaseModel):
 def roll_back(event: RollBackEvent, table: str) -> RollBackResult:
     """Write every snapshotted weight back, whatever state the stages left (idempotent)."""
     groups = snapshots.load(table, event.snapshot_id)
-    calls = write_groups([(g, dict(g.weights)) for g in groups], "switchyard rollback")
+    calls = put_back(groups, "switchyard rollback")
     return RollBackResult(
         rolled_back=True, groups_restored=len(groups), api_calls=calls, weights={g.key: dict(g.weights) for g in groups}
     )

@@ -1,8 +1,10 @@
-"""`make chaos`: the fault matrix (the example, generated topologies, double faults) and the
-bad-input corpus, with their figures per fault kind and per topology class.
+"""`make chaos`: the fault matrix (the example, generated topologies, double faults), the dark
+regions (switchyard_cli.chaos.dark_regions) and the bad-input corpus, with their figures per
+fault kind and per topology class.
 
 Exit 0 only if every fault run ended safe and every bad input was rejected before any write.
-`--only-classes` runs the generated topologies and the double faults alone (to time them).
+`--only-classes` runs the generated topologies and the double faults alone (to time them);
+`--only-dark` the dark regions alone.
 """
 
 from __future__ import annotations
@@ -11,17 +13,20 @@ import sys
 import time
 
 from switchyard_cli.chaos.classes import print_by_class, run_classes
+from switchyard_cli.chaos.dark_regions import run_dark_regions
 from switchyard_cli.chaos.matrix import run_matrix
 
 
 def main(argv: list[str] | None = None) -> int:
-    only_classes = "--only-classes" in (sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else argv
+    only_classes, only_dark = "--only-classes" in args, "--only-dark" in args
     started = time.monotonic()
-    runs = [] if only_classes else run_matrix().runs
-    runs += run_classes()
+    runs = [] if only_classes or only_dark else run_matrix().runs
+    runs += [] if only_dark else run_classes()
+    runs += [] if only_classes else run_dark_regions()
     print()
     inputs_ok = True
-    if not only_classes:
+    if not (only_classes or only_dark):
         from switchyard_cli.chaos.bad_inputs import run_and_print
 
         inputs_ok = run_and_print()

@@ -2,9 +2,14 @@
 
 With the fault injection a run is armed with: `crash:STEP` / `timeout:STEP` answer as Lambda would
 for a killed or timed-out function, `api-error` and `throttle` act through the botocore hooks
-(hooks.py) while a step runs, and `alarm:NAME@N` goes off once the Nth stage is applied. Around
-the handlers, the world plays its part (operator.py): ReplicaLag published before a step reads it,
-an approval answered after it is requested.
+(hooks.py) while a step runs, and `alarm:NAME@N` goes off once the Nth stage is applied.
+`region-down:REGION@N` / `route53-control-plane-down@N` go dark just before the run's Nth step
+invocation. A dark region's functions never run: when a region goes dark, what its own Step
+Functions was running stops there (`on_dark`: the world stops those executions, as a dead
+region's state machines make no more progress), and a step invoked there answers as a function
+that could not be reached, without running. Around the handlers, the world plays its part
+(operator.py): ReplicaLag published before a step reads it, an approval answered after it is
+requested.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import json
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from steps import BY_NAME
@@ -76,6 +82,12 @@ class Dispatcher:
         self.invocations: dict[str, int] = {}
         self.applied = 0
         self.gate: RegionGate | None = None  # runs each region's functions in that region's environment
+        self.dark_later: list[Fault] = []  # region-down / route53-control-plane-down from invocation N
+        self.invoked = 0  # step invocations of the run, every region's orchestrator's
+        # (region, why) -> the executions stopped there: what a dark region's orchestrator was running.
+        self.on_dark: Callable[[str, str], list[str]] | None = None
+        self.died: dict[str, str] = {}  # execution ARN -> why it made no more progress
+        self._count_lock = threading.Lock()
 
     def attach(self, *stores: LockStore) -> None:
         """Fault the steps' calls from now on (none armed yet); route the global tables' calls."""
@@ -107,14 +119,43 @@ class Dispatcher:
         self.timeline.clear()
         self.throttler.fraction = next((float(f.arg) for f in faults if f.kind == "throttle"), 0.0)
         self.throttler.throttled = self.throttler.attempts = 0
+        dark = [f for f in faults if f.kind in ("region-down", "route53-control-plane-down")]
         self.injector.outage.arm(
-            {f.arg for f in faults if f.kind == "region-down"},
-            any(f.kind == "route53-control-plane-down" for f in faults),
+            {f.arg for f in dark if f.kind == "region-down" and f.at is None},
+            any(f.kind == "route53-control-plane-down" and f.at is None for f in dark),
         )
+        self.dark_later = [f for f in dark if f.at is not None]
+        self.invoked = 0
+
+    def _count_invocation(self, name: str) -> None:
+        """One more step invocation of the run; what goes dark just before it does so now."""
+        with self._count_lock:
+            self.invoked = count = self.invoked + 1
+            now_dark = [f for f in self.dark_later if f.at == count]
+        for fault in now_dark:
+            self._go_dark(fault, count, name)
+
+    def _go_dark(self, fault: Fault, count: int, name: str) -> None:
+        assert self.injector is not None
+        outage = self.injector.outage
+        if fault.kind == "route53-control-plane-down":
+            outage.go_dark(set(), route53_down=True)
+            self.injector.injected.append(f"{fault}: Route 53's API went down before step invocation {count} ({name})")
+            return
+        outage.go_dark({fault.arg})
+        why = f"{fault}: {fault.arg} went dark before step invocation {count} ({name})"
+        self.injector.injected.append(why)
+        if self.on_dark is not None:
+            self.died.update(dict.fromkeys(self.on_dark(fault.arg, why), why))
 
     def invoke(self, name: str, payload: bytes, region: str, run_step: Any = None) -> dict[str, Any]:
         """Lambda's Invoke: `run_step` (default `run_step` here) between two timeline entries."""
         self.timeline.append(TimelineEntry(time.perf_counter(), "invoke", name))
+        self._count_invocation(name)
+        if region in self.dark:
+            self.timeline.append(TimelineEntry(time.perf_counter(), "done", name))
+            # A dead region's Lambda service answers nobody: the function does not run.
+            return function_error("ServiceUnavailable", f"{name} in {region}: the region is dark, nothing ran")
         if self.gate is not None:
             self.gate.enter(region)
         try:

@@ -12,7 +12,12 @@
   region-down:REGION    every call the steps make to REGION's endpoints fails as a dead region
                         fails a client (ConnectTimeoutError after the connect timeout, scaled), and
                         no execution starts there; us-east-1 takes the Route 53 API down with it
+  region-down:REGION@N  REGION goes dark just before the run's Nth step invocation (Lambda
+                        invocations of the run, counted from 1 across every region's orchestrator,
+                        the trigger's included) and stays dark for the rest of the run; what
+                        REGION's own orchestrator was running stops there (dispatcher.py)
   route53-control-plane-down  every Route 53 API call fails so (DNS answers keep coming)
+  route53-control-plane-down@N  the same, from just before the run's Nth step invocation on
   target-5xx:CLUSTER=RATIO[@N]  from stage N (from the start without @N), the cluster's target
                         groups report that ratio of 5xx answers in the ALB metrics the world publishes
   latency:CLUSTER=MS[@N]  the same, for the p99 of their TargetResponseTime (milliseconds)
@@ -106,7 +111,7 @@ class Fault:
 
     def __str__(self) -> str:
         if self.kind in BARE_KINDS:
-            return self.kind
+            return self.kind + (f"@{self.at}" if self.at is not None else "")
         return f"{self.kind}:{self.arg}" + (f"@{self.at}" if self.at is not None else "")
 
     @property
@@ -120,9 +125,26 @@ class Fault:
         return self.arg.partition("/")[2] if self.alarm_region else self.arg
 
 
+_BARE_AT = re.compile(r"^(?P<kind>[a-z0-9-]+)@(?P<at>.*)$")
+
+
+def _parse_bare(spec: str) -> Fault | None:
+    """A kind that takes no ARG, with or without @N (None: not such a kind)."""
+    text = spec.strip()
+    if text in BARE_KINDS:
+        return Fault(text, "")
+    match = _BARE_AT.match(text)
+    if match is None or match["kind"] not in BARE_KINDS:
+        return None
+    if not re.fullmatch(r"\d+", match["at"]) or int(match["at"]) < 1:
+        raise InvalidInput(f"--fault '{spec}': @N is a step invocation count, counted from 1")
+    return Fault(match["kind"], "", int(match["at"]))
+
+
 def parse_fault(spec: str) -> Fault:
-    if spec.strip() in BARE_KINDS:
-        return Fault(spec.strip(), "")
+    bare = _parse_bare(spec)
+    if bare is not None:
+        return bare
     match = _SPEC.match(spec.strip())
     if not match:
         raise InvalidInput(f"--fault '{spec}': expected KIND:ARG[@N], KIND one of {list(KINDS)}")
@@ -140,8 +162,8 @@ def parse_fault(spec: str) -> Fault:
         raise InvalidInput(f"--fault '{spec}': {kind} takes a step name such as ApplyStage")
     if kind == "replica-lag" and (n is not None or not re.fullmatch(r"\d+(\.\d+)?", arg)):
         raise InvalidInput(f"--fault '{spec}': replica-lag takes SECONDS (a number), no @N")
-    if kind == "region-down" and (n is not None or not _REGION.fullmatch(arg)):
-        raise InvalidInput(f"--fault '{spec}': region-down takes a REGION such as us-east-1, no @N")
+    if kind == "region-down" and not _REGION.fullmatch(arg):
+        raise InvalidInput(f"--fault '{spec}': region-down takes a REGION such as us-east-1 (@N: from the Nth step)")
     if kind in BARE_KINDS:
         raise InvalidInput(f"--fault '{spec}': {kind} takes no argument")
     if kind in METRIC_KINDS and (wrong := metric_fault_format(kind, arg)):

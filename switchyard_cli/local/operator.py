@@ -168,6 +168,22 @@ class SimulatedOperator:
         sfn = self.client("stepfunctions", holder.split(":")[3])
         sfn.stop_execution(executionArn=holder, error="HolderDied", cause="local world: the holder died")
 
+    def region_died(self, region: str, why: str) -> list[str]:
+        """A region goes dark mid-run: the executions its Step Functions was running make no more
+        progress. The world stops them (ABORTED, no Catch runs, as after `stop_holder`); the lock
+        one of them holds stays until its lease ends or its end can be read. Returns their ARNs."""
+        sfn = self.client("stepfunctions", region)
+        prefix = self.names.state_machine_prefix_in(region)
+        stopped = []
+        for machine in sfn.list_state_machines()["stateMachines"]:
+            if not machine["stateMachineArn"].startswith(prefix):
+                continue
+            running = sfn.list_executions(stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING")
+            for execution in running["executions"]:
+                sfn.stop_execution(executionArn=execution["executionArn"], error="RegionDark", cause=why)
+                stopped.append(str(execution["executionArn"]))
+        return stopped
+
     def expire_lease(self) -> None:
         store = self.names.lock_store
         LockTable(store.table, store.home).expire_lease(self.topology.name)

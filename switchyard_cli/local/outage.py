@@ -45,6 +45,12 @@ class Outage:
             self.by_region = {}
             self.route53 = {"attempted": 0, "failed": 0}
 
+    def go_dark(self, regions: set[str], *, route53_down: bool = False) -> None:
+        """Mid-run (`region-down:REGION@N`): more goes dark, the counts so far kept."""
+        with self._lock:
+            self.dark = self.dark | regions
+            self.route53_down = self.route53_down or route53_down
+
     def is_down(self, service: str, region: str) -> bool:
         if service in GLOBAL_SERVICES:
             return self.route53_down or ROUTE53_REGION in self.dark

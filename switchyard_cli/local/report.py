@@ -85,8 +85,19 @@ def build_report(
         "calls": world.call_counts(),
     }
     report.update(cleanup(history, steps))
+    died = getattr(getattr(world, "dispatcher", None), "died", {}).get(description["executionArn"])
+    if died:
+        # Stopped by the world as its region went dark (moto may end it FAILED inside a Map): in AWS
+        # it is stuck in a dead region; nothing after the last step shown ran, no Catch, no outcome.
+        report["status"] = "ABORTED"
+        report["error"] = (
+            f"RegionDark: {died}; the execution's Step Functions and Lambda are in that region, so it made no"
+            " more progress: no rollback ran, the lock stays until its lease ends (or its end can be read)"
+        )
     # The output key the failover library names for what it left undone (execution_state: `pending`).
     pending = output.get("pending") if isinstance(output, dict) else None
+    # A failover that failed: its rollback listed them (the outcome record has them too).
+    pending = pending or (_recorded_state(history).raw(es.ROLLBACK) or {}).get("pending")
     if pending:
         report["pending"] = pending  # what the run could not do in a dark region, for the restore
     return report

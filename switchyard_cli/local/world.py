@@ -111,6 +111,7 @@ class LocalWorld:
         self.operator = SimulatedOperator(topology, self.names, world_client)
         self.dispatcher = Dispatcher(self.operator, self.timeline)
         self.dispatcher.gate = RegionGate(self._process)
+        self.dispatcher.on_dark = self.operator.region_died
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A client for building and reading the world (never faulted)."""
@@ -243,7 +244,7 @@ class LocalWorld:
         """Follow an execution to its end and build its report."""
         from switchyard_cli.local.report import build_report
 
-        status, history = self.follow(arn, on_event)
+        _, history = self.follow(arn, on_event)
         sfn = self.client("stepfunctions", arn_region(arn))
         description = sfn.describe_execution(executionArn=arn)
         output = json.loads(description["output"]) if description.get("output") else None
@@ -253,7 +254,12 @@ class LocalWorld:
         if injector.injected:
             report["faults_injected"] = list(injector.injected)
         return RunResult(
-            execution_arn=arn, status=status, report=report, output=output, history=history, calls=dict(injector.counts)
+            execution_arn=arn,
+            status=report["status"],  # ABORTED for an execution whose region went dark (report.py)
+            report=report,
+            output=output,
+            history=history,
+            calls=dict(injector.counts),
         )
 
     def call_counts(self) -> dict[str, Any]:

@@ -635,6 +635,7 @@ def test_roll_back_before_the_promotion_puts_dns_and_banner_back(world: LocalWor
         "rolled_back": True,
         "promoted": False,
         "state": "nothing was promoted; 1 DNS record group(s) and the banner put back as they were",
+        "pending": [],
     }
     assert dns_weights(world) == {"api-use1": 100, "api-usw2": 100}
     assert banner_text(world, WEST) == earlier

@@ -299,3 +299,23 @@ def test_a_region_without_a_replica_must_call_the_nearest(world: LocalWorld) -> 
     # The witness region (us-east-2) holds no data: there is no table to call there.
     with pytest.raises(AwsApiError, match="ResourceNotFoundException"):
         lock.read_lock(world.lock_table_name, "shop", region="us-east-2")
+
+
+def test_a_shift_that_died_before_its_snapshot_is_reported_as_having_changed_nothing(world: LocalWorld) -> None:
+    """Its region went dark between AcquireLock and TakeSnapshot: no weight was written (ApplyStage
+    reads the snapshot), so the report must not send a person looking for a promoted database."""
+    from switchyard.recovery import RecoveryEvent, recover
+
+    lock.acquire(world.lock_table_name, "shop", FIRST, "traffic-shift", 60, now=time.time() - 3600)
+    taken = lock.acquire(world.lock_table_name, "shop", SECOND, "traffic-shift", 600)
+    assert taken.taken_over_from is not None
+    result = recover(
+        RecoveryEvent(topology="shop", execution=SECOND, previous=taken.taken_over_from),
+        world.table_name,
+        world.topic_arn,
+    )
+    assert result.action == "reported"
+    assert "before its snapshot" in result.message and "no weight was changed" in result.message
+    assert "promoted" not in result.message
+    record = next(r for r in world.outcome_records() if r["execution"] == FIRST)
+    assert record["error"] == "LeaseExpired" and record["details"]["recovered_by"] == SECOND

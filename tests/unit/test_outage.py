@@ -32,10 +32,30 @@ def test_specs_parse():
 
 
 @pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("region-down:us-east-1@2", Fault("region-down", "us-east-1", 2)),
+        ("route53-control-plane-down@7", Fault("route53-control-plane-down", "", 7)),
+        (" route53-control-plane-down@1 ", Fault("route53-control-plane-down", "", 1)),
+    ],
+)
+def test_mid_run_dark_specs_parse_and_print_back(spec, expected):
+    """From the Nth step invocation on: the report and the chaos figures print the spec back."""
+    assert parse_fault(spec) == expected
+    assert str(parse_fault(spec)) == spec.strip()
+
+
+@pytest.mark.parametrize(
     ("spec", "says"),
     [
         ("region-down:mars", "region-down takes a REGION"),
-        ("region-down:us-east-1@2", "region-down takes a REGION"),
+        ("region-down:us-east-1@0", "@N counts from 1"),
+        ("region-down:us-east-1@x", "expected KIND:ARG\\[@N\\]"),
+        ("region-down:moon@2", "region-down takes a REGION"),
+        ("route53-control-plane-down@0", "@N is a step invocation count, counted from 1"),
+        ("route53-control-plane-down@", "@N is a step invocation count"),
+        ("route53-control-plane-down@two", "@N is a step invocation count"),
+        ("route53-control-plane-down@-1", "@N is a step invocation count"),
         ("route53-control-plane-down:us-east-1", "takes no argument"),
     ],
 )

@@ -29,6 +29,9 @@ def run(*args: str) -> int:
         (["--fault", "region-down:eu-north-1"], "--fault 'region-down:eu-north-1': 'eu-north-1' is not a region"),
         (["--fault", "region-down:moon"], "--fault 'region-down:moon': region-down takes a REGION"),
         (["--fault", "route53-control-plane-down:now"], "route53-control-plane-down takes no argument"),
+        (["--fault", "region-down:us-east-1@0"], "--fault 'region-down:us-east-1@0': @N counts from 1"),
+        (["--fault", "route53-control-plane-down@x"], "'route53-control-plane-down@x': @N is a step invocation count"),
+        (["--fault", "region-down:eu-north-1@3"], "--fault 'region-down:eu-north-1@3': 'eu-north-1' is not a region"),
     ],
 )
 def test_bad_region_arguments_exit_2_naming_the_field(capsys, extra, says):

@@ -10,7 +10,7 @@ fails fast, before any promotion, naming the mode that would not have needed it.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from switchyard.aws import dns
 from switchyard.aws.clients import DEFAULT, SHORT
@@ -50,6 +50,26 @@ class Pending(Model):
     action: Literal["fence-writer", "banner"]
     region: str
     reason: str
+
+
+def left_undone(
+    source: str | None, fence: dict[str, Any] | None, *banner_results: dict[str, Any] | None
+) -> list[Pending]:
+    """The fence of the old writer in `source` and the banners (from any of the SetBanner results)
+    that the run could not do: the success path's and the failure path's `pending`."""
+    if source is None:
+        return []
+    found = []
+    if fence is not None and fence.get("fenced") is False:
+        found.append(Pending(action="fence-writer", region=source, reason=str(fence.get("note", ""))))
+    seen = set()
+    for banner_set in banner_results:
+        banners = (banner_set or {}).get("regions") or {}
+        for region, note in banners.items():
+            if isinstance(note, str) and note.startswith("unreachable") and region not in seen:
+                seen.add(region)
+                found.append(Pending(action="banner", region=region, reason=note))
+    return found
 
 
 def moves_by(topo: Topology, unplanned: bool) -> MovesBy:

@@ -87,6 +87,12 @@ class FailoverPlan(_Plan):
     # A game-day drill (switchyard.failover.drill): traffic out and back, nothing else; the ASL's
     # drill branch reads it.
     drill: bool = False
+    # What the failure path reads whatever step fails (the steps that run overwrite them): the
+    # rollback lists what the run could not do in the source from these (`pending`). Nulls here
+    # cost no state transition before the first DNS write, as Pass states would.
+    fence: dict[str, Any] | None = None
+    banner: dict[str, Any] | None = None
+    switchover: dict[str, Any] = Field(default_factory=lambda: {"dns": {"banner": None}})
 
 
 class RestorePlan(_Plan):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import Field
 
 from switchyard import banner, region_flags, snapshots
 from switchyard.aws import rds
 from switchyard.errors import RollbackIncomplete
+from switchyard.failover.dns_mode import Pending, left_undone
 from switchyard.failover.events import DbRef, StepEvent
 from switchyard.model import Model
-from switchyard.shift import write_groups
+from switchyard.shift import put_back
 from switchyard.topology import Topology
 
 
@@ -22,21 +25,37 @@ class RollBackFailoverEvent(StepEvent):
     workflow: Literal["regional-failover", "restore"] = "regional-failover"
     # A traffic-only drill promotes nothing: whatever the databases look like, its weights go back.
     traffic_only: bool = False
+    # A failover's: the region it leaves, FenceOldWriter's and the SetBanner results so far (the
+    # plan's nulls where a step did not run), for what the run could not do there (`pending`).
+    source: str | None = None
+    fence: dict[str, Any] | None = None
+    banner_set: dict[str, Any] | None = None  # planned: BannerOn's
+    dns_banner: dict[str, Any] | None = None  # unplanned: the DNS branch's
 
 
 class RollBackFailoverResult(Model):
     rolled_back: bool
     promoted: bool
     state: str  # for people: what the world looks like now and what to do
+    # What the failover could not do in the region it left, as on a success: the restore does it first.
+    pending: list[Pending] = Field(default_factory=list)
 
 
 def _put_back(topo: Topology, table: str, snapshot_id: str | None) -> int:
-    """DNS and the banner as the snapshot saved them; returns the DNS record groups written."""
+    """DNS and the banner as the snapshot saved them; returns the DNS record groups written.
+
+    Each part is tried even when another failed; what is not back is raised (RollbackIncomplete),
+    so the step is retried and, if it still fails, the run reports the rollback as failed, naming
+    the records and banners left as the run left them."""
     if not snapshot_id or not snapshots.exists(table, snapshot_id):
         return 0
     groups = snapshots.load(table, snapshot_id)
-    write_groups([(g, dict(g.weights)) for g in groups], "switchyard failover rollback")
-    restored = len(groups)
+    problems = []
+    try:
+        put_back(groups, "switchyard failover rollback")
+    except RollbackIncomplete as exc:
+        problems.append(str(exc))
+    restored = len(groups) if not problems else 0
     context = snapshots.load_context(table, snapshot_id)
     # Health-check mode: the region-out flags as they were (the source marked back in).
     for region, value in context.get("flags", {}).items():
@@ -44,12 +63,13 @@ def _put_back(topo: Topology, table: str, snapshot_id: str | None) -> int:
     done = banner.restore_values(topo, context.get("banner", {}))
     not_back = {region: note for region, note in done.items() if note != "restored"}
     if not_back:
-        # DNS is back, but a banner this run switched on stays on there: not a rollback. Raised,
-        # so the step is retried and, if it still fails, the run reports the rollback as failed.
-        raise RollbackIncomplete(
+        # A banner this run switched on stays on there: not a rollback.
+        problems.append(
             f"{restored} DNS record group(s) put back, but the banner could not be put back in"
             f" {sorted(not_back)}: " + "; ".join(not_back[r] for r in sorted(not_back))
         )
+    if problems:
+        raise RollbackIncomplete("; ".join(problems))
     return restored
 
 
@@ -68,8 +88,10 @@ def roll_back_failover(event: RollBackFailoverEvent, topo: Topology, table: str)
     # A fenced former writer under that name (a restore that failed before PrepareReplica set it
     # aside) is not a promotion of this run.
     promoted = state is not None and not state.is_replica and not state.fenced
+    pending = left_undone(event.source, event.fence, event.banner_set, event.dns_banner)
     if promoted:
         return RollBackFailoverResult(
+            pending=pending,
             rolled_back=False,
             promoted=True,
             state=(
@@ -85,6 +107,7 @@ def roll_back_failover(event: RollBackFailoverEvent, topo: Topology, table: str)
         else ""
     )
     return RollBackFailoverResult(
+        pending=pending,
         rolled_back=True,
         promoted=False,
         state=f"nothing was promoted; {restored} DNS record group(s) and the banner put back as they were{kept}",

@@ -9,7 +9,7 @@ from pydantic import Field
 from switchyard import banner
 from switchyard.aws import dns, rds
 from switchyard.errors import UnsafeChange
-from switchyard.failover.dns_mode import MovesBy, Pending
+from switchyard.failover.dns_mode import MovesBy, Pending, left_undone
 from switchyard.failover.events import DbRef, StepEvent
 from switchyard.model import Model
 from switchyard.topology import Topology
@@ -33,16 +33,7 @@ class Verification(Model):
 
 def pending(event: VerifyEvent) -> list[Pending]:
     """What the failover could not do in the region it left (the restore does it first)."""
-    if event.source is None:
-        return []
-    found = []
-    if event.fence is not None and event.fence.get("fenced") is False:
-        found.append(Pending(action="fence-writer", region=event.source, reason=str(event.fence.get("note", ""))))
-    banners = (event.banner_set or {}).get("regions") or {}
-    for region, note in banners.items():
-        if isinstance(note, str) and note.startswith("unreachable"):
-            found.append(Pending(action="banner", region=region, reason=note))
-    return found
+    return left_undone(event.source, event.fence, event.banner_set)
 
 
 def verify_world(event: VerifyEvent, topo: Topology) -> Verification:

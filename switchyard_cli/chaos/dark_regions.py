@@ -1,0 +1,243 @@
+"""Dark regions in the chaos matrix: a region, or Route 53's API, going dark from the start and at
+every step boundary of a run (`region-down:REGION[@N]`, `route53-control-plane-down@N`).
+
+A clean run of each case first counts its step invocations (n); the case's fault runs are then
+dark from the start (where that is a case) and `@N` for every N in 1..n. Three classes:
+  dark source      the region a failover leaves (or a restore brings back) goes dark: planned
+                   failover, unplanned failover (weights mode and dns.failover: health-check)
+                   and restore;
+  orchestrator     the region whose orchestrator runs a traffic shift dies mid-shift: its run
+                   stops (ABORTED), another region's run is refused while the dead run's lease
+                   holds (its state cannot be read), then takes the stale lock over after the
+                   lease (the world's clock jumps it) and puts the dead run's snapshot back;
+  route53          Route 53's API dies mid-shift (a region-scope shift, which writes DNS weights).
+
+Every run is judged by the matrix's safety checks (`judge_dark`): never zero total weight; a run
+that succeeded ends as the clean run did (or owns up to what it left undone in the dark region);
+one that did not is back at the start, at the documented post-promotion state, or says the
+rollback failed and names what it left changed; no promotion past the RPO budget; an outcome
+recorded and notified; the lock free, or kept by a run whose rollback failed and that says so.
+Each class adds its own expectation (`_EXPECT`).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from switchyard.topology import Topology, load_topology
+from switchyard_cli.chaos.classes import _print_part, print_by_class
+from switchyard_cli.chaos.double_faults import _changed, _unreported_failure
+from switchyard_cli.chaos.matrix import _only_a_kept_replica, _state, _total_weight_problems, _unexplained_differences
+from switchyard_cli.chaos.scenarios import EXAMPLE, SCENARIOS, FaultRun, Scenario, fresh_world, workflow_runner
+from switchyard_cli.local.faults import Fault, parse_fault
+from switchyard_cli.local.world import REPO, LocalWorld, RunResult
+
+HEALTH_CHECK = REPO / "topologies" / "shop-health-check.yaml"
+SOURCE, DESTINATION = "us-east-1", "us-west-2"
+REGION_SHIFT = {"scope": "region", "target": SOURCE, "stages": [50, 0], "bake_seconds": 30}
+# The run after the dead one: a cluster shift to 100 % changes no weight, so the world it leaves is
+# the world the takeover's recovery made.
+NEXT_SHIFT = {"scope": "cluster", "target": "use1-a", "stages": [100], "bake_seconds": 0}
+
+
+@dataclass(frozen=True)
+class DarkCase:
+    kind: str  # the class: dark-source | orchestrator | route53
+    name: str
+    topology: Topology
+    scenario: Scenario
+    dark: str  # the fault without @N: region-down:REGION or route53-control-plane-down
+    from_start: bool = True  # also a run dark from the start
+
+    def faults(self, invocations: int) -> list[str]:
+        return ([self.dark] if self.from_start else []) + [f"{self.dark}@{n}" for n in range(1, invocations + 1)]
+
+
+def _by_name(name: str) -> Scenario:
+    return next(s for s in SCENARIOS if s.name == name)
+
+
+def cases() -> list[DarkCase]:
+    shop, health = load_topology(EXAMPLE), load_topology(HEALTH_CHECK)
+    source = f"region-down:{SOURCE}"
+    shift_from_west = Scenario(
+        "traffic-shift/region from us-west-2",
+        lambda world, faults: world.run("traffic-shift", REGION_SHIFT, faults=faults, region=DESTINATION),
+    )
+    return [
+        DarkCase("dark-source", "failover/planned", shop, _by_name("failover/planned"), source),
+        DarkCase("dark-source", "failover/unplanned (weights)", shop, _by_name("failover/unplanned"), source),
+        DarkCase("dark-source", "failover/unplanned (health-check)", health, _by_name("failover/unplanned"), source),
+        DarkCase("dark-source", "restore", shop, _by_name("restore"), source),
+        # From the start, its StartExecution fails: nothing to take over.
+        DarkCase("orchestrator", "traffic-shift/region", shop, shift_from_west, f"region-down:{DESTINATION}", False),
+        DarkCase(
+            "route53",
+            "traffic-shift/region",
+            shop,
+            Scenario("traffic-shift/region", workflow_runner("traffic-shift", REGION_SHIFT)),
+            "route53-control-plane-down",
+            False,
+        ),
+    ]
+
+
+def _record(world: LocalWorld, execution: str) -> dict[str, Any] | None:
+    return next((r for r in world.outcome_records() if r["execution"] == execution), None)
+
+
+def _notified(world: LocalWorld, execution: str) -> bool:
+    return any(execution in n["message"] for n in world.notifications())
+
+
+def _rpo_problems(world: LocalWorld, record: dict[str, Any]) -> list[str]:
+    """No automatic promotion past the RPO budget: the lag the run promoted at is within it."""
+    lag = record.get("details", {}).get("lag_seconds")
+    budget = world.topology.database.max_data_loss_seconds if world.topology.database else None
+    if isinstance(lag, int | float) and budget is not None and lag > budget:
+        return [f"promoted at {lag}s of lag, past the RPO budget of {budget}s"]
+    return []
+
+
+def judge_dark(world: LocalWorld, start: dict[str, Any], expected: dict[str, Any], result: RunResult) -> list[str]:
+    """The matrix's safety checks for one run (empty: it ended safe)."""
+    after = world.read_world()
+    problems = _total_weight_problems(after)
+    record = _record(world, result.execution_arn) or {}
+    if result.status == "SUCCEEDED":
+        unexplained = _unexplained_differences(world, result, _state(after), _state(expected))
+        if unexplained:
+            problems.append(f"succeeded but differs from a clean run: {unexplained}")
+    else:
+        rollback = record.get("details", {}).get("rollback") or {}
+        back = (
+            _state(after) == _state(start)
+            or bool(rollback.get("promoted"))
+            or _only_a_kept_replica(after, start, rollback)
+        )
+        if not back:
+            problems += _unreported_failure(result, record, _changed(after, start))
+    if not record:
+        problems.append("no outcome record")
+    elif not _notified(world, result.execution_arn):
+        problems.append("no notification")
+    problems += _rpo_problems(world, record)
+    kept = bool(record.get("lock_kept")) and after["lock"] == result.execution_arn
+    if after["lock"] is not None and not kept:
+        problems.append(f"the lock is still held by {after['lock']} and the outcome does not say so")
+    return problems
+
+
+def _unplanned_health_check(case: DarkCase, fault: Fault, result: RunResult) -> list[str]:
+    """dns.failover: health-check needs nothing of the source: dark at any point, it succeeds."""
+    if case.name.endswith("(health-check)") and result.status != "SUCCEEDED":
+        return [f"an unplanned failover in health-check mode ended {result.status}: {result.report.get('error')}"]
+    return []
+
+
+def _route53_named(case: DarkCase, fault: Fault, result: RunResult) -> list[str]:
+    """A rollback that could not write DNS names the record it left as the run left it."""
+    error = str(result.report.get("error") or "")
+    if result.report.get("rollback_error") and "api.example.com" not in error:
+        return [f"the rollback failed without naming the record it could not put back: {error}"]
+    return []
+
+
+_EXPECT: dict[str, Callable[[DarkCase, Fault, RunResult], list[str]]] = {
+    "dark-source": _unplanned_health_check,
+    "route53": _route53_named,
+}
+
+
+def _takeover(world: LocalWorld, dead: RunResult, start: dict[str, Any], expected: dict[str, Any]) -> list[str]:
+    """The dead run's region stays dark; a run from the other region takes over after the lease."""
+    dark = [parse_fault(f"region-down:{DESTINATION}")]
+    held = world.read_world()["lock"]
+    if dead.status != "ABORTED":
+        return judge_dark(world, start, expected, dead)
+    if held is None:
+        # It died before taking the lock (nothing changed) or after releasing it (its change is whole,
+        # only its outcome record is missing: nothing was half-done).
+        if _state(world.read_world()) not in (_state(start), _state(expected)):
+            return ["the dead run left no lock but a half-done world"]
+    else:
+        refused = world.run("traffic-shift", NEXT_SHIFT, faults=dark, region=SOURCE)
+        if refused.status == "SUCCEEDED" or "could not be read" not in str(refused.report.get("error")):
+            return [f"took the lock over within the lease: {refused.status}: {refused.report.get('error')}"]
+        world.operator.expire_lease()
+    before = world.read_world()
+    taken = world.run("traffic-shift", NEXT_SHIFT, faults=dark, region=SOURCE)
+    problems = judge_dark(world, before, start if held is not None else before, taken)
+    if taken.status != "SUCCEEDED":
+        problems.append(f"the takeover run ended {taken.status}: {taken.report.get('error')}")
+    if held is not None:
+        record = _record(world, dead.execution_arn) or {}
+        # Rolled back from its snapshot, or it had none (it died before its first change); either way
+        # judge_dark found the world as the dead run found it.
+        if record.get("details", {}).get("recovered_by") != taken.execution_arn:
+            problems.append(f"the takeover did not record the dead run's end: {record.get('message')}")
+        elif not _notified(world, dead.execution_arn):
+            problems.append("the dead run's recovery was not notified")
+    return problems
+
+
+def _one(case: DarkCase, spec: str, expected: dict[str, Any]) -> FaultRun:
+    t0 = time.monotonic()
+    fault = parse_fault(spec)
+    world = fresh_world(case.topology, case.scenario)
+    try:
+        start = world.read_world()
+        result = case.scenario.run(world, [fault])
+        if case.kind == "orchestrator":
+            problems = _takeover(world, result, start, expected)
+        else:
+            problems = judge_dark(world, start, expected, result)
+            problems += _EXPECT.get(case.kind, lambda *_: [])(case, fault, result)
+        status = result.status
+    except Exception as exc:
+        status, problems = "ERROR", [f"harness error: {exc!r}"]
+    finally:
+        world.__exit__(None, None, None)
+    return FaultRun(case.name, spec, case.kind, status, not problems, "; ".join(problems), time.monotonic() - t0)
+
+
+def _clean(case: DarkCase) -> tuple[int, dict[str, Any]]:
+    """The clean run's step invocations and the world it ends with."""
+    world = fresh_world(case.topology, case.scenario)
+    try:
+        result = case.scenario.run(world, [])
+        if result.status != "SUCCEEDED":
+            raise RuntimeError(f"{case.name}: the clean run ended {result.status}: {result.report.get('error')}")
+        return world.dispatcher.invoked, world.read_world()
+    finally:
+        world.__exit__(None, None, None)
+
+
+def run_case(case: DarkCase, limit: int | None = None) -> list[FaultRun]:
+    invocations, expected = _clean(case)
+    runs = [_one(case, spec, expected) for spec in case.faults(invocations)[:limit]]
+    for run in runs:
+        run.topology = "health-check" if case.topology.dns.failover == "health-check" else "example"
+    return runs
+
+
+def run_dark_regions(limit: int | None = None, out: Any = sys.stdout) -> list[FaultRun]:
+    runs: list[FaultRun] = []
+    for case in cases():
+        t0 = time.monotonic()
+        part = run_case(case, limit)
+        _print_part(f"dark {case.kind}: {case.name}", part, time.monotonic() - t0, out)
+        runs += part
+    return runs
+
+
+if __name__ == "__main__":
+    started = time.monotonic()
+    found = run_dark_regions()
+    print_by_class(found)
+    print(f"(dark regions took {time.monotonic() - started:.0f}s)")
+    sys.exit(0 if all(r.safe for r in found) else 1)

@@ -1,0 +1,105 @@
+"""Regions and Route 53's API going dark in the middle of a run (`region-down:REGION@N`,
+`route53-control-plane-down@N`): the run's own region dying, another region taking over, and a
+rollback that cannot write DNS."""
+
+from __future__ import annotations
+
+from switchyard_cli.local.faults import parse_fault
+from tests.three_regions import EAST, WEST
+
+REGION_SHIFT = {"scope": "region", "target": "us-east-1", "stages": [50, 0], "bake_seconds": 30}
+NEXT_SHIFT = {"scope": "cluster", "target": "use1-a", "stages": [100], "bake_seconds": 0}
+START = {"api.example.com": {EAST: 100, WEST: 100}}
+
+
+def _record(world, execution: str) -> dict:
+    return next(r for r in world.outcome_records() if r["execution"] == execution)
+
+
+def test_a_region_going_dark_mid_run_counts_every_orchestrators_invocations(world):
+    """@N counts the run's step invocations; the region is dark from the Nth on, not before."""
+    fault = parse_fault("region-down:us-east-1@4")
+    result = world.run("traffic-shift", REGION_SHIFT, faults=[fault], region=WEST)
+    # The 4th invocation is the first ApplyStage: Plan, AcquireLock and TakeSnapshot ran in the light.
+    assert result.report["faults_injected"] == [
+        "region-down:us-east-1@4: us-east-1 went dark before step invocation 4 (ApplyStage)"
+    ]
+    calls = result.report["calls"]
+    # The Route 53 API is in us-east-1: the DNS writes of the stage and of the rollback failed.
+    assert calls["route53_control_plane"]["failed"] >= 1
+    assert calls["route53_control_plane"]["attempted"] > calls["route53_control_plane"]["failed"]  # the snapshot read
+    assert result.status == "FAILED"
+    assert world.read_world()["dns"] == START  # nothing was written
+
+
+def test_the_orchestrators_region_dying_stops_its_run_and_another_region_takes_over_after_the_lease(world):
+    fault = parse_fault("region-down:us-west-2@5")
+    dead = world.run("traffic-shift", REGION_SHIFT, faults=[fault], region=WEST)
+    # Its Step Functions and Lambda were in us-west-2: no step ran after the first stage was applied.
+    assert dead.status == "ABORTED"
+    assert dead.report["error"].startswith("RegionDark: region-down:us-west-2@5: us-west-2 went dark")
+    names = [s["name"] for s in dead.report["steps"]]
+    assert names.count("ApplyStage") == 1 and "RollBack" not in names and "ReleaseLock" not in names
+    assert world.read_world()["dns"] == {"api.example.com": {EAST: 50, WEST: 100}}
+    assert world.read_world()["lock"] == dead.execution_arn
+    assert not [r for r in world.outcome_records() if r["execution"] == dead.execution_arn]
+
+    # us-east-1's orchestrator cannot read the dead run's execution (its region is dark): it waits the lease.
+    still_dark = [parse_fault("region-down:us-west-2")]
+    refused = world.run("traffic-shift", NEXT_SHIFT, faults=still_dark, region=EAST)
+    assert refused.status == "FAILED" and refused.report["orchestrator_region"] == EAST
+    assert "could not be read" in refused.report["error"] and "before its lease ends" in refused.report["error"]
+    assert world.read_world()["dns"] == {"api.example.com": {EAST: 50, WEST: 100}}
+
+    world.operator.expire_lease()  # the world's clock past the dead run's lease
+    taken = world.run("traffic-shift", NEXT_SHIFT, faults=still_dark, region=EAST)
+    assert taken.status == "SUCCEEDED", taken.report["error"]
+    assert world.read_world()["dns"] == START  # the dead run's snapshot, put back by RecoverStaleRun
+    assert world.read_world()["lock"] is None
+    recovered = _record(world, dead.execution_arn)
+    assert recovered["error"] == "LeaseExpired" and recovered["rolled_back"] is True
+    assert recovered["details"]["recovered_by"] == taken.execution_arn
+    # Notified on the orchestrator's topic of the region that took over.
+    assert any(dead.execution_arn in n["message"] for n in world.notifications(EAST))
+
+
+def test_route53_api_dying_mid_shift_says_which_records_it_could_not_put_back_and_notifies(world):
+    fault = parse_fault("route53-control-plane-down@6")
+    result = world.run("traffic-shift", REGION_SHIFT, faults=[fault])
+    assert result.report["faults_injected"] == [
+        "route53-control-plane-down@6: Route 53's API went down before step invocation 6 (ApplyStage)"
+    ]
+    assert result.status == "FAILED" and result.report["rolled_back"] is False
+    assert world.read_world()["dns"] == {"api.example.com": {EAST: 50, WEST: 100}}  # stage 1 stays
+    record = _record(world, result.execution_arn)
+    # What it could not roll back: the record and the weights the snapshot holds for it.
+    for text in (result.report["error"], record["rollback_error"]):
+        assert "api.example.com" in text
+        assert "us-east-1 100, us-west-2 100" in text
+    assert record["lock_kept"] is True
+    note = next(n for n in world.notifications() if result.execution_arn in n["message"])
+    assert "ROLLBACK FAILED" in note["subject"]
+    assert "api.example.com" in note["message"]
+
+
+def test_a_failover_that_fails_after_the_dark_source_missed_its_fence_records_it_as_pending():
+    """Promoted, then Verify fails: the run rolls back (a promotion is never undone), and what the dark
+    source could not do is in its outcome and report as on a success, for the restore."""
+    import yaml
+
+    from switchyard.topology import parse_topology
+    from switchyard_cli.local.world import LocalWorld
+    from tests.workflows.conftest import EXAMPLE, TEST_TIME_SCALE
+
+    data = yaml.safe_load(EXAMPLE.read_text())
+    data["dns"]["failover"] = "health-check"
+    unplanned = {"from_region": EAST, "to_region": WEST, "mode": "unplanned"}
+    with LocalWorld(parse_topology(data), time_scale=TEST_TIME_SCALE) as world:
+        faults = [parse_fault("region-down:us-east-1"), parse_fault("crash:VerifyWorld")]
+        result = world.run("regional-failover", unplanned, faults=faults)
+        assert result.status == "FAILED" and result.report["rolled_back"] is False
+        assert world.read_world()["databases"][WEST] == "primary"
+        record = _record(world, result.execution_arn)
+        pending = [(p["action"], p["region"]) for p in record["details"]["pending"]]
+        assert pending == [("fence-writer", EAST), ("banner", EAST)]
+        assert [(p["action"], p["region"]) for p in result.report["pending"]] == pending
