@@ -9,12 +9,17 @@ moto's Step Functions interpreter runs our ASL for real, but (found with moto 5.
   the same way, so a throttled run is as fast here as the time scale says.
 - RDS `PromoteReadReplica` leaves the replica link in place (the promoted instance still names its
   source, and the source still lists it): on AWS the promoted instance is a standalone writer.
+- Every CreateStateMachine and every StartExecution parses the ASL again with a pure-Python ANTLR
+  parser (~0.3 s for one of ours, most of a world's set-up and of a short run's time): the parse
+  tree of a definition text is kept for the process (`cache_asl_parses`), each execution still
+  gets a program of its own built from it, and a text once validated is not validated again.
 Each patch has a test in tests/unit/test_moto_patches.py that fails if moto moves the function
 we replace, so an upgrade of moto cannot silently bypass the local world.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import types
@@ -26,6 +31,9 @@ from moto.rds.models import RDSBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 Invoker = Callable[[str, bytes, str], dict[str, Any]]
 
@@ -106,3 +114,40 @@ def uninstall() -> None:
 
 def time_scale() -> float:
     return _current.time_scale
+
+
+# -- ASL parses, kept for the process ---------------------------------------------------------------
+
+_original_parse = AmazonStateLanguageParser.parse
+_original_validate = StepFunctionsParserBackend._validate_definition
+# A few texts per topology (a region's step ARNs are written into each workflow's ASL); the
+# generated-topology tests visit many regions, hence a bound.
+_PARSES_KEPT = 128
+_validated: set[str] = set()
+
+
+@functools.lru_cache(maxsize=_PARSES_KEPT)
+def _parse_tree(definition: str) -> Any:
+    """ANTLR's parse tree of `definition` (a syntax error raises, and is not kept)."""
+    return _original_parse(definition)[1]
+
+
+def _parse(definition: str) -> tuple[Any, Any]:
+    # The preprocessor only reads the tree and builds new components from it, so an execution's
+    # program is as fresh as with a parse of its own (executions never share mutable state).
+    tree = _parse_tree(definition)
+    return Preprocessor().visit(tree), tree
+
+
+def _validate_definition(definition: str) -> None:
+    if definition in _validated:
+        return
+    _original_validate(definition=definition)  # raises InvalidDefinition, and then nothing is kept
+    _validated.add(definition)
+
+
+def cache_asl_parses() -> None:
+    """Keep ASL parses for the process from now on (pure caches: what moto answers is unchanged)."""
+    with _lock:
+        AmazonStateLanguageParser.parse = staticmethod(_parse)  # type: ignore[method-assign]
+        StepFunctionsParserBackend._validate_definition = staticmethod(_validate_definition)  # type: ignore[method-assign]
