@@ -11,8 +11,11 @@ moto's Step Functions interpreter runs our ASL for real, but (found with moto 5.
   source, and the source still lists it): on AWS the promoted instance is a standalone writer.
 - Every CreateStateMachine and every StartExecution parses the ASL again with a pure-Python ANTLR
   parser (~0.3 s for one of ours, most of a world's set-up and of a short run's time): the parse
-  tree of a definition text is kept for the process (`cache_asl_parses`), each execution still
-  gets a program of its own built from it, and a text once validated is not validated again.
+  tree of a definition text is kept for the process (`cache_parses`), each execution still gets a
+  program of its own built from it, and a text once validated is not validated again.
+- Each botocore session loads the service models from disk again (~1 s for the dozen services a
+  world uses; a test starts the steps' functions cold with a new session): the sessions of the
+  process share one data loader (`cache_parses`), which hands out the same read-only models.
 Each patch has a test in tests/unit/test_moto_patches.py that fails if moto moves the function
 we replace, so an upgrade of moto cannot silently bypass the local world.
 """
@@ -27,6 +30,8 @@ from collections.abc import Callable
 from typing import Any
 
 import botocore.endpoint
+import botocore.loaders
+import botocore.session
 from moto.rds.models import RDSBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -143,11 +148,21 @@ def _validate_definition(definition: str) -> None:
     if definition in _validated:
         return
     _original_validate(definition=definition)  # raises InvalidDefinition, and then nothing is kept
+    if len(_validated) >= 4 * _PARSES_KEPT:
+        _validated.clear()
     _validated.add(definition)
 
 
-def cache_asl_parses() -> None:
-    """Keep ASL parses for the process from now on (pure caches: what moto answers is unchanged)."""
+# -- botocore's service models, one loader for the process ------------------------------------------
+
+_original_create_loader = botocore.loaders.create_loader
+_shared_loader = functools.cache(_original_create_loader)  # by search path, as each session asks
+
+
+def cache_parses() -> None:
+    """Keep ASL parses and botocore's loaded models for the process from now on (pure caches:
+    what moto and botocore answer is unchanged)."""
     with _lock:
         AmazonStateLanguageParser.parse = staticmethod(_parse)  # type: ignore[method-assign]
         StepFunctionsParserBackend._validate_definition = staticmethod(_validate_definition)  # type: ignore[method-assign]
+        botocore.session.create_loader = _shared_loader

@@ -163,7 +163,7 @@ def test_asl_parse_and_validation_exist_where_moto_calls_them() -> None:
 def test_a_kept_parse_gives_each_execution_a_program_of_its_own() -> None:
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 
-    moto_patches.cache_asl_parses()
+    moto_patches.cache_parses()
     first, tree = AmazonStateLanguageParser.parse(_ASL)
     second, same_tree = AmazonStateLanguageParser.parse(_ASL)
     assert same_tree is tree  # parsed once
@@ -175,7 +175,7 @@ def test_a_bad_definition_is_refused_every_time(fake_aws_env: None) -> None:
     import boto3
     from moto import mock_aws
 
-    moto_patches.cache_asl_parses()
+    moto_patches.cache_parses()
     bad = '{"StartAt": "Done", "States": {"Done": {"Type": "Pass", "Nowhere": 1, "End": true}}}'
     role = "arn:aws:iam::123456789012:role/r"
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
@@ -192,3 +192,18 @@ def test_a_bad_definition_is_refused_every_time(fake_aws_env: None) -> None:
             time.sleep(0.05)
     assert status == "SUCCEEDED"
     assert _ASL in moto_patches._validated and bad not in moto_patches._validated
+
+
+def test_sessions_share_one_loader_of_service_models() -> None:
+    import botocore.loaders
+    import botocore.session
+
+    assert moto_patches._original_create_loader is botocore.loaders.create_loader
+    # A session makes its loader through the session module's global, at first use.
+    assert "create_loader(" in inspect.getsource(botocore.session.Session._register_data_loader)
+    moto_patches.cache_parses()
+    first, second = botocore.session.Session(), botocore.session.Session()
+    assert first.get_component("data_loader") is second.get_component("data_loader")
+    model = first.get_service_model("dynamodb")
+    assert second.get_service_model("dynamodb").operation_names == model.operation_names
+    assert "PutItem" in model.operation_names
