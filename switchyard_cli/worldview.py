@@ -84,6 +84,11 @@ def follow(
     seen = 0
     while True:
         status = sfn.describe_execution(executionArn=execution_arn)["status"]
+        if on_event is None and status == "RUNNING":
+            # Nobody watches the events as they come: read the history once, when the run has ended
+            # (a read of the whole history at every poll slows the run it waits for).
+            time.sleep(poll)
+            continue
         events = read_history(sfn, execution_arn)
         for event in events[seen:]:
             if on_event is not None:

@@ -15,12 +15,20 @@ moto's Step Functions interpreter runs our ASL for real, but (found with moto 5.
 - The analysis gates measure "the last interval", and the world's bakes are scaled down: the
   Measure step's clock runs on world time (`world_time`: real time plus every second the scaled
   waits and sleeps skipped), the clock the world also stamps its ALB metrics with.
+- Every CreateStateMachine and every StartExecution parses the ASL again with a pure-Python ANTLR
+  parser (~0.3 s for one of ours, most of a world's set-up and of a short run's time): the parse
+  tree of a definition text is kept for the process (`cache_parses`), each execution still gets a
+  program of its own built from it, and a text once validated is not validated again.
+- Each botocore session loads the service models from disk again (~1 s for the dozen services a
+  world uses; a test starts the steps' functions cold with a new session): the sessions of the
+  process share one data loader (`cache_parses`), which hands out the same read-only models.
 Each patch has a test in tests/unit/test_moto_patches.py that fails if moto moves the function
 we replace, so an upgrade of moto cannot silently bypass the local world.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import time
@@ -29,11 +37,16 @@ from collections.abc import Callable
 from typing import Any
 
 import botocore.endpoint
+import botocore.loaders
+import botocore.session
 from moto.cloudwatch.models import Statistics
 from moto.rds.models import RDSBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
 from switchyard import analysis
 
@@ -148,3 +161,50 @@ def uninstall() -> None:
 
 def time_scale() -> float:
     return _current.time_scale
+
+
+# -- ASL parses, kept for the process ---------------------------------------------------------------
+
+_original_parse = AmazonStateLanguageParser.parse
+_original_validate = StepFunctionsParserBackend._validate_definition
+# A few texts per topology (a region's step ARNs are written into each workflow's ASL); the
+# generated-topology tests visit many regions, hence a bound (a tree of our largest ASL holds ~3 MB).
+_PARSES_KEPT = 48
+_validated: set[str] = set()
+
+
+@functools.lru_cache(maxsize=_PARSES_KEPT)
+def _parse_tree(definition: str) -> Any:
+    """ANTLR's parse tree of `definition` (a syntax error raises, and is not kept)."""
+    return _original_parse(definition)[1]
+
+
+def _parse(definition: str) -> tuple[Any, Any]:
+    # The preprocessor only reads the tree and builds new components from it, so an execution's
+    # program is as fresh as with a parse of its own (executions never share mutable state).
+    tree = _parse_tree(definition)
+    return Preprocessor().visit(tree), tree
+
+
+def _validate_definition(definition: str) -> None:
+    if definition in _validated:
+        return
+    _original_validate(definition=definition)  # raises InvalidDefinition, and then nothing is kept
+    if len(_validated) >= 4 * _PARSES_KEPT:
+        _validated.clear()
+    _validated.add(definition)
+
+
+# -- botocore's service models, one loader for the process ------------------------------------------
+
+_original_create_loader = botocore.loaders.create_loader
+_shared_loader = functools.cache(_original_create_loader)  # by search path, as each session asks
+
+
+def cache_parses() -> None:
+    """Keep ASL parses and botocore's loaded models for the process from now on (pure caches:
+    what moto and botocore answer is unchanged)."""
+    with _lock:
+        AmazonStateLanguageParser.parse = staticmethod(_parse)  # type: ignore[method-assign]
+        StepFunctionsParserBackend._validate_definition = staticmethod(_validate_definition)  # type: ignore[method-assign]
+        botocore.session.create_loader = _shared_loader

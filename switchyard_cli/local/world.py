@@ -151,6 +151,7 @@ class LocalWorld:
             self._process.set()
             self._mock.start()
             clients.forget_unsigned()  # moto's credentials now exist: a client made without any must go
+            moto_patches.cache_parses()  # before the build: its CreateStateMachine calls parse too
             self._build()
             self.dispatcher.attach(self.lock_store, self.names.state_store(list(self.topology.regions)))
             moto_patches.install(self._invoke, self.time_scale)

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from moto.rds.models import DBInstance, RDSBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
@@ -134,3 +135,75 @@ def test_a_stopped_execution_stops_waiting(installed: list[tuple[str, bytes, str
     started = time.monotonic()
     wait_function.WaitFunction._wait_interval(SimpleNamespace(), SimpleNamespace(program_state_event=event), 10**6)
     assert time.monotonic() - started < 1.0
+
+
+# -- ASL parses kept for the process ----------------------------------------------------------------
+
+_ASL = '{"StartAt": "Done", "States": {"Done": {"Type": "Pass", "Result": {"n": 1}, "End": true}}}'
+
+
+def test_asl_parse_and_validation_exist_where_moto_calls_them() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend import execution_worker
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    assert moto_patches._original_parse.__qualname__ == "AmazonStateLanguageParser.parse"
+    assert list(inspect.signature(moto_patches._original_parse).parameters) == ["definition"]
+    assert moto_patches._original_validate.__qualname__ == "StepFunctionsParserBackend._validate_definition"
+    assert list(inspect.signature(moto_patches._original_validate).parameters) == ["definition"]
+    assert AmazonStateLanguageParser.parse in (moto_patches._original_parse, moto_patches._parse)
+    # Both are looked up on their class at call time: replacing the class attribute reaches them.
+    entrypoint = execution_worker.ExecutionWorker._get_evaluation_entrypoint
+    assert "AmazonStateLanguageParser.parse(" in inspect.getsource(entrypoint)
+    for method in (StepFunctionsParserBackend.create_state_machine, StepFunctionsParserBackend.update_state_machine):
+        assert "_validate_definition(definition=definition)" in inspect.getsource(method)
+    assert "AmazonStateLanguageParser.parse(definition)" in inspect.getsource(moto_patches._original_validate)
+
+
+def test_a_kept_parse_gives_each_execution_a_program_of_its_own() -> None:
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    moto_patches.cache_parses()
+    first, tree = AmazonStateLanguageParser.parse(_ASL)
+    second, same_tree = AmazonStateLanguageParser.parse(_ASL)
+    assert same_tree is tree  # parsed once
+    assert second is not first and type(second) is type(first)
+    assert type(first) is type(moto_patches._original_parse(_ASL)[0])
+
+
+def test_a_bad_definition_is_refused_every_time(fake_aws_env: None) -> None:
+    import boto3
+    from moto import mock_aws
+
+    moto_patches.cache_parses()
+    bad = '{"StartAt": "Done", "States": {"Done": {"Type": "Pass", "Nowhere": 1, "End": true}}}'
+    role = "arn:aws:iam::123456789012:role/r"
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        sfn = boto3.client("stepfunctions", "us-east-1")
+        for name in ("first", "again"):
+            with pytest.raises(ClientError, match="ASLParserException"):
+                sfn.create_state_machine(name=name, definition=bad, roleArn=role)
+        for name in ("ok", "ok-again"):
+            sfn.create_state_machine(name=name, definition=_ASL, roleArn=role)
+        arn = sfn.start_execution(stateMachineArn=sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"])
+        deadline = time.monotonic() + 30
+        while (status := sfn.describe_execution(executionArn=arn["executionArn"])["status"]) == "RUNNING":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    assert status == "SUCCEEDED"
+    assert _ASL in moto_patches._validated and bad not in moto_patches._validated
+
+
+def test_sessions_share_one_loader_of_service_models() -> None:
+    import botocore.loaders
+    import botocore.session
+
+    assert moto_patches._original_create_loader is botocore.loaders.create_loader
+    # A session makes its loader through the session module's global, at first use.
+    assert "create_loader(" in inspect.getsource(botocore.session.Session._register_data_loader)
+    moto_patches.cache_parses()
+    first, second = botocore.session.Session(), botocore.session.Session()
+    assert first.get_component("data_loader") is second.get_component("data_loader")
+    model = first.get_service_model("dynamodb")
+    assert second.get_service_model("dynamodb").operation_names == model.operation_names
+    assert "PutItem" in model.operation_names
