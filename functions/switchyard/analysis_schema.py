@@ -42,16 +42,25 @@ class _Strict(Model):
 
 
 class CustomMetric(_Strict):
-    namespace: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    name: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    stat: Annotated[str, StringConstraints(pattern=_STAT)] = "Average"
+    """A CloudWatch metric of your own, read in the receiving side's region."""
+
+    namespace: Annotated[str, StringConstraints(min_length=1, max_length=255)] = Field(
+        description="CloudWatch namespace, e.g. MyApp."
+    )
+    name: Annotated[str, StringConstraints(min_length=1, max_length=255)] = Field(description="Metric name.")
+    stat: Annotated[str, StringConstraints(pattern=_STAT)] = Field(
+        default="Average", description="SampleCount, Average, Sum, Minimum, Maximum or a percentile such as p99."
+    )
     dimensions: Annotated[
         dict[
             Annotated[str, StringConstraints(min_length=1, max_length=255)],
             Annotated[str, StringConstraints(min_length=1, max_length=1024)],
         ],
         Field(max_length=30),
-    ] = Field(default_factory=dict)
+    ] = Field(
+        default_factory=dict,
+        description="Dimension -> value; a value may hold {load_balancer}, {target_group} or {region}.",
+    )
 
     @model_validator(mode="after")
     def _known_placeholders(self) -> CustomMetric:
@@ -67,14 +76,24 @@ class CustomMetric(_Strict):
 
 
 class Check(_Strict):
-    template: Template | None = None
-    metric: CustomMetric | None = None
-    min: float | None = None
-    max: float | None = None
-    failure_limit: Annotated[int, Field(ge=0, le=100)] = 0
-    no_data: NoData = "pass"
+    """One metric check: a built-in template or a custom metric, and its bounds."""
+
+    template: Template | None = Field(
+        default=None, description="Built-in check: target-5xx-rate, p99-latency-ms or healthy-hosts."
+    )
+    metric: CustomMetric | None = Field(default=None, description="A custom metric instead of a template.")
+    min: float | None = Field(default=None, description="A measurement below this fails.")
+    max: float | None = Field(default=None, description="A measurement above this fails.")
+    failure_limit: Annotated[int, Field(ge=0, le=100)] = Field(
+        default=0, description="Failed measurements tolerated in one bake before the shift rolls back."
+    )
+    no_data: NoData = Field(
+        default="pass", description="What a measurement with no data means: pass, fail or pause (wait for an approval)."
+    )
     # How measurements, results and messages name the check (default: the template or metric name).
-    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")] | None = None
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")] | None = Field(
+        default=None, description="How results name the check (default: the template or metric name)."
+    )
 
     @model_validator(mode="after")
     def _one_source_and_a_bound(self) -> Check:
@@ -94,8 +113,14 @@ class Check(_Strict):
 
 
 class Analysis(_Strict):
-    interval_seconds: Annotated[int, Field(ge=60, le=MAX_INTERVAL_SECONDS, multiple_of=60)] = 60
-    checks: Annotated[list[Check], Field(min_length=1, max_length=MAX_CHECKS)]
+    """Metric checks measured every interval during each traffic-shift bake (docs/analysis.md)."""
+
+    interval_seconds: Annotated[int, Field(ge=60, le=MAX_INTERVAL_SECONDS, multiple_of=60)] = Field(
+        default=60, description="One measurement per interval (a multiple of 60, at most 3600)."
+    )
+    checks: Annotated[list[Check], Field(min_length=1, max_length=MAX_CHECKS)] = Field(
+        description="The checks, 1 to 10, each measured on the side that receives traffic."
+    )
 
     @model_validator(mode="after")
     def _distinct_names(self) -> Analysis:

@@ -206,7 +206,9 @@ class Topology(_Strict):
     automation: Automation = Field(default_factory=Automation, description="Cooldown and kill switch of alarm starts.")
     lock: LockSettings = Field(default_factory=LockSettings)
     # Metric checks measured every interval during each traffic-shift bake (docs/analysis.md).
-    analysis: Analysis | None = None
+    analysis: Analysis | None = Field(
+        default=None, description="Metric checks measured during each traffic-shift bake (docs/analysis.md)."
+    )
 
     @property
     def kill_switch_parameter(self) -> str:
