@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from switchyard.dns_sync import DnsSync
 from switchyard.failover.database import (
     FenceResult,
     PrepareReplicaResult,
@@ -161,6 +162,8 @@ FLAGGED = Slot("flagged", (MarkRegionResult,), ("execution", "branch"))  # MarkR
 # a Map iteration's state (each traffic stage; each replica to recreate)
 APPLIED = Slot("applied", (ApplyStageResult,), ("stage", "branch", "execution"))  # failover's DNS shift, ZeroWeights
 CHECKED = Slot("checked", (GateResult,), ("stage",))
+DNS_SYNC = Slot("dns_sync", (DnsSync,), ("stage",))  # a stage's Route 53 changes INSYNC yet
+DNS_SYNC_POLL = Slot("dns_sync_poll", (Poll,), ("stage",))
 APPROVED = Slot("approved", (Approval,), ("stage",))
 REPLICA = Slot("replica", (PrepareReplicaResult,), ("execution", "stage"))  # restore's own, each other replica's
 # a Parallel branch's state (the failover's and restore's switchover)
@@ -194,6 +197,8 @@ SLOTS: tuple[Slot, ...] = (
     FLAGGED,
     APPLIED,
     CHECKED,
+    DNS_SYNC,
+    DNS_SYNC_POLL,
     APPROVED,
     REPLICA,
     PROMOTION,

@@ -128,6 +128,16 @@ class LockSettings(_Strict):
     witness: RegionName | None = None
 
 
+class Capacity(_Strict):
+    """Extension: how many healthy targets a target group must have before a stage sends it more
+    traffic (switchyard.capacity). The default refuses a receiving target group with none."""
+
+    min_healthy_targets: Annotated[int, Field(ge=0, le=10000)] = 1
+    # Scale the requirement with the share of traffic the group will get: at 30 % of a rule,
+    # ceil(0.3 * min_healthy_targets) (at least 1 while it gets any traffic).
+    proportional: bool = False
+
+
 class Topology(_Strict):
     name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
     primary_region: RegionName
@@ -139,6 +149,7 @@ class Topology(_Strict):
     game_days: list[GameDay] = Field(default_factory=list)
     automation: Automation = Field(default_factory=Automation)
     lock: LockSettings = Field(default_factory=LockSettings)
+    capacity: Capacity = Field(default_factory=Capacity)
 
     @property
     def kill_switch_parameter(self) -> str:

@@ -214,3 +214,43 @@ def write_rules(
     if first_error is not None:
         raise first_error
     return calls
+
+
+def healthy_targets(region: str, arns: Sequence[str], *, timeouts: Timeouts = DEFAULT) -> dict[str, int]:
+    """How many targets of each target group are `healthy` now (DescribeTargetHealth, one call each).
+
+    Only `healthy` counts: `initial` (not yet passed a check), `unhealthy`, `draining` and
+    `unused` targets take no traffic, and an empty group has none at all.
+    """
+    elb = client("elbv2", region, timeouts)
+    counts: dict[str, int] = {}
+    for arn in dict.fromkeys(arns):
+        with aws_errors(f"reading the target health of {arn.split(':')[-1]} in {region}"):
+            described = elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+        counts[arn] = sum(1 for d in described if (d.get("TargetHealth") or {}).get("State") == "healthy")
+    return counts
+
+
+# DescribeRules takes at most this many rule ARNs in one call (its PageSize maximum).
+RULES_PER_CALL = 400
+
+
+def read_rule_weights(groups: Sequence[WeightGroup], *, timeouts: Timeouts = DEFAULT) -> dict[str, dict[str, int]]:
+    """The forward weights each group's listener rule has now, by member (read by rule ARN)."""
+    by_region: dict[str, list[WeightGroup]] = {}
+    for group in groups:
+        by_region.setdefault(group.locator["region"], []).append(group)
+    found: dict[str, dict[str, int]] = {}
+    for region, members in by_region.items():
+        elb = client("elbv2", region, timeouts)
+        rules: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(members), RULES_PER_CALL):
+            arns = [g.locator["rule_arn"] for g in members[start : start + RULES_PER_CALL]]
+            with aws_errors(f"reading back {len(arns)} listener rule(s) in {region}"):
+                rules.update({r["RuleArn"]: r for r in elb.describe_rules(RuleArns=arns)["Rules"]})
+        for group in members:
+            action = _forward_action(rules.get(group.locator["rule_arn"], {}).get("Actions", []))
+            weights = {t["TargetGroupArn"]: int(t["Weight"]) for t in _forward_targets(action or {})}
+            member_by_arn = {arn: member for member, arn in group.locator["members"].items()}
+            found[group.key] = {member_by_arn.get(arn, arn): weight for arn, weight in weights.items()}
+    return found
