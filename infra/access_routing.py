@@ -53,6 +53,12 @@ def read_dns_change(g: Grants) -> None:
     )
 
 
+def read_records(g: Grants) -> None:
+    # Only the record sets of the topology's zone (its id is in the snapshot: no zone lookup).
+    zone, why = g.zone_arn()
+    g.allow(["route53:ListResourceRecordSets"], [zone], why_wildcard=why)
+
+
 def read_dns(g: Grants) -> None:
     # ListHostedZonesByName is account-wide and has no resource type: Resource must be "*".
     g.allow(

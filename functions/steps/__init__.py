@@ -10,6 +10,7 @@ topology's resources:
   read-alb      describe load balancers, listeners, rules, target groups
   read-dns      list hosted zones and record sets
   read-target-health  describe the health of target groups' targets (the capacity guard)
+  read-records  list the record sets of the topology's zone (no zone lookup)
   read-dns-change     read the status of Route 53 change batches (GetChange: is a stage INSYNC)
   write-alb     modify the topology's listener rules
   write-dns     change the topology's records' weighted sets
@@ -103,9 +104,9 @@ STEPS: tuple[StepSpec, ...] = (
         "ApplyStage",
         "steps.apply_stage",
         TopologyTableEnv,
-        # read-routing: the weights are read back before and after the write (and a region
-        # stage's target groups found); read-target-health: a traffic shift's capacity guard.
-        ("read-routing", "read-target-health", "write-alb", "write-dns", "table-get"),
+        # read-alb, read-records: the weights are read back before and after the write (and a
+        # region stage's target groups found); read-target-health: a traffic shift's capacity guard.
+        ("read-alb", "read-records", "read-target-health", "write-alb", "write-dns", "table-get"),
         "Check the weights and the receiving side's capacity, set the target's weights for one stage, read them back",
         timeout_seconds=300,
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -42,6 +43,8 @@ class Scorecard(Model):
     rolled_back: bool = False
     restored: bool = False
     steps: list[dict[str, Any]] = Field(default_factory=list)
+    # Each stage that changed DNS: seconds until Route 53 reported its change INSYNC (its bake began then).
+    dns_insync: list[dict[str, Any]] = Field(default_factory=list)
 
 
 def _history(execution: str) -> list[dict[str, Any]]:
@@ -76,6 +79,7 @@ def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
         gates_failed=sum(1 for s in steps if s["name"] == "CheckGates" and s["status"] == "FAILED"),
         rolled_back=event.rolled_back,
         restored=event.restored,
+        dns_insync=_insync(steps),
         steps=[
             {
                 "name": s["name"],
@@ -88,6 +92,18 @@ def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
             if s["_kind"] in ("Task", "Wait", "Parallel")
         ],
     )
+
+
+def _insync(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """{stage, seconds} of every CheckDnsChange that found its stage's changes INSYNC."""
+    found = []
+    for step in steps:
+        if step["name"] != "CheckDnsChange" or not step.get("_output"):
+            continue
+        sync = json.loads(step["_output"]).get("dns_sync") or {}
+        if sync.get("insync"):
+            found.append({"stage": step.get("stage"), "seconds": sync.get("seconds_to_insync")})
+    return found
 
 
 def record(table: str, card: Scorecard) -> None:

@@ -293,7 +293,11 @@ def write_groups(changes: list[tuple[WeightGroup, dict[str, int]]], comment: str
     """Write ALB groups one rule per call, a bounded number concurrently (`alb.write_rules`), and
     DNS groups in one batch per zone; returns the calls made. The first failed rule write stops the
     rest and is raised (the DNS batches are not sent)."""
-    return write_groups_tracked(changes, comment)[0]
+    calls = alb.write_rules([(g, {**g.weights, **w}) for g, w in changes if g.kind == "alb"])
+    dns_changes = [(g, w) for g, w in changes if g.kind == "dns"]
+    if dns_changes:
+        calls += dns.write_weights(dns_changes, comment)
+    return calls
 
 
 def write_groups_tracked(changes: list[tuple[WeightGroup, dict[str, int]]], comment: str) -> tuple[int, list[str]]:
