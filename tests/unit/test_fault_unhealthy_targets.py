@@ -24,7 +24,7 @@ def test_a_malformed_spec_is_refused_naming_it(spec: str) -> None:
 
 def test_an_unknown_cluster_is_refused_naming_it() -> None:
     topo = load_topology(EXAMPLE)
-    with pytest.raises(InvalidInput, match=r"'use1-c' is not a cluster of the topology \(did you mean 'use1-a'\?\)"):
+    with pytest.raises(InvalidInput, match=r"'use1-c' is not a cluster of the topology \(did you mean 'use1-b'\?\)"):
         check_faults([parse_fault("unhealthy-targets:use1-c")], topo)
     check_faults([parse_fault("unhealthy-targets:usw2-b@1")], topo)  # a real cluster passes
 
