@@ -183,6 +183,7 @@ def stage_loop(
         "snapshot_id.$": "$.snapshot_id",
         "target.$": "$.target",
         "stage.$": "$.stage",
+        "read_back": True,
         **{key: f"$.{key.removesuffix('.$')}" for key in applied_items or {}},
     }
     gates = {"gates.$": "$.gates", "baseline.$": "$.baseline", "stage.$": "$.stage"}

@@ -265,6 +265,9 @@ class ApplyStageEvent(_Event):
     target: str
     stage: StageRef
     capacity: CapacityPlan | None = None  # a traffic shift checks its receiving side's capacity again
+    # The stage loop's stages read the weights back (switchyard.readback); an unplanned failover's
+    # one DNS move does not: nothing may delay it, and a drift must not undo it mid-incident.
+    read_back: bool = False
 
 
 class AppliedChange(BaseModel):
@@ -325,14 +328,16 @@ def apply_stage(event: ApplyStageEvent, table: str, topo: Topology | None = None
         if after != before:
             planned.append((group, {event.target: after[event.target]}))
     when = f"stage {stage.index}/{stage.of} ({stage.percent}%) of '{event.target}'"
-    # A retried stage may find some groups written already: this stage's weights are fine too.
-    readback.verify([(g, [b, a]) for g, b, a in moves], f"before {when}")
+    if event.read_back:
+        # A retried stage may find some groups written already: this stage's weights are fine too.
+        readback.verify([(g, [b, a]) for g, b, a in moves], f"before {when}")
     warnings: list[str] = []
     if event.capacity is not None and topo is not None:
         warnings = capacity.check(capacity.needs_of(topo, moves, event.capacity), event.capacity, when)
     comment = f"switchyard stage {stage.index}/{stage.of} ({stage.percent}%) of {event.target}"
     calls, change_ids = write_groups_tracked(planned, comment)
-    readback.verify([(g, [a]) for g, _, a in moves], f"after {when}")
+    if event.read_back:
+        readback.verify([(g, [a]) for g, _, a in moves], f"after {when}")
     changes = [
         AppliedChange(label=g.label, weights={**g.weights, **w}, shares=shares({**g.weights, **w})) for g, w in planned
     ]

@@ -24,7 +24,8 @@ def snapshot(request: dict[str, Any]) -> dict[str, Any]:
 
 def apply(target: str, index: int, percent: int, previous: int | None = None, of: int = 2) -> dict[str, Any]:
     stage = {"index": index, "percent": percent, "previous": previous, "of": of}
-    return call("apply_stage", {"execution": EXECUTION, "snapshot_id": EXECUTION, "target": target, "stage": stage})
+    event = {"execution": EXECUTION, "snapshot_id": EXECUTION, "target": target, "stage": stage, "read_back": True}
+    return call("apply_stage", event)
 
 
 def roll_back() -> dict[str, Any]:
