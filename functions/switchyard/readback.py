@@ -13,6 +13,7 @@ from switchyard.aws import alb, dns
 from switchyard.errors import WeightsDrifted
 from switchyard.routing import WeightGroup
 
+SHOWN = 5  # groups named in the error (a large stage's would not fit in the execution state)
 Expected = tuple[WeightGroup, list[dict[str, int]]]  # a group and the weights it may hold
 
 
@@ -47,6 +48,9 @@ def verify(expected: list[Expected], when: str) -> None:
             wanted = " or ".join(_show(w) for w in allowed)
             drifted.append(f"{_where(group)}: expected {wanted}, found {_show(now)}")
     if drifted:
+        more = f"; and {len(drifted) - SHOWN} more" if len(drifted) > SHOWN else ""
         raise WeightsDrifted(
-            f"{when}: weights changed outside this run (someone edited the rule or record): " + "; ".join(drifted)
+            f"{when}: weights changed outside this run (someone edited the rule or record): "
+            + "; ".join(drifted[:SHOWN])
+            + more
         )

@@ -231,8 +231,9 @@ def healthy_targets(region: str, arns: Sequence[str], *, timeouts: Timeouts = DE
     return counts
 
 
-# DescribeRules takes at most this many rule ARNs in one call (its PageSize maximum).
-RULES_PER_CALL = 400
+# Rule ARNs asked for per DescribeRules request (its pages are followed too: moto, for one,
+# answers 50 rules a page, whatever the number of ARNs asked for).
+RULES_PER_CALL = 100
 
 
 def read_rule_weights(groups: Sequence[WeightGroup], *, timeouts: Timeouts = DEFAULT) -> dict[str, dict[str, int]]:
@@ -247,7 +248,7 @@ def read_rule_weights(groups: Sequence[WeightGroup], *, timeouts: Timeouts = DEF
         for start in range(0, len(members), RULES_PER_CALL):
             arns = [g.locator["rule_arn"] for g in members[start : start + RULES_PER_CALL]]
             with aws_errors(f"reading back {len(arns)} listener rule(s) in {region}"):
-                rules.update({r["RuleArn"]: r for r in elb.describe_rules(RuleArns=arns)["Rules"]})
+                rules.update({r["RuleArn"]: r for r in _paginate(elb.describe_rules, "Rules", RuleArns=arns)})
         for group in members:
             action = _forward_action(rules.get(group.locator["rule_arn"], {}).get("Actions", []))
             weights = {t["TargetGroupArn"]: int(t["Weight"]) for t in _forward_targets(action or {})}
