@@ -168,17 +168,18 @@ def test_dns_upsert_keeps_the_record_and_other_regions(world: LocalWorld) -> Non
     assert after["api-usw2"]["ResourceRecords"] == [{"Value": "shop-usw2.us-west-2.elb.amazonaws.com"}]
 
 
-def test_a_set_edited_after_the_snapshot_stops_the_stage_before_it_writes(world: LocalWorld) -> None:
+def test_a_set_edited_between_stages_stops_the_next_stage_before_it_writes(world: LocalWorld) -> None:
     snapshot(REGION)
-    # Someone changes us-east-1's set outside Switchyard after the snapshot: the stage neither
+    apply("us-west-2", 1, 50)
+    # Someone changes us-east-1's set outside Switchyard during stage 1's bake: stage 2 neither
     # overwrites it nor builds on it; it fails, naming the record and both weights.
     set_dns_weight(world, "api.example.com", "api-use1", 77)
     with pytest.raises(WeightsDrifted) as raised:
-        apply("us-west-2", 1, 0, of=1)
-    assert "before stage 1/1 (0%) of 'us-west-2'" in str(raised.value)
-    expected = "expected {us-east-1: 100, us-west-2: 100} or {us-east-1: 100, us-west-2: 0}"
-    assert f"record api.example.com.: {expected}, found {{us-east-1: 77, us-west-2: 100}}" in str(raised.value)
-    assert record_sets(world, "api.example.com")["api-usw2"]["Weight"] == 100  # nothing written
+        apply("us-west-2", 2, 0, previous=50)
+    assert "before stage 2/2 (0%) of 'us-west-2'" in str(raised.value)
+    expected = "expected {us-east-1: 100, us-west-2: 50} or {us-east-1: 100, us-west-2: 0}"
+    assert f"record api.example.com.: {expected}, found {{us-east-1: 77, us-west-2: 50}}" in str(raised.value)
+    assert record_sets(world, "api.example.com")["api-usw2"]["Weight"] == 50  # nothing written
 
 
 # -- roll back -----------------------------------------------------------------------------------------
