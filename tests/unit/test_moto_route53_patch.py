@@ -12,7 +12,7 @@ from moto.route53.responses import Route53 as Route53Response
 
 from switchyard_cli.local import moto_patches
 
-SCALE = 0.002  # a change stays PENDING for DNS_PROPAGATION_SECONDS x SCALE = 0.06 s
+SCALE = 0.1  # a change stays PENDING for DNS_PROPAGATION_SECONDS x SCALE = 3 s (a loaded machine is slow)
 
 
 def _zone_and_change(r53: object) -> tuple[str, dict]:
