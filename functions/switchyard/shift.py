@@ -311,6 +311,16 @@ def write_groups_tracked(changes: list[tuple[WeightGroup, dict[str, int]]], comm
     return calls + len(ids), ids
 
 
+def _from_the_world(
+    moves: list[tuple[WeightGroup, dict[str, int], dict[str, int]]], target: str
+) -> tuple[list[tuple[WeightGroup, dict[str, int], dict[str, int]]], list[tuple[WeightGroup, dict[str, int]]]]:
+    """Stage 1 starts from the weights as they are, not as snapshotted: a health-check restore's
+    ZeroWeights has set the target to 0 since, and a first stage at 100 % must still write it."""
+    now = readback.read([g for g, _, _ in moves])
+    moves = [(g, {**b, **now.get(g.key, {})}, a) for g, b, a in moves]
+    return moves, [(g, {target: a[target]}) for g, b, a in moves if b.get(target) != a[target]]
+
+
 def apply_stage(event: ApplyStageEvent, table: str, topo: Topology | None = None) -> ApplyStageResult:
     """Check the weights are as the previous stage left them (and, for a traffic shift, that the
     receiving side has the capacity), write the stage, read the weights back."""
@@ -327,6 +337,8 @@ def apply_stage(event: ApplyStageEvent, table: str, topo: Topology | None = None
         moves.append((group, dict(before), after))
         if after != before:
             planned.append((group, {event.target: after[event.target]}))
+    if event.read_back and stage.previous is None:
+        moves, planned = _from_the_world(moves, event.target)
     when = f"stage {stage.index}/{stage.of} ({stage.percent}%) of '{event.target}'"
     if event.read_back and stage.previous is not None:
         # What the previous stage left (stage 1 starts from the snapshot, which a restore's

@@ -187,3 +187,16 @@ def test_a_region_drill_scores_the_time_each_stage_took_to_be_insync(world):
     (_, state), *_ = _task_outputs(result.history, "Scorecard")
     insync = state["scorecard"]["dns_insync"]
     assert [entry["stage"] for entry in insync] == [1, 2] and all(entry["seconds"] > 0 for entry in insync)
+
+
+def test_a_health_check_restore_in_one_stage_brings_the_weight_back_from_zero():
+    # ZeroWeights sets the recovered region to 0 after the snapshot; a first stage at 100 % used
+    # to compare with the snapshot (100), write nothing and leave the region at 0 for good.
+    from tests.workflows.test_health_check_mode import UNPLANNED, health_check_shop
+
+    with LocalWorld(health_check_shop(), time_scale=TEST_TIME_SCALE) as world:
+        before = world.read_world()
+        assert world.run("regional-failover", UNPLANNED).status == "SUCCEEDED"
+        back = world.run("restore", {"region": "us-east-1", "stages": [100], "bake_seconds": 1})
+        assert back.status == "SUCCEEDED", back.report["error"]
+        assert world.read_world()["dns"] == before["dns"]
