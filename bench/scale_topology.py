@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from switchyard.topology import Topology, parse_topology
+from switchyard_cli.local.builder import group_targets
 from switchyard_cli.local.world import ACCOUNT, LocalWorld
 
 SERVICES = 500
@@ -75,6 +76,7 @@ class ScaleWorld(LocalWorld):
                     tg = backend.create_target_group(
                         tg_name, protocol="HTTP", port=80, vpc_id=lb.vpc_id, target_type="ip"
                     )
+                    tg.register(group_targets())  # healthy targets, as the world registers them
                     targets.append({"TargetGroupArn": tg.arn, "Weight": service.normal_weight(cluster)})
                 backend.create_rule(
                     listener.arn,

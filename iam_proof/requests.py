@@ -140,6 +140,10 @@ def _list_records(call: RecordedCall, facts: Facts) -> list[tuple[str, str, dict
     return _one("route53:ListResourceRecordSets", _zone(call))
 
 
+def _get_change(call: RecordedCall, facts: Facts) -> list[tuple[str, str, dict[str, Any]]]:
+    return _one("route53:GetChange", "arn:aws:route53:::change/" + call.params["Id"].removeprefix("/change/"))
+
+
 # -- rds -------------------------------------------------------------------------------------
 def _rds_on_instance(call: RecordedCall, facts: Facts) -> list[tuple[str, str, dict[str, Any]]]:
     identifier = call.params.get("DBInstanceIdentifier") or call.params.get("ResourceName")
@@ -209,7 +213,13 @@ ROWS: dict[tuple[str, str], Row] = {
     **{("dynamodb", op): _dynamodb for op in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")},
     **{
         ("elbv2", op): _unscoped(f"elasticloadbalancing:{op}")
-        for op in ("DescribeLoadBalancers", "DescribeListeners", "DescribeRules", "DescribeTargetGroups")
+        for op in (
+            "DescribeLoadBalancers",
+            "DescribeListeners",
+            "DescribeRules",
+            "DescribeTargetGroups",
+            "DescribeTargetHealth",
+        )
     },
     ("elbv2", "ModifyRule"): _modify_rule,
     ("cloudwatch", "DescribeAlarms"): _describe_alarms,
@@ -218,6 +228,7 @@ ROWS: dict[tuple[str, str], Row] = {
     ("route53", "ListHostedZonesByName"): _unscoped("route53:ListHostedZonesByName"),
     ("route53", "ListResourceRecordSets"): _list_records,
     ("route53", "ChangeResourceRecordSets"): _change_records,
+    ("route53", "GetChange"): _get_change,
     **{
         ("rds", op): _rds_on_instance
         for op in (

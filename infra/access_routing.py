@@ -43,6 +43,33 @@ def read_target_groups(g: Grants) -> None:
     )
 
 
+def read_target_health(g: Grants) -> None:
+    # The capacity guard counts healthy targets; DescribeTargetHealth is a Describe* action
+    # without resource-level permissions (IAM service authorization reference).
+    g.allow(
+        ["elasticloadbalancing:DescribeTargetHealth"],
+        ["*"],
+        why_wildcard="ELBv2 DescribeTargetHealth is read-only and does not support resource-level permissions, so"
+        " IAM requires Resource '*'; it counts the healthy targets of the target groups a stage sends traffic to.",
+    )
+
+
+def read_dns_change(g: Grants) -> None:
+    # A change batch's id is assigned by Route 53 when it is sent: only the change/* pattern is known.
+    g.allow(
+        ["route53:GetChange"],
+        [g.arn("route53", "change", "*", account="")],
+        why_wildcard="route53:GetChange takes a change id that Route 53 assigns when a batch is sent (unknown at"
+        " synth time), so the resource is change/*; it is read-only (is the stage's change INSYNC).",
+    )
+
+
+def read_records(g: Grants) -> None:
+    # Only the record sets of the topology's zone (its id is in the snapshot: no zone lookup).
+    zone, why = g.zone_arn()
+    g.allow(["route53:ListResourceRecordSets"], [zone], why_wildcard=why)
+
+
 def read_dns(g: Grants) -> None:
     # ListHostedZonesByName is account-wide and has no resource type: Resource must be "*".
     g.allow(

@@ -126,18 +126,53 @@ def region_snapshot(then: str) -> States:
     return {"TakeSnapshot": task("TakeSnapshot", parameters, "$.snapshot", then, catch=to_rollback(), comment=comment)}
 
 
+# How often and how long a stage polls its Route 53 changes for INSYNC (usually within 60 s).
+DNS_SYNC_EVERY_SECONDS = 10
+DNS_SYNC_ATTEMPTS = 24
+
+
+def dns_insync(then: str) -> States:
+    """After ApplyStage: when it sent Route 53 changes, CheckDnsChange until they are INSYNC, then
+    `then` (the bake, counted from there); still PENDING after the bound: fail (the Map rolls back)."""
+    loop = Poll(
+        "DnsSync",
+        "CheckDnsChange",
+        "CheckDnsChange",
+        {"changes.$": "$.applied.dns_changes"},
+        "$.dns_sync",
+        "$.dns_sync.insync",
+        "$.dns_sync_poll",
+        DNS_SYNC_EVERY_SECONDS,
+        DNS_SYNC_ATTEMPTS,
+    )
+    timeout = DNS_SYNC_EVERY_SECONDS * DNS_SYNC_ATTEMPTS
+    not_in_sync = fail(
+        Error="DnsChangeNotInSync", Cause=f"Route 53 did not report the stage's change INSYNC within {timeout} s"
+    )
+    return {
+        "WaitsForDns": choice(
+            [when_true("$.applied.dns_pending", "DnsSyncInit")],
+            then,
+            "A stage that changed DNS bakes from the moment Route 53 has the change everywhere.",
+        ),
+        **poll(loop, ready=then, timed_out=not_in_sync),
+    }
+
+
 def stage_loop(
     comment: str,
     then: str,
     *,
     target: str = "$.target",
     items: Mapping[str, str] | None = None,
+    applied_items: Mapping[str, str] | None = None,
     after_gates: States | None = None,
     analysis: bool = False,
 ) -> State:
-    """The stage Map, one stage at a time: ApplyStage -> Bake -> CheckGates (-> `after_gates`);
-    any failure rolls back. With `analysis`, the bake measures the plan's metric checks every
-    interval when the plan has any (`analysis_bake`)."""
+    """The stage Map, one stage at a time: ApplyStage -> (INSYNC wait) -> Bake -> CheckGates
+    (-> `after_gates`); any failure rolls back. With `analysis`, the bake measures the plan's metric
+    checks every interval when the plan has any (`analysis_bake`). `applied_items`: more of the
+    item for ApplyStage."""
     selector = {
         "stage.$": "$$.Map.Item.Value",
         "execution.$": "$.execution",
@@ -148,17 +183,21 @@ def stage_loop(
         "baseline.$": "$.baseline",
         **(items or {}),
         **({"analysis.$": "$.analysis"} if analysis else {}),
+        **(applied_items or {}),
     }
     applied = {
         "execution.$": "$.execution",
         "snapshot_id.$": "$.snapshot_id",
         "target.$": "$.target",
         "stage.$": "$.stage",
+        "read_back": True,
+        **{key: f"$.{key.removesuffix('.$')}" for key in applied_items or {}},
     }
     gates = {"gates.$": "$.gates", "baseline.$": "$.baseline", "stage.$": "$.stage"}
     bake = analysis_bake(then="CheckGates") if analysis else {"Bake": wait("CheckGates", SecondsPath="$.bake_seconds")}
     stage = {
-        "ApplyStage": task("ApplyStage", applied, "$.applied", next(iter(bake))),
+        "ApplyStage": task("ApplyStage", applied, "$.applied", "WaitsForDns"),
+        **dns_insync(then=next(iter(bake))),
         **bake,
         "CheckGates": task("CheckGates", gates, "$.checked", next(iter(after_gates or {}), None)),
     }

@@ -112,6 +112,7 @@ def definition() -> dict[str, Any]:
                 "IsDrill",
                 target="$.request.target",
                 items=approvals,
+                applied_items={"capacity.$": "$.capacity"},
                 after_gates=approval(),
                 analysis=True,
             ),

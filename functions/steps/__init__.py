@@ -9,6 +9,9 @@ topology's resources:
   read-routing  read-alb and read-dns
   read-alb      describe load balancers, listeners, rules, target groups
   read-dns      list hosted zones and record sets
+  read-target-health  describe the health of target groups' targets (the capacity guard)
+  read-records  list the record sets of the topology's zone (no zone lookup)
+  read-dns-change     read the status of Route 53 change batches (GetChange: is a stage INSYNC)
   write-alb     modify the topology's listener rules
   write-dns     change the topology's records' weighted sets
   read-alarms   describe the topology's alarms (and the input's gates)
@@ -82,7 +85,7 @@ STEPS: tuple[StepSpec, ...] = (
         TopologyTableEnv,
         # store-plan: a dry run's plan too large for the execution state (switchyard.plans), stored
         # only once the input has passed every check; any other run, and any refusal, writes nothing.
-        ("read-routing", "read-alarms", "store-plan"),
+        ("read-routing", "read-alarms", "read-target-health", "store-plan"),
         "Validate a traffic-shift input and plan every stage (reads only; a large dry run stores its plan)",
     ),
     StepSpec(
@@ -102,9 +105,11 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec(
         "ApplyStage",
         "steps.apply_stage",
-        TableEnv,
-        ("write-alb", "write-dns", "table-get"),
-        "Set the target's weights for one stage",
+        TopologyTableEnv,
+        # read-alb, read-records: the weights are read back before and after the write (and a
+        # region stage's target groups found); read-target-health: a traffic shift's capacity guard.
+        ("read-alb", "read-records", "read-target-health", "write-alb", "write-dns", "table-get"),
+        "Check the weights and the receiving side's capacity, set the target's weights for one stage, read them back",
         timeout_seconds=300,
     ),
     StepSpec("CheckGates", "steps.check_gates", NoEnv, ("read-alarms",), "Fail when a gate alarm went into ALARM"),
@@ -115,6 +120,14 @@ STEPS: tuple[StepSpec, ...] = (
         # read-target-groups: the receiving target groups' ARNs, whose ends are the metrics' dimensions.
         ("read-target-groups", "read-metrics"),
         "Measure the analysis checks over the last interval of a bake and judge them",
+    ),
+    StepSpec(
+        "CheckDnsChange",
+        "steps.check_dns_change",
+        NoEnv,
+        ("read-dns-change",),
+        "Are a stage's Route 53 change batches INSYNC (its bake starts then)",
+        timeout_seconds=10,  # one GetChange per batch; polled, so its worst case counts in every lease
     ),
     StepSpec(
         "RollBack",

@@ -54,3 +54,7 @@ class RollbackIncomplete(SwitchyardError):
 
 class SnapshotMissing(SwitchyardError):
     """The snapshot a rollback or stage needs is not in the table."""
+
+
+class WeightsDrifted(SwitchyardError):
+    """A rule's or record's weights are not what this run left or wrote: someone else edited them."""

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from switchyard.analysis import Measurement, Tally
+from switchyard.dns_sync import DnsSync
 from switchyard.failover.database import (
     FenceResult,
     PrepareReplicaResult,
@@ -162,6 +163,8 @@ FLAGGED = Slot("flagged", (MarkRegionResult,), ("execution", "branch"))  # MarkR
 # a Map iteration's state (each traffic stage; each replica to recreate)
 APPLIED = Slot("applied", (ApplyStageResult,), ("stage", "branch", "execution"))  # failover's DNS shift, ZeroWeights
 CHECKED = Slot("checked", (GateResult,), ("stage",))
+DNS_SYNC = Slot("dns_sync", (DnsSync,), ("stage",))  # a stage's Route 53 changes INSYNC yet
+DNS_SYNC_POLL = Slot("dns_sync_poll", (Poll,), ("stage",))
 APPROVED = Slot("approved", (Approval,), ("stage",))
 MEASURED = Slot("measured", (Measurement, Tally), ("stage",))  # the bake's last measurement (StartAnalysis: zeros)
 ANALYSIS_APPROVED = Slot("analysis_approved", (Approval,), ("stage",))  # a paused analysis went on
@@ -197,6 +200,8 @@ SLOTS: tuple[Slot, ...] = (
     FLAGGED,
     APPLIED,
     CHECKED,
+    DNS_SYNC,
+    DNS_SYNC_POLL,
     APPROVED,
     MEASURED,
     ANALYSIS_APPROVED,

@@ -65,6 +65,8 @@ class Scorecard(Model):
     steps: list[dict[str, Any]] = Field(default_factory=list)
     # Every analysis measurement of the bakes: stage, count, verdict, each check's value (None: no data).
     measurements: list[dict[str, Any]] = Field(default_factory=list)
+    # Each stage that changed DNS: seconds until Route 53 reported its change INSYNC (its bake began then).
+    dns_insync: list[dict[str, Any]] = Field(default_factory=list)
 
 
 def _history(execution: str) -> list[dict[str, Any]]:
@@ -182,6 +184,7 @@ def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
         restored=event.restored,
         time_to_traffic_moved_s=_traffic_moved(steps, started),
         stages=stage_cards(steps, started),
+        dns_insync=_insync(steps),
         steps=[
             {
                 "name": s["name"],
@@ -195,6 +198,18 @@ def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
         ],
         measurements=measurements(steps),
     )
+
+
+def _insync(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """{stage, seconds} of every CheckDnsChange that found its stage's changes INSYNC."""
+    found = []
+    for step in steps:
+        if step["name"] != "CheckDnsChange" or not step.get("_output"):
+            continue
+        sync = json.loads(step["_output"]).get("dns_sync") or {}
+        if sync.get("insync"):
+            found.append({"stage": step.get("stage"), "seconds": sync.get("seconds_to_insync")})
+    return found
 
 
 def record(table: str, card: Scorecard) -> None:

@@ -10,10 +10,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from switchyard import banner, leases, plans, snapshots
+from switchyard import banner, capacity, leases, plans, readback, snapshots
 from switchyard.analysis import AnalysisPlan
 from switchyard.analysis import plan as plan_analysis
 from switchyard.aws import alarms, alb, dns
+from switchyard.capacity import CapacityPlan
 from switchyard.errors import GateFailed, InvalidInput, RollbackIncomplete, SwitchyardError, UnsafeChange
 from switchyard.failover import dns_mode
 from switchyard.requests import TrafficShiftRequest, parse_request
@@ -65,6 +66,7 @@ class ShiftPlan(BaseModel):
     plan_stored: bool = False  # a large dry run's plan: in the table (switchyard.plans), not here
     # The metric checks every bake measures (switchyard.analysis); None: the bake only waits.
     analysis: AnalysisPlan | None = None
+    capacity: CapacityPlan = Field(default_factory=CapacityPlan)  # what each stage checks again
 
 
 def read_groups(topo: Topology, scope: str, target: str) -> list[WeightGroup]:
@@ -193,6 +195,9 @@ def plan_shift(event: PlanShiftEvent, topo: Topology, table: str) -> ShiftPlan:
     already = _firing(gates, states)
     if already:
         warnings.append(f"already in ALARM at the start, so they cannot act as gates: {already}")
+    capacity_plan = CapacityPlan.of(topo.capacity, request.force)
+    needs = capacity.needs_of(topo, capacity.stage_moves(groups, request.target, request.stages), capacity_plan)
+    warnings += capacity.check(needs, capacity_plan, f"the shift of {request.scope} '{request.target}'")
     changes = sum(len(s.changes) for s in stage_plans)
     touched = len(stage_plans[0].changes) if stage_plans else 0
     kinds = "listener rules" if request.scope == "cluster" else "weighted records"
@@ -217,6 +222,7 @@ def plan_shift(event: PlanShiftEvent, topo: Topology, table: str) -> ShiftPlan:
         plan=stage_plans if inline else None,
         plan_stored=request.dry_run and not inline,
         analysis=plan_analysis(topo, request, groups),
+        capacity=capacity_plan,
     )
 
 
@@ -263,6 +269,10 @@ class ApplyStageEvent(_Event):
     snapshot_id: str
     target: str
     stage: StageRef
+    capacity: CapacityPlan | None = None  # a traffic shift checks its receiving side's capacity again
+    # The stage loop's stages read the weights back (switchyard.readback); an unplanned failover's
+    # one DNS move does not: nothing may delay it, and a drift must not undo it mid-incident.
+    read_back: bool = False
 
 
 class AppliedChange(BaseModel):
@@ -279,6 +289,10 @@ class ApplyStageResult(BaseModel):
     groups_changed: int
     api_calls: int
     changes: list[AppliedChange] | None  # None when too many to keep in the execution state
+    # Route 53 change batches this stage sent: the stage waits until they are INSYNC before its bake.
+    dns_changes: list[str] = Field(default_factory=list)
+    dns_pending: bool = False
+    warnings: list[str] = Field(default_factory=list)
     # Every changed group's weights after the stage, for metrics; never put in the execution state.
     weights: dict[str, dict[str, int]] = Field(default_factory=dict, exclude=True)
 
@@ -318,20 +332,54 @@ def put_back(groups: list[WeightGroup], comment: str) -> int:
     return calls
 
 
-def apply_stage(event: ApplyStageEvent, table: str) -> ApplyStageResult:
+def write_groups_tracked(changes: list[tuple[WeightGroup, dict[str, int]]], comment: str) -> tuple[int, list[str]]:
+    """`write_groups`, with the ids of the Route 53 change batches sent."""
+    calls = alb.write_rules([(g, {**g.weights, **w}) for g, w in changes if g.kind == "alb"])
+    dns_changes = [(g, w) for g, w in changes if g.kind == "dns"]
+    ids = dns.write_weights_tracked(dns_changes, comment) if dns_changes else []
+    return calls + len(ids), ids
+
+
+def _from_the_world(
+    moves: list[tuple[WeightGroup, dict[str, int], dict[str, int]]], target: str
+) -> tuple[list[tuple[WeightGroup, dict[str, int], dict[str, int]]], list[tuple[WeightGroup, dict[str, int]]]]:
+    """Stage 1 starts from the weights as they are, not as snapshotted: a health-check restore's
+    ZeroWeights has set the target to 0 since, and a first stage at 100 % must still write it."""
+    now = readback.read([g for g, _, _ in moves])
+    moves = [(g, {**b, **now.get(g.key, {})}, a) for g, b, a in moves]
+    return moves, [(g, {target: a[target]}) for g, b, a in moves if b.get(target) != a[target]]
+
+
+def apply_stage(event: ApplyStageEvent, table: str, topo: Topology | None = None) -> ApplyStageResult:
+    """Check the weights are as the previous stage left them (and, for a traffic shift, that the
+    receiving side has the capacity), write the stage, read the weights back."""
     groups = snapshots.load(table, event.snapshot_id)
     stage = event.stage
     planned: list[tuple[WeightGroup, dict[str, int]]] = []
+    moves: list[tuple[WeightGroup, dict[str, int], dict[str, int]]] = []
     for group in groups:
         if event.target not in group.weights:
             continue
         after = apply_percent(group, event.target, stage.percent)
         check_not_zero(group.label, after, event.target, stage.percent)  # again, right before writing
         before = group.weights if stage.previous is None else apply_percent(group, event.target, stage.previous)
+        moves.append((group, dict(before), after))
         if after != before:
             planned.append((group, {event.target: after[event.target]}))
+    if event.read_back and stage.previous is None:
+        moves, planned = _from_the_world(moves, event.target)
+    when = f"stage {stage.index}/{stage.of} ({stage.percent}%) of '{event.target}'"
+    if event.read_back and stage.previous is not None:
+        # What the previous stage left (stage 1 starts from the snapshot, which a restore's
+        # ZeroWeights moves on from). A retried stage may find some groups written already.
+        readback.verify([(g, [b, a]) for g, b, a in moves], f"before {when}")
+    warnings: list[str] = []
+    if event.capacity is not None and topo is not None:
+        warnings = capacity.check(capacity.needs_of(topo, moves, event.capacity), event.capacity, when)
     comment = f"switchyard stage {stage.index}/{stage.of} ({stage.percent}%) of {event.target}"
-    calls = write_groups(planned, comment)
+    calls, change_ids = write_groups_tracked(planned, comment)
+    if event.read_back:
+        readback.verify([(g, [a]) for g, _, a in moves], f"after {when}")
     changes = [
         AppliedChange(label=g.label, weights={**g.weights, **w}, shares=shares({**g.weights, **w})) for g, w in planned
     ]
@@ -341,6 +389,9 @@ def apply_stage(event: ApplyStageEvent, table: str) -> ApplyStageResult:
         groups_changed=len(planned),
         api_calls=calls,
         changes=changes if len(changes) <= INLINE_CHANGES_LIMIT else None,
+        dns_changes=change_ids,
+        dns_pending=bool(change_ids),
+        warnings=warnings,
         weights={g.key: {**g.weights, **w} for g, w in planned},
     )
 

@@ -186,6 +186,16 @@ class LockSettings(_Strict):
     witness: RegionName | None = Field(default=None, description="The witness region, with 2 replica regions.")
 
 
+class Capacity(_Strict):
+    """Extension: how many healthy targets a target group must have before a stage sends it more
+    traffic (switchyard.capacity). The default refuses a receiving target group with none."""
+
+    min_healthy_targets: Annotated[int, Field(ge=0, le=10000)] = 1
+    # Scale the requirement with the share of traffic the group will get: at 30 % of a rule,
+    # ceil(0.3 * min_healthy_targets) (at least 1 while it gets any traffic).
+    proportional: bool = False
+
+
 class Topology(_Strict):
     name: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")] = Field(
         description="The application's name, used in resource names (lower case, digits, hyphens)."
@@ -209,6 +219,7 @@ class Topology(_Strict):
     analysis: Analysis | None = Field(
         default=None, description="Metric checks measured during each traffic-shift bake (docs/analysis.md)."
     )
+    capacity: Capacity = Field(default_factory=Capacity)
 
     @property
     def kill_switch_parameter(self) -> str:

@@ -7,6 +7,7 @@ writer record (in `dns.failover: health-check` mode, a health check per region o
 the state table and the lock store (one copy each, reached from every region: lock_store.py),
 and in every region, as each region's stack deploys it, the outcome topic and one state machine
 per workflow (the repo's ASL with that region's step function ARNs filled in).
+Every target group has TARGETS_PER_GROUP registered targets (moto reports them healthy).
 """
 
 from __future__ import annotations
@@ -27,6 +28,16 @@ from switchyard_cli.local.lock_store import create_table
 from switchyard_cli.local.names import ACCOUNT, WorldNames
 
 BANNER_OFF = json.dumps({"enabled": False})
+# Targets registered in every target group: moto reports a registered target healthy (and an
+# empty group has none), so the capacity guard counts real targets; `unhealthy-targets`
+# deregisters them (faults.py).
+TARGETS_PER_GROUP = 2
+
+
+def group_targets(count: int = TARGETS_PER_GROUP) -> list[dict[str, Any]]:
+    """The targets of a target group: IP addresses in the world's first subnet, port 80."""
+    return [{"Id": f"10.0.1.{10 + i}", "Port": 80} for i in range(count)]
+
 
 Client = Callable[[str, str], Any]  # (service, region) -> a boto3 client
 
@@ -131,6 +142,7 @@ class WorldBuilder:
             targets = []
             for cluster, tg_name in service.target_groups.items():
                 tg = elb.create_target_group(Name=tg_name, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")
+                elb.register_targets(TargetGroupArn=tg["TargetGroups"][0]["TargetGroupArn"], Targets=group_targets())
                 targets.append(
                     {
                         "TargetGroupArn": tg["TargetGroups"][0]["TargetGroupArn"],

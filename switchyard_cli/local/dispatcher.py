@@ -25,7 +25,7 @@ from typing import Any
 
 from steps import BY_NAME
 from switchyard_cli.local import alb_metrics
-from switchyard_cli.local.faults import METRIC_KINDS, ApiErrorInjector, Fault, Throttler
+from switchyard_cli.local.faults import METRIC_KINDS, UNHEALTHY_TARGETS, ApiErrorInjector, Fault, Throttler
 from switchyard_cli.local.hooks import FAULT_HOOK, TimelineEntry
 from switchyard_cli.local.lock_store import LockStore
 from switchyard_cli.local.moto_patches import world_time
@@ -111,7 +111,7 @@ class Dispatcher:
         self.injector.faults = [f for f in faults if f.kind == "api-error"]
         self.injector.counts.clear()
         self.injector.injected.clear()
-        self.after_apply = [f for f in faults if f.kind == "alarm" and f.at is not None]
+        self.after_apply = [f for f in faults if f.kind in ("alarm", UNHEALTHY_TARGETS) and f.at is not None]
         self.applied = 0
         self.step_faults = [f for f in faults if f.kind in ("crash", "timeout")]
         self.metric_faults = [f for f in faults if f.kind in METRIC_KINDS]
@@ -208,7 +208,7 @@ class Dispatcher:
             self.applied += 1
             for fault in self.after_apply:
                 if fault.at == self.applied:
-                    self.operator.set_alarm(fault.alarm_name, "ALARM", f"local fault {fault}", fault.alarm_region)
+                    self.operator.after_stage(fault)
         if name in roles().approval_steps and self.operator.approvals != "manual":
             # The operator answers a moment later, as `switchyard approve|reject` would.
             threading.Timer(0.05, self.operator.answer_approval, args=(event["execution"],)).start()

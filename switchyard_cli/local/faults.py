@@ -21,6 +21,8 @@
   target-5xx:CLUSTER=RATIO[@N]  from stage N (from the start without @N), the cluster's target
                         groups report that ratio of 5xx answers in the ALB metrics the world publishes
   latency:CLUSTER=MS[@N]  the same, for the p99 of their TargetResponseTime (milliseconds)
+  unhealthy-targets:CLUSTER[@N]  that cluster's target groups have no healthy target, from the
+                        start (or after stage N has been applied): their targets are deregistered
 
 An injected API error is a non-retryable AWS error (HTTP 400 `InjectedFault`), so it tests the
 workflow's Catch/rollback paths, not boto3's retries; a throttle is a real throttling response to
@@ -61,6 +63,7 @@ KINDS: tuple[str, ...] = (
     "timeout",
     "region-down",
     "route53-control-plane-down",
+    "unhealthy-targets",
 )
 BARE_KINDS = ("route53-control-plane-down",)  # kinds that take no ARG
 # What makes `alarm:REGION/NAME` region-qualified: the topology's own pattern for region names
@@ -168,6 +171,8 @@ def parse_fault(spec: str) -> Fault:
         raise InvalidInput(f"--fault '{spec}': {kind} takes no argument")
     if kind in METRIC_KINDS and (wrong := metric_fault_format(kind, arg)):
         raise InvalidInput(f"--fault '{spec}': {wrong}")
+    if kind == UNHEALTHY_TARGETS:
+        parse_unhealthy_targets(spec, arg)
     return Fault(kind, arg, n)
 
 
@@ -406,6 +411,8 @@ def _problem(fault: Fault, topo: Topology, known: dict[str, set[str]]) -> str | 
             return f"'{fault.arg}' is not a step{_like(fault.arg, BY_NAME)} (steps: {sorted(BY_NAME)})"
     if fault.kind == "region-down" and fault.arg not in topo.regions:
         return f"'{fault.arg}' is not a region of the topology {sorted(topo.regions)}"
+    if fault.kind == UNHEALTHY_TARGETS:
+        return unhealthy_targets_problem(fault, topo)
     return metric_fault_problem(fault, topo)
 
 
@@ -422,3 +429,48 @@ def check_faults(faults: list[Fault], topo: Topology, gates: Iterable[str] = ())
         problem = _problem(fault, topo, known)
         if problem is not None:
             raise InvalidInput(f"--fault '{fault}': {problem}")
+
+
+# -- unhealthy-targets:CLUSTER[@N] --------------------------------------------------------------
+# moto reports every registered target healthy and has no health checks to fail, so the fault
+# deregisters the cluster's targets: DescribeTargetHealth then lists none, which is what the
+# capacity guard sees of a cluster whose targets all fail (it counts `healthy` targets only).
+
+UNHEALTHY_TARGETS = "unhealthy-targets"
+_CLUSTER = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")  # the topology's Name pattern
+
+
+def parse_unhealthy_targets(spec: str, arg: str) -> None:
+    if not _CLUSTER.fullmatch(arg):
+        raise InvalidInput(f"--fault '{spec}': unhealthy-targets takes a CLUSTER of the topology, such as use1-b")
+
+
+def cluster_target_groups(topo: Topology, cluster: str) -> list[tuple[str, str]]:
+    """(region, target group name) of every service's target group of that cluster."""
+    region = topo.region_of_cluster(cluster)
+    if region is None:
+        return []
+    services = topo.regions[region].services.values()
+    return list(dict.fromkeys((region, s.target_groups[cluster]) for s in services if cluster in s.target_groups))
+
+
+def unhealthy_targets_problem(fault: Fault, topo: Topology) -> str | None:
+    if topo.region_of_cluster(fault.arg) is None:
+        return f"'{fault.arg}' is not a cluster of the topology{_like(fault.arg, topo.all_clusters())}"
+    if not cluster_target_groups(topo, fault.arg):
+        return f"cluster '{fault.arg}' has no target group in any service: it has no targets to make unhealthy"
+    return None
+
+
+def drop_targets(topo: Topology, cluster: str, client: Any) -> int:
+    """Deregister every target of the cluster's target groups (`client(service, region)`, never
+    faulted); returns how many were deregistered."""
+    dropped = 0
+    for region, name in cluster_target_groups(topo, cluster):
+        elb = client("elbv2", region)
+        arn = elb.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
+        found = [d["Target"] for d in elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]]
+        if found:
+            elb.deregister_targets(TargetGroupArn=arn, Targets=found)
+            dropped += len(found)
+    return dropped

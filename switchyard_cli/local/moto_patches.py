@@ -22,6 +22,11 @@ moto's Step Functions interpreter runs our ASL for real, but (found with moto 5.
 - Each botocore session loads the service models from disk again (~1 s for the dozen services a
   world uses; a test starts the steps' functions cold with a new session): the sessions of the
   process share one data loader (`cache_parses`), which hands out the same read-only models.
+- Route 53 `ChangeResourceRecordSets` answers every batch with the same change id, and `GetChange`
+  says INSYNC at once, submitted "now": on AWS a change is PENDING until every authoritative
+  server has it (usually within 60 s). Each batch gets its own id here and stays PENDING for
+  DNS_PROPAGATION_SECONDS (scaled like the waits) after it was submitted; `GetChange` reports
+  its real submission time.
 Each patch has a test in tests/unit/test_moto_patches.py that fails if moto moves the function
 we replace, so an upgrade of moto cannot silently bypass the local world.
 """
@@ -29,18 +34,22 @@ we replace, so an upgrade of moto cannot silently bypass the local world.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import threading
 import time
 import types
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import botocore.endpoint
 import botocore.loaders
 import botocore.session
 from moto.cloudwatch.models import Statistics
+from moto.core.responses import ActionResult
 from moto.rds.models import RDSBackend
+from moto.route53.responses import Route53 as Route53Response
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
@@ -68,6 +77,14 @@ _original_wait = wait_function.WaitFunction._wait_interval
 _original_promote = RDSBackend.promote_read_replica
 _original_statistic = Statistics.get_statistics_for_type
 _original_clock = analysis.clock
+_original_change_records = Route53Response.change_resource_record_sets
+_original_get_change = Route53Response.get_change
+
+# How long a change batch stays PENDING in the local world (before the time scale): Route 53's
+# own figure is "generally within 60 seconds"; half of that keeps a staged run short.
+DNS_PROPAGATION_SECONDS = 30.0
+_changes: dict[str, float] = {}  # change id -> when it was submitted (time.time())
+_change_ids = itertools.count(1)
 
 
 def _invoke_lambda_function(parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
@@ -133,6 +150,27 @@ def world_time() -> float:
     return time.time() + _current.skipped
 
 
+def _change_resource_record_sets(self: Any) -> ActionResult:
+    answer = _original_change_records(self)
+    info = dict(answer.result["ChangeInfo"])  # type: ignore[index]
+    change_id = f"C{next(_change_ids):012d}LOCAL"
+    with _lock:
+        _changes[change_id] = time.time()
+    info.update(Id=f"/change/{change_id}", Status="PENDING")
+    return ActionResult({"ChangeInfo": info})
+
+
+def _get_change(self: Any) -> ActionResult:
+    answer = _original_get_change(self)
+    info = dict(answer.result["ChangeInfo"])  # type: ignore[index]
+    change_id = str(info["Id"]).split("/")[-1]
+    submitted = _changes.get(change_id)
+    if submitted is not None:
+        ready = time.time() >= submitted + DNS_PROPAGATION_SECONDS * _current.time_scale
+        info.update(Status="INSYNC" if ready else "PENDING", SubmittedAt=datetime.fromtimestamp(submitted, UTC))
+    return ActionResult({"ChangeInfo": info})
+
+
 def install(invoker: Invoker, time_scale: float) -> None:
     with _lock:
         _current.invoker = invoker
@@ -145,6 +183,8 @@ def install(invoker: Invoker, time_scale: float) -> None:
         _current.skipped = 0.0
         Statistics.get_statistics_for_type = _statistic  # type: ignore[method-assign]
         analysis.clock = world_time
+        Route53Response.change_resource_record_sets = _change_resource_record_sets  # type: ignore[method-assign]
+        Route53Response.get_change = _get_change  # type: ignore[method-assign]
 
 
 def uninstall() -> None:
@@ -157,6 +197,9 @@ def uninstall() -> None:
         RDSBackend.promote_read_replica = _original_promote  # type: ignore[method-assign]
         Statistics.get_statistics_for_type = _original_statistic  # type: ignore[method-assign]
         analysis.clock = _original_clock
+        Route53Response.change_resource_record_sets = _original_change_records  # type: ignore[method-assign]
+        Route53Response.get_change = _original_get_change  # type: ignore[method-assign]
+        _changes.clear()
 
 
 def time_scale() -> float:

@@ -16,8 +16,8 @@ from typing import Any
 
 from switchyard.aws.store import LockTable, StateTable
 from switchyard.topology import Topology
-from switchyard_cli.local.builder import Client, create_alarms
-from switchyard_cli.local.faults import Fault
+from switchyard_cli.local.builder import Client, create_alarms, group_targets
+from switchyard_cli.local.faults import UNHEALTHY_TARGETS, Fault, cluster_target_groups, drop_targets
 from switchyard_cli.local.names import ACCOUNT, WorldNames
 
 # Lambda retries a failed asynchronous invocation (EventBridge's delivery of an alarm) this many
@@ -36,6 +36,7 @@ class SimulatedOperator:
         self.approvals = "approve"
         self.replica_lag = 0.0
         self.faulted_alarms: set[tuple[str | None, str]] = set()  # (region or None for all, name)
+        self.unhealthy_clusters: set[str] = set()  # clusters whose targets a fault deregistered
         self._log: list[dict[str, Any]] = []  # every region's notifications, in the order first read
         self._seen: dict[str, int] = {}
 
@@ -48,6 +49,8 @@ class SimulatedOperator:
                 self.replica_lag = float(fault.arg)
             if fault.kind == "alarm" and fault.at is None:
                 self.set_alarm(fault.alarm_name, "ALARM", f"local fault {fault}", fault.alarm_region)
+            if fault.kind == UNHEALTHY_TARGETS and fault.at is None:
+                self.drop_targets(fault.arg)
 
     # -- RDS ------------------------------------------------------------------------------------
     def publish_replica_lag(self) -> None:
@@ -73,6 +76,13 @@ class SimulatedOperator:
                     ],
                 )
 
+    def after_stage(self, fault: Fault) -> None:
+        """A fault timed `@N`, once stage N has been applied."""
+        if fault.kind == UNHEALTHY_TARGETS:
+            self.drop_targets(fault.arg)
+        else:
+            self.set_alarm(fault.alarm_name, "ALARM", f"local fault {fault}", fault.alarm_region)
+
     # -- CloudWatch -----------------------------------------------------------------------------
     def _has_alarm(self, region_name: str, name: str) -> bool:
         return bool(self.client("cloudwatch", region_name).describe_alarms(AlarmNames=[name])["MetricAlarms"])
@@ -97,11 +107,23 @@ class SimulatedOperator:
         return regions
 
     def clear_faults(self) -> None:
-        """The incident is over: alarms that faults put in ALARM go back to OK, lag to 0."""
+        """The incident is over: alarms that faults put in ALARM go back to OK, lag to 0, and
+        targets a fault deregistered are registered again."""
         for region, name in self.faulted_alarms:
             self.set_alarm(name, "OK", "local world: fault cleared", region)
         self.faulted_alarms.clear()
         self.replica_lag = 0.0
+        for cluster in sorted(self.unhealthy_clusters):
+            for region, name in cluster_target_groups(self.topology, cluster):
+                elb = self.client("elbv2", region)
+                arn = elb.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
+                elb.register_targets(TargetGroupArn=arn, Targets=group_targets())
+        self.unhealthy_clusters.clear()
+
+    def drop_targets(self, cluster: str) -> None:
+        """The cluster's targets fail their health checks (`unhealthy-targets`): none left healthy."""
+        drop_targets(self.topology, cluster, self.client)
+        self.unhealthy_clusters.add(cluster)
 
     # -- EventBridge ----------------------------------------------------------------------------
     def alarm_event(self, name: str, region: str) -> dict[str, Any]:

@@ -63,8 +63,9 @@ def test_registry_env_models() -> None:
         "PlanShift": TopologyTableEnv,  # a large dry run stores its plan in the table
         "AcquireLock": LockTableEnv,
         "TakeSnapshot": TopologyTableEnv,
-        "ApplyStage": TableEnv,
+        "ApplyStage": TopologyTableEnv,  # a region stage finds the receiving region's target groups
         "CheckGates": NoEnv,
+        "CheckDnsChange": NoEnv,
         "RollBack": TableEnv,
         "ReleaseLock": LockEnv,
         "RecordOutcome": OutcomeEnv,

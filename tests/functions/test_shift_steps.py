@@ -8,7 +8,7 @@ import boto3
 import pytest
 
 from switchyard import snapshots
-from switchyard.errors import SnapshotMissing, UnsafeChange
+from switchyard.errors import SnapshotMissing, UnsafeChange, WeightsDrifted
 from switchyard.routing import WeightGroup
 from switchyard_cli.local.world import LocalWorld
 from tests.functions.conftest import alb_weights, call, record_sets, rule_of, set_alb_weights, set_dns_weight
@@ -24,7 +24,8 @@ def snapshot(request: dict[str, Any]) -> dict[str, Any]:
 
 def apply(target: str, index: int, percent: int, previous: int | None = None, of: int = 2) -> dict[str, Any]:
     stage = {"index": index, "percent": percent, "previous": previous, "of": of}
-    return call("apply_stage", {"execution": EXECUTION, "snapshot_id": EXECUTION, "target": target, "stage": stage})
+    event = {"execution": EXECUTION, "snapshot_id": EXECUTION, "target": target, "stage": stage, "read_back": True}
+    return call("apply_stage", event)
 
 
 def roll_back() -> dict[str, Any]:
@@ -103,10 +104,10 @@ def test_apply_writes_only_the_targets_weight(world: LocalWorld) -> None:
 
 def test_a_stage_that_changes_nothing_makes_no_call(world: LocalWorld) -> None:
     snapshot(CLUSTER)
+    assert apply("use1-a", 1, 100, of=1)["api_calls"] == 0  # 100 % of normal is where it already is
     apply("use1-a", 1, 50)
     result = apply("use1-a", 2, 50, previous=50)
     assert result["groups_changed"] == 0 and result["api_calls"] == 0 and result["changes"] == []
-    assert apply("use1-a", 1, 100, of=1)["api_calls"] == 0  # 100 % of normal is where it already is
 
 
 def test_alb_rule_keeps_conditions_stickiness_and_unnamed_target_groups(world: LocalWorld) -> None:
@@ -158,18 +159,27 @@ def test_apply_refuses_a_zero_total_and_writes_nothing(world: LocalWorld) -> Non
 def test_dns_upsert_keeps_the_record_and_other_regions(world: LocalWorld) -> None:
     before = record_sets(world, "api.example.com")
     snapshot(REGION)
-    # Someone changes us-east-1's set outside Switchyard after the snapshot: we must not undo it.
-    set_dns_weight(world, "api.example.com", "api-use1", 77)
     result = apply("us-west-2", 1, 0, of=1)
     assert result["groups_changed"] == 1 and result["api_calls"] == 1
     after = record_sets(world, "api.example.com")
     assert after["api-usw2"] == {**before["api-usw2"], "Weight": 0}
-    assert after["api-use1"]["Weight"] == 77
-    assert {k: v for k, v in after["api-use1"].items() if k != "Weight"} == {
-        k: v for k, v in before["api-use1"].items() if k != "Weight"
-    }
+    assert after["api-use1"] == before["api-use1"]  # only the target's set was written
     assert after["api-usw2"]["TTL"] == 60 and after["api-usw2"]["Type"] == "CNAME"
     assert after["api-usw2"]["ResourceRecords"] == [{"Value": "shop-usw2.us-west-2.elb.amazonaws.com"}]
+
+
+def test_a_set_edited_between_stages_stops_the_next_stage_before_it_writes(world: LocalWorld) -> None:
+    snapshot(REGION)
+    apply("us-west-2", 1, 50)
+    # Someone changes us-east-1's set outside Switchyard during stage 1's bake: stage 2 neither
+    # overwrites it nor builds on it; it fails, naming the record and both weights.
+    set_dns_weight(world, "api.example.com", "api-use1", 77)
+    with pytest.raises(WeightsDrifted) as raised:
+        apply("us-west-2", 2, 0, previous=50)
+    assert "before stage 2/2 (0%) of 'us-west-2'" in str(raised.value)
+    expected = "expected {us-east-1: 100, us-west-2: 50} or {us-east-1: 100, us-west-2: 0}"
+    assert f"record api.example.com.: {expected}, found {{us-east-1: 77, us-west-2: 50}}" in str(raised.value)
+    assert record_sets(world, "api.example.com")["api-usw2"]["Weight"] == 50  # nothing written
 
 
 # -- roll back -----------------------------------------------------------------------------------------

@@ -236,3 +236,44 @@ def metric_dimensions(
     if missing:
         raise ResourceNotFound(f"analysis: load balancer '{load_balancer}' in {region} has no target group {missing}")
     return str(lb_arn).partition(":loadbalancer/")[2], {name: by_name[name] for name in target_groups}
+
+
+def healthy_targets(region: str, arns: Sequence[str], *, timeouts: Timeouts = DEFAULT) -> dict[str, int]:
+    """How many targets of each target group are `healthy` now (DescribeTargetHealth, one call each).
+
+    Only `healthy` counts: `initial` (not yet passed a check), `unhealthy`, `draining` and
+    `unused` targets take no traffic, and an empty group has none at all.
+    """
+    elb = client("elbv2", region, timeouts)
+    counts: dict[str, int] = {}
+    for arn in dict.fromkeys(arns):
+        with aws_errors(f"reading the target health of {arn.split(':')[-1]} in {region}"):
+            described = elb.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+        counts[arn] = sum(1 for d in described if (d.get("TargetHealth") or {}).get("State") == "healthy")
+    return counts
+
+
+# Rule ARNs asked for per DescribeRules request (its pages are followed too: moto, for one,
+# answers 50 rules a page, whatever the number of ARNs asked for).
+RULES_PER_CALL = 100
+
+
+def read_rule_weights(groups: Sequence[WeightGroup], *, timeouts: Timeouts = DEFAULT) -> dict[str, dict[str, int]]:
+    """The forward weights each group's listener rule has now, by member (read by rule ARN)."""
+    by_region: dict[str, list[WeightGroup]] = {}
+    for group in groups:
+        by_region.setdefault(group.locator["region"], []).append(group)
+    found: dict[str, dict[str, int]] = {}
+    for region, members in by_region.items():
+        elb = client("elbv2", region, timeouts)
+        rules: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(members), RULES_PER_CALL):
+            arns = [g.locator["rule_arn"] for g in members[start : start + RULES_PER_CALL]]
+            with aws_errors(f"reading back {len(arns)} listener rule(s) in {region}"):
+                rules.update({r["RuleArn"]: r for r in _paginate(elb.describe_rules, "Rules", RuleArns=arns)})
+        for group in members:
+            action = _forward_action(rules.get(group.locator["rule_arn"], {}).get("Actions", []))
+            weights = {t["TargetGroupArn"]: int(t["Weight"]) for t in _forward_targets(action or {})}
+            member_by_arn = {arn: member for member, arn in group.locator["members"].items()}
+            found[group.key] = {member_by_arn.get(arn, arn): weight for arn, weight in weights.items()}
+    return found

@@ -8,6 +8,7 @@ why DNS is the cross-region lever. All changes of one stage go in one change bat
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from switchyard.aws.clients import DEFAULT, Timeouts, aws_errors, client
@@ -105,6 +106,13 @@ def write_weights(
     Only the members passed are written, so a concurrent edit of another region's set (made
     outside Switchyard) is not overwritten with a stale value.
     """
+    return len(write_weights_tracked(changes, comment, timeouts=timeouts))
+
+
+def write_weights_tracked(
+    changes: list[tuple[WeightGroup, dict[str, int]]], comment: str, *, timeouts: Timeouts = DEFAULT
+) -> list[str]:
+    """`write_weights`, returning the id of each change batch sent (for `change_status`)."""
     batches: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for group, weights in changes:
         for member, weight in weights.items():
@@ -112,10 +120,37 @@ def write_weights(
             new["Weight"] = weight
             batches[group.locator["zone_id"]].append({"Action": "UPSERT", "ResourceRecordSet": new})
     r53 = client("route53", R53_REGION, timeouts)
+    ids = []
     for zid, batch in batches.items():
         with aws_errors(f"changing {len(batch)} weighted sets in zone {zid}"):
-            r53.change_resource_record_sets(HostedZoneId=zid, ChangeBatch={"Comment": comment[:256], "Changes": batch})
-    return len(batches)
+            sent = r53.change_resource_record_sets(
+                HostedZoneId=zid, ChangeBatch={"Comment": comment[:256], "Changes": batch}
+            )
+        ids.append(str(sent["ChangeInfo"]["Id"]).split("/")[-1])
+    return ids
+
+
+def change_status(change_id: str, *, timeouts: Timeouts = DEFAULT) -> tuple[str, datetime]:
+    """(PENDING | INSYNC, when it was submitted) of one change batch (GetChange)."""
+    with aws_errors(f"reading the status of Route 53 change {change_id}"):
+        info = client("route53", R53_REGION, timeouts).get_change(Id=change_id)["ChangeInfo"]
+    return str(info["Status"]), info["SubmittedAt"]
+
+
+def read_weights(groups: list[WeightGroup], *, timeouts: Timeouts = DEFAULT) -> dict[str, dict[str, int]]:
+    """The weight each group's weighted sets have now, by member (region), read record by record."""
+    found: dict[str, dict[str, int]] = {}
+    for group in groups:
+        sets = group.locator["record_sets"]
+        fqdn = next(iter(sets.values()))["Name"]
+        with aws_errors(f"reading back {group.label}"):
+            rrsets = _record_sets(group.locator["zone_id"], fqdn, timeouts)
+        by_id = {(r.get("SetIdentifier"), r["Type"]): r for r in rrsets}
+        found[group.key] = {}
+        for member, rrset in sets.items():
+            now = by_id.get((rrset.get("SetIdentifier"), rrset["Type"]))
+            found[group.key][member] = int(now["Weight"]) if now is not None and "Weight" in now else -1
+    return found
 
 
 def point_cname(zid: str, name: str, target: str, comment: str, *, timeouts: Timeouts = DEFAULT) -> None:
