@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from switchyard import plans
-from switchyard.execution_state import ExecutionState
+from switchyard.execution_state import STAGE_STATE, ExecutionState
 from switchyard.topology import load_topology
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import REPO, LocalWorld
@@ -31,6 +31,11 @@ from switchyard_cli.render import ProgressView, plan_table, world_table
 EXAMPLE_TOPOLOGY = REPO / "topologies" / "shop-health-check.yaml"
 DARK = "us-east-1"
 BAKE_SECONDS = 120
+# The metric-check act: use1-a receives use1-b's traffic and answers 20 % of it with 5xx from stage 1
+# on; the input's analysis allows 1 %, measured every interval of the bake.
+MEASURED_TARGET, RECEIVING = "use1-b", "use1-a"
+INTERVAL_SECONDS = 60
+MAX_5XX_RATE, FAULT_5XX_RATE = 0.01, 0.2
 
 
 @dataclass
@@ -80,6 +85,21 @@ def _rolled_back(start: dict[str, Any], report: dict[str, Any]) -> list[str]:
     problems = _unchanged(start, report)
     if not report["rolled_back"]:
         problems.append("the report does not say rolled_back")
+    return problems
+
+
+def _rolled_back_at_first_measurement(start: dict[str, Any], report: dict[str, Any]) -> list[str]:
+    """Stage 1's first measurement failed and rolled back: one interval after the 5xx began, no more."""
+    problems = _rolled_back(start, report)
+    steps = report["steps"]
+    applied = [s.get("stage") for s in steps if s["name"] == STAGE_STATE]
+    if applied != [1]:
+        problems.append(f"stages applied: {applied}, expected [1] (the rollback before stage 2)")
+    measured = [s.get("stage") for s in steps if s["name"] == "Measure" and s["status"] == "SUCCEEDED"]
+    if measured != [1]:
+        problems.append(f"{len(measured)} measurement(s) before the rollback, expected 1 (within one interval)")
+    if "AnalysisFailed" not in (report["error"] or "") or "target-5xx-rate" not in (report["error"] or ""):
+        problems.append(f"ended with {report['error']!r}, expected AnalysisFailed naming target-5xx-rate")
     return problems
 
 
@@ -154,6 +174,25 @@ def acts() -> list[Act]:
             "FAILED",
             _rolled_back,
             ("alarm:usw2-api-5xx@2",),
+        ),
+        Act(
+            f"Drain {MEASURED_TARGET}, 5xx rate checked every {INTERVAL_SECONDS} s: {RECEIVING} fails at stage 1"
+            " → metric rollback",
+            "traffic-shift",
+            {
+                "scope": "cluster",
+                "target": MEASURED_TARGET,
+                "stages": [50, 0],
+                "bake_seconds": BAKE_SECONDS,
+                "analysis": {
+                    "interval_seconds": INTERVAL_SECONDS,
+                    "checks": [{"template": "target-5xx-rate", "max": MAX_5XX_RATE}],
+                },
+                "reason": "game day: metric-check drill",
+            },
+            "FAILED",
+            _rolled_back_at_first_measurement,
+            (f"target-5xx:{RECEIVING}={FAULT_5XX_RATE}@1",),
         ),
         Act(
             "us-east-1 goes dark, Route 53's API with it: failover from us-west-2 by health checks",
