@@ -190,10 +190,16 @@ class Capacity(_Strict):
     """Extension: how many healthy targets a target group must have before a stage sends it more
     traffic (switchyard.capacity). The default refuses a receiving target group with none."""
 
-    min_healthy_targets: Annotated[int, Field(ge=0, le=10000)] = 1
+    min_healthy_targets: Annotated[int, Field(ge=0, le=10000)] = Field(
+        default=1,
+        description="Healthy targets a receiving target group needs before a stage sends it more traffic (0: off).",
+    )
     # Scale the requirement with the share of traffic the group will get: at 30 % of a rule,
     # ceil(0.3 * min_healthy_targets) (at least 1 while it gets any traffic).
-    proportional: bool = False
+    proportional: bool = Field(
+        default=False,
+        description="Scale the requirement with the group's share of traffic: ceil(min x share), at least 1.",
+    )
 
 
 class Topology(_Strict):
@@ -219,7 +225,10 @@ class Topology(_Strict):
     analysis: Analysis | None = Field(
         default=None, description="Metric checks measured during each traffic-shift bake (docs/analysis.md)."
     )
-    capacity: Capacity = Field(default_factory=Capacity)
+    capacity: Capacity = Field(
+        default_factory=Capacity,
+        description="The capacity guard of traffic shifts (docs/capacity.md); by default 1 healthy target.",
+    )
 
     @property
     def kill_switch_parameter(self) -> str:
