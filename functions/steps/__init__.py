@@ -49,6 +49,7 @@ from switchyard.settings import (
     LockTableEnv,
     NoEnv,
     OutcomeEnv,
+    RecoveryEnv,
     TableEnv,
     TopologyEnv,
     TopologyTableEnv,
@@ -224,8 +225,9 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec(
         "RecoverStaleRun",
         "steps.recover_stale_run",
-        OutcomeEnv,
-        ("write-alb", "write-dns", "table-get", "table-put", "table-query", "publish"),
+        RecoveryEnv,
+        # lock-take: a snapshot it cannot put back hands the lock back to the dead run (lock.hand_back).
+        ("write-alb", "write-dns", "table-get", "table-put", "table-query", "publish", "lock-take"),
         "After taking over an expired lease: put back (or report) what the dead run left half-done",
         timeout_seconds=300,
     ),

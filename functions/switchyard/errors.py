@@ -54,3 +54,7 @@ class RollbackIncomplete(SwitchyardError):
 
 class SnapshotMissing(SwitchyardError):
     """The snapshot a rollback or stage needs is not in the table."""
+
+
+class RecoveryFailed(SwitchyardError):
+    """A takeover could not put the dead run's snapshot back: the lock went back to the dead run."""
