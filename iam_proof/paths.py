@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from switchyard.topology import Topology, load_topology
@@ -217,7 +218,7 @@ def unrecoverable_stale_runs(world: LocalWorld) -> None:
     west_drain = {**DRAIN, "target": "usw2-a", "stages": [100], "bake_seconds": 0}
     for region in ("us-east-1", "us-west-2"):
         dead = world.start("traffic-shift", {**REGION_SHIFT, "bake_seconds": LONG_BAKE}, name=f"dies-{region}")
-        _wait(lambda dead=dead: _waiting_in_bake(world, dead), "the region shift's bake")
+        _wait(partial(_waiting_in_bake, world, dead), "the region shift's bake")
         world.kill_holder()
         taken = world.run(
             "traffic-shift", west_drain, faults=[parse_fault("route53-control-plane-down")], region=region
