@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from switchyard.topology import Topology, load_topology
@@ -210,6 +211,24 @@ def stopped_holders(world: LocalWorld) -> None:
     assert len(taken_over) == 2, taken_over
 
 
+def unrecoverable_stale_runs(world: LocalWorld) -> None:
+    """A takeover whose RecoverStaleRun cannot put the dead run's snapshot back (Route 53's API down)
+    hands the lock back to it (a conditional PutItem), from each region; a later run, with the API
+    back and the lease over, puts it back."""
+    west_drain = {**DRAIN, "target": "usw2-a", "stages": [100], "bake_seconds": 0}
+    for region in ("us-east-1", "us-west-2"):
+        dead = world.start("traffic-shift", {**REGION_SHIFT, "bake_seconds": LONG_BAKE}, name=f"dies-{region}")
+        _wait(partial(_waiting_in_bake, world, dead), "the region shift's bake")
+        world.kill_holder()
+        taken = world.run(
+            "traffic-shift", west_drain, faults=[parse_fault("route53-control-plane-down")], region=region
+        )
+        if taken.status != "FAILED" or world.read_world()["lock"] != dead:
+            raise AssertionError(f"the lock was not handed back to {dead}: {taken.status} {taken.report['error']}")
+        world.operator.expire_lease()
+        _expect(world, "traffic-shift", west_drain, "SUCCEEDED")
+
+
 ANALYSIS = {"checks": [{"template": "target-5xx-rate", "max": 0.01}, {"template": "healthy-hosts", "min": 1}]}
 
 
@@ -238,6 +257,7 @@ PATHS: dict[str, Path_] = {
     "incident-preempts-regional-failover-drill": incident_preempts_regional_failover_drill,
     "stale-leases": stale_leases,
     "stopped-holders": stopped_holders,
+    "unrecoverable-stale-runs": unrecoverable_stale_runs,
     "analysis": analysis,
 }
 

@@ -128,6 +128,7 @@ _WORDS: dict[str, Callable[[Grants], None]] = {
     "lock": lock_action("GetItem", "PutItem", "DeleteItem"),
     "lock-take": lock_action("GetItem", "PutItem"),
     "lock-release": lock_action("DeleteItem"),
+    "lock-hand-back": lock_action("PutItem"),
     **{
         f"table-{op.lower().removesuffix('item')}": table_action(op)
         for op in ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem")

@@ -94,7 +94,12 @@ def stale_lock_recovery(then: str) -> States:
         "And": [{"Variable": taken_over, "IsPresent": True}, {"Variable": taken_over, "IsNull": False}],
         "Next": "RecoverStaleRun",
     }
-    parameters = {"topology.$": "$.topology", "execution.$": "$.execution", "previous.$": taken_over}
+    parameters = {
+        "topology.$": "$.topology",
+        "execution.$": "$.execution",
+        "previous.$": taken_over,
+        "lease_seconds.$": "$.lease_seconds",
+    }
     return {
         "TookOverStaleLock": choice([from_dead_run], then, "The previous holder's lease expired: it died mid-run."),
         "RecoverStaleRun": task(
@@ -102,8 +107,21 @@ def stale_lock_recovery(then: str) -> States:
             parameters,
             "$.stale_run",
             then,
-            catch=on_error("ReleaseLockAfterFailure"),
+            catch=on_error("RecoveryFailed"),
             comment="Put back (or report) what the dead run left half-done, before anything else.",
+        ),
+        # Never ReleaseLockAfterFailure: the world may be as the dead run left it.
+        "RecoveryFailed": choice(
+            [when("$.error.Error", "StringEquals", "RecoveryFailed", "LockHandedBack")],
+            "KeepLock",
+            "Its snapshot could not be put back: the lock went back to the dead run. Any other failure: keep it.",
+        ),
+        "LockHandedBack": passes(
+            "RecordFailure",
+            "Not released: RecoverStaleRun gave the lock back to the dead run, whose outcome says what is not put"
+            " back (README: when a rollback fails).",
+            Result={"released": False, "kept": False, "handed_back": True},
+            ResultPath="$.release",
         ),
     }
 

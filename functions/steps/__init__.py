@@ -23,6 +23,7 @@ topology's resources:
                 strongly consistent), in the replica region this region's steps call
   lock-take     only read and put them (take the lock)
   lock-release  only delete them (release the lock)
+  lock-hand-back  only put them, conditionally (give a taken-over lock back to the dead holder)
   store-plan    put a traffic-shift dry run's plan item (PLAN#<execution>) in the table, nothing else
   publish       publish to the outcome topic
   read-db       describe the topology's DB instances and their tags
@@ -52,6 +53,7 @@ from switchyard.settings import (
     LockTableEnv,
     NoEnv,
     OutcomeEnv,
+    RecoveryEnv,
     TableEnv,
     TopologyEnv,
     TopologyTableEnv,
@@ -237,8 +239,9 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec(
         "RecoverStaleRun",
         "steps.recover_stale_run",
-        OutcomeEnv,
-        ("write-alb", "write-dns", "table-get", "table-put", "table-query", "publish"),
+        RecoveryEnv,
+        # lock-hand-back: a snapshot it cannot put back gives the lock back to the dead run (lock.hand_back).
+        ("write-alb", "write-dns", "table-get", "table-put", "table-query", "publish", "lock-hand-back"),
         "After taking over an expired lease: put back (or report) what the dead run left half-done",
         timeout_seconds=300,
     ),

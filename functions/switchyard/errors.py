@@ -58,3 +58,7 @@ class SnapshotMissing(SwitchyardError):
 
 class WeightsDrifted(SwitchyardError):
     """A rule's or record's weights are not what this run left or wrote: someone else edited them."""
+
+
+class RecoveryFailed(SwitchyardError):
+    """A takeover could not put the dead run's snapshot back: the lock went back to the dead run."""

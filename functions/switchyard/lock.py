@@ -172,6 +172,33 @@ def _holder_state(table: str | None, current: LockInfo) -> tuple[str | None, str
     return None, f"its execution is {status}: wait for it to finish or stop it"
 
 
+def lease_seconds(info: LockInfo) -> int:
+    """How long the lease `info` was taken for."""
+    return info.expires_at - int(datetime.fromisoformat(info.acquired_at).timestamp())
+
+
+def hand_back(
+    table: str, taker: str, previous: LockInfo, lease: int, *, now: float | None = None, region: str | None = None
+) -> LockInfo:
+    """Give the lock `taker` took over back to `previous`, with a new lease of `lease` seconds from now.
+
+    For a takeover that could not put back what `previous` left: the lock then names the run whose
+    snapshot the world is to return to, so the next run is refused with that run's outcome until
+    the lease ends, and then retries the put-back. A lock already back with `previous` (a retried
+    step) is fine."""
+    now = time.time() if now is None else now
+    back = previous.model_copy(update={"expires_at": int(now) + lease, "taken_over_from": None, "ended_as": None})
+    locks = _table(table, region)
+    # Conditional puts only (no read): what RecoverStaleRun may do to the lock is write it over itself.
+    for holder in (taker, previous.holder):
+        try:
+            locks.replace_lock(previous.topology, _record(back), previous_holder=holder)
+            return back
+        except ConditionFailed:
+            continue
+    raise LockHeld(f"topology '{previous.topology}' changed hands while the lock was handed back to {previous.holder}")
+
+
 def release(table: str, topology: str, holder: str, *, region: str | None = None) -> bool:
     """Release our own lock; False (not an error) when it is no longer ours."""
     try:

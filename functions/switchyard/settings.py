@@ -50,6 +50,11 @@ class LockTableEnv(LockEnv, TableEnv):
     """The lock table, and the state table whose outcome records explain a lock left behind."""
 
 
+class RecoveryEnv(OutcomeEnv, LockEnv):
+    """RecoverStaleRun: the outcome table and topic, and the lock table, to hand the lock back to a
+    dead run whose snapshot could not be put back."""
+
+
 class TriggerEnv(OutcomeEnv, LockEnv):
     # arn:aws:states:<region>:<account>:stateMachine:switchyard-<topology>- (+ workflow name)
     state_machine_prefix: str = Field(alias="STATE_MACHINE_PREFIX", pattern=r"^arn:aws[a-z-]*:states:.+:stateMachine:")

@@ -9,7 +9,9 @@ dark from the start (where that is a case) and `@N` for every N in 1..n. Three c
   orchestrator     the region whose orchestrator runs a traffic shift dies mid-shift: its run
                    stops (ABORTED), another region's run is refused while the dead run's lease
                    holds (its state cannot be read), then takes the stale lock over after the
-                   lease (the world's clock jumps it) and puts the dead run's snapshot back;
+                   lease (the world's clock jumps it) and puts the dead run's snapshot back; when
+                   the dead region is us-east-1 (Route 53's API with it) and the snapshot cannot
+                   be put back, the lock goes back to the dead run and both outcomes say why;
   route53          Route 53's API dies mid-shift (a region-scope shift, which writes DNS weights).
 
 Every run is judged by the matrix's safety checks (`judge_dark`): never zero total weight; a run
@@ -39,9 +41,11 @@ from switchyard_cli.local.world import REPO, LocalWorld, RunResult
 HEALTH_CHECK = REPO / "topologies" / "shop-health-check.yaml"
 SOURCE, DESTINATION = "us-east-1", "us-west-2"
 REGION_SHIFT = {"scope": "region", "target": SOURCE, "stages": [50, 0], "bake_seconds": 30}
-# The run after the dead one: a cluster shift to 100 % changes no weight, so the world it leaves is
-# the world the takeover's recovery made.
+# The run after the dead one, from the other region: a cluster shift to 100 % changes no weight, so
+# the world it leaves is the world the takeover's recovery made. Its cluster is in its own region,
+# so that its plan reads nothing in the dead one.
 NEXT_SHIFT = {"scope": "cluster", "target": "use1-a", "stages": [100], "bake_seconds": 0}
+NEXT_SHIFT_FROM = {SOURCE: NEXT_SHIFT, DESTINATION: {**NEXT_SHIFT, "target": "usw2-a"}}
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,11 @@ class DarkCase:
     scenario: Scenario
     dark: str  # the fault without @N: region-down:REGION or route53-control-plane-down
     from_start: bool = True  # also a run dark from the start
+
+    @property
+    def takeover_region(self) -> str:
+        """The orchestrator class: the region whose run takes the dead run's lock over."""
+        return SOURCE if self.dark.endswith(DESTINATION) else DESTINATION
 
     def faults(self, invocations: int) -> list[str]:
         return ([self.dark] if self.from_start else []) + [f"{self.dark}@{n}" for n in range(1, invocations + 1)]
@@ -68,6 +77,10 @@ def cases() -> list[DarkCase]:
         "traffic-shift/region from us-west-2",
         lambda world, faults: world.run("traffic-shift", REGION_SHIFT, faults=faults, region=DESTINATION),
     )
+    shift_from_east = Scenario(
+        "traffic-shift/region from us-east-1",
+        lambda world, faults: world.run("traffic-shift", REGION_SHIFT, faults=faults, region=SOURCE),
+    )
     return [
         DarkCase("dark-source", "failover/planned", shop, _by_name("failover/planned"), source),
         DarkCase("dark-source", "failover/unplanned (weights)", shop, _by_name("failover/unplanned"), source),
@@ -75,6 +88,8 @@ def cases() -> list[DarkCase]:
         DarkCase("dark-source", "restore", shop, _by_name("restore"), source),
         # From the start, its StartExecution fails: nothing to take over.
         DarkCase("orchestrator", "traffic-shift/region", shop, shift_from_west, f"region-down:{DESTINATION}", False),
+        # us-east-1 dying takes Route 53's API with it: us-west-2's takeover cannot put DNS back.
+        DarkCase("orchestrator", "traffic-shift/region (us-east-1 dies)", shop, shift_from_east, source, False),
         DarkCase(
             "route53",
             "traffic-shift/region",
@@ -153,9 +168,12 @@ _EXPECT: dict[str, Callable[[DarkCase, Fault, RunResult], list[str]]] = {
 }
 
 
-def _takeover(world: LocalWorld, dead: RunResult, start: dict[str, Any], expected: dict[str, Any]) -> list[str]:
+def _takeover(
+    case: DarkCase, world: LocalWorld, dead: RunResult, start: dict[str, Any], expected: dict[str, Any]
+) -> list[str]:
     """The dead run's region stays dark; a run from the other region takes over after the lease."""
-    dark = [parse_fault(f"region-down:{DESTINATION}")]
+    here = case.takeover_region
+    dark, next_shift = [parse_fault(case.dark)], NEXT_SHIFT_FROM[here]
     held = world.read_world()["lock"]
     if dead.status != "ABORTED":
         return judge_dark(world, start, expected, dead)
@@ -165,12 +183,14 @@ def _takeover(world: LocalWorld, dead: RunResult, start: dict[str, Any], expecte
         if _state(world.read_world()) not in (_state(start), _state(expected)):
             return ["the dead run left no lock but a half-done world"]
     else:
-        refused = world.run("traffic-shift", NEXT_SHIFT, faults=dark, region=SOURCE)
+        refused = world.run("traffic-shift", next_shift, faults=dark, region=here)
         if refused.status == "SUCCEEDED" or "could not be read" not in str(refused.report.get("error")):
             return [f"took the lock over within the lease: {refused.status}: {refused.report.get('error')}"]
         world.operator.expire_lease()
     before = world.read_world()
-    taken = world.run("traffic-shift", NEXT_SHIFT, faults=dark, region=SOURCE)
+    taken = world.run("traffic-shift", next_shift, faults=dark, region=here)
+    if held is not None and str(taken.report.get("error") or "").startswith("RecoveryFailed"):
+        return _not_recovered(world, dead, before, taken)
     problems = judge_dark(world, before, start if held is not None else before, taken)
     if taken.status != "SUCCEEDED":
         problems.append(f"the takeover run ended {taken.status}: {taken.report.get('error')}")
@@ -185,6 +205,25 @@ def _takeover(world: LocalWorld, dead: RunResult, start: dict[str, Any], expecte
     return problems
 
 
+def _not_recovered(world: LocalWorld, dead: RunResult, before: dict[str, Any], taken: RunResult) -> list[str]:
+    """The takeover could not put the dead run's snapshot back (Route 53's API dark with us-east-1):
+    it changed nothing, the lock went back to the dead run, and both outcomes say what is left."""
+    after, problems = world.read_world(), []
+    if _state(after) != _state(before):
+        problems.append(f"the failed takeover changed the world: {_changed(after, before)}")
+    if after["lock"] != dead.execution_arn:
+        problems.append(f"the lock is held by {after['lock']}, not handed back to the dead run")
+    record = _record(world, dead.execution_arn) or {}
+    if not (record.get("lock_kept") and "api.example.com" in str(record.get("rollback_error"))):
+        problems.append(f"the dead run's outcome does not say what was not put back: {record}")
+    if "api.example.com" not in str(taken.report.get("error")):
+        problems.append(f"the takeover's error does not name the record: {taken.report.get('error')}")
+    for run in (dead, taken):
+        if not _notified(world, run.execution_arn):
+            problems.append(f"{run.execution_arn}: not notified")
+    return problems + _total_weight_problems(after)
+
+
 def _one(case: DarkCase, spec: str, expected: dict[str, Any]) -> FaultRun:
     t0 = time.monotonic()
     fault = parse_fault(spec)
@@ -193,7 +232,7 @@ def _one(case: DarkCase, spec: str, expected: dict[str, Any]) -> FaultRun:
         start = world.read_world()
         result = case.scenario.run(world, [fault])
         if case.kind == "orchestrator":
-            problems = _takeover(world, result, start, expected)
+            problems = _takeover(case, world, result, start, expected)
         else:
             problems = judge_dark(world, start, expected, result)
             problems += _EXPECT.get(case.kind, lambda *_: [])(case, fault, result)

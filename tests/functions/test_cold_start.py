@@ -57,8 +57,10 @@ def test_registry_env_models() -> None:
     assert sorted(env_var_names(OutcomeEnv)) == ["TABLE_NAME", "TOPIC_ARN", "TOPOLOGY_FILE"]
     assert env_var_names(NoEnv) == []
     assert sorted(env_var_names(LockEnv)) == ["LOCK_REGION", "LOCK_TABLE"]
-    # Only the steps that take the lock or the cooldown see the lock table.
-    assert {s.name for s in STEPS if issubclass(s.env, LockEnv)} == {"AcquireLock", "ReleaseLock", "AlarmTrigger"}
+    # Only the steps that take the lock or the cooldown see the lock table (RecoverStaleRun: to hand a
+    # taken-over lock back to a dead run whose snapshot it could not put back).
+    lock_steps = {"AcquireLock", "ReleaseLock", "AlarmTrigger", "RecoverStaleRun"}
+    assert {s.name for s in STEPS if issubclass(s.env, LockEnv)} == lock_steps
     traffic_shift = {
         "PlanShift": TopologyTableEnv,  # a large dry run stores its plan in the table
         "AcquireLock": LockTableEnv,

@@ -319,3 +319,24 @@ def test_a_shift_that_died_before_its_snapshot_is_reported_as_having_changed_not
     assert "promoted" not in result.message
     record = next(r for r in world.outcome_records() if r["execution"] == FIRST)
     assert record["error"] == "LeaseExpired" and record["details"]["recovered_by"] == SECOND
+
+
+def test_a_lock_handed_back_goes_to_the_dead_holder_once_and_never_over_a_third_run(world: LocalWorld) -> None:
+    lock.acquire(world.lock_table_name, "shop", FIRST, "traffic-shift", 60, now=time.time() - 3600)
+    taken = lock.acquire(world.lock_table_name, "shop", SECOND, "traffic-shift", 600)
+    assert taken.taken_over_from is not None
+    back = lock.hand_back(world.lock_table_name, SECOND, taken.taken_over_from, 900)
+    assert world.read_world()["lock"] == FIRST and back.taken_over_from is None
+    assert time.time() + 800 < back.expires_at <= time.time() + 900  # a new lease, not the expired one
+    # A retried step: already back with the dead holder, the lease is started again, no error.
+    lock.hand_back(world.lock_table_name, SECOND, taken.taken_over_from, 900)
+    assert world.read_world()["lock"] == FIRST
+    # Within the new lease the lock is the dead holder's: the run that handed it back cannot take it again.
+    with pytest.raises(LockHeld):
+        lock.acquire(world.lock_table_name, "shop", SECOND, "traffic-shift", 600)
+    third = "arn:aws:states:us-east-1:123456789012:execution:switchyard-shop-traffic-shift:third"
+    lock.release(world.lock_table_name, "shop", FIRST)
+    lock.acquire(world.lock_table_name, "shop", third, "traffic-shift", 600)
+    with pytest.raises(LockHeld, match="changed hands"):
+        lock.hand_back(world.lock_table_name, SECOND, taken.taken_over_from, 900)
+    assert world.read_world()["lock"] == third

@@ -52,6 +52,7 @@ WORD_ACTIONS = {
     "lock": {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"},
     "lock-take": {"dynamodb:GetItem", "dynamodb:PutItem"},
     "lock-release": {"dynamodb:DeleteItem"},
+    "lock-hand-back": {"dynamodb:PutItem"},
     "publish": {"sns:Publish", "kms:Decrypt", "kms:GenerateDataKey"},
     "read-db": {"rds:DescribeDBInstances", "rds:ListTagsForResource"},
     "describe-db": {"rds:DescribeDBInstances"},
@@ -636,9 +637,16 @@ def test_lock_grants_only_the_lock_and_cooldown_items_in_the_replica_its_steps_c
     from switchyard.topology import lock_layout
 
     topo = synth.topology
-    # Each step only the lock actions it calls: take (get, put), release (delete), the trigger all three.
-    words = {"AlarmTrigger": "lock", "AcquireLock": "lock-take", "ReleaseLock": "lock-release"}
-    assert {step: word for word in ("lock", "lock-take", "lock-release") for step in steps_with(word)} == words
+    # Each step only the lock actions it calls: take (get, put), release (delete), the trigger all three,
+    # and RecoverStaleRun's hand-back to a dead holder whose snapshot it could not put back (put).
+    words = {
+        "AlarmTrigger": "lock",
+        "AcquireLock": "lock-take",
+        "ReleaseLock": "lock-release",
+        "RecoverStaleRun": "lock-hand-back",
+    }
+    lock_words = ("lock", "lock-take", "lock-release", "lock-hand-back")
+    assert {step: word for word in lock_words for step in steps_with(word)} == words
     for stack, region in synth.regions.items():
         replica = lock_regions.endpoint(lock_layout(topo), region)
         for step, word in words.items():

@@ -10,6 +10,8 @@ from tests.three_regions import EAST, WEST
 REGION_SHIFT = {"scope": "region", "target": "us-east-1", "stages": [50, 0], "bake_seconds": 30}
 NEXT_SHIFT = {"scope": "cluster", "target": "use1-a", "stages": [100], "bake_seconds": 0}
 START = {"api.example.com": {EAST: 100, WEST: 100}}
+# A run that reads and writes nothing in us-east-1 (its cluster is in us-west-2) and changes no weight.
+WEST_SHIFT = {"scope": "cluster", "target": "usw2-a", "stages": [100], "bake_seconds": 0}
 
 
 def _record(world, execution: str) -> dict:
@@ -103,3 +105,40 @@ def test_a_failover_that_fails_after_the_dark_source_missed_its_fence_records_it
         pending = [(p["action"], p["region"]) for p in record["details"]["pending"]]
         assert pending == [("fence-writer", EAST), ("banner", EAST)]
         assert [(p["action"], p["region"]) for p in result.report["pending"]] == pending
+
+
+def test_a_takeover_that_cannot_put_the_dead_runs_snapshot_back_keeps_the_lock_and_says_what_is_left(world):
+    """us-east-1's orchestrator dies mid-shift and takes Route 53's API with it: us-west-2's run takes
+    the stale lock over after the lease, cannot write the records back, and must not free the lock."""
+    dead = world.run("traffic-shift", REGION_SHIFT, faults=[parse_fault("region-down:us-east-1@5")], region=EAST)
+    assert dead.status == "ABORTED"
+    half = {"api.example.com": {EAST: 50, WEST: 100}}
+    assert world.read_world()["dns"] == half and world.read_world()["lock"] == dead.execution_arn
+
+    world.operator.expire_lease()
+    still_dark = [parse_fault("region-down:us-east-1")]
+    taken = world.run("traffic-shift", WEST_SHIFT, faults=still_dark, region=WEST)
+    assert taken.status == "FAILED"
+    assert "api.example.com" in taken.report["error"] and "us-east-1 100, us-west-2 100" in taken.report["error"]
+    assert world.read_world()["dns"] == half
+    # The lock goes back to the run whose snapshot the world is to be put back to.
+    assert world.read_world()["lock"] == dead.execution_arn
+    record = _record(world, dead.execution_arn)
+    assert record["error"] == "LeaseExpired" and record["rolled_back"] is False and record["lock_kept"] is True
+    assert "record api.example.com. (us-east-1 100, us-west-2 100)" in record["rollback_error"]
+    assert record["details"]["recovered_by"] == taken.execution_arn
+    note = next(n for n in world.notifications(WEST) if dead.execution_arn in n["message"])
+    assert "ROLLBACK FAILED" in note["subject"] and "api.example.com" in note["message"]
+    assert any(taken.execution_arn in n["message"] for n in world.notifications(WEST))
+
+    # Within the lease handed back, the next run is refused and told why.
+    refused = world.run("traffic-shift", WEST_SHIFT, faults=still_dark, region=WEST)
+    assert refused.status == "FAILED" and "kept the lock because its rollback failed" in refused.report["error"]
+    assert world.read_world()["lock"] == dead.execution_arn
+
+    # Route 53 back, the lease over: the next run puts the dead run's snapshot back before it starts.
+    world.operator.expire_lease()
+    later = world.run("traffic-shift", WEST_SHIFT, region=WEST)
+    assert later.status == "SUCCEEDED", later.report["error"]
+    assert world.read_world()["dns"] == START
+    assert world.read_world()["lock"] is None

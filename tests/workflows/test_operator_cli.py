@@ -285,3 +285,21 @@ def test_status_says_whether_each_set_carries_its_regions_health_check(tmp_path,
 def test_status_in_weights_mode_says_nothing_of_health_checks(world, capsys):
     assert cli("status") == 0
     assert "health checks:" not in capsys.readouterr().out
+
+
+def test_unlock_releases_a_lock_a_takeover_handed_back_once_the_dead_runs_region_answers(world, capsys):
+    """us-east-1's orchestrator died mid-shift with Route 53's API; us-west-2's takeover could not put
+    DNS back and gave the lock back to the dead run. With us-east-1 back, the operator's path works."""
+    from switchyard_cli.local.faults import parse_fault
+
+    shift = {"scope": "region", "target": "us-east-1", "stages": [50, 0], "bake_seconds": 30}
+    dead = world.run("traffic-shift", shift, faults=[parse_fault("region-down:us-east-1@5")], region="us-east-1")
+    world.operator.expire_lease()
+    west = {"scope": "cluster", "target": "usw2-a", "stages": [100], "bake_seconds": 0}
+    taken = world.run("traffic-shift", west, faults=[parse_fault("region-down:us-east-1")], region="us-west-2")
+    assert taken.status == "FAILED" and world.read_world()["lock"] == dead.execution_arn
+    assert cli("unlock", "--holder", dead.execution_arn, "--reason", "put api.example.com back by hand") == 0
+    # Its execution's state is read again (moto ends a stopped execution ABORTED or FAILED): no --force.
+    assert f"released the lock of 'shop' held by {dead.execution_arn} (traffic-shift, " in capsys.readouterr().out
+    assert world.read_world()["lock"] is None
+    assert any(r["status"] == "UNLOCKED" for r in world.outcome_records() if r["execution"] == dead.execution_arn)

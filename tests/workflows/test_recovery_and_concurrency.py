@@ -120,3 +120,24 @@ def test_a_restore_that_takes_over_a_dead_runs_lock_still_knows_which_database_t
     assert "RecoverStaleRun" in [s["name"] for s in restore.report["steps"]]
     assert restore.report["world"]["alb"]["us-west-2"]["api"]["usw2-a"] == 100  # the dead shift put back
     assert "us-east-1" in writer_target(world)
+
+
+def test_a_takeover_whose_recovery_step_keeps_failing_keeps_the_lock_it_took_over(world):
+    """Any failure of RecoverStaleRun but a snapshot it could not put back: the world may still be as
+    the dead run left it, so the takeover keeps the lock (it used to release it) and says so."""
+    from switchyard_cli.local.faults import parse_fault
+
+    dead = world.start(
+        "traffic-shift",
+        {"scope": "cluster", "target": "use1-a", "stages": [50, 0], "bake_seconds": int(30 / TEST_TIME_SCALE)},
+        name="dies-mid-run",
+    )
+    _wait_for_bake(world, dead)
+    assert world.kill_holder() == dead
+    shift = {"scope": "cluster", "target": "use1-b", "stages": [50], "bake_seconds": 0}
+    taken = world.run("traffic-shift", shift, faults=[parse_fault("crash:RecoverStaleRun")])
+    assert taken.status == "FAILED"
+    assert world.read_world()["alb"]["us-east-1"]["api"]["use1-a"] == 50  # still as the dead run left it
+    assert world.read_world()["lock"] == taken.execution_arn
+    record = next(r for r in world.outcome_records() if r["execution"] == taken.execution_arn)
+    assert record["lock_kept"] is True
