@@ -154,11 +154,6 @@ def drill() -> States:
     then every weight from the snapshot, a scorecard, and its own success record (no promotion,
     no banner: the failover's success record names both)."""
     return {
-        "IsDrill": choice(
-            [when_true("$.drill", "DrillStages")],
-            "IsPlanned",
-            "A game-day drill moves traffic only: out of the source in stages, then back.",
-        ),
         "DrillStages": stage_loop(
             "Drill: the source's DNS weights down in stages and back up, each stage baked and gated.",
             "RestoreAfterDrill",
@@ -222,14 +217,18 @@ def definition() -> dict[str, Any]:
         region_defaults(),
         acquire_lock(WORKFLOW, refused="LockRefused", drill="$.drill"),
         stale_lock_recovery(then="TakeSnapshot"),
-        region_snapshot(then="IsDrill"),
+        region_snapshot(then="IsPlanned"),
         drill(),
         {
             "IsPlanned": choice(
-                [when("$.request.mode", "StringEquals", "planned", "BannerOn")],
+                [
+                    when_true("$.drill", "DrillStages"),
+                    when("$.request.mode", "StringEquals", "planned", "BannerOn"),
+                ],
                 "ShiftAndPromote",
-                "Unplanned: nothing between the snapshot and the first DNS write (the time to mitigate); its banner"
-                " goes on right after that write, in the same branch.",
+                "A game-day drill moves traffic only (out of the source in stages, then back). Unplanned: nothing"
+                " between the snapshot and the first DNS write (the time to mitigate), so the drill test shares"
+                " this Choice; its banner goes on right after that write, in the same branch.",
             ),
             "BannerOn": banner_on(
                 "TrafficStages",

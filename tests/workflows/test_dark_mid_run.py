@@ -4,6 +4,7 @@ rollback that cannot write DNS."""
 
 from __future__ import annotations
 
+from switchyard_cli.local import moto_patches
 from switchyard_cli.local.faults import parse_fault
 from tests.three_regions import EAST, WEST
 
@@ -65,11 +66,14 @@ def test_the_orchestrators_region_dying_stops_its_run_and_another_region_takes_o
     assert any(dead.execution_arn in n["message"] for n in world.notifications(EAST))
 
 
-def test_route53_api_dying_mid_shift_says_which_records_it_could_not_put_back_and_notifies(world):
-    fault = parse_fault("route53-control-plane-down@6")
+def test_route53_api_dying_mid_shift_says_which_records_it_could_not_put_back_and_notifies(world, monkeypatch):
+    # Each change INSYNC at its first GetChange, so that the invocations are counted exactly: Plan,
+    # AcquireLock, TakeSnapshot, ApplyStage, CheckDnsChange, CheckGates, then stage 2's ApplyStage.
+    monkeypatch.setattr(moto_patches, "DNS_PROPAGATION_SECONDS", 0.0)
+    fault = parse_fault("route53-control-plane-down@7")
     result = world.run("traffic-shift", REGION_SHIFT, faults=[fault])
     assert result.report["faults_injected"] == [
-        "route53-control-plane-down@6: Route 53's API went down before step invocation 6 (ApplyStage)"
+        "route53-control-plane-down@7: Route 53's API went down before step invocation 7 (ApplyStage)"
     ]
     assert result.status == "FAILED" and result.report["rolled_back"] is False
     assert world.read_world()["dns"] == {"api.example.com": {EAST: 50, WEST: 100}}  # stage 1 stays
