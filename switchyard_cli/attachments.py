@@ -68,3 +68,36 @@ def attachment_lines(topo: Topology, groups: list[WeightGroup], expected: dict[s
         healthy = all(s.endswith(" attached") for s in states)
         lines.append(f"health checks: {label} {', '.join(states)}" + ("" if healthy else f" (see {DOCS})"))
     return lines
+
+
+def _set_region(rrset: dict[str, Any], regions: list[str]) -> str | None:
+    """The database region a writer set points at: an RDS endpoint names its region
+    (`id.abc.REGION.rds.amazonaws.com`); else the region its set identifier names."""
+    values = [str(v.get("Value", "")).lower() for v in rrset.get("ResourceRecords", [])]
+    for region in regions:
+        if any(f".{region}.rds." in value for value in values):
+            return region
+    ident = str(rrset.get("SetIdentifier", ""))
+    return next((r for r in regions if r in ident), None)
+
+
+def writer_line(topo: Topology, rrsets: list[dict[str, Any]], expected: dict[str, str]) -> str | None:
+    """The writer record's line: each database region's weighted set and its health check. Its
+    sets must carry their region's health check too, or marking the writer's region out leaves
+    the writer record answering with the dead writer (docs/static-stability.md "The writer record")."""
+    if topo.database is None or not topo.database.writer_record:
+        return None
+    regions = [name for name, region in topo.regions.items() if region.database]
+    by_region = {}
+    for rrset in rrsets:
+        region = _set_region(rrset, regions) if "Weight" in rrset else None
+        if region is not None:
+            by_region[region] = rrset
+    states = [
+        f"{r} {attachment(by_region[r], expected.get(r))}" if r in by_region else f"{r} NO WEIGHTED SET"
+        for r in regions
+    ]
+    healthy = all(s.endswith(" attached") for s in states)
+    name = topo.database.writer_record.rstrip(".")
+    return f"health checks: writer record {name} {', '.join(states)}" + ("" if healthy else f" (see {DOCS})")
+

@@ -37,10 +37,15 @@ def _health_lines(stack: Stack) -> list[str]:
     topo = stack.topology
     if topo.dns.failover != "health-check" or not topo.dns.records:
         return []
-    from switchyard_cli.attachments import attachment_lines, expected_health_checks
+    from switchyard_cli.attachments import attachment_lines, expected_health_checks, writer_line
 
     with about(f"hosted zone {topo.dns.zone} (its records)", "Route 53"):
-        return list(attachment_lines(topo, dns.read_record_groups(topo), expected_health_checks(topo)))
+        expected = expected_health_checks(topo)
+        lines = list(attachment_lines(topo, dns.read_record_groups(topo), expected))
+        if topo.database is not None and topo.database.writer_record:
+            writer = writer_line(topo, dns.record_sets(topo, topo.database.writer_record), expected)
+            lines += [writer] if writer else []
+        return lines
 
 
 def read_status(stack: Stack) -> outputs.Status:

@@ -282,6 +282,25 @@ def test_status_says_whether_each_set_carries_its_regions_health_check(tmp_path,
         assert "us-west-2 attached (see docs/static-stability.md)" in out
 
 
+def test_status_says_whether_the_writer_records_sets_carry_their_regions_health_check(tmp_path, capsys):
+    """The writer record moves with the region-out flag only if its sets carry the health checks:
+    one without leaves the writer record answering with the dead writer after a failover."""
+    topology = _health_check_mode(tmp_path)
+    with LocalWorld(load_topology(topology), time_scale=TEST_TIME_SCALE) as world:
+        writer = "db.internal.example.com."
+        assert main(["status", "--topology", topology]) == 0
+        out = capsys.readouterr().out
+        # The world attaches its own health checks (no stack outputs to compare with: any counts).
+        assert "health checks: writer record db.internal.example.com us-east-1 attached, us-west-2 attached\n" in out
+        _set_health_checks(world, writer, {"writer-us-west-2": None})
+        assert main(["status", "--topology", topology]) == 0
+        out = capsys.readouterr().out
+        assert (
+            "health checks: writer record db.internal.example.com us-east-1 attached, us-west-2 MISSING"
+            " (see docs/static-stability.md)" in out
+        )
+
+
 def test_status_in_weights_mode_says_nothing_of_health_checks(world, capsys):
     assert cli("status") == 0
     assert "health checks:" not in capsys.readouterr().out

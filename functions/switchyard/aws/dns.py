@@ -58,6 +58,14 @@ def _record_sets(zid: str, fqdn: str, timeouts: Timeouts) -> list[dict[str, Any]
             kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
 
 
+def record_sets(topo: Topology, name: str, *, timeouts: Timeouts = DEFAULT) -> list[dict[str, Any]]:
+    """Every record set named `name` in the topology's zone, as Route 53 lists them."""
+    fqdn = name.rstrip(".") + "."
+    zid = zone_id(topo, timeouts=timeouts)
+    with aws_errors(f"reading record {fqdn}"):
+        return _record_sets(zid, fqdn, timeouts)
+
+
 def read_record_groups(topo: Topology, region: str | None = None, *, timeouts: Timeouts = DEFAULT) -> list[WeightGroup]:
     """One group per record (and record type) that has a weighted set for `region` (all if None)."""
     records = [r for r in topo.dns.records if region is None or region in r.sets]
