@@ -44,7 +44,7 @@ FINAL_STEP = _retried(STEP_TIMEOUT, _FINAL_EXTRA, _FINAL_EXTRA_DELAYS)
 REPLICA_POLL = (120, 30)  # restore: a new replica caught up (also each other region's replica)
 PROMOTION_POLL = (80, 15)  # failover and restore: the promoted replica is a writer
 CATCH_UP_POLL = (60, 10)  # planned failover: the replica caught up before promoting
-DNS_SYNC_POLL = (24, 10)  # each stage: its Route 53 changes INSYNC (fragments.dns_insync)
+DNS_SYNC_POLL = (24, 10)  # each stage: its Route 53 changes INSYNC (statemachines.waits.dns_insync)
 DNS_CHECK = _retried(10)  # CheckDnsChange's own timeout
 
 SHIFT_TIMEOUT = 172800  # traffic_shift.asl.json TimeoutSeconds
