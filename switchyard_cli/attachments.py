@@ -100,4 +100,3 @@ def writer_line(topo: Topology, rrsets: list[dict[str, Any]], expected: dict[str
     healthy = all(s.endswith(" attached") for s in states)
     name = topo.database.writer_record.rstrip(".")
     return f"health checks: writer record {name} {', '.join(states)}" + ("" if healthy else f" (see {DOCS})")
-
