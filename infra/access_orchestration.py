@@ -81,19 +81,20 @@ def state_machine_arn(stack: cdk.Stack, topology_name: str, workflow: str) -> st
     )
 
 
-def _executions(g: Grants, workflows: Iterable[str] = WORKFLOWS) -> list[str]:
-    """The executions of every workflow's state machine of the topology in this stack's region:
-    `execution:switchyard-<topology>-<workflow>:*` (one pattern per workflow, so another topology
-    whose name starts with this one's is not matched)."""
+def _executions(g: Grants, workflows: Iterable[str] = WORKFLOWS, regions: Iterable[str] | None = None) -> list[str]:
+    """The executions of every workflow's state machine of the topology in this stack's region (or
+    in each of `regions`): `execution:switchyard-<topology>-<workflow>:*` (one pattern per workflow,
+    so another topology whose name starts with this one's is not matched)."""
     name = g.targets.topology.name
     return [
         g.arn(
             "states",
             "execution",
             f"{state_machine_name(name, workflow)}:*",
-            region=g.stack.region,
+            region=region,
             sep=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
+        for region in (regions if regions is not None else [g.stack.region])
         for workflow in workflows
     ]
 
@@ -121,18 +122,11 @@ def start_executions(g: Grants) -> None:
     # StopExecution: an incident pre-empts a game-day drill that holds the lock (a traffic shift or a
     # regional failover), in the drill's region: game days start in the primary region, a failover's
     # trigger lives in its to_region, so any region of the topology.
-    drills = [
-        g.arn(
-            "states",
-            "execution",
-            f"{state_machine_name(name, workflow)}:*",
-            region=region,
-            sep=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        for region in g.targets.topology.regions
-        for workflow in DRILL_WORKFLOWS
-    ]
-    g.allow(["states:StopExecution"], drills, why_wildcard=_EXECUTION_WILDCARD)
+    g.allow(
+        ["states:StopExecution"],
+        _executions(g, DRILL_WORKFLOWS, g.targets.topology.regions),
+        why_wildcard=_EXECUTION_WILDCARD,
+    )
 
 
 def read_executions(g: Grants) -> None:
@@ -144,20 +138,12 @@ def read_executions(g: Grants) -> None:
 def read_lock_holder(g: Grants) -> None:
     # AcquireLock asks whether the run that holds the lock has ended, in the region the holder's
     # execution ARN names: any region of the topology, since each region's orchestrator may hold it.
-    # One pattern per workflow, as in _executions (`switchyard-shop-*` would reach topology shop-eu).
-    name = g.targets.topology.name
-    holders = [
-        g.arn(
-            "states",
-            "execution",
-            f"{state_machine_name(name, workflow)}:*",
-            region=region,
-            sep=cdk.ArnFormat.COLON_RESOURCE_NAME,
-        )
-        for region in g.targets.topology.regions
-        for workflow in WORKFLOWS
-    ]
-    g.allow(["states:DescribeExecution"], holders, why_wildcard=_HOLDER_WILDCARD)
+    # One pattern per workflow and region (`switchyard-shop-*` would reach topology shop-eu).
+    g.allow(
+        ["states:DescribeExecution"],
+        _executions(g, WORKFLOWS, g.targets.topology.regions),
+        why_wildcard=_HOLDER_WILDCARD,
+    )
 
 
 _HOLDER_WILDCARD = (

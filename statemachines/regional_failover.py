@@ -27,8 +27,8 @@ from statemachines.fragments import (
     to_rollback,
     verify,
 )
-from statemachines.states import States, branch, choice, machine, on_error, passes, succeed, task, when, when_true
-from statemachines.tails import failure_tail, record_outcome, refusal_tail, release_lock, success_tail
+from statemachines.states import States, branch, choice, machine, on_error, passes, task, when, when_true
+from statemachines.tails import drill_skipped, failure_tail, record_outcome, refusal_tail, release_lock, success_tail
 
 WORKFLOW = "regional-failover"
 COMMENT = (
@@ -185,15 +185,7 @@ def drill() -> States:
             {"rolled_back.$": "$.rollback.rolled_back", "restored.$": "$.rollback.rolled_back"},
             then="ReleaseLockAfterFailure",
         ),
-        "LockRefused": choice(
-            [when_true("$.drill", "RecordDrillSkipped")],
-            "RecordLockRefused",
-            "A drill never waits for or fights another run: it is skipped.",
-        ),
-        "RecordDrillSkipped": record_outcome(
-            WORKFLOW, "SKIPPED", "DrillSkipped", {"error.$": "$.error", "reason.$": "$.request.reason"}
-        ),
-        "DrillSkipped": succeed("Skipped: another execution holds the lock (recorded as SKIPPED)."),
+        **drill_skipped(WORKFLOW, "$.drill"),
     }
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from statemachines.retries import MUST_HAPPEN, ROLLBACK
-from statemachines.states import State, States, fail, on_error, passes, succeed, task
+from statemachines.states import State, States, choice, fail, on_error, passes, succeed, task, when_true
 
 MUST_HAPPEN_COMMENT = "Retried on any error: it must happen, and doing it twice is harmless."
 
@@ -107,4 +107,20 @@ def refusal_tail(workflow: str) -> States:
             workflow, "REFUSED", "Refused", {"error.$": "$"}, execution="$$.Execution.Id", into=None
         ),
         "Refused": fail(ErrorPath="$.Error", CausePath="$.Cause"),
+    }
+
+
+def drill_skipped(workflow: str, drill: str) -> States:
+    """LockRefused: a drill (`drill` true) never waits for or fights another run, it is recorded as
+    SKIPPED and succeeds; any other run goes to RecordLockRefused."""
+    return {
+        "LockRefused": choice(
+            [when_true(drill, "RecordDrillSkipped")],
+            "RecordLockRefused",
+            "A drill never waits for or fights another run: it is skipped.",
+        ),
+        "RecordDrillSkipped": record_outcome(
+            workflow, "SKIPPED", "DrillSkipped", {"error.$": "$.error", "reason.$": "$.request.reason"}
+        ),
+        "DrillSkipped": succeed("Skipped: another execution holds the lock (recorded as SKIPPED)."),
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from statemachines.fragments import DEFAULTS_COMMENT, acquire_lock, dry_run_gate, plan, stage_loop, stale_lock_recovery
-from statemachines.retries import STEP
 from statemachines.states import (
     State,
     States,
@@ -13,13 +12,12 @@ from statemachines.states import (
     machine,
     on_error,
     passes,
-    retry,
-    state,
     succeed,
     task,
     when_true,
 )
-from statemachines.tails import failure_tail, record_outcome, refusal_tail, rollback, success_tail
+from statemachines.tails import drill_skipped, failure_tail, refusal_tail, rollback, success_tail
+from statemachines.waits import await_approval
 
 WORKFLOW = "traffic-shift"
 COMMENT = (
@@ -30,25 +28,10 @@ COMMENT = (
 
 def approval() -> States:
     """After a stage's gates: the manual gate when the run asked for one."""
-    payload = {
-        "token.$": "$$.Task.Token",
-        "topology.$": "$.topology",
-        "execution.$": "$.execution",
-        "target.$": "$.target",
-        "stage.$": "$.stage",
-        "timeout_seconds.$": "$.approval_timeout_seconds",
-    }
     return {
         "NeedsApproval": choice([when_true("$.approval", "AwaitApproval")], "StageDone"),
-        "AwaitApproval": state(
-            "Task",
-            "Manual gate: waits for `switchyard approve|reject`; no answer in time rolls back.",
-            Resource="arn:aws:states:::lambda:invoke.waitForTaskToken",
-            Parameters={"FunctionName": "${RequestApprovalFunctionArn}", "Payload": payload},
-            TimeoutSecondsPath="$.approval_timeout_seconds",
-            ResultPath="$.approved",
-            Retry=retry(STEP),
-            End=True,
+        "AwaitApproval": await_approval(
+            "Manual gate: waits for `switchyard approve|reject`; no answer in time rolls back.", "$.approved", End=True
         ),
         "StageDone": succeed(),
     }
@@ -141,16 +124,6 @@ def definition() -> dict[str, Any]:
             ),
         },
         failure_tail(WORKFLOW),
-        {
-            "LockRefused": choice(
-                [when_true("$.request.drill", "RecordDrillSkipped")],
-                "RecordLockRefused",
-                "A drill never waits for or fights another run: it is skipped.",
-            ),
-            "RecordDrillSkipped": record_outcome(
-                WORKFLOW, "SKIPPED", "DrillSkipped", {"error.$": "$.error", "reason.$": "$.request.reason"}
-            ),
-            "DrillSkipped": succeed("Skipped: another execution holds the lock (recorded as SKIPPED)."),
-        },
+        drill_skipped(WORKFLOW, "$.request.drill"),
         refusal_tail(WORKFLOW),
     )

@@ -44,6 +44,29 @@ def poll(loop: Poll, ready: str, timed_out: State) -> States:
     }
 
 
+def await_approval(comment: str, result_path: str, **transition: Any) -> State:
+    """A stage waiting for an operator (`switchyard approve|reject`, RequestApproval's task token);
+    no answer within approval_timeout_seconds fails the stage, which rolls back."""
+    payload = {
+        "token.$": "$$.Task.Token",
+        "topology.$": "$.topology",
+        "execution.$": "$.execution",
+        "target.$": "$.target",
+        "stage.$": "$.stage",
+        "timeout_seconds.$": "$.approval_timeout_seconds",
+    }
+    return state(
+        "Task",
+        comment,
+        Resource="arn:aws:states:::lambda:invoke.waitForTaskToken",
+        Parameters={"FunctionName": "${RequestApprovalFunctionArn}", "Payload": payload},
+        TimeoutSecondsPath="$.approval_timeout_seconds",
+        ResultPath=result_path,
+        Retry=retry(STEP),
+        **transition,
+    )
+
+
 # How often and how long a stage polls its Route 53 changes for INSYNC (usually within 60 s).
 DNS_SYNC_EVERY_SECONDS = 10
 DNS_SYNC_ATTEMPTS = 24
@@ -88,14 +111,6 @@ def analysis_bake(then: str) -> States:
         "bake_seconds.$": "$.bake_seconds",
         "previous.$": "$.measured",
     }
-    approval = {
-        "token.$": "$$.Task.Token",
-        "topology.$": "$.topology",
-        "execution.$": "$.execution",
-        "target.$": "$.target",
-        "stage.$": "$.stage",
-        "timeout_seconds.$": "$.approval_timeout_seconds",
-    }
     verdicts = [
         when("$.measured.verdict", "StringEquals", "fail", "AnalysisFailed"),
         when("$.measured.verdict", "StringEquals", "pause", "AwaitAnalysisApproval"),
@@ -119,14 +134,9 @@ def analysis_bake(then: str) -> States:
         ),
         "Verdict": choice(verdicts, "WaitInterval"),
         "AnalysisFailed": fail(Error="AnalysisFailed", CausePath="$.measured.message"),
-        "AwaitAnalysisApproval": state(
-            "Task",
+        "AwaitAnalysisApproval": await_approval(
             "No data (no_data: pause): waits for `switchyard approve|reject`; no answer in time rolls back.",
-            Resource="arn:aws:states:::lambda:invoke.waitForTaskToken",
-            Parameters={"FunctionName": "${RequestApprovalFunctionArn}", "Payload": approval},
-            TimeoutSecondsPath="$.approval_timeout_seconds",
-            ResultPath="$.analysis_approved",
-            Retry=retry(STEP),
+            "$.analysis_approved",
             Next="AfterPause",
         ),
         "AfterPause": choice([when_true("$.measured.done", then)], "WaitInterval"),
