@@ -31,6 +31,9 @@ class LockInfo(Model):
     acquired_at: str
     expires_at: int
     drill: bool = False  # a game day: an alarm-started incident run may preempt it
+    # False once a full drill's promotion has begun: a pre-empting incident puts nothing back.
+    put_back: bool = True
+    parent: str | None = None  # a full drill's failover execution, while its restore holds the lock
     # Set when this acquisition took over an expired lease or an ended holder: that holder died
     # mid-run, and what it left half-done must be put back (or reported) before anything else happens.
     taken_over_from: LockInfo | None = None
@@ -60,6 +63,8 @@ def _info(topology: str, record: LockRecord) -> LockInfo:
         acquired_at=record.acquired_at,
         expires_at=record.expires_at,
         drill=record.drill,
+        put_back=record.put_back,
+        parent=record.parent,
     )
 
 
@@ -70,6 +75,8 @@ def _record(info: LockInfo) -> LockRecord:
         acquired_at=info.acquired_at,
         expires_at=info.expires_at,
         drill=info.drill,
+        put_back=info.put_back,
+        parent=info.parent,
     )
 
 
@@ -86,6 +93,8 @@ def acquire(
     lease_seconds: int,
     *,
     drill: bool = False,
+    put_back: bool = True,
+    parent: str | None = None,
     now: float | None = None,
     region: str | None = None,
     outcomes_table: str | None = None,
@@ -100,6 +109,8 @@ def acquire(
         acquired_at=datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"),
         expires_at=int(now) + lease_seconds,
         drill=drill,
+        put_back=put_back,
+        parent=parent,
     )
     locks = _table(table, region)
     try:

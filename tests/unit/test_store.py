@@ -179,8 +179,21 @@ def test_the_lock_round_trips_with_its_attributes(locks: LockTable, ddb: Any) ->
         "acquired_at": {"S": "2030-03-17T17:46:40+00:00"},
         "expires_at": {"N": str(NOW + 600)},
         "drill": {"BOOL": True},
+        "put_back": {"BOOL": True},
     }
     assert "ttl" not in raw(ddb, "locks", "LOCK#shop", "LOCK")  # a lease is an attribute, never a TTL
+
+
+def test_a_full_drills_marks_round_trip_and_an_older_item_reads_as_put_back(locks: LockTable, ddb: Any) -> None:
+    parent = RUN.replace("traffic-shift:one", "regional-failover:drill")
+    child = _lock(RUN, NOW + 600, drill=True)._replace(put_back=False, parent=parent)
+    locks.put_lock("shop", child, now=NOW)
+    assert locks.read_lock("shop") == child
+    assert raw(ddb, "locks", "LOCK#shop", "LOCK")["parent"] == {"S": parent}
+    # A lock written before these marks existed: an incident still puts its snapshot back.
+    lock_key = {"pk": {"S": "LOCK#shop"}, "sk": {"S": "LOCK"}}
+    ddb.update_item(TableName="locks", Key=lock_key, UpdateExpression="REMOVE put_back, parent")
+    assert locks.read_lock("shop") == child._replace(put_back=True, parent=None)
 
 
 def test_the_lock_is_refused_while_another_holds_its_lease(locks: LockTable) -> None:

@@ -22,6 +22,12 @@ class LockRecord(NamedTuple):
     acquired_at: str  # ISO 8601, seconds
     expires_at: int  # epoch seconds: the lease's end
     drill: bool = False
+    # A full drill (database switched over and back): False from its promotion on, so that an
+    # incident stops it without writing its snapshot back (the writer stays where it is).
+    put_back: bool = True
+    # The full drill's failover execution, while its way back (a restore) holds the lock: an
+    # incident stops both (stopping a parent does not reliably stop its child).
+    parent: str | None = None
 
 
 class CooldownRecord(NamedTuple):
@@ -45,6 +51,8 @@ def _lock_item(record: LockRecord) -> Item:
         "acquired_at": s(record.acquired_at),
         "expires_at": n(record.expires_at),
         "drill": {"BOOL": record.drill},
+        "put_back": {"BOOL": record.put_back},
+        **({"parent": s(record.parent)} if record.parent else {}),
     }
 
 
@@ -55,6 +63,8 @@ def _lock_record(item: Item) -> LockRecord:
         acquired_at=item["acquired_at"]["S"],
         expires_at=int(item["expires_at"]["N"]),
         drill=bool(item.get("drill", {}).get("BOOL", False)),
+        put_back=bool(item.get("put_back", {}).get("BOOL", True)),
+        parent=text(item, "parent"),
     )
 
 
