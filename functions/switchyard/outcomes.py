@@ -20,13 +20,16 @@ ROLLBACK_FAILED = "RollbackFailed"  # the error of a run whose rollback did not 
 # How a run that held the lock ends. The trigger's STARTED record is written before the run does
 # anything: it says nothing about how (or whether) the run ended.
 ENDED = ("SUCCEEDED", "FAILED")
+# A later run put back what a run that kept the lock (its rollback failed) had left: recorded for
+# that run, after its FAILED record, without changing how it ended.
+RECOVERED = "RECOVERED"
 
 
 class Outcome(Model):
     topology: str
     workflow: str
     execution: str
-    status: str  # SUCCEEDED | FAILED | REFUSED | DRY_RUN
+    status: str  # SUCCEEDED | FAILED | REFUSED | DRY_RUN | SKIPPED | RECOVERED (and a trigger's STARTED | IGNORED)
     rolled_back: bool = False
     error: str | None = None
     message: str | None = None
@@ -151,7 +154,7 @@ def notification_lines(outcome: Outcome) -> list[str]:
     if outcome.reason:
         lines.append(f"reason: {outcome.reason}")
     if outcome.message:
-        lines.append(f"error: {outcome.error}: {outcome.message}")
+        lines.append(f"error: {outcome.error}: {outcome.message}" if outcome.error else f"note: {outcome.message}")
     if outcome.rollback_error:
         lines.append(f"rollback error: {outcome.rollback_error}")
     if outcome.lock_kept:

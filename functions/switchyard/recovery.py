@@ -97,14 +97,26 @@ def _after_failed_rollback(event: RecoveryEvent, tables: Tables) -> RecoveryResu
     if dead.workflow == "traffic-shift" and snapshots.exists(tables.table, dead.holder):
         died = ("RollbackFailed", "its rollback had failed and it kept the lock")
         restored = _put_back(event, tables, died)
-        return RecoveryResult(
-            previous=dead.holder,
-            action="rolled back",
-            message=(
-                f"its rollback had failed and it kept the lock; {event.execution} put its {restored}"
-                " weight group(s) back from its snapshot before starting"
+        message = (
+            f"its rollback had failed and it kept the lock; {event.execution} put its {restored}"
+            " weight group(s) back from its snapshot before starting"
+        )
+        # The dead run's FAILED record still says the world is not at its snapshot: a record of its
+        # own says that it now is, so history and notifications end where the world is.
+        outcomes.record(
+            tables.table,
+            tables.topic_arn,
+            outcomes.Outcome(
+                topology=event.topology,
+                workflow=dead.workflow,
+                execution=dead.holder,
+                status=outcomes.RECOVERED,
+                rolled_back=True,
+                message=message,
+                details={"recovered_by": event.execution, "groups_restored": restored},
             ),
         )
+        return RecoveryResult(previous=dead.holder, action="rolled back", message=message)
     return RecoveryResult(
         previous=dead.holder,
         action="reported",

@@ -146,3 +146,9 @@ def test_a_takeover_that_cannot_put_the_dead_runs_snapshot_back_keeps_the_lock_a
     assert later.status == "SUCCEEDED", later.report["error"]
     assert world.read_world()["dns"] == START
     assert world.read_world()["lock"] is None
+    # The dead run's history ends where the world is: put back, by whom.
+    records = [r for r in world.outcome_records() if r["execution"] == dead.execution_arn]
+    assert [r["status"] for r in records] == ["FAILED", "RECOVERED"]
+    recovered = records[1]
+    assert recovered["rolled_back"] is True and recovered["details"]["recovered_by"] == later.execution_arn
+    assert "put its 1 weight group(s) back" in recovered["message"]
