@@ -3,7 +3,7 @@
 The plan (PlanShift) fixes which side receives traffic and so is measured: the destination
 clusters' target groups (a cluster shift) or every target group of the destination regions (a
 region shift), and, when a check compares with a baseline, the baseline side: the clusters or
-regions whose traffic moves away (switchyard.baseline). Each Measure step then reads the last
+regions whose traffic moves away (switchyard.judgement). Each Measure step then reads the last
 interval's datapoints with GetMetricData (both sides of a region in one call), judges every
 check against its bounds and its baseline, counts the failed measurements of the stage's bake and
 says what the bake does next: go on measuring, end (the bake is over), pause for an approval
