@@ -198,8 +198,17 @@ def _measured_note(state: ExecutionState) -> str:
     m = state.measured
     if m is None:
         return ""
+
+    def against(c: Any) -> str:  # a check compared with the baseline: its value and the ratio
+        if not c.compared:
+            return ""
+        if c.baseline is None:
+            return " (baseline no data)"
+        return f" (baseline {c.baseline:.4g}" + ("" if c.ratio is None else f", {c.ratio:.3g}x") + ")"
+
     values = ", ".join(
-        f"{c.name} {'no data' if c.value is None else f'{c.value:.4g}'}{'' if c.ok else ' FAILED'}" for c in m.checks
+        f"{c.name} {'no data' if c.value is None else f'{c.value:.4g}'}{against(c)}{'' if c.ok else ' FAILED'}"
+        for c in m.checks
     )
     return f"measurement {m.measurements}/{m.of}: {values} → {m.verdict}"
 

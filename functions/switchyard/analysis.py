@@ -2,8 +2,10 @@
 
 The plan (PlanShift) fixes which side receives traffic and so is measured: the destination
 clusters' target groups (a cluster shift) or every target group of the destination regions (a
-region shift). Each Measure step then reads the last interval's datapoints with GetMetricData,
-judges every check against its bounds, counts the failed measurements of the stage's bake and
+region shift), and, when a check compares with a baseline, the baseline side: the clusters or
+regions whose traffic moves away (switchyard.judgement). Each Measure step then reads the last
+interval's datapoints with GetMetricData (both sides of a region in one call), judges every
+check against its bounds and its baseline, counts the failed measurements of the stage's bake and
 says what the bake does next: go on measuring, end (the bake is over), pause for an approval
 (no data, `no_data: pause`) or fail (a check failed more often than its `failure_limit`), which
 rolls the run back at once.
@@ -20,8 +22,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
+from switchyard import judgement
 from switchyard.analysis_schema import Analysis, Check
 from switchyard.aws import alb, metrics
 from switchyard.aws.metrics import MetricQuery
@@ -49,12 +52,14 @@ class Side(BaseModel):
 
 
 class AnalysisPlan(BaseModel):
-    """What every Measure of the run reads: the checks and the receiving side, region by region."""
+    """What every Measure of the run reads: the checks and the receiving side, region by region,
+    and the baseline side (only when a check compares with it: it keeps the state small)."""
 
     model_config = ConfigDict(defer_build=True)
     interval_seconds: int
     checks: list[Check]
     receiving: dict[str, Side]
+    baseline: dict[str, Side] = Field(default_factory=dict)
 
 
 def _moves(groups: list[WeightGroup], target: str, stages: list[int]) -> tuple[bool, bool]:
@@ -77,8 +82,15 @@ def receiving_members(groups: list[WeightGroup], target: str, stages: list[int])
     return (members - {target} if leaves else set()) | ({target} if comes else set())
 
 
-def _side(topo: Topology, request: TrafficShiftRequest, groups: list[WeightGroup]) -> dict[str, Side]:
-    members = receiving_members(groups, request.target, request.stages)
+def baseline_members(groups: list[WeightGroup], target: str, stages: list[int]) -> set[str]:
+    """The clusters or regions of the groups that never get more traffic: the drained target
+    itself, the siblings when traffic comes back to it; none when the shift does both."""
+    return {m for g in groups for m in g.weights} - receiving_members(groups, target, stages)
+
+
+def _side(
+    topo: Topology, request: TrafficShiftRequest, groups: list[WeightGroup], members: set[str]
+) -> dict[str, Side]:
     if request.scope == "cluster":
         region_name = topo.region_of_cluster(request.target)
         assert region_name is not None
@@ -110,10 +122,14 @@ def plan(topo: Topology, request: TrafficShiftRequest, groups: list[WeightGroup]
     analysis: Analysis | None = request.analysis or topo.analysis
     if analysis is None:
         return None
+    compared = any(c.baseline is not None for c in analysis.checks)
     return AnalysisPlan(
         interval_seconds=analysis.interval_seconds,
         checks=list(analysis.checks),
-        receiving=_side(topo, request, groups),
+        receiving=_side(topo, request, groups, receiving_members(groups, request.target, request.stages)),
+        baseline=_side(topo, request, groups, baseline_members(groups, request.target, request.stages))
+        if compared
+        else {},
     )
 
 
@@ -148,6 +164,26 @@ class CheckResult(BaseModel):
     value: float | None  # None: no datapoint in the interval
     ok: bool
     failures: int  # this check's failed measurements in the stage's bake so far
+    # A check compared with the baseline also records the baseline's value and value / baseline
+    # (None: no data, or a baseline of 0); a check without one records neither key.
+    compared: bool = Field(default=False, exclude=True)
+    baseline: float | None = None
+    ratio: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _compared_when_recorded(cls, data: object) -> object:
+        if isinstance(data, dict) and "baseline" in data and "compared" not in data:
+            return {**data, "compared": True}
+        return data
+
+    @model_serializer(mode="wrap")
+    def _without_baseline_unless_compared(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        dumped: dict[str, object] = handler(self)
+        if not self.compared:
+            dumped.pop("baseline", None)
+            dumped.pop("ratio", None)
+        return dumped
 
 
 class Measurement(BaseModel):
@@ -226,11 +262,14 @@ def _queries(
 
 def worst(values: list[float], check: Check) -> float:
     """The value to judge among several (one per target group or datapoint): one out of bounds if
-    any is, else the one nearest the bound the check sets (the maximum for `max`)."""
+    any is, else the one nearest the bound the check sets (the maximum for `max`); without bounds
+    (a baseline-only check) the worst by the check's direction."""
     if check.max is not None and max(values) > check.max:
         return max(values)
     if check.min is not None and min(values) < check.min:
         return min(values)
+    if check.max is None and check.min is None:
+        return max(values) if check.direction == "higher-is-worse" else min(values)
     return max(values) if check.max is not None else min(values)
 
 
@@ -246,56 +285,88 @@ def value_of(check: Check, by_role: dict[str, list[float]]) -> float | None:
     return worst([v * scale for v in values], check)
 
 
+Values = dict[str, float | None]  # check label -> its value over the interval (None: no data)
+
+
+def _region_queries(
+    plan: AnalysisPlan, j: int, region: str, dimensions: Dimensions
+) -> tuple[list[MetricQuery], dict[str, tuple[str, int, str]]]:
+    """One region's queries of both sides ("r" receiving, "b" baseline: only the compared checks),
+    for one GetMetricData call; query id -> (side, check, role)."""
+    sides = {"r": plan.receiving.get(region), "b": plan.baseline.get(region)}
+    present = [s for s in sides.values() if s is not None]
+    names = list(dict.fromkeys(tg for s in present for tg in s.target_groups))
+    lb, tgs = dimensions(present[0].load_balancer, names, region)
+    roles: dict[str, tuple[str, int, str]] = {}
+    queries: list[MetricQuery] = []
+    for key, side in sides.items():
+        if side is None:
+            continue
+        dims = (lb, {tg: tgs[tg] for tg in side.target_groups})
+        for i, check in enumerate(plan.checks):
+            if key == "b" and check.baseline is None:
+                continue
+            for role, q in _queries(check, f"c{i}{key}{j}", region, dims, plan.interval_seconds):
+                roles[q.id] = (key, i, role)
+                queries.append(q)
+    return queries, roles
+
+
 def read_values(
     plan: AnalysisPlan, now: float, read: Reader = _aws_reader, dimensions: Dimensions = _aws_dimensions
-) -> dict[str, float | None]:
-    """Each check's value over the last interval, on the receiving side (label -> value or None)."""
+) -> tuple[Values, Values]:
+    """Each check's value over the last interval on the receiving side, and on the baseline side
+    for the checks that compare with it."""
     start, end = window(now, plan.interval_seconds)
-    by_check: dict[int, dict[str, list[float]]] = {i: {} for i in range(len(plan.checks))}
-    for j, (region, side) in enumerate(sorted(plan.receiving.items())):
-        dims = dimensions(side.load_balancer, side.target_groups, region)
-        roles: dict[str, tuple[int, str]] = {}
-        queries: list[MetricQuery] = []
-        for i, check in enumerate(plan.checks):
-            for role, q in _queries(check, f"c{i}r{j}", region, dims, plan.interval_seconds):
-                roles[q.id] = (i, role)
-                queries.append(q)
+    found: dict[tuple[str, int], dict[str, list[float]]] = {}
+    for j, region in enumerate(sorted(set(plan.receiving) | set(plan.baseline))):
+        queries, roles = _region_queries(plan, j, region, dimensions)
         for qid, values in read(region, queries, start, end).items():
             if qid in roles:
-                i, role = roles[qid]
-                by_check[i].setdefault(role, []).extend(values)
-    return {check.label: value_of(check, by_check[i]) for i, check in enumerate(plan.checks)}
+                key, i, role = roles[qid]
+                found.setdefault((key, i), {}).setdefault(role, []).extend(values)
+    receiving = {c.label: value_of(c, found.get(("r", i), {})) for i, c in enumerate(plan.checks)}
+    baselines = {
+        c.label: value_of(c, found.get(("b", i), {})) for i, c in enumerate(plan.checks) if c.baseline is not None
+    }
+    return receiving, baselines
 
 
-def _failed(check: Check, value: float | None) -> bool:
-    if value is None:
-        return check.no_data == "fail"
-    return (check.max is not None and value > check.max) or (check.min is not None and value < check.min)
-
-
-def _describe(check: Check, value: float | None, failures: int) -> str:
-    if value is None:
-        seen = "had no data"
-    elif check.max is not None and value > check.max:
-        seen = f"measured {value:g} above max {check.max:g}"
-    elif check.min is not None and value < check.min:
-        seen = f"measured {value:g} below min {check.min:g}"
-    else:  # within bounds now, failed before often enough
-        seen = f"measured {value:g}"
-    return f"{check.label} {seen} ({failures} failed measurement(s), failure_limit {check.failure_limit})"
+def _result(check: Check, value: float | None, base: float | None, failures: int) -> CheckResult:
+    ok = not judgement.reasons(check, value, base)
+    if check.baseline is None:
+        return CheckResult(name=check.label, value=value, ok=ok, failures=failures)
+    return CheckResult(
+        name=check.label,
+        value=value,
+        ok=ok,
+        failures=failures,
+        compared=True,
+        baseline=base,
+        ratio=judgement.ratio(value, base),
+    )
 
 
 def judge(
-    checks: list[Check], values: dict[str, float | None], previous: Tally, stage: Stage, *, needed: int, at: str
+    checks: list[Check],
+    values: Values,
+    previous: Tally,
+    stage: Stage,
+    *,
+    needed: int,
+    at: str,
+    baselines: Values | None = None,
 ) -> Measurement:
-    """One measurement: each check against its bounds, the failures counted, the bake's next step."""
+    """One measurement: each check against its bounds and its baseline (`baselines`: the baseline
+    side's values of the compared checks), the failures counted, the bake's next step."""
+    bases = baselines or {}
     failures = dict(previous.failures)
     results: list[CheckResult] = []
     for check in checks:
-        value = values.get(check.label)
-        failed = _failed(check, value)
+        value, base = values.get(check.label), bases.get(check.label)
+        failed = bool(judgement.reasons(check, value, base))
         failures[check.label] = failures.get(check.label, 0) + int(failed)
-        results.append(CheckResult(name=check.label, value=value, ok=not failed, failures=failures[check.label]))
+        results.append(_result(check, value, base, failures[check.label]))
     count = previous.measurements + 1
     over = [c for c in checks if failures[c.label] > c.failure_limit]
     paused = [c for c in checks if values.get(c.label) is None and c.no_data == "pause"]
@@ -304,7 +375,7 @@ def judge(
     where = f"stage {stage.index}/{stage.of} ({stage.percent}%), measurement {count}/{needed}"
     if over:
         message = f"analysis failed at {where}: " + "; ".join(
-            _describe(c, values.get(c.label), failures[c.label]) for c in over
+            judgement.describe(c, values.get(c.label), bases.get(c.label), failures[c.label]) for c in over
         )
     elif paused:
         message = f"analysis paused at {where}: no data for {[c.label for c in paused]} (no_data: pause)"
@@ -332,7 +403,7 @@ def measure(
 ) -> Measurement:
     """Measure every check over the last interval and judge it (Measure step)."""
     moment = clock() if now is None else now
-    values = read_values(event.analysis, moment, read, dimensions)
+    values, baselines = read_values(event.analysis, moment, read, dimensions)
     needed = measurements_per_bake(event.bake_seconds, event.analysis.interval_seconds)
     at = datetime.fromtimestamp(moment, UTC).isoformat(timespec="seconds")
-    return judge(event.analysis.checks, values, event.previous, event.stage, needed=needed, at=at)
+    return judge(event.analysis.checks, values, event.previous, event.stage, needed=needed, at=at, baselines=baselines)

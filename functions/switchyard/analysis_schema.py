@@ -14,6 +14,8 @@ every interval during each bake (docs/analysis.md).
             stat: Sum
             dimensions: {LoadBalancer: "{load_balancer}", Service: checkout}
           max: 5
+        - template: p99-latency-ms
+          baseline: {max_ratio: 1.5, min_delta: 20}   # against the side whose traffic moves away
 
 Only the shape lives here; switchyard.analysis measures and judges.
 """
@@ -29,6 +31,14 @@ from switchyard.model import Model
 
 Template = Literal["target-5xx-rate", "p99-latency-ms", "healthy-hosts"]
 NoData = Literal["pass", "fail", "pause"]
+Direction = Literal["higher-is-worse", "lower-is-worse"]
+# Each built-in's direction: more errors and more latency are worse, fewer healthy hosts are.
+TEMPLATE_DIRECTIONS: dict[str, Direction] = {
+    "target-5xx-rate": "higher-is-worse",
+    "p99-latency-ms": "higher-is-worse",
+    "healthy-hosts": "lower-is-worse",
+}
+MAX_RATIO = 1000.0
 # What a custom dimension value may name; each is filled from the receiving side of the stage.
 PLACEHOLDERS = ("{load_balancer}", "{target_group}", "{region}")
 _STAT = r"^(SampleCount|Average|Sum|Minimum|Maximum|p\d{1,2}(\.\d{1,2})?)$"
@@ -61,6 +71,10 @@ class CustomMetric(_Strict):
         default_factory=dict,
         description="Dimension -> value; a value may hold {load_balancer}, {target_group} or {region}.",
     )
+    direction: Direction | None = Field(
+        default=None,
+        description="higher-is-worse or lower-is-worse: which way a worse value moves (needed with a baseline).",
+    )
 
     @model_validator(mode="after")
     def _known_placeholders(self) -> CustomMetric:
@@ -75,6 +89,25 @@ class CustomMetric(_Strict):
         return any("{target_group}" in v for v in self.dimensions.values())
 
 
+class Baseline(_Strict):
+    """Compare the receiving side with the baseline: the side whose traffic moves away (docs/analysis.md).
+
+    A measurement fails when the receiving side is worse than the baseline by more than
+    `max_ratio` times AND by more than `min_delta` (the noise floor) in absolute terms.
+    """
+
+    max_ratio: Annotated[float, Field(ge=1, le=MAX_RATIO, allow_inf_nan=False)] = Field(
+        description="How many times worse than the baseline a passing measurement may be (at least 1)."
+    )
+    min_delta: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(
+        default=0.0, description="The noise floor: a difference from the baseline at most this never fails."
+    )
+    no_data: Literal["pass", "fail"] = Field(
+        default="pass",
+        description="When the baseline has no data (no traffic left on it): pass (only min/max judge) or fail.",
+    )
+
+
 class Check(_Strict):
     """One metric check: a built-in template or a custom metric, and its bounds."""
 
@@ -84,6 +117,9 @@ class Check(_Strict):
     metric: CustomMetric | None = Field(default=None, description="A custom metric instead of a template.")
     min: float | None = Field(default=None, description="A measurement below this fails.")
     max: float | None = Field(default=None, description="A measurement above this fails.")
+    baseline: Baseline | None = Field(
+        default=None, description="Also compare the receiving side with the baseline side (docs/analysis.md)."
+    )
     failure_limit: Annotated[int, Field(ge=0, le=100)] = Field(
         default=0, description="Failed measurements tolerated in one bake before the shift rolls back."
     )
@@ -99,11 +135,20 @@ class Check(_Strict):
     def _one_source_and_a_bound(self) -> Check:
         if (self.template is None) == (self.metric is None):
             raise ValueError("a check names exactly one of template or metric")
-        if self.min is None and self.max is None:
-            raise ValueError("a check needs min or max (or both)")
+        if self.min is None and self.max is None and self.baseline is None:
+            raise ValueError("a check needs min or max (or both), or a baseline")
         if self.min is not None and self.max is not None and self.min > self.max:
             raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        if self.baseline is not None and self.metric is not None and self.metric.direction is None:
+            raise ValueError("metric.direction: a custom metric compared with a baseline needs a direction")
         return self
+
+    @property
+    def direction(self) -> Direction:
+        """Which way a worse value moves: the template's, else the metric's (higher-is-worse by default)."""
+        if self.template is not None:
+            return TEMPLATE_DIRECTIONS[self.template]
+        return (self.metric.direction if self.metric is not None else None) or "higher-is-worse"
 
     @property
     def label(self) -> str:

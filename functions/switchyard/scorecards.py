@@ -63,7 +63,8 @@ class Scorecard(Model):
     time_to_traffic_moved_s: float | None = None
     stages: list[StageCard] = Field(default_factory=list)
     steps: list[dict[str, Any]] = Field(default_factory=list)
-    # Every analysis measurement of the bakes: stage, count, verdict, each check's value (None: no data).
+    # Every analysis measurement of the bakes: stage, count, verdict, each check's value (None: no data)
+    # and, for the checks compared with the baseline, `baselines`: check -> its baseline and ratio.
     measurements: list[dict[str, Any]] = Field(default_factory=list)
     # Each stage that changed DNS: seconds until Route 53 reported its change INSYNC (its bake began then).
     dns_insync: list[dict[str, Any]] = Field(default_factory=list)
@@ -137,6 +138,11 @@ def _traffic_moved(steps: list[dict[str, Any]], started: datetime) -> float | No
     return None
 
 
+def _baselines(checks: list[dict[str, Any]]) -> dict[str, Any]:
+    compared = {c["name"]: {"baseline": c["baseline"], "ratio": c.get("ratio")} for c in checks if "baseline" in c}
+    return {"baselines": compared} if compared else {}
+
+
 def measurements(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What each Measure step found, from its output in the history."""
     found = []
@@ -144,12 +150,15 @@ def measurements(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if step["name"] != "Measure" or step["status"] != "SUCCEEDED":
             continue
         measured = (json.loads(step.get("_output") or "{}") or {}).get("measured") or {}
+        checks = measured.get("checks", [])
         found.append(
             {
                 "stage": measured.get("index"),
                 "measurement": measured.get("measurements"),
                 "verdict": measured.get("verdict"),
-                "checks": {c["name"]: c["value"] for c in measured.get("checks", [])},
+                "checks": {c["name"]: c["value"] for c in checks},
+                # only the checks compared with the baseline record one (docs/analysis.md)
+                **_baselines(checks),
             }
         )
     return found

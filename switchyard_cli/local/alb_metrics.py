@@ -10,6 +10,10 @@ BASELINE_5XX_RATIO of them fail; the response times' p99 is BASELINE_P99_SECONDS
 group has HEALTHY_HOSTS healthy targets. A target group with no traffic reports no response time
 (as on AWS: no request, no datapoint). Stamped with the world's clock (moto_patches.world_time),
 the one the Measure step reads the last interval on.
+
+Every target group is published, whichever side it is on, so a baseline comparison reads the
+side whose traffic moves away from the same believable service: a fault on one cluster makes
+it differ from its baseline, a fault on every cluster (`target-5xx:*=RATIO`) does not.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 
 from switchyard.topology import Topology
 from switchyard_cli.local.builder import Client
-from switchyard_cli.local.faults import Fault, metric_fault_cluster, metric_fault_value
+from switchyard_cli.local.faults import EVERY_CLUSTER, Fault, metric_fault_cluster, metric_fault_value
 
 NAMESPACE = "AWS/ApplicationELB"
 REQUESTS_PER_RULE = 6000  # per interval: 100 requests a second for a minute
@@ -41,7 +45,8 @@ class GroupTraffic:
 
 
 def _active(fault: Fault, kind: str, cluster: str, applied: int) -> bool:
-    return fault.kind == kind and metric_fault_cluster(fault) == cluster and (fault.at is None or applied >= fault.at)
+    named = metric_fault_cluster(fault) in (cluster, EVERY_CLUSTER)
+    return fault.kind == kind and named and (fault.at is None or applied >= fault.at)
 
 
 def ratio_5xx(faults: list[Fault], cluster: str, applied: int) -> float:

@@ -21,6 +21,8 @@
   target-5xx:CLUSTER=RATIO[@N]  from stage N (from the start without @N), the cluster's target
                         groups report that ratio of 5xx answers in the ALB metrics the world publishes
   latency:CLUSTER=MS[@N]  the same, for the p99 of their TargetResponseTime (milliseconds)
+                        (CLUSTER `*`: every cluster, e.g. target-5xx:*=0.05, an error rate of the
+                        application itself; a fault naming the cluster, given later, wins over it)
   unhealthy-targets:CLUSTER[@N]  that cluster's target groups have no healthy target, from the
                         start (or after stage N has been applied): their targets are deregistered
 
@@ -75,7 +77,8 @@ STEP_SERVICES = ("cloudwatch", "dynamodb", "elbv2", "rds", "route53", "sns", "ss
 # -- ALB metric faults: what the metrics the world publishes deviate to (alb_metrics.py) ----------
 METRIC_KINDS = ("target-5xx", "latency")
 KINDS = (*KINDS, *METRIC_KINDS)
-_METRIC_ARG = re.compile(r"^(?P<cluster>[A-Za-z0-9][A-Za-z0-9._-]{0,62})=(?P<value>\d+(\.\d+)?)$")
+_METRIC_ARG = re.compile(r"^(?P<cluster>\*|[A-Za-z0-9][A-Za-z0-9._-]{0,62})=(?P<value>\d+(\.\d+)?)$")
+EVERY_CLUSTER = "*"  # a metric fault on every cluster: the same deviation on both sides of a shift
 
 
 def metric_fault_format(kind: str, arg: str) -> str | None:
@@ -98,7 +101,7 @@ def metric_fault_value(fault: Fault) -> float:
 
 def metric_fault_problem(fault: Fault, topo: Topology) -> str | None:
     cluster, clusters = metric_fault_cluster(fault), topo.all_clusters()
-    if fault.kind in METRIC_KINDS and cluster not in clusters:
+    if fault.kind in METRIC_KINDS and cluster != EVERY_CLUSTER and cluster not in clusters:
         return f"'{cluster}' is not a cluster of the topology{_like(cluster, clusters)} {clusters}"
     return None
 

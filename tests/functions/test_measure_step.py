@@ -76,3 +76,46 @@ def test_a_receiving_target_group_that_does_not_exist_is_named(world) -> None:
         Exception, match=r"analysis: load balancer 'shop-use1' in us-east-1 has no target group \['gone'\]"
     ):
         call("measure", event(["gone"]))
+
+
+def test_measure_reads_both_sides_in_one_call_and_records_the_baseline_and_the_ratio(world) -> None:
+    from switchyard.aws.clients import client
+
+    publish("api-use1-b", 1000, 50, [0.3] * 100, 2)  # receiving: 5 % of 5xx, 300 ms
+    publish("api-use1-a", 1000, 1, [0.1] * 100, 2)  # the drained cluster: 0.1 %, 100 ms
+    calls: list[int] = []
+    cw = client("cloudwatch", "us-east-1")
+    cw.meta.events.register("before-call.monitoring.GetMetricData", lambda **kw: calls.append(1), "count")
+    checks = [
+        {"template": "target-5xx-rate", "baseline": {"max_ratio": 1.5, "min_delta": 0.002}},
+        {"template": "p99-latency-ms", "max": 500, "baseline": {"max_ratio": 4, "min_delta": 50}},
+        {"template": "healthy-hosts", "min": 1},
+    ]
+    baseline = {"us-east-1": {"load_balancer": "shop-use1", "target_groups": ["api-use1-a"]}}
+    data = event(["api-use1-b"])
+    data["analysis"] |= {"checks": checks, "baseline": baseline}
+    try:
+        result = call("measure", data)
+    finally:
+        cw.meta.events.unregister("before-call.monitoring.GetMetricData", unique_id="count")
+    assert len(calls) == 1
+    assert result["checks"] == [
+        {"name": "target-5xx-rate", "value": 0.05, "ok": False, "failures": 1, "baseline": 0.001, "ratio": 50.0},
+        {"name": "p99-latency-ms", "value": 300.0, "ok": True, "failures": 0, "baseline": 100.0, "ratio": 3.0},
+        {"name": "healthy-hosts", "value": 2.0, "ok": True, "failures": 0},
+    ]
+    assert result["verdict"] == "fail"
+    assert "target-5xx-rate measured 0.05, 50x the baseline's 0.001" in result["message"]
+
+
+def test_a_drained_baseline_without_traffic_leaves_the_check_to_its_bounds(world) -> None:
+    publish("api-use1-b", 1000, 30, [0.05] * 100, 2)  # 3 %: above the bound; the baseline is silent
+    checks = [{"template": "target-5xx-rate", "max": 0.01, "baseline": {"max_ratio": 1.5}}]
+    baseline = {"us-east-1": {"load_balancer": "shop-use1", "target_groups": ["api-use1-a"]}}
+    data = event(["api-use1-b"])
+    data["analysis"] |= {"checks": checks, "baseline": baseline}
+    result = call("measure", data)
+    assert result["checks"] == [
+        {"name": "target-5xx-rate", "value": 0.03, "ok": False, "failures": 1, "baseline": None, "ratio": None}
+    ]
+    assert "measured 0.03 above max 0.01" in result["message"] and "baseline" not in result["message"]

@@ -11,7 +11,7 @@ import pytest
 
 from bench.payloads import payload_sizes
 from bench.scale_topology import ScaleWorld, scale_topology
-from switchyard.aws import alb
+from switchyard.aws import alb, metrics
 from switchyard.errors import AwsApiError
 from switchyard.execution_state import ExecutionState
 from switchyard.shift import INLINE_CHANGES_LIMIT, ApplyStageEvent, StageRef, apply_stage
@@ -101,3 +101,25 @@ def test_a_failed_rule_write_stops_the_stage_and_is_raised(world: LocalWorld) ->
     assert len(drained) == injector.counts["ModifyRule"] - 1  # every call but the failed one wrote
     roll_back.handler({"snapshot_id": "failing"}, context)
     assert all(w["use1-b"] == 100 for w in world.read_world()["alb"]["us-east-1"].values())
+
+
+def test_a_large_drain_compared_with_its_baseline_reads_both_sides_in_one_call_and_stays_small(
+    world: LocalWorld,
+) -> None:
+    checks = [{"template": "target-5xx-rate", "max": 0.01, "baseline": {"max_ratio": 1.5, "min_delta": 0.002}}]
+    drain = {"scope": "cluster", "target": "use1-a", "stages": [50], "bake_seconds": 60}
+    result = world.run("traffic-shift", {**drain, "analysis": {"checks": checks}})
+    assert result.status == "SUCCEEDED", result.report["error"]
+    measured = [
+        json.loads(e["stateExitedEventDetails"]["output"])["measured"]
+        for e in result.history
+        if e["type"] == "TaskStateExited" and e["stateExitedEventDetails"]["name"] == "Measure"
+    ]
+    assert [(c["ok"], c["ratio"]) for m in measured for c in m["checks"]] == [(True, 1.0)]
+    # 2 queries (5xx, requests) for each of the SERVICES target groups of each side: one call.
+    assert 4 * SERVICES <= metrics.GET_METRIC_DATA_MAX_QUERIES
+    assert result.calls["GetMetricData"] == len(measured) == 1
+    biggest = max(payload_sizes(result.history))
+    assert biggest[0] < 8 * 1024, biggest  # both sides' target group names (4.2 KB here; 2.9 KB without a baseline)
+    undo = world.run("traffic-shift", {**drain, "stages": [100], "bake_seconds": 0})
+    assert undo.status == "SUCCEEDED", undo.report["error"]

@@ -56,6 +56,21 @@ def test_a_fault_deviates_its_cluster_from_its_stage_on() -> None:
     assert alb_metrics.p99_seconds(faults, "use1-b", 0) == pytest.approx(0.9)
 
 
+def test_a_metric_fault_on_every_cluster_deviates_both_sides_and_a_named_one_wins_for_its_cluster(
+    shop_topology: Topology,
+) -> None:
+    uniform = [parse_fault("target-5xx:*=0.05"), parse_fault("latency:*=700@1")]
+    check_faults(uniform, shop_topology)  # `*` names no cluster, and is not refused as one
+    clusters = shop_topology.all_clusters()
+    assert {alb_metrics.ratio_5xx(uniform, c, 0) for c in clusters} == {0.05}
+    assert [alb_metrics.p99_seconds(uniform, c, 1) for c in clusters] == pytest.approx([0.7] * len(clusters))
+    assert alb_metrics.p99_seconds(uniform, "use1-a", 0) == alb_metrics.BASELINE_P99_SECONDS  # from stage 1
+    named = [*uniform, parse_fault("target-5xx:use1-b=0.2")]
+    assert (alb_metrics.ratio_5xx(named, "use1-b", 0), alb_metrics.ratio_5xx(named, "use1-a", 0)) == (0.2, 0.05)
+    with pytest.raises(InvalidInput, match="CLUSTER=RATIO"):
+        parse_fault("target-5xx:**=0.05")
+
+
 # -- moto: percentiles, world time -------------------------------------------------------------------
 
 
