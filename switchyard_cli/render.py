@@ -14,7 +14,7 @@ from rich.text import Text
 from switchyard import execution_state as es
 from switchyard.execution_state import ExecutionState
 from switchyard.routing import shares
-from switchyard.shift import RollBackResult
+from switchyard.shift.rollback import RollBackResult
 from switchyard_cli.waits import seconds_text, wait_seconds
 
 ICONS = {"RUNNING": ("…", "yellow"), "SUCCEEDED": ("✓", "green"), "FAILED": ("✗", "red")}
