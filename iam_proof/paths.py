@@ -14,7 +14,8 @@ from functools import partial
 from pathlib import Path
 
 from switchyard.topology import Topology, load_topology
-from switchyard_cli.local.faults import RecordedCall, parse_fault
+from switchyard_cli.local.faults import parse_fault
+from switchyard_cli.local.injectors import RecordedCall
 from switchyard_cli.local.world import LocalWorld
 
 REPO = Path(__file__).resolve().parent.parent

@@ -63,7 +63,8 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
     from switchyard.requests import parse_request
     from switchyard.topology import load_topology
     from switchyard_cli.inputs import read_data
-    from switchyard_cli.local.faults import check_faults, gates_of, parse_fault
+    from switchyard_cli.local.fault_checks import check_faults, gates_of
+    from switchyard_cli.local.faults import parse_fault
     from switchyard_cli.render import ProgressView, plan_table, world_table
 
     if args.workflow not in WORKFLOWS:

@@ -14,7 +14,8 @@ from switchyard.aws import alb, dns
 from switchyard.errors import AwsApiError
 from switchyard.routing import WeightGroup
 from switchyard.shift import groups
-from switchyard_cli.local.faults import ApiErrorInjector, parse_fault
+from switchyard_cli.local.faults import parse_fault
+from switchyard_cli.local.injectors import ApiErrorInjector
 
 
 def _group(i: int, kind: str = "alb") -> WeightGroup:
