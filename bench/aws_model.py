@@ -133,7 +133,7 @@ class ThrottledModel(AwsModel):
             from botocore.awsrequest import AWSResponse
             from moto.core.botocore_stubber import MockRawResponse
 
-            from switchyard_cli.local.faults import throttle_response
+            from switchyard_cli.local.injectors import throttle_response
 
             with self._lock:
                 self.attempts += 1

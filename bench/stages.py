@@ -40,7 +40,7 @@ def restore(world: LocalWorld, execution: str) -> None:
 
 def _drained(world: LocalWorld, scope: str, target: str) -> int:
     """How many rules (records) give the target weight 0 now, read back from moto."""
-    from switchyard.shift import read_groups
+    from switchyard.shift.groups import read_groups
 
     return sum(1 for g in read_groups(world.topology, scope, target) if g.weights[target] == 0)
 
@@ -104,7 +104,7 @@ def stage(
 
 
 def _groups(world: LocalWorld, scope: str, target: str) -> list[Any]:
-    from switchyard.shift import read_groups
+    from switchyard.shift.groups import read_groups
 
     return read_groups(world.topology, scope, target)
 

@@ -14,7 +14,8 @@ from functools import partial
 from pathlib import Path
 
 from switchyard.topology import Topology, load_topology
-from switchyard_cli.local.faults import RecordedCall, parse_fault
+from switchyard_cli.local.faults import parse_fault
+from switchyard_cli.local.injectors import RecordedCall
 from switchyard_cli.local.world import LocalWorld
 
 REPO = Path(__file__).resolve().parent.parent
@@ -62,19 +63,20 @@ def shifts(world: LocalWorld) -> None:
 
 
 def dry_runs(world: LocalWorld) -> None:
-    import switchyard.shift
+    import switchyard.shift.plan
 
     _expect(world, "traffic-shift", {**DRAIN, "dry_run": True}, "SUCCEEDED")
     # A plan too large for the execution state is kept in the table: lower the limit rather
-    # than build a topology of 31 services, so the stored plan is written under this topology.
-    limit = switchyard.shift.INLINE_CHANGES_LIMIT
-    switchyard.shift.INLINE_CHANGES_LIMIT = 0
+    # than build a topology of 31 services, so the stored plan is written under this topology
+    # (PlanShift's own name for it: the stages' does not matter to a dry run).
+    limit = switchyard.shift.plan.INLINE_CHANGES_LIMIT
+    switchyard.shift.plan.INLINE_CHANGES_LIMIT = 0
     try:
         result = world.run("traffic-shift", {**REGION_SHIFT, "dry_run": True})
         if result.status != "SUCCEEDED" or not (result.output or {}).get("plan_stored"):
             raise AssertionError(f"the dry run did not store its plan: {result.status} {result.output}")
     finally:
-        switchyard.shift.INLINE_CHANGES_LIMIT = limit
+        switchyard.shift.plan.INLINE_CHANGES_LIMIT = limit
 
 
 def rollbacks(world: LocalWorld) -> None:

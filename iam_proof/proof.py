@@ -17,7 +17,7 @@ from typing import Any
 
 from iam_proof.requests import Facts, IamRequest, iam_requests
 from iam_proof.template import Grant, StackIam
-from switchyard_cli.local.faults import RecordedCall
+from switchyard_cli.local.injectors import RecordedCall
 
 SCRIPT = Path(__file__).resolve().parent / "simulate.mjs"
 

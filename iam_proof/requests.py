@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from switchyard_cli.local.faults import RecordedCall
+from switchyard_cli.local.injectors import RecordedCall
 
 PARTITION_KEY = "pk"  # the state table's partition key (infra/state_table.py)
 

@@ -24,7 +24,8 @@ from switchyard.execution_state import STAGE_STATE, ExecutionState
 from switchyard.topology import load_topology
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import REPO, LocalWorld
-from switchyard_cli.render import ProgressView, plan_table, world_table
+from switchyard_cli.progress import ProgressView
+from switchyard_cli.tables import plan_table, world_table
 
 # The example in health-check mode: the dark-region act fails over with us-east-1 and the Route 53
 # control plane unreachable, which weights mode cannot (it needs ChangeResourceRecordSets).

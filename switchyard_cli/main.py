@@ -63,8 +63,10 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
     from switchyard.requests import parse_request
     from switchyard.topology import load_topology
     from switchyard_cli.inputs import read_data
-    from switchyard_cli.local.faults import check_faults, gates_of, parse_fault
-    from switchyard_cli.render import ProgressView, plan_table, world_table
+    from switchyard_cli.local.fault_checks import check_faults, gates_of
+    from switchyard_cli.local.faults import parse_fault
+    from switchyard_cli.progress import ProgressView
+    from switchyard_cli.tables import plan_table, world_table
 
     if args.workflow not in WORKFLOWS:
         raise SwitchyardError(f"workflow: '{args.workflow}' is not one of {sorted(WORKFLOWS)}")
@@ -127,7 +129,8 @@ def cmd_local_scenario(args: argparse.Namespace, console: Console, err: Console)
     from switchyard.topology import load_topology
     from switchyard_cli.local.scenario import load_scenario
     from switchyard_cli.local.world import LocalWorld
-    from switchyard_cli.render import ProgressView, world_table
+    from switchyard_cli.progress import ProgressView
+    from switchyard_cli.tables import world_table
 
     _check_report_path(args.report)
     topo = load_topology(args.topology)

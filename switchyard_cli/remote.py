@@ -28,7 +28,8 @@ from switchyard.requests import parse_request
 from switchyard.topology import Topology, load_topology, lock_layout
 from switchyard_cli import outputs, worldview
 from switchyard_cli.explain import about
-from switchyard_cli.render import ProgressView, plan_table, world_table
+from switchyard_cli.progress import ProgressView
+from switchyard_cli.tables import plan_table, world_table
 
 EXIT_OK, EXIT_FAILED = 0, 1
 STARTING_COMMANDS = {"shift": "traffic-shift", "failover": "regional-failover", "restore": "restore"}

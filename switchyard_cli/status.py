@@ -17,7 +17,7 @@ from switchyard.aws import dns, rds
 from switchyard_cli import outputs, worldview
 from switchyard_cli.explain import about
 from switchyard_cli.remote import EXIT_OK, Stack, execution_model, json_mode
-from switchyard_cli.render import world_table
+from switchyard_cli.tables import world_table
 
 
 def _replication(stack: Stack, world: dict[str, Any]) -> list[outputs.Replication]:

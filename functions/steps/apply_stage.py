@@ -6,7 +6,7 @@ from switchyard.model import build
 from switchyard.observability import emit_weights, instrumented, metrics
 from switchyard.parsing import parse_event
 from switchyard.settings import TopologyTableEnv, load_settings
-from switchyard.shift import ApplyStageEvent, ApplyStageResult, apply_stage
+from switchyard.shift.stages import ApplyStageEvent, ApplyStageResult, apply_stage
 from switchyard.topology import load_topology_cached
 
 load_settings(TopologyTableEnv)  # the topology: which target groups a region stage sends traffic to

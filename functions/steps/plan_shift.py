@@ -4,7 +4,7 @@ from switchyard.model import build
 from switchyard.observability import instrumented
 from switchyard.parsing import parse_event
 from switchyard.settings import TopologyTableEnv, load_settings
-from switchyard.shift import PlanShiftEvent, ShiftPlan, plan_shift
+from switchyard.shift.plan import PlanShiftEvent, ShiftPlan, plan_shift
 from switchyard.topology import load_topology_cached
 
 load_settings(TopologyTableEnv)  # cold start: fail now on a missing variable

@@ -6,7 +6,7 @@ from switchyard.model import build
 from switchyard.observability import emit_weights, instrumented, metrics
 from switchyard.parsing import parse_event
 from switchyard.settings import TableEnv, load_settings
-from switchyard.shift import RollBackEvent, RollBackResult, roll_back
+from switchyard.shift.rollback import RollBackEvent, RollBackResult, roll_back
 
 load_settings(TableEnv)
 build(RollBackEvent, RollBackResult)  # this step's event and result; other models are built on first use

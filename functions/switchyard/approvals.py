@@ -20,7 +20,7 @@ from switchyard.aws.store import StateTable
 from switchyard.errors import InvalidInput
 from switchyard.model import Model
 from switchyard.settings import home_region
-from switchyard.shift import StageRef
+from switchyard.shift.events import StageRef
 
 
 class ApprovalEvent(Model):

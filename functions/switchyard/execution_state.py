@@ -42,7 +42,12 @@ from switchyard.recovery import RecoveryResult
 from switchyard.region_flags import MarkRegionResult
 from switchyard.routing import StagePlan
 from switchyard.scorecards import Scorecard
-from switchyard.shift import ApplyStageResult, GateResult, RollBackResult, ShiftPlan, SnapshotResult, StageRef
+from switchyard.shift.events import StageRef
+from switchyard.shift.gates import GateResult
+from switchyard.shift.plan import ShiftPlan
+from switchyard.shift.rollback import RollBackResult
+from switchyard.shift.snapshot import SnapshotResult
+from switchyard.shift.stages import ApplyStageResult
 
 # -- results that are no step's model -------------------------------------------------------------
 

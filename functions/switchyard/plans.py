@@ -2,7 +2,7 @@
 
 A dry run's plan state is its whole execution state and its output. Every change of every stage
 of a large topology does not fit in it (500 listener rules make ~150 KB per stage; Step Functions
-caps a payload at 256 KiB), so a dry run with more than `shift.INLINE_CHANGES_LIMIT` changes
+caps a payload at 256 KiB), so a dry run with more than `shift.events.INLINE_CHANGES_LIMIT` changes
 keeps its plan here, gzipped JSON (its repetitive JSON compresses some 50 times: 500 rules x 4
 stages is ~12 KB, far below DynamoDB's 400 KB item limit), and its state says `plan_stored: true`.
 

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from switchyard import lock, outcomes, shift, snapshots
+from switchyard import lock, outcomes, snapshots
 from switchyard.errors import RecoveryFailed, RollbackIncomplete
 from switchyard.lock import LockInfo
 from switchyard.model import Model
+from switchyard.shift import rollback as shift
 
 
 class RecoveryEvent(Model):

@@ -156,7 +156,7 @@ def _preempt_drill(table: str, lock_table: str, topo: Topology, reason: str) -> 
     if snapshots.exists(table, held.holder):
         # Only here (an incident while a drill holds the lock): the trigger's cold start does not
         # import the traffic-shift steps (and the ALB/DNS adapters) for this rare path.
-        from switchyard import shift
+        from switchyard.shift import rollback as shift
 
         shift.roll_back(shift.RollBackEvent(snapshot_id=held.holder), table)
     lock.release(lock_table, topo.name, held.holder)

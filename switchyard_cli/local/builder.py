@@ -30,7 +30,7 @@ from switchyard_cli.local.names import ACCOUNT, WorldNames
 BANNER_OFF = json.dumps({"enabled": False})
 # Targets registered in every target group: moto reports a registered target healthy (and an
 # empty group has none), so the capacity guard counts real targets; `unhealthy-targets`
-# deregisters them (faults.py).
+# deregisters them (target_health.py).
 TARGETS_PER_GROUP = 2
 
 

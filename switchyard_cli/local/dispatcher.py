@@ -25,8 +25,9 @@ from typing import Any
 
 from steps import BY_NAME
 from switchyard_cli.local import alb_metrics
-from switchyard_cli.local.faults import METRIC_KINDS, UNHEALTHY_TARGETS, ApiErrorInjector, Fault, Throttler
+from switchyard_cli.local.faults import METRIC_KINDS, UNHEALTHY_TARGETS, Fault
 from switchyard_cli.local.hooks import FAULT_HOOK, TimelineEntry
+from switchyard_cli.local.injectors import ApiErrorInjector, Throttler
 from switchyard_cli.local.lock_store import LockStore
 from switchyard_cli.local.moto_patches import world_time
 from switchyard_cli.local.names import ACCOUNT

@@ -10,7 +10,7 @@ import botocore.handlers
 from moto.core.models import botocore_stubber
 
 from switchyard.aws import clients
-from switchyard_cli.local.faults import ApiErrorInjector, Throttler
+from switchyard_cli.local.injectors import ApiErrorInjector, Throttler
 from switchyard_cli.local.lock_store import LockStore
 
 

@@ -17,8 +17,9 @@ from typing import Any
 from switchyard.aws.store import LockTable, StateTable
 from switchyard.topology import Topology
 from switchyard_cli.local.builder import Client, create_alarms, group_targets
-from switchyard_cli.local.faults import UNHEALTHY_TARGETS, Fault, cluster_target_groups, drop_targets
+from switchyard_cli.local.faults import UNHEALTHY_TARGETS, Fault
 from switchyard_cli.local.names import ACCOUNT, WorldNames
+from switchyard_cli.local.target_health import cluster_target_groups, drop_targets
 
 # Lambda retries a failed asynchronous invocation (EventBridge's delivery of an alarm) this many
 # times: the trigger function's async-invoke configuration (infra.triggers.ASYNC_RETRIES).

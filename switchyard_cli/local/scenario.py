@@ -11,7 +11,8 @@ from steps import WORKFLOWS
 from switchyard.errors import InvalidInput
 from switchyard.model import error_lines
 from switchyard.topology import Topology
-from switchyard_cli.local.faults import Fault, check_faults, gates_of, parse_fault
+from switchyard_cli.local.fault_checks import check_faults, gates_of
+from switchyard_cli.local.faults import Fault, parse_fault
 
 Expect = Literal["SUCCEEDED", "FAILED", "IGNORED"]
 

@@ -41,9 +41,10 @@ from switchyard_cli.local import moto_patches
 from switchyard_cli.local.builder import BANNER_OFF, WorldBuilder, world_client
 from switchyard_cli.local.dispatcher import Dispatcher
 from switchyard_cli.local.dispatcher import LambdaContext as _LambdaContext
-from switchyard_cli.local.faults import ApiErrorInjector, Fault, RecordedCall
+from switchyard_cli.local.faults import Fault
 from switchyard_cli.local.health_checks import DnsView
 from switchyard_cli.local.hooks import TimelineEntry
+from switchyard_cli.local.injectors import ApiErrorInjector, RecordedCall
 from switchyard_cli.local.names import ACCOUNT, REPO, STATEMACHINES, WorldNames
 from switchyard_cli.local.operator import ASYNC_RETRIES, SimulatedOperator
 from switchyard_cli.local.outage import fail_dark

@@ -10,9 +10,10 @@ from typing import Any
 import boto3
 import pytest
 
-from switchyard import plans, shift
+from switchyard import plans
 from switchyard.errors import GateFailed, InvalidInput, ResourceNotFound, UnsafeChange
-from switchyard.shift import INLINE_CHANGES_LIMIT
+from switchyard.shift import plan as planning
+from switchyard.shift.events import INLINE_CHANGES_LIMIT
 from switchyard.topology import Topology, parse_topology
 from switchyard_cli.local.world import LocalWorld
 from tests.conftest import SHOP_FILE
@@ -124,7 +125,7 @@ def test_large_plan_is_summarised_and_a_dry_run_stores_it(many_services_world: L
     assert all(c.after["a"] == 0 and c.after["b"] == 100 for c in stored[1].changes)
     # The very plan the step would have returned inline (were the limit higher).
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(shift, "INLINE_CHANGES_LIMIT", 1000)
+        patch.setattr(planning, "INLINE_CHANGES_LIMIT", 1000)  # the name plan_shift reads
         inline = call("plan_shift", {"input": {**data, "dry_run": True}, "execution": "inline"})
     assert inline["plan_stored"] is False
     assert [s.model_dump(mode="json") for s in stored] == inline["plan"]

@@ -14,7 +14,8 @@ from bench.scale_topology import ScaleWorld, scale_topology
 from switchyard.aws import alb, metrics
 from switchyard.errors import AwsApiError
 from switchyard.execution_state import ExecutionState
-from switchyard.shift import INLINE_CHANGES_LIMIT, ApplyStageEvent, StageRef, apply_stage
+from switchyard.shift.events import INLINE_CHANGES_LIMIT, StageRef
+from switchyard.shift.stages import ApplyStageEvent, apply_stage
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import LocalWorld, _LambdaContext
 from tests.conftest import reset_caches

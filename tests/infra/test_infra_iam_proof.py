@@ -123,7 +123,7 @@ def test_put_metric_data_asks_for_its_namespace_and_another_namespace_is_a_negat
     cloudwatch:namespace condition key, which the request must carry for the grant's condition to
     be proven, and which the negative control changes."""
     from iam_proof.requests import iam_requests
-    from switchyard_cli.local.faults import RecordedCall
+    from switchyard_cli.local.injectors import RecordedCall
 
     call = RecordedCall(
         "MarkRegion",

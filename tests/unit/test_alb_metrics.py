@@ -14,7 +14,8 @@ from switchyard import analysis
 from switchyard.errors import InvalidInput
 from switchyard.topology import Topology
 from switchyard_cli.local import alb_metrics, moto_patches
-from switchyard_cli.local.faults import Fault, check_faults, parse_fault
+from switchyard_cli.local.fault_checks import check_faults
+from switchyard_cli.local.faults import Fault, parse_fault
 
 
 @pytest.mark.parametrize(

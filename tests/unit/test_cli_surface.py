@@ -10,7 +10,9 @@ import pytest
 from rich.console import Console
 
 from switchyard_cli.main import main
-from switchyard_cli.render import ProgressView, _note, even_shares, human_duration, world_table
+from switchyard_cli.progress import ProgressView
+from switchyard_cli.render import _note, human_duration
+from switchyard_cli.tables import even_shares, world_table
 
 
 def test_version(capsys):

@@ -111,12 +111,13 @@ def test_a_handler_builds_its_own_models_at_import_and_no_others() -> None:
         """
         import json
         import steps.apply_stage
-        from switchyard import shift, topology, requests
+        from switchyard import topology, requests
         from switchyard.failover import plans
+        from switchyard.shift import plan, stages
         models = {
-            "ApplyStageEvent": shift.ApplyStageEvent,
-            "ApplyStageResult": shift.ApplyStageResult,
-            "ShiftPlan": shift.ShiftPlan,
+            "ApplyStageEvent": stages.ApplyStageEvent,
+            "ApplyStageResult": stages.ApplyStageResult,
+            "ShiftPlan": plan.ShiftPlan,
             "Topology": topology.Topology,
             "TrafficShiftRequest": requests.TrafficShiftRequest,
             "FailoverPlan": plans.FailoverPlan,
@@ -159,7 +160,7 @@ print(json.dumps(failed))
         from switchyard.errors import InvalidInput, InvalidTopology
         from switchyard.topology import load_topology
         from switchyard.parsing import parse_event
-        from switchyard.shift import ApplyStageEvent
+        from switchyard.shift.stages import ApplyStageEvent
         topo = load_topology({str(SHOP_FILE)!r})
         try:
             parse_event(ApplyStageEvent, {{"execution": "x", "stage": {{"index": "one"}}}})
@@ -170,7 +171,7 @@ print(json.dumps(failed))
     )
     from switchyard.errors import InvalidInput
     from switchyard.parsing import parse_event
-    from switchyard.shift import ApplyStageEvent
+    from switchyard.shift.stages import ApplyStageEvent
     from switchyard.topology import load_topology
 
     assert first_use["topology"] == load_topology(SHOP_FILE).model_dump(mode="json")

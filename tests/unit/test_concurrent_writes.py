@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
-from switchyard import shift
 from switchyard.aws import alb, dns
 from switchyard.errors import AwsApiError
 from switchyard.routing import WeightGroup
-from switchyard_cli.local.faults import ApiErrorInjector, parse_fault
+from switchyard.shift import groups
+from switchyard_cli.local.faults import parse_fault
+from switchyard_cli.local.injectors import ApiErrorInjector
 
 
 def _group(i: int, kind: str = "alb") -> WeightGroup:
@@ -138,14 +139,14 @@ def test_write_groups_counts_rule_writes_and_one_batch_per_zone(monkeypatch: pyt
     monkeypatch.setattr(dns, "write_weights", write_dns)
     record = WeightGroup(kind="dns", key="api.example.com.", label="record", weights={"x": 1}, normal={"x": 1})
     changes = [(_group(i), {"a": 0}) for i in range(12)] + [(record, {"x": 0})]
-    assert shift.write_groups(changes, "stage 1/1") == 12 + 2
+    assert groups.write_groups(changes, "stage 1/1") == 12 + 2
     assert len(recorder.started) == 12 and len(batches) == 1
 
 
 def test_write_groups_writes_the_full_weights_of_each_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     written: dict[str, dict[str, int]] = {}
     monkeypatch.setattr(alb, "write_weights", lambda group, weights, **_: written.__setitem__(group.key, weights))
-    shift.write_groups([(_group(i), {"a": i}) for i in range(3)], "stage")
+    groups.write_groups([(_group(i), {"a": i}) for i in range(3)], "stage")
     assert written == {f"us-east-1/svc{i}": {"a": i, "b": 100} for i in range(3)}
 
 

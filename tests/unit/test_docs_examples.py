@@ -28,7 +28,8 @@ from switchyard.model import _models
 from switchyard.requests import REQUEST_MODELS, request_errors
 from switchyard.topology import Topology, load_topology, parse_topology
 from switchyard_cli import outputs
-from switchyard_cli.local.faults import check_faults, gates_of, parse_fault
+from switchyard_cli.local.fault_checks import check_faults, gates_of
+from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.scenario import load_scenario
 from switchyard_cli.schema import KINDS, schema
 

@@ -6,7 +6,9 @@ import pytest
 
 from switchyard.errors import InvalidInput
 from switchyard.topology import load_topology
-from switchyard_cli.local.faults import Fault, check_faults, cluster_target_groups, parse_fault
+from switchyard_cli.local.fault_checks import check_faults
+from switchyard_cli.local.faults import Fault, parse_fault
+from switchyard_cli.local.target_health import cluster_target_groups
 from tests.workflows.conftest import EXAMPLE
 
 

@@ -9,15 +9,9 @@ import pytest
 
 from switchyard.errors import InvalidInput
 from switchyard.topology import Topology, load_topology
-from switchyard_cli.local.faults import (
-    STEP_SERVICES,
-    ApiErrorInjector,
-    Fault,
-    check_faults,
-    gates_of,
-    parse_fault,
-    step_operations,
-)
+from switchyard_cli.local.fault_checks import STEP_SERVICES, check_faults, gates_of, step_operations
+from switchyard_cli.local.faults import Fault, parse_fault
+from switchyard_cli.local.injectors import ApiErrorInjector
 from tests.conftest import REPO, SHOP_FILE
 from tests.three_region_alarms import three_region_topology
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from iam_proof.requests import Facts, iam_requests, normalized
-from switchyard_cli.local.faults import RecordedCall
+from switchyard_cli.local.injectors import RecordedCall
 
 ACCOUNT = "123456789012"
 FACTS = Facts(

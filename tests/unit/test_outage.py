@@ -12,7 +12,8 @@ from botocore.exceptions import ConnectTimeoutError
 from switchyard.errors import InvalidInput
 from switchyard.topology import load_topology
 from switchyard_cli.local import moto_patches
-from switchyard_cli.local.faults import Fault, check_faults, parse_fault
+from switchyard_cli.local.fault_checks import check_faults
+from switchyard_cli.local.faults import Fault, parse_fault
 from switchyard_cli.local.outage import Outage
 from tests.conftest import SHOP_FILE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from switchyard_cli.render import world_table
+from switchyard_cli.tables import world_table
 
 
 def _text(world: dict) -> str:

@@ -94,7 +94,7 @@ def wide_topology() -> Topology:
 def many_services_file(directory: Path) -> Path:
     """A topology with one service more than a two-stage drain of cluster `a` can keep inline
     (2 x 31 listener rules > INLINE_CHANGES_LIMIT), written to `directory`: a dry run stores its plan."""
-    from switchyard.shift import INLINE_CHANGES_LIMIT
+    from switchyard.shift.events import INLINE_CHANGES_LIMIT
 
     services = {
         f"svc{i:02d}": {"priority": i + 1, "target_groups": {"a": f"svc{i:02d}-a", "b": f"svc{i:02d}-b"}}

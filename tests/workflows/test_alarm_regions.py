@@ -64,7 +64,7 @@ def test_the_progress_view_names_each_gate_by_region(tri_world):
 
     from rich.console import Console
 
-    from switchyard_cli.render import ProgressView
+    from switchyard_cli.progress import ProgressView
 
     view = ProgressView(Console(file=StringIO(), width=200), "region drain")
     with view:

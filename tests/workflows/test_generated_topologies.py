@@ -14,16 +14,10 @@ from hypothesis import strategies as st
 
 from switchyard.errors import UnsafeChange
 from switchyard.failover.plans import PlanEvent, plan_failover
-from switchyard.shift import (
-    ApplyStageEvent,
-    PlanShiftEvent,
-    RollBackEvent,
-    SnapshotEvent,
-    apply_stage,
-    plan_shift,
-    roll_back,
-    take_snapshot,
-)
+from switchyard.shift.plan import PlanShiftEvent, plan_shift
+from switchyard.shift.rollback import RollBackEvent, roll_back
+from switchyard.shift.snapshot import SnapshotEvent, take_snapshot
+from switchyard.shift.stages import ApplyStageEvent, apply_stage
 from switchyard.topology import Topology
 from switchyard_cli.chaos.topologies import MAX_CLUSTERS, REGIONS, Shape, generate, health_alarm
 from switchyard_cli.local.world import LocalWorld

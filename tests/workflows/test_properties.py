@@ -11,16 +11,11 @@ from hypothesis import strategies as st
 
 from switchyard.errors import UnsafeChange
 from switchyard.routing import plan_stages
-from switchyard.shift import (
-    ApplyStageEvent,
-    RollBackEvent,
-    SnapshotEvent,
-    StageRef,
-    apply_stage,
-    read_groups,
-    roll_back,
-    take_snapshot,
-)
+from switchyard.shift.events import StageRef
+from switchyard.shift.groups import read_groups
+from switchyard.shift.rollback import RollBackEvent, roll_back
+from switchyard.shift.snapshot import SnapshotEvent, take_snapshot
+from switchyard.shift.stages import ApplyStageEvent, apply_stage
 from switchyard.topology import Topology, parse_topology
 from switchyard_cli.local.world import LocalWorld
 

@@ -6,7 +6,7 @@ import boto3
 import pytest
 
 from switchyard.execution_state import ExecutionState
-from switchyard.shift import ShiftPlan
+from switchyard.shift.plan import ShiftPlan
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import LocalWorld
 from tests.polling import wait_for_a_wait_state

@@ -16,7 +16,7 @@ from switchyard.failover.preflight import healthy_or_refuse, receivers_healthy_o
 from switchyard.failover.shape import receiving_regions
 from switchyard.requests import RegionalFailoverRequest
 from switchyard.routing import plan_stages
-from switchyard.shift import Gate, stage_refs
+from switchyard.shift.events import Gate, stage_refs
 from switchyard.topology import Topology
 
 LATENCY_WARNING = (

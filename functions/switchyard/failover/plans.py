@@ -38,7 +38,7 @@ from switchyard.model import Model
 from switchyard.requests import RegionalFailoverRequest, RestoreRequest, parse_request
 from switchyard.routing import StagePlan, plan_stages
 from switchyard.settings import home_region
-from switchyard.shift import Gate, StageRef, stage_refs
+from switchyard.shift.events import Gate, StageRef, stage_refs
 from switchyard.topology import Topology
 
 

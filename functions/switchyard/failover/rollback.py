@@ -12,7 +12,7 @@ from switchyard.errors import RollbackIncomplete
 from switchyard.failover.dns_mode import Pending, left_undone
 from switchyard.failover.events import DbRef, StepEvent
 from switchyard.model import Model
-from switchyard.shift import put_back
+from switchyard.shift.groups import put_back
 from switchyard.topology import Topology
 
 
