@@ -60,6 +60,9 @@ def preempt(table: str, lock_table: str, topo: Topology, reason: str) -> Preempt
     # parent does not reliably stop. Then the parent, which waits on it.
     for execution in [held.holder, *([held.parent] if held.parent else [])]:
         done.stopped[execution] = _stop(execution, reason, done.problems)
+    if held.put_back and _marked_meanwhile(lock_table, topo, held):
+        done.after_promotion = True
+        held = held.model_copy(update={"put_back": False})
     if held.put_back:
         _put_back(table, topo, held, done)
     else:
@@ -69,6 +72,18 @@ def preempt(table: str, lock_table: str, topo: Topology, reason: str) -> Preempt
     except SwitchyardError as exc:
         done.problems.append(f"the drill's lock could not be released ({exc}); the incident's run takes it over")
     return done
+
+
+def _marked_meanwhile(lock_table: str, topo: Topology, held: lock.LockInfo) -> bool:
+    """Whether the drill marked its lock "nothing to put back" between our read and its stop: it was
+    about to promote, and the promotion may have begun. A mark that lands after this read (a step
+    in flight at the stop) is followed by no promotion: a stopped execution runs no next state. A
+    lock that cannot be read again keeps the first answer."""
+    try:
+        again = lock.read_lock(lock_table, topo.name)
+    except SwitchyardError:
+        return False
+    return again is not None and again.holder == held.holder and not again.put_back
 
 
 def _stop(execution: str, reason: str, problems: list[str]) -> str:

@@ -196,6 +196,33 @@ def test_a_parent_holding_the_lock_after_its_promotion_says_the_writer_stays(wor
     assert decision.preemption is not None and decision.preemption.put_back == "nothing"
 
 
+def test_a_mark_written_while_the_drill_is_being_stopped_puts_nothing_back(
+    world: LocalWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent marks its lock just before its promotion, between the trigger's read and its stop."""
+    from switchyard.aws import executions
+
+    drill = _running(world, WEST, "regional-failover", "marking", FULL_DRILL)
+    _drill_changes_dns_and_banner(world, drill)
+    changed = _weights(world)
+    _hold(world, drill, "regional-failover", put_back=True)
+    real = executions.stop
+
+    def stop(execution_arn: str, **kwargs: Any) -> bool:
+        if execution_arn == drill:
+            _hold(world, drill, "regional-failover", put_back=False)
+        return real(execution_arn, **kwargs)
+
+    monkeypatch.setattr(executions, "stop", stop)
+
+    decision = _fire(world)
+
+    assert decision.preemption is not None and decision.preemption.put_back == "nothing"
+    assert _weights(world) == changed and _banner(world, EAST) == ON
+    assert [r["status"] for r in _records(world, drill)] == ["FAILED"]
+    assert world.read_world()["lock"] is None
+
+
 @pytest.mark.parametrize("how", ["stopped", "succeeded", "gone"])
 def test_a_holder_that_already_ended_is_harmless(world: LocalWorld, how: str) -> None:
     if how == "gone":  # an execution Step Functions no longer knows (ExecutionDoesNotExist)
