@@ -179,6 +179,48 @@ def incident_preempts_regional_failover_drill(world: LocalWorld) -> None:
     _preempt(world, REGIONAL_DRILL, "regional-failover")
 
 
+def _mark_full_drill(world: LocalWorld, *, put_back: bool, parent: str | None = None) -> str:
+    """Mark the lock as a full drill's (the marks its parent and the hand-over write): the planned
+    failover and the restore are the full drill's two runs, which the input does not offer yet."""
+    from switchyard.aws.store import LockTable
+
+    store = world.names.lock_store
+    locks = LockTable(store.table, store.home)
+    held = locks.read_lock(world.topology.name)
+    if held is None:
+        raise AssertionError("no run holds the lock to mark it a full drill's")
+    marked = held._replace(drill=True, put_back=put_back, parent=parent)
+    locks.replace_lock(world.topology.name, marked, previous_holder=held.holder)
+    return held.holder
+
+
+def incident_preempts_full_drill_before_promotion(world: LocalWorld) -> None:
+    """Banner on, traffic out: the trigger puts DNS, the flags and the banner back (no database)."""
+    drill = world.start("regional-failover", {**PLANNED, "bake_seconds": LONG_BAKE}, name="full-drill")
+    _wait(lambda: _waiting_in_bake(world, drill), "the failover's bake")
+    _mark_full_drill(world, put_back=True)
+    _fire_preempting(world, "DNS, region-out flags and banner")
+
+
+def incident_preempts_full_drill_after_promotion(world: LocalWorld) -> None:
+    """The way back (a restore) holds the lock: the trigger stops it and its parent, puts nothing
+    back, and reads where the parent put the writer."""
+    parent = world.start("regional-failover", PLANNED, name="full-drill")
+    if world.follow(parent)[0] != "SUCCEEDED":
+        raise AssertionError("the full drill's failover did not succeed")
+    child = world.start("restore", {**RESTORE, "bake_seconds": LONG_BAKE}, name="full-drill-back")
+    _wait(lambda: _waiting_in_bake(world, child), "the restore's bake")
+    _mark_full_drill(world, put_back=False, parent=parent)
+    _fire_preempting(world, "nothing")
+
+
+def _fire_preempting(world: LocalWorld, put_back: str) -> None:
+    result = world.fire_alarm("use1-a-5xx")
+    done = result.report["trigger"]["decisions"][0].get("preemption") or {}
+    if done.get("put_back") != put_back or done.get("problems"):
+        raise AssertionError(f"the incident did not pre-empt the full drill as it should: {done}")
+
+
 def stale_leases(world: LocalWorld) -> None:
     dead = world.start("traffic-shift", {**DRAIN, "bake_seconds": LONG_BAKE}, name="dies-mid-run")
     _wait(lambda: _waiting_in_bake(world, dead), "the bake")
@@ -263,6 +305,8 @@ PATHS: dict[str, Path_] = {
     "incident-preempts-region-drill": incident_preempts_region_drill,
     "regional-drills": regional_drills,
     "incident-preempts-regional-failover-drill": incident_preempts_regional_failover_drill,
+    "incident-preempts-full-drill-before-promotion": incident_preempts_full_drill_before_promotion,
+    "incident-preempts-full-drill-after-promotion": incident_preempts_full_drill_after_promotion,
     "stale-leases": stale_leases,
     "stopped-holders": stopped_holders,
     "unrecoverable-stale-runs": unrecoverable_stale_runs,
@@ -280,7 +324,11 @@ def health_check_failovers(world: LocalWorld) -> None:
     _expect(world, "regional-failover", UNPLANNED, "FAILED", ("api-error:PromoteReadReplica@1",))  # flag back in
 
 
-HEALTH_CHECK_PATHS: dict[str, Path_] = {"health-check-failovers": health_check_failovers}
+HEALTH_CHECK_PATHS: dict[str, Path_] = {
+    "health-check-failovers": health_check_failovers,
+    # the trigger marks the source back in (the region-out flag) as it puts the full drill back
+    "incident-preempts-full-drill-before-promotion": incident_preempts_full_drill_before_promotion,
+}
 
 
 @dataclass

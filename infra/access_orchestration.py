@@ -108,6 +108,8 @@ _EXECUTION_WILDCARD = (
 
 # The workflows a drill runs: their executions may be stopped for an incident and scored.
 DRILL_WORKFLOWS = ("traffic-shift", "regional-failover")
+# The executions an incident may stop: the drills' and a full drill's way back (its restore child).
+PREEMPTED_WORKFLOWS = (*DRILL_WORKFLOWS, "restore")
 
 
 def start_executions(g: Grants) -> None:
@@ -120,11 +122,16 @@ def start_executions(g: Grants) -> None:
     # DescribeExecution: has this alarm transition already started its execution (a repeated delivery)?
     g.allow(["states:DescribeExecution"], _executions(g, workflows), why_wildcard=_EXECUTION_WILDCARD)
     # StopExecution: an incident pre-empts a game-day drill that holds the lock (a traffic shift or a
-    # regional failover), in the drill's region: game days start in the primary region, a failover's
-    # trigger lives in its to_region, so any region of the topology.
+    # regional failover, and a full drill's way back, a restore), in the drill's region: game days
+    # start in the primary region, a failover's trigger lives in its to_region, so any region of the
+    # topology.
+    regions = g.targets.topology.regions
+    g.allow(["states:StopExecution"], _executions(g, PREEMPTED_WORKFLOWS, regions), why_wildcard=_EXECUTION_WILDCARD)
+    # DescribeExecution: a full drill pre-empted after its promotion is recorded with the region
+    # its failover put the writer in, read from that failover execution's input.
     g.allow(
-        ["states:StopExecution"],
-        _executions(g, DRILL_WORKFLOWS, g.targets.topology.regions),
+        ["states:DescribeExecution"],
+        _executions(g, ["regional-failover"], regions),
         why_wildcard=_EXECUTION_WILDCARD,
     )
 

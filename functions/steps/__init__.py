@@ -39,6 +39,7 @@ topology's resources:
   flag-region   publish the region-out flag (PutMetricData, namespace Switchyard) in this and the
                 other judge regions
   start-executions     start and describe the executions of the workflows the triggers name; stop drills
+                       (and a full drill's restore) and read a regional failover's input, in every region
   read-kill-switch     read the automation kill-switch parameter
   read-executions      read the history of the topology's traffic-shift executions (drill scorecards)
   read-lock-holder     describe the topology's executions in every region (has the lock's holder ended?)
@@ -264,8 +265,11 @@ STEPS: tuple[StepSpec, ...] = (
             *("table-get", "table-put", "table-update", "table-delete", "table-query"),
             "lock",  # the cooldown item
             "publish",
+            # a pre-empted drill's snapshot put back: weights, and a failover drill's region-out flags and banner
             "write-alb",
             "write-dns",
+            "flag-region",
+            "put-banner",
         ),
         "Start the workflow a CloudWatch alarm names (dedup, cooldown, kill switch, incidents before drills)",
     ),

@@ -6,7 +6,9 @@ Every decision is logged, recorded and notified, including "did nothing, because
 3. automation must not be switched off (the kill-switch SSM parameter says "off");
 4. the cooldown must have passed since the last automatic start (against a flapping alarm), unless
    this start is of a larger scope than the one holding it (an escalation is not flapping);
-5. a game-day drill holding the lock is stopped and its changes put back: incidents first;
+5. a game-day drill holding the lock is stopped and its changes put back (switchyard.preemption;
+   after a full drill's promotion nothing is put back): incidents first, so a pre-emption that
+   fails in part is recorded and the incident starts all the same;
 6. the execution name is derived from the alarm and its transition time, so the same transition
    delivered twice (EventBridge is at-least-once) starts one execution.
 """
@@ -23,11 +25,12 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, ValidationError
 
-from switchyard import lock, outcomes, snapshots
+from switchyard import lock, outcomes
 from switchyard.aws import executions
 from switchyard.aws.clients import aws_errors
 from switchyard.aws.store import ConditionFailed, CooldownRecord, LockTable
 from switchyard.model import Model, error_lines
+from switchyard.preemption import Preemption, preempt, record_drill_outcome
 from switchyard.settings import home_region
 from switchyard.topology import Topology, Trigger
 
@@ -72,6 +75,9 @@ class TriggerDecision(Model):
     execution_arn: str | None = None
     preempted_drill: str | None = None
     preempted_cooldown: str | None = None  # the smaller-scope automatic start whose cooldown this one overrode
+    # What was done to the drill that held the lock: stopped, put back (or, after a full drill's
+    # promotion, nothing), released; and what did not work (the incident started anyway).
+    preemption: Preemption | None = None
 
 
 def _fields(exc: ValidationError) -> str:
@@ -141,28 +147,6 @@ def _claim_cooldown(
     return None, (old.execution if held and old else None)
 
 
-def _preempt_drill(table: str, lock_table: str, topo: Topology, reason: str) -> str | None:
-    """Stop a game-day drill that holds the lock, put back what it changed, free the lock."""
-    held = lock.read_lock(lock_table, topo.name)
-    if held is None or not held.drill:
-        return None
-    # In the drill's own region: game days start in the primary region, while the trigger of a
-    # regional failover lives in the region it fails over to.
-    with aws_errors(f"stopping drill {held.holder}"):
-        executions.stop(
-            held.holder, error="PreemptedByIncident", cause=reason[:32000], region=executions.region_of(held.holder)
-        )
-    # A stopped execution runs no Catch: do its rollback here, from its own snapshot.
-    if snapshots.exists(table, held.holder):
-        # Only here (an incident while a drill holds the lock): the trigger's cold start does not
-        # import the traffic-shift steps (and the ALB/DNS adapters) for this rare path.
-        from switchyard.shift import rollback as shift
-
-        shift.roll_back(shift.RollBackEvent(snapshot_id=held.holder), table)
-    lock.release(lock_table, topo.name, held.holder)
-    return held.holder
-
-
 def _why_not(event: AlarmStateChangeEvent, trigger: Trigger | None, topo: Topology, account: str | None) -> str | None:
     alarm = event.detail.alarm_name
     if account is not None and event.account != account:
@@ -182,7 +166,7 @@ def _already_started(execution_arn: str) -> bool:
 
 
 def _decide(
-    raw: Any, topo: Topology, *, table: str, lock_table: str, state_machine_prefix: str, now: float
+    raw: Any, topo: Topology, *, table: str, lock_table: str, topic_arn: str, state_machine_prefix: str, now: float
 ) -> TriggerDecision:
     try:
         event = AlarmStateChangeEvent.model_validate(raw)
@@ -211,20 +195,27 @@ def _decide(
     assert trigger is not None
     state = event.detail.state
     reason = f"alarm {event.region}/{alarm} in ALARM since {state.timestamp}: {state.reason}"[:1000]
-    preempted = _preempt_drill(table, lock_table, topo, reason)
-    with aws_errors(f"starting {trigger.workflow}"):
-        started = executions.start(
-            arn_prefix,
-            name=execution_arn.rsplit(":", 1)[1],
-            input=json.dumps({**trigger.input, "reason": reason}),
-            region=home_region(),
-        )
+    preempted = preempt(table, lock_table, topo, reason)
+    try:
+        with aws_errors(f"starting {trigger.workflow}"):
+            started = executions.start(
+                arn_prefix,
+                name=execution_arn.rsplit(":", 1)[1],
+                input=json.dumps({**trigger.input, "reason": reason}),
+                region=home_region(),
+            )
+    finally:
+        # After the incident's start (it comes first), and even when that start failed: a retried
+        # delivery finds the lock released and could not record it any more.
+        if preempted is not None and preempted.after_promotion:
+            record_drill_outcome(table, topic_arn, topo, preempted, incident=execution_arn, why=reason)
     return TriggerDecision(
         action="STARTED",
         alarm=alarm,
         workflow=trigger.workflow,
         execution_arn=started,
-        preempted_drill=preempted,
+        preempted_drill=preempted.drill if preempted else None,
+        preemption=preempted,
         preempted_cooldown=preempted_cooldown,
         reason=reason,
     )
@@ -245,12 +236,14 @@ def handle_alarm_event(
         topo,
         table=table,
         lock_table=lock_table,
+        topic_arn=topic_arn,
         state_machine_prefix=state_machine_prefix,
         now=now or time.time(),
     )
     # An ignored event has no execution: its record is keyed by the event (its id, or a fresh one
     # for an event too malformed to have one), so two ignored events never share a record.
     event_id = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else uuid.uuid4().hex
+    problems = decision.preemption.problems if decision.preemption else []
     outcomes.record(
         table,
         topic_arn,
@@ -260,6 +253,9 @@ def handle_alarm_event(
             execution=decision.execution_arn or f"trigger:{decision.alarm or 'unknown'}:{event_id}",
             status="STARTED" if decision.action == "STARTED" else "IGNORED",
             reason=decision.reason,
+            # A drill's pre-emption that did not fully work is said in the notification too.
+            error="PreemptionIncomplete" if problems else None,
+            message="; ".join(problems) if problems else None,
             details=decision.model_dump(mode="json"),
         ),
     )

@@ -466,7 +466,8 @@ def test_banner_writes_are_scoped_to_the_parameter_in_every_region(synth: Synth)
 def test_banner_parameter_arn_drops_the_leading_slash(second: Synth) -> None:
     stack = next(iter(second.templates))
     granted = roles_granting(second, stack, "ssm:PutParameter")
-    assert set(granted) == {"SetBanner", "RollBackFailover"}
+    # the trigger: a full drill pre-empted before its promotion gets its banner back
+    assert set(granted) == {"SetBanner", "RollBackFailover", "AlarmTrigger"}
     for resources in granted.values():
         assert f"arn:aws:ssm:ap-southeast-2:{ACCOUNT}:parameter/garden/prod/ui/maintenance-banner" in resources
 
@@ -545,14 +546,16 @@ def test_step_functions_actions_are_scoped_to_the_topologys_state_machines_in_th
         assert set(starts) == (steps_with("start-executions") if triggered else set())
         for resources in starts.values():
             assert resources == _machines(topo, region)
-        # Stop: drills only (traffic shifts and regional failovers, in any region: a failover's trigger
-        # lives in its to_region, game days run in the primary region); history: drill scorecards, here;
-        # describe: the trigger's dedup.
+        # Stop: drills only (traffic shifts and regional failovers, and a full drill's way back, a
+        # restore; in any region: a failover's trigger lives in its to_region, game days run in the
+        # primary region); history: drill scorecards, here; describe: the trigger's dedup here, and a
+        # full drill's failover input (where the writer is) in any region.
         drills = {"traffic-shift", "regional-failover"}
-        for action, words, workflows in (
-            ("states:StopExecution", ("start-executions",), drills),
-            ("states:GetExecutionHistory", ("read-executions",), drills),
-            ("states:DescribeExecution", ("start-executions",), triggered),
+        everywhere = {e for r in topo.regions for e in _executions(topo, r, {"regional-failover"})}
+        for action, words, workflows, also in (
+            ("states:StopExecution", ("start-executions",), {*drills, "restore"}, set()),
+            ("states:GetExecutionHistory", ("read-executions",), drills, set()),
+            ("states:DescribeExecution", ("start-executions",), triggered, everywhere),
         ):
             granted = roles_granting(synth, stack, action)
             if action == "states:DescribeExecution":  # AcquireLock's read of the holder: checked below
@@ -561,7 +564,7 @@ def test_step_functions_actions_are_scoped_to_the_topologys_state_machines_in_th
             assert set(granted) == expected, action
             regions = topo.regions if action == "states:StopExecution" else [region]
             for resources in granted.values():
-                assert resources == {e for r in regions for e in _executions(topo, r, workflows)}, action
+                assert resources == {e for r in regions for e in _executions(topo, r, workflows)} | also, action
         # The lock's holder may be any region's execution of any of the topology's workflows.
         holders = {e for r in topo.regions for e in _executions(topo, r, set(WORKFLOWS))}
         readers = {

@@ -112,3 +112,9 @@ def roll_back_failover(event: RollBackFailoverEvent, topo: Topology, table: str)
         promoted=False,
         state=f"nothing was promoted; {restored} DNS record group(s) and the banner put back as they were{kept}",
     )
+
+
+def put_back_snapshot(topo: Topology, table: str, snapshot_id: str | None) -> int:
+    """The traffic-only put-back for a caller outside this step: an incident pre-empting a
+    regional-failover drill before any promotion (switchyard.preemption)."""
+    return _put_back(topo, table, snapshot_id)
