@@ -129,8 +129,10 @@ class Walker:
         rules = {r.get("StringEquals"): r["Next"] for r in state["Choices"]}
         rounds = self.facts["measurements"]
         pause = self.cost(states[rules["pause"]]) if self.facts["pauses"] else 0.0
-        return (rounds - 1) * self._cycle(states, state["Default"], name) + rounds * pause + max(
-            self.longest(states, rules[v], path) for v in ("fail", "done")
+        return (
+            (rounds - 1) * self._cycle(states, state["Default"], name)
+            + rounds * pause
+            + max(self.longest(states, rules[v], path) for v in ("fail", "done"))
         )
 
     def _choice(self, states: dict[str, Any], name: str, state: dict[str, Any], path: frozenset[str]) -> float:
