@@ -13,6 +13,8 @@ dark from the start (where that is a case) and `@N` for every N in 1..n. Three c
                    the dead region is us-east-1 (Route 53's API with it) and the snapshot cannot
                    be put back, the lock goes back to the dead run and both outcomes say why;
   route53          Route 53's API dies mid-shift (a region-scope shift, which writes DNS weights).
+The same classes on three regions, a third region going dark, and Route 53 dying in a planned
+failover's stage loop: switchyard_cli.chaos.dark_three_regions (`all_cases` runs both).
 
 Every run is judged by the matrix's safety checks (`judge_dark`): never zero total weight; a run
 that succeeded ends as the clean run did (or owns up to what it left undone in the dark region);
