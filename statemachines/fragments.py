@@ -52,12 +52,14 @@ def dry_run_gate(comment: str, then: str) -> States:
 
 
 def region_defaults() -> States:
-    """What the failover rollback reads if a step fails before the snapshot: nothing changed, no snapshot."""
+    """What the failure path reads until RollBackFailover has run: no snapshot, and a rollback that did not
+    complete (its result replaces this one; only a rollback that failed leaves it in the outcome)."""
+    not_back = "the rollback did not complete: the run's error says what is not back at the snapshot"
     return {
         "PrepareRollback": passes(
             "PrepareSnapshot",
             DEFAULTS_COMMENT,
-            Result={"rolled_back": False, "promoted": False, "state": "nothing was changed", "pending": []},
+            Result={"rolled_back": False, "promoted": False, "state": not_back, "pending": []},
             ResultPath="$.rollback",
         ),
         "PrepareSnapshot": passes("AcquireLock", Result={"snapshot_id": None}, ResultPath="$.snapshot"),

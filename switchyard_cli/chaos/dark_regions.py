@@ -13,13 +13,15 @@ dark from the start (where that is a case) and `@N` for every N in 1..n. Three c
                    the dead region is us-east-1 (Route 53's API with it) and the snapshot cannot
                    be put back, the lock goes back to the dead run and both outcomes say why;
   route53          Route 53's API dies mid-shift (a region-scope shift, which writes DNS weights).
+The same classes on three regions, a third region going dark, and Route 53 dying in a planned
+failover's stage loop: switchyard_cli.chaos.dark_three_regions (`all_cases` runs both).
 
 Every run is judged by the matrix's safety checks (`judge_dark`): never zero total weight; a run
 that succeeded ends as the clean run did (or owns up to what it left undone in the dark region);
 one that did not is back at the start, at the documented post-promotion state, or says the
 rollback failed and names what it left changed; no promotion past the RPO budget; an outcome
 recorded and notified; the lock free, or kept by a run whose rollback failed and that says so.
-Each class adds its own expectation (`_EXPECT`).
+Each class adds its own expectation (`EXPECT`).
 """
 
 from __future__ import annotations
@@ -41,11 +43,18 @@ from switchyard_cli.local.world import REPO, LocalWorld, RunResult
 HEALTH_CHECK = REPO / "topologies" / "shop-health-check.yaml"
 SOURCE, DESTINATION = "us-east-1", "us-west-2"
 REGION_SHIFT = {"scope": "region", "target": SOURCE, "stages": [50, 0], "bake_seconds": 30}
-# The run after the dead one, from the other region: a cluster shift to 100 % changes no weight, so
+# The run after the dead one, from another region: a cluster shift to 100 % changes no weight, so
 # the world it leaves is the world the takeover's recovery made. Its cluster is in its own region,
 # so that its plan reads nothing in the dead one.
 NEXT_SHIFT = {"scope": "cluster", "target": "use1-a", "stages": [100], "bake_seconds": 0}
-NEXT_SHIFT_FROM = {SOURCE: NEXT_SHIFT, DESTINATION: {**NEXT_SHIFT, "target": "usw2-a"}}
+
+
+def next_shift(topology: Topology, region: str) -> dict[str, Any]:
+    return {**NEXT_SHIFT, "target": topology.regions[region].clusters[0]}
+
+
+def record_names(topology: Topology) -> list[str]:
+    return [r.name for r in topology.dns.records]
 
 
 @dataclass(frozen=True)
@@ -56,14 +65,26 @@ class DarkCase:
     scenario: Scenario
     dark: str  # the fault without @N: region-down:REGION or route53-control-plane-down
     from_start: bool = True  # also a run dark from the start
+    topology_class: str = ""  # as the figures print it (default: example or health-check)
+    takeover: str | None = None  # the orchestrator class: the region that takes over (default: the other)
+    # Only the invocations from the first of the first step to the last of the second (None: all).
+    window: tuple[str, str] | None = None
+    expect: Callable[[Seen], list[str]] | None = None  # the class's expectation (default: EXPECT's)
 
     @property
     def takeover_region(self) -> str:
         """The orchestrator class: the region whose run takes the dead run's lock over."""
+        if self.takeover is not None:
+            return self.takeover
         return SOURCE if self.dark.endswith(DESTINATION) else DESTINATION
 
-    def faults(self, invocations: int) -> list[str]:
-        return ([self.dark] if self.from_start else []) + [f"{self.dark}@{n}" for n in range(1, invocations + 1)]
+    def faults(self, invoked: list[str]) -> list[str]:
+        """`invoked`: the clean run's step invocations, in order."""
+        positions = range(1, len(invoked) + 1)
+        if self.window is not None:
+            first, last = self.window
+            positions = range(invoked.index(first) + 1, max(n for n, s in enumerate(invoked, 1) if s == last) + 1)
+        return ([self.dark] if self.from_start else []) + [f"{self.dark}@{n}" for n in positions]
 
 
 def _by_name(name: str) -> Scenario:
@@ -147,22 +168,38 @@ def judge_dark(world: LocalWorld, start: dict[str, Any], expected: dict[str, Any
     return problems
 
 
-def _unplanned_health_check(case: DarkCase, fault: Fault, result: RunResult) -> list[str]:
+@dataclass
+class Seen:
+    """What an expectation judges: the case, its fault, the world before and after, the run."""
+
+    case: DarkCase
+    fault: Fault
+    world: LocalWorld
+    start: dict[str, Any]
+    result: RunResult
+    at_dark: dict[str, Any] | None = None  # the world just before the region went dark (@N)
+    invoked: tuple[str, ...] = ()  # the clean run's step invocations
+
+
+def _unplanned_health_check(seen: Seen) -> list[str]:
     """dns.failover: health-check needs nothing of the source: dark at any point, it succeeds."""
+    case, result = seen.case, seen.result
     if case.name.endswith("(health-check)") and result.status != "SUCCEEDED":
         return [f"an unplanned failover in health-check mode ended {result.status}: {result.report.get('error')}"]
     return []
 
 
-def _route53_named(case: DarkCase, fault: Fault, result: RunResult) -> list[str]:
+def _route53_named(seen: Seen) -> list[str]:
     """A rollback that could not write DNS names the record it left as the run left it."""
-    error = str(result.report.get("error") or "")
-    if result.report.get("rollback_error") and "api.example.com" not in error:
+    error = str(seen.result.report.get("error") or "")
+    names = record_names(seen.case.topology)
+    if seen.result.report.get("rollback_error") and not all(name in error for name in names):
         return [f"the rollback failed without naming the record it could not put back: {error}"]
     return []
 
 
-_EXPECT: dict[str, Callable[[DarkCase, Fault, RunResult], list[str]]] = {
+# More expectations per class (a case may bring its own: the three-region ones do).
+EXPECT: dict[str, Callable[[Seen], list[str]]] = {
     "dark-source": _unplanned_health_check,
     "route53": _route53_named,
 }
@@ -173,7 +210,7 @@ def _takeover(
 ) -> list[str]:
     """The dead run's region stays dark; a run from the other region takes over after the lease."""
     here = case.takeover_region
-    dark, next_shift = [parse_fault(case.dark)], NEXT_SHIFT_FROM[here]
+    dark, after_it = [parse_fault(case.dark)], next_shift(case.topology, here)
     held = world.read_world()["lock"]
     if dead.status != "ABORTED":
         return judge_dark(world, start, expected, dead)
@@ -183,12 +220,12 @@ def _takeover(
         if _state(world.read_world()) not in (_state(start), _state(expected)):
             return ["the dead run left no lock but a half-done world"]
     else:
-        refused = world.run("traffic-shift", next_shift, faults=dark, region=here)
+        refused = world.run("traffic-shift", after_it, faults=dark, region=here)
         if refused.status == "SUCCEEDED" or "could not be read" not in str(refused.report.get("error")):
             return [f"took the lock over within the lease: {refused.status}: {refused.report.get('error')}"]
         world.operator.expire_lease()
     before = world.read_world()
-    taken = world.run("traffic-shift", next_shift, faults=dark, region=here)
+    taken = world.run("traffic-shift", after_it, faults=dark, region=here)
     if held is not None and str(taken.report.get("error") or "").startswith("RecoveryFailed"):
         return _not_recovered(world, dead, before, taken)
     problems = judge_dark(world, before, start if held is not None else before, taken)
@@ -213,10 +250,10 @@ def _not_recovered(world: LocalWorld, dead: RunResult, before: dict[str, Any], t
         problems.append(f"the failed takeover changed the world: {_changed(after, before)}")
     if after["lock"] != dead.execution_arn:
         problems.append(f"the lock is held by {after['lock']}, not handed back to the dead run")
-    record = _record(world, dead.execution_arn) or {}
-    if not (record.get("lock_kept") and "api.example.com" in str(record.get("rollback_error"))):
+    record, names = _record(world, dead.execution_arn) or {}, record_names(world.topology)
+    if not (record.get("lock_kept") and all(n in str(record.get("rollback_error")) for n in names)):
         problems.append(f"the dead run's outcome does not say what was not put back: {record}")
-    if "api.example.com" not in str(taken.report.get("error")):
+    if not all(n in str(taken.report.get("error")) for n in names):
         problems.append(f"the takeover's error does not name the record: {taken.report.get('error')}")
     for run in (dead, taken):
         if not _notified(world, run.execution_arn):
@@ -224,18 +261,33 @@ def _not_recovered(world: LocalWorld, dead: RunResult, before: dict[str, Any], t
     return problems + _total_weight_problems(after)
 
 
-def _one(case: DarkCase, spec: str, expected: dict[str, Any]) -> FaultRun:
+def _watch_dark(world: LocalWorld) -> dict[str, Any]:
+    """Where the world stood when a region went dark (filled in then, by the dispatcher's hook)."""
+    seen: dict[str, Any] = {}
+    stop = world.dispatcher.on_dark
+
+    def on_dark(region: str, why: str) -> list[str]:
+        seen.update(world.read_world())
+        return stop(region, why) if stop is not None else []
+
+    world.dispatcher.on_dark = on_dark
+    return seen
+
+
+def _one(case: DarkCase, spec: str, expected: dict[str, Any], invoked: tuple[str, ...] = ()) -> FaultRun:
     t0 = time.monotonic()
     fault = parse_fault(spec)
     world = fresh_world(case.topology, case.scenario)
     try:
         start = world.read_world()
+        at_dark = _watch_dark(world) if case.expect is not None else {}  # only the new classes read it
         result = case.scenario.run(world, [fault])
         if case.kind == "orchestrator":
             problems = _takeover(case, world, result, start, expected)
         else:
             problems = judge_dark(world, start, expected, result)
-            problems += _EXPECT.get(case.kind, lambda *_: [])(case, fault, result)
+            seen = Seen(case, fault, world, start, result, at_dark or None, invoked)
+            problems += (case.expect or EXPECT.get(case.kind, lambda _: []))(seen)
         status = result.status
     except Exception as exc:
         status, problems = "ERROR", [f"harness error: {exc!r}"]
@@ -244,32 +296,47 @@ def _one(case: DarkCase, spec: str, expected: dict[str, Any]) -> FaultRun:
     return FaultRun(case.name, spec, case.kind, status, not problems, "; ".join(problems), time.monotonic() - t0)
 
 
-def _clean(case: DarkCase) -> tuple[int, dict[str, Any]]:
-    """The clean run's step invocations and the world it ends with."""
+def _clean(case: DarkCase) -> tuple[list[str], dict[str, Any]]:
+    """The clean run's step invocations (in order) and the world it ends with."""
     world = fresh_world(case.topology, case.scenario)
     try:
         result = case.scenario.run(world, [])
         if result.status != "SUCCEEDED":
             raise RuntimeError(f"{case.name}: the clean run ended {result.status}: {result.report.get('error')}")
-        return world.dispatcher.invoked, world.read_world()
+        return [e.name for e in world.timeline if e.kind == "invoke"], world.read_world()
     finally:
         world.__exit__(None, None, None)
 
 
 def run_case(case: DarkCase, limit: int | None = None) -> list[FaultRun]:
-    invocations, expected = _clean(case)
-    runs = [_one(case, spec, expected) for spec in case.faults(invocations)[:limit]]
+    invoked, expected = _clean(case)
+    runs = [_one(case, spec, expected, tuple(invoked)) for spec in case.faults(invoked)[:limit]]
     for run in runs:
-        run.topology = "health-check" if case.topology.dns.failover == "health-check" else "example"
+        health = case.topology.dns.failover == "health-check"
+        run.topology = case.topology_class or ("health-check" if health else "example")
     return runs
 
 
-def run_dark_regions(limit: int | None = None, out: Any = sys.stdout) -> list[FaultRun]:
+def title(case: DarkCase) -> str:
+    where = f" [{case.topology_class}]" if case.topology_class else ""
+    return f"dark {case.kind}: {case.name}{where}"
+
+
+def all_cases() -> list[DarkCase]:
+    from switchyard_cli.chaos.dark_three_regions import three_region_cases
+
+    return cases() + three_region_cases()
+
+
+def run_dark_regions(limit: int | None = None, out: Any = sys.stdout, only: str | None = None) -> list[FaultRun]:
+    """Every dark case, or (`only`) those whose title has that text in it."""
     runs: list[FaultRun] = []
-    for case in cases():
+    for case in all_cases():
+        if only is not None and only not in title(case):
+            continue
         t0 = time.monotonic()
         part = run_case(case, limit)
-        _print_part(f"dark {case.kind}: {case.name}", part, time.monotonic() - t0, out)
+        _print_part(title(case), part, time.monotonic() - t0, out)
         runs += part
     return runs
 

@@ -4,7 +4,8 @@ fault kind and per topology class.
 
 Exit 0 only if every fault run ended safe and every bad input was rejected before any write.
 `--only-classes` runs the generated topologies and the double faults alone (to time them);
-`--only-dark` the dark regions alone.
+`--only-dark` the dark regions alone; `--only-dark=TEXT` only the dark cases whose title (as printed,
+e.g. "dark third-region: restore [3-region same-named]") has TEXT in it.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from switchyard_cli.chaos.matrix import run_matrix
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    only_classes, only_dark = "--only-classes" in args, "--only-dark" in args
+    only_classes = "--only-classes" in args
+    dark_filter = next((a.partition("=")[2] for a in args if a.startswith("--only-dark=")), None)
+    only_dark = "--only-dark" in args or dark_filter is not None
     started = time.monotonic()
     runs = [] if only_classes or only_dark else run_matrix().runs
     runs += [] if only_dark else run_classes()
-    runs += [] if only_classes else run_dark_regions()
+    runs += [] if only_classes else run_dark_regions(only=dark_filter)
     print()
     inputs_ok = True
     if not (only_classes or only_dark):

@@ -147,3 +147,111 @@ def test_a_gate_failure_whose_rollback_cannot_run_is_reported_as_not_rolled_back
     double = DoubleFault("gate+rollback-crash", [*gate, parse_fault("crash:RollBack")], alarms)
     run = run_one(topo, scenario, double, "example")
     assert run.safe, run.why
+
+
+# -- dark regions on three regions, Route 53 during a planned failover's stages ------------------
+
+
+def _dark_case(kind: str, name: str, topology_class: str):
+    from switchyard_cli.chaos.dark_three_regions import three_region_cases
+
+    return next(c for c in three_region_cases() if (c.kind, c.name, c.topology_class) == (kind, name, topology_class))
+
+
+def _dark_run(case, spec):
+    """One fault run of a dark case. `spec` takes the clean run's invocations (for its @N) or is
+    the spec itself: then there is no clean run, and a run that succeeds is judged against the
+    starting world (none of those below may succeed)."""
+    from switchyard_cli.chaos.dark_regions import _clean, _one
+
+    if callable(spec):
+        invoked, expected = _clean(case)
+        spec = spec(invoked)
+    else:
+        with LocalWorld(case.topology, time_scale=0.001) as fresh:
+            invoked, expected = [], fresh.read_world()
+    return spec, _one(case, spec, expected, tuple(invoked))
+
+
+def test_the_dark_windows_positions_are_the_stage_loops_invocations():
+    from switchyard_cli.chaos.dark_three_regions import STAGE_LOOP
+
+    case = _dark_case("route53", "failover/planned stages", "example")
+    assert case.window == STAGE_LOOP
+    invoked = ["PlanFailover", "AcquireLock", "ApplyStage", "CheckDnsChange", "CheckGates", "ApplyStage", "CheckGates"]
+    assert case.faults([*invoked, "CheckReplication"]) == [f"route53-control-plane-down@{n}" for n in range(3, 8)]
+
+
+def test_a_source_dark_from_the_start_of_a_three_region_planned_failover_ends_safe():
+    spec, run = _dark_run(_dark_case("dark-source", "failover/planned", "3-region same-named"), "region-down:us-east-1")
+    assert run.safe, f"{spec}: {run.status}: {run.why}"
+
+
+def test_a_third_region_dark_before_the_first_gate_ends_safe():
+    """eu-west-1 would receive part of us-east-1's traffic: the gate cannot read its alarm and rolls back."""
+    case = _dark_case("third-region", "failover/planned", "3-region same-named")
+    spec, run = _dark_run(case, lambda invoked: f"region-down:eu-west-1@{invoked.index('CheckGates') + 1}")
+    assert run.safe and run.status == "FAILED", f"{spec}: {run.status}: {run.why}"
+
+
+def test_the_orchestrators_region_dying_on_three_regions_is_taken_over_by_the_third():
+    case = _dark_case("orchestrator", "traffic-shift/region (eu-west-1 takes over)", "3-region same-named")
+    assert case.takeover_region == "eu-west-1"
+    # Plan, AcquireLock, TakeSnapshot, ApplyStage: dark before the 5th, with stage 1 applied.
+    spec, run = _dark_run(case, "region-down:us-west-2@5")
+    assert run.safe and run.status == "ABORTED", f"{spec}: {run.status}: {run.why}"
+
+
+def test_route53_dying_after_a_planned_failovers_first_stage_is_reported_record_by_record():
+    case = _dark_case("route53", "failover/planned stages", "example")
+    spec, run = _dark_run(case, lambda invoked: f"route53-control-plane-down@{invoked.index('CheckGates') + 1}")
+    assert run.safe and run.status == "FAILED", f"{spec}: {run.status}: {run.why}"
+
+
+class _Seen:
+    """A world that reads back as given: the three-region checks on worlds made up for them."""
+
+    def __init__(self, after):
+        self.after = after
+
+    def read_world(self):
+        return self.after
+
+    def outcome_records(self):
+        return []
+
+
+def _seen(kind_case, fault: str, start: dict, after: dict, report: dict | None = None):
+    """The region went dark with the world as it started."""
+    from switchyard_cli.chaos.dark_regions import Seen
+    from switchyard_cli.local.world import RunResult
+
+    result = RunResult("arn:run", "SUCCEEDED", report or {"error": None})
+    invoked = ("PlanFailover", "AcquireLock", "ApplyStage", "CheckGates", "ApplyStage", "CheckGates", "PrepareReplica")
+    return Seen(kind_case, parse_fault(fault), _Seen(after), start, result, start, invoked)
+
+
+def _tri_world(weights: dict[str, int], db: dict[str, str], replicates_from: dict[str, str]) -> dict:
+    return {"dns": {"api.tri.example": weights}, "databases": db, "replicates_from": replicates_from, "banner": {}}
+
+
+def test_the_three_region_checks_find_what_they_are_for():
+    from switchyard_cli.chaos.dark_three_regions import no_shift_toward_dark, third_region_left_pending
+
+    case = _dark_case("third-region", "failover/planned", "3-region same-named")
+    even = {"us-east-1": 100, "us-west-2": 100, "eu-west-1": 100}
+    drained = {"us-east-1": 0, "us-west-2": 100, "eu-west-1": 100}
+    dbs = {"us-east-1": "primary", "us-west-2": "replica", "eu-west-1": "replica"}
+    moved = {"us-east-1": "standalone", "us-west-2": "primary", "eu-west-1": "replica"}
+    start = _tri_world(even, dbs, {"us-west-2": "us-east-1", "eu-west-1": "us-east-1"})
+    after = _tri_world(drained, moved, {"eu-west-1": "us-east-1"})
+    # Dark before the last gate (invocation 6), and its share went from a third to a half.
+    assert no_shift_toward_dark(_seen(case, "region-down:eu-west-1@4", start, after))
+    assert not no_shift_toward_dark(_seen(case, "region-down:eu-west-1@7", start, after))  # after the last read
+    assert not no_shift_toward_dark(_seen(case, "region-down:eu-west-1@4", start, start))
+    # Left replicating from the old writer: only an outcome that lists it as pending is safe.
+    assert third_region_left_pending(_seen(case, "region-down:eu-west-1@7", start, after))
+    pending = {"error": None, "pending": [{"action": "repoint-replica", "region": "eu-west-1", "reason": "dark"}]}
+    assert not third_region_left_pending(_seen(case, "region-down:eu-west-1@7", start, after, pending))
+    promoted = _tri_world(drained, {**moved, "eu-west-1": "primary"}, {})
+    assert third_region_left_pending(_seen(case, "region-down:eu-west-1@7", start, promoted))
