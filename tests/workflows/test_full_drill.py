@@ -1,0 +1,113 @@
+"""The full regional drill (`"drill": {"database": true}`): a planned failover, then a restore run as
+its child execution under the lock handed over to it, leaves the world in its original shape and
+scores both phases."""
+
+from __future__ import annotations
+
+import json
+
+from switchyard_cli.local.faults import parse_fault
+from tests.workflows.test_drills import scorecards
+
+FULL_DRILL = {
+    "from_region": "us-east-1",
+    "to_region": "us-west-2",
+    "mode": "planned",
+    "stages": [50, 0],
+    "bake_seconds": 1,
+    "drill": {"database": True},
+    "reason": "game day full regional drill",
+}
+
+
+def _record(world, execution: str) -> dict:
+    return next(r for r in world.outcome_records() if r["execution"] == execution)
+
+
+def test_a_full_drill_switches_the_database_over_and_back_and_leaves_the_original_shape(world):
+    start = world.read_world()
+    result = world.run("regional-failover", FULL_DRILL, region="us-west-2")
+    assert result.status == "SUCCEEDED", result.report["error"]
+    # writer region, replicas, weights, DNS answers, banner, lock: all as before
+    assert world.read_world() == start
+    names = [s["name"] for s in result.report["steps"]]
+    assert names.index("NothingToPutBack") < names.index("ShiftAndPromote") < names.index("HandOverLock")
+    assert names.index("HandOverLock") < names.index("WayBack") < names.index("RecordDrillSuccess")
+    back = result.output["back"]
+    assert (
+        back["status"] == "SUCCEEDED"
+        and back["execution"]
+        == result.execution_arn.replace(":switchyard-shop-regional-failover:", ":switchyard-shop-restore:") + "-back"
+    )
+    record = _record(world, result.execution_arn)
+    assert record["status"] == "SUCCEEDED" and record["details"]["way_back"]["execution"] == back["execution"]
+    assert _record(world, back["execution"])["status"] == "SUCCEEDED"
+    [card] = scorecards(world)
+    assert card["execution"] == result.execution_arn and card["way_back"] == back["execution"]
+    phases = card["phases"]
+    assert 0 < phases["switchover"]["start_s"] < phases["back"]["start_s"] < card["duration_s"]
+    assert phases["switchover"]["duration_s"] > 0 and phases["back"]["duration_s"] > 0
+    # The failover's stages (out), then the restore's (back).
+    assert [s["percent"] for s in card["stages"]] == [50, 0, 50, 100]
+    assert [s["index"] for s in card["stages"]] == [1, 2, 3, 4]
+    starts = [s["start_s"] for s in card["stages"]]
+    assert starts == sorted(starts) and starts[2] >= phases["back"]["start_s"]
+    assert 0 < card["time_to_traffic_moved_s"] <= starts[1]
+    assert card["gates_checked"] == 4 and card["gates_failed"] == 0
+
+
+def test_a_full_drills_dry_run_says_database_switchover_and_writes_nothing(world):
+    start = world.read_world()
+    result = world.run("regional-failover", {**FULL_DRILL, "dry_run": True})
+    assert result.status == "SUCCEEDED", result.report["error"]
+    summary = result.output["summary"]
+    assert summary.startswith("full drill: database switchover to us-west-2 and back; planned failover")
+    assert result.output["full_drill"] is True and result.output["drill"] is False
+    assert result.output["way_back"]["input"]["stages"] == [50, 100]
+    assert world.read_world() == start
+
+
+def test_a_full_drill_is_refused_while_replication_is_behind(world):
+    start = world.read_world()
+    result = world.run("regional-failover", FULL_DRILL, faults=[parse_fault("replica-lag:4")])
+    assert result.status == "FAILED"
+    assert "drill.database: replication to us-west-2 is behind (lag 4s)" in result.report["error"]
+    assert world.read_world() == start
+
+
+def _lock(world):
+    from switchyard import lock
+
+    return lock.read_lock(world.lock_table_name, world.topology.name, region=world.topology.primary_region)
+
+
+def _wait_for(condition, what: str, seconds: float = 30.0):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not (found := condition()):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+    return found
+
+
+def test_the_lock_is_a_drill_throughout_and_goes_to_the_way_back_with_nothing_to_put_back(world):
+    """What an incident reads to pre-empt the drill: before the promotion the failover holds a lock
+    marked a drill, with its snapshot to put back; from the promotion on nothing is put back; the way
+    back holds it next, naming the failover as its parent."""
+    parent = world.start("regional-failover", {**FULL_DRILL, "bake_seconds": 3000}, name="full", region="us-west-2")
+    before = _wait_for(lambda: (held := _lock(world)) and held.holder == parent and held, "the failover's lock")
+    assert before.drill is True and before.put_back is True and before.parent is None
+    child = parent.replace(":switchyard-shop-regional-failover:", ":switchyard-shop-restore:") + "-back"
+    during = _wait_for(lambda: (held := _lock(world)) and held.holder == child and held, "the way back's lock", 60)
+    assert during.drill is True and during.put_back is False and during.parent == parent
+    assert during.workflow == "restore"
+    status, events = world.follow(parent)
+    assert status == "SUCCEEDED"
+    marked = next(
+        json.loads(e["stateExitedEventDetails"]["output"])["lock"]
+        for e in events
+        if e["type"] == "TaskStateExited" and e["stateExitedEventDetails"]["name"] == "NothingToPutBack"
+    )
+    assert marked["holder"] == parent and marked["put_back"] is False and marked["drill"] is True
+    assert _lock(world) is None
