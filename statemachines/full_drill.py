@@ -10,6 +10,25 @@ from statemachines.fragments import to_rollback
 from statemachines.states import States, choice, on_error, passes, state, task, when_true
 
 START_CHILD = "arn:aws:states:::states:startExecution.sync:2"
+# StartExecution's errors: the way back did not start, so the lock handed to it is released in its
+# name. Any other failure is the way back's own (it ran, and released or kept the lock itself).
+NOT_STARTED = tuple(
+    f"StepFunctions.{name}Exception"
+    for name in (
+        "ExecutionAlreadyExists",
+        "ExecutionLimitExceeded",
+        "InvalidArn",
+        "InvalidExecutionInput",
+        "InvalidName",
+        "StateMachineDoesNotExist",
+        "StateMachineDeleting",
+        "Validation",
+        "AccessDenied",
+        "KmsAccessDenied",
+        "KmsThrottling",
+        "KmsInvalidState",
+    )
+)
 WORKFLOW = "regional-failover"
 
 
@@ -70,9 +89,10 @@ def way_back(release: str, record: str) -> States:
             Parameters=start,
             ResultSelector=child,
             ResultPath="$.back",
+            # States.TaskFailed matches every error but a timeout: StartExecution's own come first.
             Catch=[
-                {"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error", "Next": "WayBackFailed"},
-                on_error("ReleaseLockAsChild"),
+                {"ErrorEquals": list(NOT_STARTED), "ResultPath": "$.error", "Next": "ReleaseLockAsChild"},
+                on_error("WayBackFailed"),
             ],
             Next="FullDrillScorecard",
         ),

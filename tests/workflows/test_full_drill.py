@@ -111,3 +111,54 @@ def test_the_lock_is_a_drill_throughout_and_goes_to_the_way_back_with_nothing_to
     )
     assert marked["holder"] == parent and marked["put_back"] is False and marked["drill"] is True
     assert _lock(world) is None
+
+
+def test_a_way_back_that_fails_leaves_the_promotion_standing_and_says_where_the_writer_is(world):
+    """The restore fails (its new replica cannot be created) and rolls itself back: the failover's
+    rollback then puts nothing back, neither the traffic-only write-back nor its own snapshot."""
+    result = world.run(
+        "regional-failover",
+        FULL_DRILL,
+        region="us-west-2",
+        faults=[parse_fault("api-error:CreateDBInstanceReadReplica@1")],
+    )
+    assert result.status == "FAILED"
+    back = result.execution_arn.replace(":switchyard-shop-regional-failover:", ":switchyard-shop-restore:") + "-back"
+    assert _record(world, back)["status"] == "FAILED"
+    record = _record(world, result.execution_arn)
+    assert record["status"] == "FAILED" and record["rolled_back"] is False
+    state = record["details"]["rollback"]["state"]
+    assert f"a full drill's way back ({back}) ended with States.TaskFailed: nothing is put back" in state
+    assert "the writer is shop-db-usw2 in us-west-2" in state
+    after = world.read_world()
+    assert after["databases"]["us-west-2"] == "primary"
+    assert after["dns"]["api.example.com"]["us-east-1"] == 0  # the failed-over world, not the snapshot
+    assert after["lock"] is None
+
+
+def test_a_way_back_that_cannot_start_releases_the_lock_handed_to_it(world):
+    """StartExecution fails after the hand-over (an execution of that name exists already): the lock
+    is released in the way back's name, and the failover's rollback puts nothing back."""
+    taken = world.start("restore", {"region": "us-east-1"}, name="full-back", region="us-west-2")
+    assert world.follow(taken)[0] == "FAILED"  # refused: us-east-1 holds the writer
+    parent = world.start("regional-failover", FULL_DRILL, name="full", region="us-west-2")
+    assert world.follow(parent)[0] == "FAILED"
+    record = _record(world, parent)
+    assert "ExecutionAlreadyExists" in record["details"]["rollback"]["state"]
+    assert world.read_world()["lock"] is None
+    assert world.read_world()["databases"]["us-west-2"] == "primary"
+
+
+def test_a_way_back_that_fails_after_its_own_promotion_is_not_undone_by_the_failover(world):
+    """The restore's first stage back trips a gate after it switched the writer back: it rolls back
+    (nothing, past its promotion), and the failover's rollback must not write its own snapshot back
+    either (that would move traffic while the writer is wherever the restore left it)."""
+    fault = parse_fault("alarm:us-east-1/use1-api-5xx@3")  # after stage 3: the way back's first
+    result = world.run("regional-failover", FULL_DRILL, region="us-west-2", faults=[fault])
+    assert result.status == "FAILED"
+    state = _record(world, result.execution_arn)["details"]["rollback"]["state"]
+    assert "nothing is put back" in state and "the writer is shop-db-use1 in us-east-1" in state
+    after = world.read_world()
+    assert after["databases"]["us-east-1"] == "primary"
+    assert after["dns"]["api.example.com"]["us-east-1"] == 50  # where the way back left it
+    assert after["banner"]["us-west-2"] is True and after["lock"] is None
