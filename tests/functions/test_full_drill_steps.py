@@ -141,7 +141,7 @@ def test_a_restore_cannot_mark_itself_a_drills_way_back(world: LocalWorld, holde
     failed_over(world)
     if holder is not None:
         call("acquire_lock", {"topology": "shop", "execution": holder, "workflow": "x", "lease_seconds": 600})
-    with aws_calls(world) as counts, pytest.raises(InvalidInput, match="^drill_of: the lock of topology 'shop' is"):
+    with aws_calls(world) as counts, pytest.raises(InvalidInput, match=r"^drill_of: the lock of topology 'shop' is"):
         _plan_way_back()
     assert writes(counts) == []
 
