@@ -30,6 +30,7 @@ PLANNED = {**UNPLANNED, "mode": "planned", "stages": [0], "bake_seconds": 30}
 RESTORE = {"region": "us-east-1", "stages": [100], "bake_seconds": 30}
 DRILL = {"scope": "cluster", "target": "usw2-b", "stages": [0], "bake_seconds": 30, "drill": True}
 REGIONAL_DRILL = {**PLANNED, "drill": True}  # runs in us-west-2 (its to_region) unless told otherwise
+FULL_DRILL = {**PLANNED, "drill": {"database": True}}
 
 Path_ = Callable[[LocalWorld], None]
 
@@ -177,6 +178,12 @@ def incident_preempts_regional_failover_drill(world: LocalWorld) -> None:
     _preempt(world, REGIONAL_DRILL, "regional-failover")
 
 
+def full_drill(world: LocalWorld) -> None:
+    """The database switched over and back: the lock marked and handed over (MarkLock), the restore
+    as the child (its plan reads the lock handed to it), a scorecard of both histories."""
+    _expect(world, "regional-failover", FULL_DRILL, "SUCCEEDED")
+
+
 def stale_leases(world: LocalWorld) -> None:
     dead = world.start("traffic-shift", {**DRAIN, "bake_seconds": LONG_BAKE}, name="dies-mid-run")
     _wait(lambda: _waiting_in_bake(world, dead), "the bake")
@@ -255,6 +262,7 @@ PATHS: dict[str, Path_] = {
     "incident-preempts-region-drill": incident_preempts_region_drill,
     "regional-drills": regional_drills,
     "incident-preempts-regional-failover-drill": incident_preempts_regional_failover_drill,
+    "full-drill": full_drill,
     "stale-leases": stale_leases,
     "stopped-holders": stopped_holders,
     "unrecoverable-stale-runs": unrecoverable_stale_runs,

@@ -551,7 +551,8 @@ def test_step_functions_actions_are_scoped_to_the_topologys_state_machines_in_th
         drills = {"traffic-shift", "regional-failover"}
         for action, words, workflows in (
             ("states:StopExecution", ("start-executions",), drills),
-            ("states:GetExecutionHistory", ("read-executions",), drills),
+            # a full regional drill's scorecard reads its way back's history too (a restore)
+            ("states:GetExecutionHistory", ("read-executions",), {*drills, "restore"}),
             ("states:DescribeExecution", ("start-executions",), triggered),
         ):
             granted = roles_granting(synth, stack, action)
@@ -673,3 +674,27 @@ def test_lock_grants_only_the_lock_and_cooldown_items_in_the_replica_its_steps_c
                 lock_arn
             }
             assert {a for st in grants if "-lock" not in json.dumps(st.resources) for a in st.actions} == others
+
+
+def test_only_the_regional_failover_may_run_its_way_back_a_restore_in_its_region(synth: Synth) -> None:
+    """A full drill's way back: startExecution.sync:2 of the restore, in the stack's region. Step
+    Functions describes and stops the child and keeps its managed EventBridge rule with the role."""
+    name = synth.topology.name
+    for stack, region in synth.regions.items():
+        for machine in synth.resources(stack, "AWS::StepFunctions::StateMachine").values():
+            role = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+            grants = synth.role_grants(stack, role)
+            child = {a: r for a, r in grants.items() if a.startswith(("states:", "events:"))}
+            if not machine["Properties"]["StateMachineName"].endswith("-regional-failover"):
+                assert child == {}, machine["Properties"]["StateMachineName"]
+                continue
+            executions = {f"arn:aws:states:{region}:{ACCOUNT}:execution:switchyard-{name}-restore:*"}
+            rule = {f"arn:aws:events:{region}:{ACCOUNT}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"}
+            assert child == {
+                "states:StartExecution": {f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:switchyard-{name}-restore"},
+                "states:DescribeExecution": executions,
+                "states:StopExecution": executions,
+                "events:PutTargets": rule,
+                "events:PutRule": rule,
+                "events:DescribeRule": rule,
+            }
