@@ -147,9 +147,10 @@ CHILD_WORKFLOWS: dict[str, tuple[str, ...]] = {"regional-failover": ("restore",)
 SYNC_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
 
 _CHILD_EXECUTIONS_WILDCARD = (
-    "A .sync child execution is named per run (after its parent's execution), so its ARN is unknown at synth"
-    " time; Step Functions describes it to wait for it and stops it when the parent is stopped. Limited to the"
-    " executions of this topology's child workflow's own state machine in this region."
+    "A .sync child execution's name is chosen per run (its parent execution's name and -back), so its ARN is"
+    " unknown at synth time. Step Functions calls DescribeExecution with the parent's role to wait for the child"
+    " and StopExecution to stop it when the parent is stopped. Limited to the executions of this topology's"
+    " child workflow's own state machine in this region."
 )
 
 

@@ -53,6 +53,7 @@ WORD_ACTIONS = {
     "lock-take": {"dynamodb:GetItem", "dynamodb:PutItem"},
     "lock-release": {"dynamodb:DeleteItem"},
     "lock-hand-back": {"dynamodb:PutItem"},
+    "lock-read": {"dynamodb:GetItem"},
     "publish": {"sns:Publish", "kms:Decrypt", "kms:GenerateDataKey"},
     "read-db": {"rds:DescribeDBInstances", "rds:ListTagsForResource"},
     "describe-db": {"rds:DescribeDBInstances"},
@@ -639,14 +640,17 @@ def test_lock_grants_only_the_lock_and_cooldown_items_in_the_replica_its_steps_c
 
     topo = synth.topology
     # Each step only the lock actions it calls: take (get, put), release (delete), the trigger all three,
-    # and RecoverStaleRun's hand-back to a dead holder whose snapshot it could not put back (put).
+    # and RecoverStaleRun's hand-back to a dead holder whose snapshot it could not put back (put);
+    # a full drill's MarkLock (put) and its way back's PlanRestore (get).
     words = {
         "AlarmTrigger": "lock",
         "AcquireLock": "lock-take",
         "ReleaseLock": "lock-release",
         "RecoverStaleRun": "lock-hand-back",
+        "MarkLock": "lock-hand-back",
+        "PlanRestore": "lock-read",
     }
-    lock_words = ("lock", "lock-take", "lock-release", "lock-hand-back")
+    lock_words = ("lock", "lock-take", "lock-release", "lock-hand-back", "lock-read")
     assert {step: word for word in lock_words for step in steps_with(word)} == words
     for stack, region in synth.regions.items():
         replica = lock_regions.endpoint(lock_layout(topo), region)
