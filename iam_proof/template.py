@@ -152,8 +152,9 @@ def _invoked_functions(definition: str) -> list[str]:
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("Type") == "Task":
-                resource = str(node.get("Resource", ""))
+            resource = str(node.get("Resource", ""))
+            # A child execution (startExecution.sync) invokes no function: child_requests covers it.
+            if node.get("Type") == "Task" and not resource.startswith("arn:aws:states:::states:"):
                 found.append(
                     resource if ":function:" in resource else str(node.get("Parameters", {}).get("FunctionName"))
                 )
