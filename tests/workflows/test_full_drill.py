@@ -162,3 +162,28 @@ def test_a_way_back_that_fails_after_its_own_promotion_is_not_undone_by_the_fail
     assert after["databases"]["us-east-1"] == "primary"
     assert after["dns"]["api.example.com"]["us-east-1"] == 50  # where the way back left it
     assert after["banner"]["us-west-2"] is True and after["lock"] is None
+
+
+def test_a_way_back_stopped_by_hand_fails_the_drill_and_the_failover_puts_nothing_back(world):
+    parent = world.start("regional-failover", {**FULL_DRILL, "bake_seconds": 3000}, name="stopped", region="us-west-2")
+    child = parent.replace(":switchyard-shop-regional-failover:", ":switchyard-shop-restore:") + "-back"
+    _wait_for(lambda: (held := _lock(world)) and held.holder == child and held, "the way back's lock", 60)
+    sfn = world.client("stepfunctions", "us-west-2")
+
+    def waiting() -> bool:
+        try:  # the lock is handed over before the way back starts
+            events = sfn.get_execution_history(executionArn=child)["events"]
+        except sfn.exceptions.ExecutionDoesNotExist:
+            return False
+        return any(e["type"] == "WaitStateEntered" for e in events)
+
+    _wait_for(waiting, "the way back's first wait")
+    sfn.stop_execution(executionArn=child)
+    assert world.follow(parent)[0] == "FAILED"
+    record = _record(world, parent)
+    assert record["rolled_back"] is False and "nothing is put back" in record["details"]["rollback"]["state"]
+    # Where the way back stopped: the outcome names the writer wherever it is.
+    [writer] = [r for r, role in world.read_world()["databases"].items() if role == "primary"]
+    assert f" in {writer}. Check DNS" in record["details"]["rollback"]["state"]
+    # A stopped execution runs no Catch: the lock stays with it until a next run takes it over (it has ended).
+    assert _lock(world).holder == child
