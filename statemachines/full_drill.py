@@ -99,7 +99,7 @@ def way_back(release: str, record: str) -> States:
         "WayBackFailed": passes(
             "RollBack",
             "The way back ran and failed: the failover's rollback says where the writer is and puts nothing back.",
-            Parameters={"execution.$": "$.way_back.execution", "error.$": "$.error.Error"},
+            Parameters={"execution.$": "$.way_back.execution", "error.$": "$.error.Error", "started": True},
             ResultPath="$.way_back_failed",
         ),
         "ReleaseLockAsChild": task(
@@ -112,7 +112,7 @@ def way_back(release: str, record: str) -> States:
         ),
         "WayBackNotStarted": passes(
             "RollBack",
-            Parameters={"execution.$": "$.way_back.execution", "error.$": "$.error.Error"},
+            Parameters={"execution.$": "$.way_back.execution", "error.$": "$.error.Error", "started": False},
             ResultPath="$.way_back_failed",
         ),
         "FullDrillScorecard": task(

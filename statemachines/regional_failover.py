@@ -144,7 +144,8 @@ def drill_scorecard(rolled_back: dict[str, Any], then: str) -> dict[str, Any]:
         "topology.$": "$.topology",
         "workflow": WORKFLOW,
         "execution.$": "$.execution",
-        "drill.$": "$.drill",
+        # Either drill (traffic only, or full): the lock is marked a drill for both.
+        "drill.$": "$.lock_marks.drill",
         **rolled_back,
     }
     return task("RecordScorecard", parameters, "$.scorecard", then, catch=on_error(then, into="$.scorecard_error"))
@@ -181,10 +182,16 @@ def drill() -> States:
             },
         ),
         "ScoreIfDrill": choice(
-            [when_true("$.drill", "ScorecardAfterFailure")], "ReleaseLockAfterFailure", "A failed drill scores itself."
+            [when_true("$.lock_marks.drill", "ScorecardAfterFailure")],
+            "ReleaseLockAfterFailure",
+            "A failed drill scores itself (a full drill with its way back, when that ran).",
         ),
         "ScorecardAfterFailure": drill_scorecard(
-            {"rolled_back.$": "$.rollback.rolled_back", "restored.$": "$.rollback.rolled_back"},
+            {
+                "rolled_back.$": "$.rollback.rolled_back",
+                "restored.$": "$.rollback.rolled_back",
+                "way_back_failed.$": "$.way_back_failed",
+            },
             then="ReleaseLockAfterFailure",
         ),
         **drill_skipped(WORKFLOW, "$.lock_marks.drill"),

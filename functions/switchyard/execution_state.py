@@ -132,6 +132,7 @@ class WayBackFailed(Model):
 
     execution: str
     error: str | None = None
+    started: bool = True  # False: StartExecution failed (an execution of that name may be another run's)
 
 
 # -- the keys ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field
 from switchyard.aws import executions
 from switchyard.aws.clients import aws_errors
 from switchyard.aws.store import SCORECARD_RETENTION_SECONDS, StateTable
+from switchyard.errors import SwitchyardError
 from switchyard.history import steps_from_history
 from switchyard.model import Model
 from switchyard.settings import home_region
@@ -29,6 +30,8 @@ class ScorecardEvent(Model):
     rolled_back: bool = False
     restored: bool = False  # the drill's changes were put back afterwards
     way_back: str | None = None  # a full drill's: the restore's execution (its child), scored too
+    # A failed full drill's: its way back failed or did not start ({execution, error, started}).
+    way_back_failed: dict[str, Any] | None = None
 
 
 class StageCard(Model):
@@ -241,7 +244,15 @@ def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
         ],
         measurements=measurements(steps),
     )
-    return with_way_back(card, steps, started, event.way_back) if event.way_back else card
+    if event.way_back:
+        return with_way_back(card, steps, started, event.way_back)
+    failed = event.way_back_failed or {}
+    if failed.get("started") and failed.get("execution"):
+        try:
+            return with_way_back(card, steps, started, str(failed["execution"]))
+        except SwitchyardError:  # it never started: the failover's card alone
+            return card
+    return card
 
 
 def _insync(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:

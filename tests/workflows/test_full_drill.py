@@ -147,6 +147,8 @@ def test_a_way_back_that_cannot_start_releases_the_lock_handed_to_it(world):
     assert "ExecutionAlreadyExists" in record["details"]["rollback"]["state"]
     assert world.read_world()["lock"] is None
     assert world.read_world()["databases"]["us-west-2"] == "primary"
+    [card] = scorecards(world)  # the failover's alone: its way back never ran
+    assert card["execution"] == parent and card["way_back"] is None and len(card["stages"]) == 2
 
 
 def test_a_way_back_that_fails_after_its_own_promotion_is_not_undone_by_the_failover(world):
@@ -162,6 +164,11 @@ def test_a_way_back_that_fails_after_its_own_promotion_is_not_undone_by_the_fail
     assert after["databases"]["us-east-1"] == "primary"
     assert after["dns"]["api.example.com"]["us-east-1"] == 50  # where the way back left it
     assert after["banner"]["us-west-2"] is True and after["lock"] is None
+    # A failed full drill scores itself, with its way back's stages: the failed one last.
+    [card] = scorecards(world)
+    assert card["rolled_back"] is False and card["phases"]["back"]["duration_s"] > 0
+    assert [s["percent"] for s in card["stages"]] == [50, 0, 50] and card["stages"][-1]["gates"] == "failed"
+    assert card["gates_failed"] == 1
 
 
 def test_a_way_back_stopped_by_hand_fails_the_drill_and_the_failover_puts_nothing_back(world):
