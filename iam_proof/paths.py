@@ -31,6 +31,7 @@ PLANNED = {**UNPLANNED, "mode": "planned", "stages": [0], "bake_seconds": 30}
 RESTORE = {"region": "us-east-1", "stages": [100], "bake_seconds": 30}
 DRILL = {"scope": "cluster", "target": "usw2-b", "stages": [0], "bake_seconds": 30, "drill": True}
 REGIONAL_DRILL = {**PLANNED, "drill": True}  # runs in us-west-2 (its to_region) unless told otherwise
+FULL_DRILL = {**PLANNED, "drill": {"database": True}}
 
 Path_ = Callable[[LocalWorld], None]
 
@@ -221,6 +222,12 @@ def _fire_preempting(world: LocalWorld, put_back: str) -> None:
         raise AssertionError(f"the incident did not pre-empt the full drill as it should: {done}")
 
 
+def full_drill(world: LocalWorld) -> None:
+    """The database switched over and back: the lock marked and handed over (MarkLock), the restore
+    as the child (its plan reads the lock handed to it), a scorecard of both histories."""
+    _expect(world, "regional-failover", FULL_DRILL, "SUCCEEDED")
+
+
 def stale_leases(world: LocalWorld) -> None:
     dead = world.start("traffic-shift", {**DRAIN, "bake_seconds": LONG_BAKE}, name="dies-mid-run")
     _wait(lambda: _waiting_in_bake(world, dead), "the bake")
@@ -307,6 +314,7 @@ PATHS: dict[str, Path_] = {
     "incident-preempts-regional-failover-drill": incident_preempts_regional_failover_drill,
     "incident-preempts-full-drill-before-promotion": incident_preempts_full_drill_before_promotion,
     "incident-preempts-full-drill-after-promotion": incident_preempts_full_drill_after_promotion,
+    "full-drill": full_drill,
     "stale-leases": stale_leases,
     "stopped-holders": stopped_holders,
     "unrecoverable-stale-runs": unrecoverable_stale_runs,

@@ -99,11 +99,42 @@ def service_checks(iam: StackIam) -> list[Check]:
     for role, target in iam.schedules:
         request = IamRequest("states:StartExecution", target, {}, "game-day schedule")
         checks.append(Check(request, role, role_principal(iam, role)))
+    for lid in sorted(iam.starts_children):
+        arn, role, _ = iam.state_machines[lid]
+        checks += [Check(r, role, role_principal(iam, role)) for r in child_requests(iam, arn)]
     for function, principal, source in iam.permissions:
         context: dict[str, str | list[str]] = {"aws:SourceArn": source, "aws:SourceAccount": iam.account}
         request = IamRequest("lambda:InvokeFunction", function, context, f"{principal} rule")
         checks.append(Check(request, None, principal))
     return checks
+
+
+# A workflow that starts a child execution starts a restore: the full regional drill's way back
+# (docs/game-days.md), in the parent's region, named after the parent's execution.
+CHILD_WORKFLOW = "restore"
+SYNC_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
+
+
+def _child_machine(iam: StackIam, parent: str, workflow: str = CHILD_WORKFLOW) -> str:
+    name = parent.rsplit(":", 1)[1]
+    topology_prefix = name[: name.index("-", len("switchyard-")) + 1]  # switchyard-<topology>-
+    return f"arn:aws:states:{iam.region}:{iam.account}:stateMachine:{topology_prefix}{workflow}"
+
+
+def child_requests(iam: StackIam, parent: str, workflow: str = CHILD_WORKFLOW) -> list[IamRequest]:
+    """What Step Functions asks with a parent's role for a startExecution.sync:2 task: start the
+    child, describe it while waiting and stop it when the parent stops, and keep the managed rule
+    through which it learns that the child ended."""
+    machine = _child_machine(iam, parent, workflow)
+    execution = machine.replace(":stateMachine:", ":execution:") + ":iam-proof-back"
+    rule = f"arn:aws:events:{iam.region}:{iam.account}:rule/{SYNC_RULE}"
+    call = f"state machine {parent.rsplit(':', 1)[1]} (child)"
+    return [
+        IamRequest("states:StartExecution", machine, {}, call),
+        IamRequest("states:DescribeExecution", execution, {}, call),
+        IamRequest("states:StopExecution", execution, {}, call),
+        *(IamRequest(f"events:{a}", rule, {}, call) for a in ("PutTargets", "PutRule", "DescribeRule")),
+    ]
 
 
 def simulate(iam: StackIam, checks: list[Check]) -> list[dict[str, Any]]:
@@ -252,6 +283,12 @@ def cross_workflow_controls(iam: StackIam) -> list[Check]:
             request = IamRequest("lambda:InvokeFunction", function, {}, f"state machine {arn.rsplit(':', 1)[1]}")
             out.append(Check(request, role, role_principal(iam, role), expect_allowed=False))
     machines = sorted(a for a, _, _ in iam.state_machines.values())
+    # A parent starts its child workflow only, and no state machine that starts none may start any.
+    for lid, (arn, role, _) in iam.state_machines.items():
+        others = ["traffic-shift", "regional-failover"] + ([] if lid in iam.starts_children else [CHILD_WORKFLOW])
+        for workflow in others:
+            for request in child_requests(iam, arn, workflow)[:3]:
+                out.append(Check(request, role, role_principal(iam, role), expect_allowed=False))
     for role, target in iam.schedules:
         for arn in machines:
             if arn != target:

@@ -39,6 +39,8 @@ class StackIam:
     function_arns: dict[str, str] = field(default_factory=dict)  # step name -> function ARN
     state_machines: dict[str, tuple[str, str, list[str]]] = field(default_factory=dict)  # lid -> (arn, role, fns)
     schedules: list[tuple[str, str]] = field(default_factory=list)  # (role, target state machine ARN)
+    # lids of the state machines whose ASL starts child executions (a startExecution.sync task)
+    starts_children: set[str] = field(default_factory=set)
     topic_keys: dict[str, str] = field(default_factory=dict)  # topic ARN -> KMS key ARN
     resource_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # resource ARN -> policy
     permissions: list[tuple[str, str, str]] = field(default_factory=list)  # (function ARN, principal, source ARN)
@@ -150,8 +152,9 @@ def _invoked_functions(definition: str) -> list[str]:
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
-            if node.get("Type") == "Task":
-                resource = str(node.get("Resource", ""))
+            resource = str(node.get("Resource", ""))
+            # A child execution (startExecution.sync) invokes no function: child_requests covers it.
+            if node.get("Type") == "Task" and not resource.startswith("arn:aws:states:::states:"):
                 found.append(
                     resource if ":function:" in resource else str(node.get("Parameters", {}).get("FunctionName"))
                 )
@@ -204,6 +207,8 @@ def _add_resource(iam: StackIam, resolve: _Resolver, lid: str, resource: dict[st
             props["RoleArn"]["Fn::GetAtt"][0],
             _invoked_functions(definition),
         )
+        if "arn:aws:states:::states:startExecution" in definition:
+            iam.starts_children.add(lid)
     elif kind == "AWS::Scheduler::Schedule":
         iam.schedules.append((props["Target"]["RoleArn"]["Fn::GetAtt"][0], str(resolve(props["Target"]["Arn"]))))
     elif kind == "AWS::SNS::Topic" and "KmsMasterKeyId" in props:

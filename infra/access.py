@@ -129,6 +129,7 @@ _WORDS: dict[str, Callable[[Grants], None]] = {
     "lock-take": lock_action("GetItem", "PutItem"),
     "lock-release": lock_action("DeleteItem"),
     "lock-hand-back": lock_action("PutItem"),
+    "lock-read": lock_action("GetItem"),
     **{
         f"table-{op.lower().removesuffix('item')}": table_action(op)
         for op in ("GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem")

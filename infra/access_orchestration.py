@@ -5,8 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from constructs import IConstruct
 
 from infra.grants import Grants
+from infra.nag import acknowledge, flatten_cfn_reference
 from infra.naming import lock_table_name, state_machine_name
 from steps import WORKFLOWS
 from switchyard import lock_regions
@@ -138,8 +141,51 @@ def start_executions(g: Grants) -> None:
 
 def read_executions(g: Grants) -> None:
     # A drill's scorecard is measured from its own execution's history (time per step and stage,
-    # gates, rollback), in this region.
-    g.allow(["states:GetExecutionHistory"], _executions(g, DRILL_WORKFLOWS), why_wildcard=_EXECUTION_WILDCARD)
+    # gates, rollback), in this region; a full regional drill's from its way back's too (a restore).
+    g.allow(
+        ["states:GetExecutionHistory"], _executions(g, (*DRILL_WORKFLOWS, "restore")), why_wildcard=_EXECUTION_WILDCARD
+    )
+
+
+# The workflows each workflow's state machine starts as child executions (startExecution.sync:2):
+# a full regional drill's way back is a restore, in the same region.
+CHILD_WORKFLOWS: dict[str, tuple[str, ...]] = {"regional-failover": ("restore",)}
+# The rule Step Functions manages in the account for `.sync` integrations with Step Functions.
+SYNC_RULE = "StepFunctionsGetEventsForStepFunctionsExecutionRule"
+
+_CHILD_EXECUTIONS_WILDCARD = (
+    "A .sync child execution's name is chosen per run (its parent execution's name and -back), so its ARN is"
+    " unknown at synth time. Step Functions calls DescribeExecution with the parent's role to wait for the child"
+    " and StopExecution to stop it when the parent is stopped. Limited to the executions of this topology's"
+    " child workflow's own state machine in this region."
+)
+
+
+def grant_child_executions(scope: IConstruct, role: iam.IRole, topology_name: str, workflow: str) -> None:
+    """What a state machine's role needs to run its CHILD_WORKFLOWS as startExecution.sync:2 tasks:
+    start their state machines, describe and stop their executions (Step Functions does both for the
+    task), and the managed EventBridge rule through which Step Functions learns that a child ended."""
+    stack = cdk.Stack.of(scope)
+    for child in CHILD_WORKFLOWS.get(workflow, ()):
+        machine = state_machine_arn(stack, topology_name, child)
+        executions = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{state_machine_name(topology_name, child)}:*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        role.add_to_principal_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[machine]))
+        role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions])
+        )
+        rendered = flatten_cfn_reference(stack.resolve(executions))
+        acknowledge(scope, f"IAM5[Resource::{rendered}]", _CHILD_EXECUTIONS_WILDCARD)
+    if CHILD_WORKFLOWS.get(workflow):
+        rule = stack.format_arn(
+            service="events", resource="rule", resource_name=SYNC_RULE, arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME
+        )
+        actions = ["events:DescribeRule", "events:PutRule", "events:PutTargets"]
+        role.add_to_principal_policy(iam.PolicyStatement(actions=actions, resources=[rule]))
 
 
 def read_lock_holder(g: Grants) -> None:

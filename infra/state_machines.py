@@ -23,6 +23,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from infra.access_orchestration import CHILD_WORKFLOWS, grant_child_executions
 from infra.cfn import depend_on_role_policy_only
 from infra.nag import acknowledge
 from infra.naming import pascal, state_machine_log_group_name, state_machine_name
@@ -102,6 +103,10 @@ class WorkflowStateMachine(Construct):
         self.state_machine.add_to_role_policy(
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[f.function_arn for f in self.functions])
         )
+        starts_children = "arn:aws:states:::states:startExecution" in asl
+        if starts_children != (workflow in CHILD_WORKFLOWS):
+            raise ValueError(f"{asl_file.name}: starts child executions only if CHILD_WORKFLOWS names {workflow}")
+        grant_child_executions(self, self.state_machine.role, topology_name, workflow)
         depend_on_role_policy_only(self.state_machine, self.state_machine.role)
         acknowledge(
             self,

@@ -66,15 +66,20 @@ def region_defaults() -> States:
     }
 
 
-def acquire_lock(workflow: str, refused: str, *, drill: str = "$.request.drill") -> States:
+def acquire_lock(workflow: str, refused: str, *, drill: str = "$.request.drill", marks: str | None = None) -> States:
     """AcquireLock, one execution per topology; held by another run: `refused`. `drill`: where the
-    state says whether the run is a drill (an incident may then pre-empt it)."""
+    state says whether the run is a drill (an incident may then pre-empt it); `marks`: where the plan
+    keeps every mark of the lock instead (drill, put_back, parent: switchyard.failover.drill.LockMarks)."""
     parameters = {
         "topology.$": "$.topology",
         "execution.$": "$.execution",
         "workflow": workflow,
         "lease_seconds.$": "$.lease_seconds",
-        "drill.$": drill,
+        **(
+            {"drill.$": f"{marks}.drill", "put_back.$": f"{marks}.put_back", "parent.$": f"{marks}.parent"}
+            if marks
+            else {"drill.$": drill}
+        ),
     }
     lock = task(
         "AcquireLock",

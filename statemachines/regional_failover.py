@@ -27,6 +27,7 @@ from statemachines.fragments import (
     to_rollback,
     verify,
 )
+from statemachines.full_drill import before_promotion, way_back
 from statemachines.states import States, branch, choice, machine, on_error, passes, task, when, when_true
 from statemachines.tails import drill_skipped, failure_tail, record_outcome, refusal_tail, release_lock, success_tail
 
@@ -143,7 +144,8 @@ def drill_scorecard(rolled_back: dict[str, Any], then: str) -> dict[str, Any]:
         "topology.$": "$.topology",
         "workflow": WORKFLOW,
         "execution.$": "$.execution",
-        "drill.$": "$.drill",
+        # Either drill (traffic only, or full): the lock is marked a drill for both.
+        "drill.$": "$.lock_marks.drill",
         **rolled_back,
     }
     return task("RecordScorecard", parameters, "$.scorecard", then, catch=on_error(then, into="$.scorecard_error"))
@@ -174,18 +176,25 @@ def drill() -> States:
             "Done",
             {
                 "reason.$": "$.request.reason",
-                "details": {"summary.$": "$.summary", "restored.$": "$.rollback"},
+                # A full drill's: its way back (the restore's execution and how it ended).
+                "details": {"summary.$": "$.summary", "restored.$": "$.rollback", "way_back.$": "$.back"},
                 "release.$": "$.release",
             },
         ),
         "ScoreIfDrill": choice(
-            [when_true("$.drill", "ScorecardAfterFailure")], "ReleaseLockAfterFailure", "A failed drill scores itself."
+            [when_true("$.lock_marks.drill", "ScorecardAfterFailure")],
+            "ReleaseLockAfterFailure",
+            "A failed drill scores itself (a full drill with its way back, when that ran).",
         ),
         "ScorecardAfterFailure": drill_scorecard(
-            {"rolled_back.$": "$.rollback.rolled_back", "restored.$": "$.rollback.rolled_back"},
+            {
+                "rolled_back.$": "$.rollback.rolled_back",
+                "restored.$": "$.rollback.rolled_back",
+                "way_back_failed.$": "$.way_back_failed",
+            },
             then="ReleaseLockAfterFailure",
         ),
-        **drill_skipped(WORKFLOW, "$.drill"),
+        **drill_skipped(WORKFLOW, "$.lock_marks.drill"),
     }
 
 
@@ -207,7 +216,7 @@ def definition() -> dict[str, Any]:
         plan("PlanFailover", REGIONAL_PLAN_COMMENT),
         dry_run_gate(REGIONAL_DRY_RUN_COMMENT, then="PrepareRollback"),
         region_defaults(),
-        acquire_lock(WORKFLOW, refused="LockRefused", drill="$.drill"),
+        acquire_lock(WORKFLOW, refused="LockRefused", marks="$.lock_marks"),
         stale_lock_recovery(then="TakeSnapshot"),
         region_snapshot(then="IsPlanned"),
         drill(),
@@ -231,9 +240,10 @@ def definition() -> dict[str, Any]:
                 "Planned: traffic leaves the source in stages, with gates, before the switchover.", "CatchUpInit"
             ),
         },
+        before_promotion(then="ShiftAndPromote"),
         poll(
             catch_up,
-            ready="ShiftAndPromote",
+            ready="IsFullDrill",
             timed_out=passes("RollBack", Result=not_caught_up, ResultPath="$.error"),
         ),
         {
@@ -294,12 +304,13 @@ def definition() -> dict[str, Any]:
         ),
         {
             "NotePending": passes(
-                "ReleaseLock",
+                "WayBackIfFullDrill",
                 "What could not be done in the region left (fence, banner): the restore does it first.",
                 InputPath="$.verified.pending",
                 ResultPath="$.pending",
             )
         },
+        way_back(release="ReleaseLock", record="RecordDrillSuccess"),
         success_tail(
             WORKFLOW,
             {
@@ -320,6 +331,7 @@ def definition() -> dict[str, Any]:
                 "fence.$": "$.fence",
                 "banner_set.$": "$.banner",
                 "dns_banner.$": "$.switchover.dns.banner",
+                "way_back_failed.$": "$.way_back_failed",
             },
         ),
         failure_tail(WORKFLOW, {"pending.$": "$.rollback.pending"}),

@@ -68,7 +68,7 @@ def definition() -> dict[str, Any]:
         plan("PlanRestore", REGIONAL_PLAN_COMMENT),
         dry_run_gate(REGIONAL_DRY_RUN_COMMENT, then="PrepareRollback"),
         region_defaults(),
-        acquire_lock(WORKFLOW, refused="RecordLockRefused"),
+        acquire_lock(WORKFLOW, refused="RecordLockRefused", marks="$.lock_marks"),
         stale_lock_recovery(then="TakeSnapshot"),
         region_snapshot(then="PrepareReplica"),
         {

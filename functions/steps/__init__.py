@@ -23,7 +23,9 @@ topology's resources:
                 strongly consistent), in the replica region this region's steps call
   lock-take     only read and put them (take the lock)
   lock-release  only delete them (release the lock)
-  lock-hand-back  only put them, conditionally (give a taken-over lock back to the dead holder)
+  lock-hand-back  only put them, conditionally (give a taken-over lock back to the dead holder; a full
+                drill's marks and its hand-over to the way back)
+  lock-read     only read them (a full drill's way back checks the lock was handed to it)
   store-plan    put a traffic-shift dry run's plan item (PLAN#<execution>) in the table, nothing else
   publish       publish to the outcome topic
   read-db       describe the topology's DB instances and their tags
@@ -57,6 +59,7 @@ from switchyard.settings import (
     RecoveryEnv,
     TableEnv,
     TopologyEnv,
+    TopologyLockEnv,
     TopologyTableEnv,
     TriggerEnv,
     _Env,
@@ -148,6 +151,13 @@ STEPS: tuple[StepSpec, ...] = (
         "Release the topology's lock if this execution holds it",
     ),
     StepSpec(
+        "MarkLock",
+        "steps.mark_lock",
+        LockEnv,
+        ("lock-hand-back",),
+        "A full drill's lock, rewritten only while this execution holds it: nothing to put back, or handed over",
+    ),
+    StepSpec(
         "RecordOutcome",
         "steps.record_outcome",
         OutcomeEnv,
@@ -165,8 +175,9 @@ STEPS: tuple[StepSpec, ...] = (
     StepSpec(
         "PlanRestore",
         "steps.plan_restore",
-        TopologyEnv,
-        ("read-dns", "read-alarms", "read-db"),
+        TopologyLockEnv,
+        # lock-read: a full drill's way back (drill_of) is planned only when the lock was handed to it.
+        ("read-dns", "read-alarms", "read-db", "lock-read"),
         "Preflight a restore (failback) and plan it (reads only)",
     ),
     StepSpec("SetBanner", "steps.set_banner", TopologyEnv, ("put-banner",), "Switch the maintenance banner on or off"),

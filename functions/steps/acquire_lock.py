@@ -18,6 +18,9 @@ class AcquireLockEvent(Model):
     workflow: str
     lease_seconds: int = Field(ge=60, le=7 * 24 * 3600)
     drill: bool = False
+    # A full drill's way back (a restore the drill handed the lock to): keep the hand-over's marks.
+    put_back: bool = True
+    parent: str | None = None
 
 
 build(AcquireLockEvent, LockInfo)  # this step's event and result; other models are built on first use
@@ -34,6 +37,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         e.workflow,
         e.lease_seconds,
         drill=e.drill,
+        put_back=e.put_back,
+        parent=e.parent,
         outcomes_table=env.table_name,
     )
     return info.model_dump(mode="json")

@@ -123,6 +123,23 @@ class Switchover(Model):
     promotion: PromotionResult | BranchFailed | None = None
 
 
+class WayBackRun(Model):
+    """A full drill's way back, as its startExecution.sync:2 task selects it from the child's end."""
+
+    execution: str
+    status: str
+    summary: str | None = None
+    release: Release | CaughtError | None = None
+
+
+class WayBackFailed(Model):
+    """The way back failed or did not start (WayBackFailed, WayBackNotStarted): the rollback reads it."""
+
+    execution: str
+    error: str | None = None
+    started: bool = True  # False: StartExecution failed (an execution of that name may be another run's)
+
+
 # -- the keys ---------------------------------------------------------------------------------------
 
 Where = Literal["execution", "stage", "branch"]  # the execution's state, a Map iteration's, a Parallel branch's
@@ -180,6 +197,8 @@ PROMOTION_STATE_POLL = Slot("promotion_state_poll", (Poll,), ("branch",))
 PROMOTION_STATE = Slot("promotion_state", (PromotionState,), ("branch",))
 BRANCH_ERROR = Slot("branch_error", (CaughtError,), ("branch",))
 BANNER_ERROR = Slot("banner_error", (CaughtError,), ("branch",))
+BACK = Slot("back", (WayBackRun,))  # a full drill's way back (the plan's null until it ran)
+WAY_BACK_FAILED = Slot("way_back_failed", (WayBackFailed,))
 
 SLOTS: tuple[Slot, ...] = (
     PLAN,
@@ -216,6 +235,8 @@ SLOTS: tuple[Slot, ...] = (
     PROMOTION_STATE,
     BRANCH_ERROR,
     BANNER_ERROR,
+    BACK,
+    WAY_BACK_FAILED,
 )
 # What a traffic stage's Map iteration is given (its ItemSelector), besides what it writes.
 STAGE_ITEM = Slot("stage", (StageRef,), ("stage",))

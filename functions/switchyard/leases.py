@@ -127,3 +127,10 @@ def restore(request: RestoreRequest, *, other_regions: int) -> int:
     traffic += LONG_STEP + STEP  # health-check mode: ZeroWeights, MarkRecoveredIn (counted in both modes)
     worst = _START + new_replica + switch_back + traffic + _replicas_again(other_regions) + 2 * STEP + _FAILURE_TAIL
     return _lease(worst, RESTORE_TIMEOUT)
+
+
+def full_drill(failover: int, restore: int) -> int:
+    """A full drill's lock, from its AcquireLock: the planned failover's worst case (`failover`, its
+    lease), then its way back's (`restore`: the restore's lease, handed over with the lock), and the
+    failover's failure path after the way back failed."""
+    return _lease(failover + restore + _FAILURE_TAIL + STEP, FAILOVER_TIMEOUT)

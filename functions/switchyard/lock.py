@@ -217,3 +217,40 @@ def release(table: str, topology: str, holder: str, *, region: str | None = None
     except ConditionFailed:
         return False
     return True
+
+
+def rewrite(
+    table: str,
+    current: LockInfo,
+    *,
+    holder: str | None = None,
+    workflow: str | None = None,
+    lease: int | None = None,
+    put_back: bool | None = None,
+    parent: str | None = None,
+    now: float | None = None,
+    region: str | None = None,
+) -> LockInfo:
+    """The lock `current.holder` holds, written again with new marks (and a new holder, workflow
+    and lease when given), only while that holder still holds it: a full drill's marks before its
+    promotion, and its hand-over to the way back. Never a takeover: LockHeld when it is not held."""
+    now = time.time() if now is None else now
+    update: dict[str, object] = {"taken_over_from": None, "ended_as": None}
+    if holder is not None:
+        update.update(holder=holder, acquired_at=datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"))
+    if workflow is not None:
+        update["workflow"] = workflow
+    if lease is not None:
+        update["expires_at"] = int(now) + lease
+    if put_back is not None:
+        update["put_back"] = put_back
+    if parent is not None:
+        update["parent"] = parent
+    new = current.model_copy(update=update)
+    try:
+        _table(table, region).replace_lock(current.topology, _record(new), previous_holder=current.holder)
+    except ConditionFailed:
+        raise LockHeld(
+            f"topology '{current.topology}' is no longer locked by {current.holder}: the lock was not rewritten"
+        ) from None
+    return new

@@ -20,26 +20,21 @@ from switchyard.topology_schema import Name, RegionName, Topology
 Percent = Annotated[int, Field(ge=0, le=100)]
 Reason = Annotated[str, StringConstraints(max_length=1000)]
 BakeSeconds = Annotated[int, Field(ge=0, le=86400)]
+ExecutionArn = Annotated[str, StringConstraints(pattern=r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:")]
 
 
 # The executions must end well inside the state machines' timeout (48 h), and the lock's lease
 # (which covers every stage's bake) inside DynamoDB-friendly bounds: cap the total bake time.
 MAX_TOTAL_BAKE_SECONDS = 24 * 3600
 # A scheduled drill must be safe to run unattended. A regional-failover drill is a traffic-only
-# evacuation (docs/game-days.md); a restore has nothing to rehearse on its own (it undoes a failover).
+# evacuation, or with {"database": true} a planned failover and its restore (docs/game-days.md); a
+# restore has nothing to rehearse on its own (it undoes a failover).
 NO_RESTORE_DRILLS = (
     "drill: a restore is not drilled on its own; a regional-failover drill puts everything back itself"
     " (docs/game-days.md)"
 )
 DATABASE_DRILL_ONLY_REGIONAL = (
     'drill.database: only a regional-failover drill can switch the database over and back; use "drill": true'
-)
-# The database switchover and back (a planned failover, then a restore, under one lock) is not built
-# yet: refusing it is safer than a drill that says it switches the database and does not.
-NO_DATABASE_DRILLS_YET = (
-    "drill.database: a full drill (database switchover and back) is not available yet; run the"
-    ' traffic-only drill ("drill": true) and rehearse the database switchover with `switchyard local'
-    " scenario` (planned failover, then restore)"
 )
 
 
@@ -162,8 +157,6 @@ class RegionalFailoverRequest(_Request):
                 'mode: a drill must be "planned" (an unplanned failover moves every record in one step,'
                 " without stages or gates, which no game day should do)"
             )
-        if self.drills_database:
-            raise ValueError(NO_DATABASE_DRILLS_YET)
 
 
 class RestoreRequest(_Request):
@@ -173,6 +166,9 @@ class RestoreRequest(_Request):
     )
     bake_seconds: BakeSeconds = 300
     force: bool = False
+    # A full drill's way back: the failover execution that started this restore as its child and
+    # handed it the lock. PlanRestore refuses it unless the lock is this execution's already.
+    drill_of: ExecutionArn | None = None
 
     @model_validator(mode="after")
     def _ends_at_normal(self) -> RestoreRequest:

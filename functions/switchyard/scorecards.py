@@ -12,6 +12,7 @@ from pydantic import ConfigDict, Field
 from switchyard.aws import executions
 from switchyard.aws.clients import aws_errors
 from switchyard.aws.store import SCORECARD_RETENTION_SECONDS, StateTable
+from switchyard.errors import SwitchyardError
 from switchyard.history import steps_from_history
 from switchyard.model import Model
 from switchyard.settings import home_region
@@ -28,6 +29,9 @@ class ScorecardEvent(Model):
     drill: bool
     rolled_back: bool = False
     restored: bool = False  # the drill's changes were put back afterwards
+    way_back: str | None = None  # a full drill's: the restore's execution (its child), scored too
+    # A failed full drill's: its way back failed or did not start ({execution, error, started}).
+    way_back_failed: dict[str, Any] | None = None
 
 
 class StageCard(Model):
@@ -44,6 +48,13 @@ class StageCard(Model):
     # Per weight group (a record, or a service's listener rule): the target's share of DNS answers
     # (or of requests) after the stage, by the weights it wrote; all sets healthy.
     target_share: dict[str, float] = Field(default_factory=dict)
+
+
+class Phase(Model):
+    """A part of a full drill, in seconds from the start of the failover's execution."""
+
+    start_s: float
+    duration_s: float
 
 
 class Scorecard(Model):
@@ -68,6 +79,10 @@ class Scorecard(Model):
     measurements: list[dict[str, Any]] = Field(default_factory=list)
     # Each stage that changed DNS: seconds until Route 53 reported its change INSYNC (its bake began then).
     dns_insync: list[dict[str, Any]] = Field(default_factory=list)
+    # A full drill: its way back's execution, and its phases (`switchover`: from the first change to
+    # the end of Verify; `back`: the restore's whole run). Its stages follow the failover's.
+    way_back: str | None = None
+    phases: dict[str, Phase] = Field(default_factory=dict)
 
 
 def _history(execution: str) -> list[dict[str, Any]]:
@@ -164,6 +179,37 @@ def measurements(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
+def _phase(start: datetime, end: datetime, started: datetime) -> Phase:
+    return Phase(start_s=_seconds(start, started), duration_s=_seconds(end, start))
+
+
+def with_way_back(card: Scorecard, steps: list[dict[str, Any]], started: datetime, way_back: str) -> Scorecard:
+    """A full drill's card: the way back's stages and gates after the failover's, and both phases."""
+    history = _history(way_back)
+    back_steps = steps_from_history(history)
+    back_started: datetime = history[0]["timestamp"]
+    offset = (back_started - started).total_seconds()
+    phases = {"back": _phase(back_started, history[-1]["timestamp"], started)}
+    first = next((s for s in steps if s["name"] in ("ApplyStage", "ShiftDns") and s["status"] == "SUCCEEDED"), None)
+    verified = [s for s in steps if s["name"] == "Verify" and s["status"] == "SUCCEEDED"]
+    if first and verified:
+        phases["switchover"] = _phase(first["_t"], _end(verified[-1]), started)
+    back_stages = [
+        card_.model_copy(update={"index": len(card.stages) + card_.index, "start_s": round(card_.start_s + offset, 3)})
+        for card_ in stage_cards(back_steps, back_started)
+    ]
+    return card.model_copy(
+        update={
+            "way_back": way_back,
+            "phases": phases,
+            "stages": [*card.stages, *back_stages],
+            "gates_checked": card.gates_checked + sum(1 for s in back_steps if s["name"] == "CheckGates"),
+            "gates_failed": card.gates_failed
+            + sum(1 for s in back_steps if s["name"] == "CheckGates" and s["status"] == "FAILED"),
+        }
+    )
+
+
 def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
     """The drill's scorecard (not recorded when the run is not a drill)."""
     if not event.drill:
@@ -175,7 +221,7 @@ def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
     first_change = next(
         (s for s in steps if s["name"] in ("ApplyStage", "ShiftDns") and s["status"] == "SUCCEEDED"), None
     )
-    return Scorecard(
+    card = Scorecard(
         recorded=True,
         topology=event.topology,
         workflow=event.workflow,
@@ -207,6 +253,15 @@ def score(event: ScorecardEvent, now: float | None = None) -> Scorecard:
         ],
         measurements=measurements(steps),
     )
+    if event.way_back:
+        return with_way_back(card, steps, started, event.way_back)
+    failed = event.way_back_failed or {}
+    if failed.get("started") and failed.get("execution"):
+        try:
+            return with_way_back(card, steps, started, str(failed["execution"]))
+        except SwitchyardError:  # it never started: the failover's card alone
+            return card
+    return card
 
 
 def _insync(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:

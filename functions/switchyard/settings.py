@@ -46,6 +46,10 @@ class OutcomeEnv(TopologyEnv, TableEnv):
     topic_arn: str = Field(alias="TOPIC_ARN", pattern=r"^arn:aws[a-z-]*:sns:")
 
 
+class TopologyLockEnv(TopologyEnv, LockEnv):
+    """PlanRestore: the topology, and the lock table (a full drill's way back reads who holds it)."""
+
+
 class LockTableEnv(LockEnv, TableEnv):
     """The lock table, and the state table whose outcome records explain a lock left behind."""
 

@@ -27,6 +27,12 @@ moto's Step Functions interpreter runs our ASL for real, but (found with moto 5.
   server has it (usually within 60 s). Each batch gets its own id here and stays PENDING for
   DNS_PROPAGATION_SECONDS (scaled like the waits) after it was submitted; `GetChange` reports
   its real submission time.
+- A `states:startExecution` task (plain, `.sync`, `.sync:2`) passes the ASL's parameter names
+  (`StateMachineArn`, `Name`, `Input`) to boto3 unchanged, which knows them as `stateMachineArn`,
+  `name`, `input`, and reads boto3's answer by the ASL's names (`ExecutionArn`): every such task
+  fails with a KeyError. We rename both ways (`_sfn_parameters`, `_sfn_task`, `_sfn_response`), and
+  the answer's datetimes become epoch milliseconds, as Step Functions writes them into the state.
+  A workflow that starts another one as a child execution needs this.
 Each patch has a test in tests/unit/test_moto_patches.py that fails if moto moves the function
 we replace, so an upgrade of moto cannot silently bypass the local world.
 """
@@ -52,6 +58,9 @@ from moto.rds.models import RDSBackend
 from moto.route53.responses import Route53 as Route53Response
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+    StateTaskServiceSfn,
+)
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
@@ -85,6 +94,10 @@ _original_get_change = Route53Response.get_change
 DNS_PROPAGATION_SECONDS = 30.0
 _changes: dict[str, float] = {}  # change id -> when it was submitted (time.time())
 _change_ids = itertools.count(1)
+_original_sfn_parameters = StateTaskServiceSfn._normalise_parameters
+_original_sfn_task = StateTaskServiceSfn._eval_service_task
+# The ASL's names of StartExecution's parameters -> boto3's.
+_START_EXECUTION_NAMES = {"StateMachineArn": "stateMachineArn", "Name": "name", "Input": "input"}
 
 
 def _invoke_lambda_function(parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
@@ -139,6 +152,37 @@ def _statistic(self: Any, stat: str) -> Any:
     return values[rank - 1]
 
 
+def _sfn_parameters(
+    self: Any, parameters: dict[str, Any], boto_service_name: str | None = None, service_action_name: str | None = None
+) -> None:
+    _original_sfn_parameters(self, parameters, boto_service_name, service_action_name)
+    if service_action_name is None and self._get_boto_service_action() == "start_execution":
+        for asl, boto in _START_EXECUTION_NAMES.items():
+            if asl in parameters:
+                parameters[boto] = parameters.pop(asl)
+
+
+def _sfn_response(
+    self: Any, response: Any, boto_service_name: str | None = None, service_action_name: str | None = None
+) -> None:
+    """boto3's answer (startExecution, describeExecution) by the ASL's names, in place."""
+    if not isinstance(response, dict):
+        return
+    for key in list(response):
+        value = response.pop(key)
+        if isinstance(value, datetime):
+            value = int(value.timestamp() * 1000)
+        response[key[:1].upper() + key[1:]] = value
+
+
+def _sfn_task(
+    self: Any, env: Any, resource_runtime_part: Any, normalised_parameters: dict[str, Any], state_credentials: Any
+) -> None:
+    # The .sync resolvers read the submission's answer off the stack before any normalisation.
+    _original_sfn_task(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+    _sfn_response(self, env.stack[-1])
+
+
 def _skip(seconds: float) -> None:
     with _lock:
         _current.skipped += max(0.0, seconds * (1 - _current.time_scale))
@@ -182,6 +226,9 @@ def install(invoker: Invoker, time_scale: float) -> None:
         RDSBackend.promote_read_replica = _promote_read_replica  # type: ignore[method-assign]
         _current.skipped = 0.0
         Statistics.get_statistics_for_type = _statistic  # type: ignore[method-assign]
+        StateTaskServiceSfn._normalise_parameters = _sfn_parameters  # type: ignore[method-assign]
+        StateTaskServiceSfn._normalise_response = _sfn_response  # type: ignore[method-assign]
+        StateTaskServiceSfn._eval_service_task = _sfn_task  # type: ignore[method-assign]
         analysis.clock = world_time
         Route53Response.change_resource_record_sets = _change_resource_record_sets  # type: ignore[method-assign]
         Route53Response.get_change = _get_change  # type: ignore[method-assign]
@@ -196,6 +243,9 @@ def uninstall() -> None:
         botocore.endpoint.time = time
         RDSBackend.promote_read_replica = _original_promote  # type: ignore[method-assign]
         Statistics.get_statistics_for_type = _original_statistic  # type: ignore[method-assign]
+        StateTaskServiceSfn._normalise_parameters = _original_sfn_parameters  # type: ignore[method-assign]
+        del StateTaskServiceSfn._normalise_response  # the base class's (a no-op) again
+        StateTaskServiceSfn._eval_service_task = _original_sfn_task  # type: ignore[method-assign]
         analysis.clock = _original_clock
         Route53Response.change_resource_record_sets = _original_change_records  # type: ignore[method-assign]
         Route53Response.get_change = _original_get_change  # type: ignore[method-assign]

@@ -58,8 +58,9 @@ def test_registry_env_models() -> None:
     assert env_var_names(NoEnv) == []
     assert sorted(env_var_names(LockEnv)) == ["LOCK_REGION", "LOCK_TABLE"]
     # Only the steps that take the lock or the cooldown see the lock table (RecoverStaleRun: to hand a
-    # taken-over lock back to a dead run whose snapshot it could not put back).
-    lock_steps = {"AcquireLock", "ReleaseLock", "AlarmTrigger", "RecoverStaleRun"}
+    # taken-over lock back to a dead run whose snapshot it could not put back; MarkLock: a full drill's
+    # marks and hand-over; PlanRestore: a full drill's way back reads that the lock was handed to it).
+    lock_steps = {"AcquireLock", "ReleaseLock", "AlarmTrigger", "RecoverStaleRun", "MarkLock", "PlanRestore"}
     assert {s.name for s in STEPS if issubclass(s.env, LockEnv)} == lock_steps
     traffic_shift = {
         "PlanShift": TopologyTableEnv,  # a large dry run stores its plan in the table

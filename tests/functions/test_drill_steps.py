@@ -66,7 +66,7 @@ def test_a_drill_that_would_leave_a_record_without_weight_is_refused(world: Loca
 def test_unplanned_and_database_drills_are_refused_before_any_read(world: LocalWorld) -> None:
     for data, field in (
         ({**DRILL, "mode": "unplanned"}, 'mode: a drill must be "planned"'),
-        ({**PLANNED, "drill": {"database": True}}, "drill.database: a full drill"),
+        ({**PLANNED, "mode": "unplanned", "drill": {"database": True}}, 'mode: a drill must be "planned"'),
     ):
         with aws_calls(world) as counts, pytest.raises(InvalidInput, match=field):
             plan_failover(data)

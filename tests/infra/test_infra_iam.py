@@ -53,6 +53,7 @@ WORD_ACTIONS = {
     "lock-take": {"dynamodb:GetItem", "dynamodb:PutItem"},
     "lock-release": {"dynamodb:DeleteItem"},
     "lock-hand-back": {"dynamodb:PutItem"},
+    "lock-read": {"dynamodb:GetItem"},
     "publish": {"sns:Publish", "kms:Decrypt", "kms:GenerateDataKey"},
     "read-db": {"rds:DescribeDBInstances", "rds:ListTagsForResource"},
     "describe-db": {"rds:DescribeDBInstances"},
@@ -554,7 +555,8 @@ def test_step_functions_actions_are_scoped_to_the_topologys_state_machines_in_th
         everywhere = {e for r in topo.regions for e in _executions(topo, r, {"regional-failover"})}
         for action, words, workflows, also in (
             ("states:StopExecution", ("start-executions",), {*drills, "restore"}, set()),
-            ("states:GetExecutionHistory", ("read-executions",), drills, set()),
+            # a full regional drill's scorecard reads its way back's history too (a restore)
+            ("states:GetExecutionHistory", ("read-executions",), {*drills, "restore"}, set()),
             ("states:DescribeExecution", ("start-executions",), triggered, everywhere),
         ):
             granted = roles_granting(synth, stack, action)
@@ -641,14 +643,17 @@ def test_lock_grants_only_the_lock_and_cooldown_items_in_the_replica_its_steps_c
 
     topo = synth.topology
     # Each step only the lock actions it calls: take (get, put), release (delete), the trigger all three,
-    # and RecoverStaleRun's hand-back to a dead holder whose snapshot it could not put back (put).
+    # and RecoverStaleRun's hand-back to a dead holder whose snapshot it could not put back (put);
+    # a full drill's MarkLock (put) and its way back's PlanRestore (get).
     words = {
         "AlarmTrigger": "lock",
         "AcquireLock": "lock-take",
         "ReleaseLock": "lock-release",
         "RecoverStaleRun": "lock-hand-back",
+        "MarkLock": "lock-hand-back",
+        "PlanRestore": "lock-read",
     }
-    lock_words = ("lock", "lock-take", "lock-release", "lock-hand-back")
+    lock_words = ("lock", "lock-take", "lock-release", "lock-hand-back", "lock-read")
     assert {step: word for word in lock_words for step in steps_with(word)} == words
     for stack, region in synth.regions.items():
         replica = lock_regions.endpoint(lock_layout(topo), region)
@@ -676,3 +681,27 @@ def test_lock_grants_only_the_lock_and_cooldown_items_in_the_replica_its_steps_c
                 lock_arn
             }
             assert {a for st in grants if "-lock" not in json.dumps(st.resources) for a in st.actions} == others
+
+
+def test_only_the_regional_failover_may_run_its_way_back_a_restore_in_its_region(synth: Synth) -> None:
+    """A full drill's way back: startExecution.sync:2 of the restore, in the stack's region. Step
+    Functions describes and stops the child and keeps its managed EventBridge rule with the role."""
+    name = synth.topology.name
+    for stack, region in synth.regions.items():
+        for machine in synth.resources(stack, "AWS::StepFunctions::StateMachine").values():
+            role = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+            grants = synth.role_grants(stack, role)
+            child = {a: r for a, r in grants.items() if a.startswith(("states:", "events:"))}
+            if not machine["Properties"]["StateMachineName"].endswith("-regional-failover"):
+                assert child == {}, machine["Properties"]["StateMachineName"]
+                continue
+            executions = {f"arn:aws:states:{region}:{ACCOUNT}:execution:switchyard-{name}-restore:*"}
+            rule = {f"arn:aws:events:{region}:{ACCOUNT}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"}
+            assert child == {
+                "states:StartExecution": {f"arn:aws:states:{region}:{ACCOUNT}:stateMachine:switchyard-{name}-restore"},
+                "states:DescribeExecution": executions,
+                "states:StopExecution": executions,
+                "events:PutTargets": rule,
+                "events:PutRule": rule,
+                "events:DescribeRule": rule,
+            }

@@ -36,7 +36,11 @@ def test_a_traffic_shift_drill_is_as_before(shop_topology: Topology) -> None:
     ("workflow", "data", "error"),
     [
         ("regional-failover", {**FAILOVER, "mode": "unplanned", "drill": True}, 'mode: a drill must be "planned"'),
-        ("regional-failover", {**FAILOVER, "drill": {"database": True}}, "drill.database: a full drill"),
+        (
+            "regional-failover",
+            {**FAILOVER, "mode": "unplanned", "drill": {"database": True}},
+            'mode: a drill must be "planned"',
+        ),
         ("regional-failover", {**FAILOVER, "drill": {"database": "yes"}}, "drill: database must be true or false"),
         ("regional-failover", {**FAILOVER, "drill": {"banner": True}}, "drill: unknown field(s) ['banner']"),
         ("regional-failover", {**FAILOVER, "drill": "yes"}, "drill: Input should be a valid boolean"),
@@ -61,7 +65,9 @@ def test_a_game_day_keeps_the_drill_options_it_names(shop_data: dict[str, Any]) 
             "input": {**FAILOVER, "drill": {"database": True}},
         }
     ]
-    with pytest.raises(InvalidTopology, match=r"game_days\.0\.input\..*drill\.database: a full drill"):
+    assert parse_topology(shop_data, "shop").game_days[0].input["drill"] == {"database": True}
+    shop_data["game_days"][0]["input"] = {**FAILOVER, "mode": "unplanned", "drill": {"database": True}}
+    with pytest.raises(InvalidTopology, match=r"game_days\.0\.input\..*mode: a drill must be \"planned\""):
         parse_topology(shop_data, "shop")
     shop_data["game_days"][0]["input"] = FAILOVER
     assert parse_topology(shop_data, "shop").game_days[0].workflow == "regional-failover"

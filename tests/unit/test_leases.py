@@ -62,7 +62,18 @@ class Walker:
                 attempts += 1
         return attempts, delays
 
+    def child(self, state: dict[str, Any]) -> float:
+        """A startExecution.sync task waits for its child: the child's worst case from its start
+        (its facts are the parent's `way_back`), its lease handed over with the lock."""
+        assert state["Resource"] == "arn:aws:states:::states:startExecution.sync:2", state["Resource"]
+        assert "Retry" not in state, "a retried child start would double its worst case"
+        child = self.facts["way_back"]
+        definition = asl(child["workflow"])
+        return min(Walker(child).longest(definition["States"], definition["StartAt"]), definition["TimeoutSeconds"])
+
     def task(self, state: dict[str, Any]) -> float:
+        if state["Resource"].startswith("arn:aws:states:::states:startExecution"):
+            return self.child(state)
         function = self._function_timeout(state)
         timeout = self._timeout(state)
         retried, delays = self._retries(state)
@@ -175,6 +186,9 @@ def asl(workflow: str) -> dict[str, Any]:
 def worst_case(workflow: str, facts: dict[str, Any]) -> float:
     """Seconds the lock may be held: from AcquireLock to the end, capped by the state machine's timeout."""
     definition = asl(workflow)
+    drill = facts.get("drill")
+    # A full drill (`"drill": {"database": true}`) takes the way back after NotePending.
+    facts = {"full_drill": isinstance(drill, dict) and bool(drill.get("database")), **facts}
     return min(Walker(facts).longest(definition["States"], "AcquireLock"), definition["TimeoutSeconds"])
 
 

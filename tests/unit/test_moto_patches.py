@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -14,6 +15,9 @@ from botocore.exceptions import ClientError
 from moto.rds.models import DBInstance, RDSBackend
 from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+    StateTaskServiceSfn,
+)
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function import (
     seconds,
     seconds_path,
@@ -98,8 +102,12 @@ def test_install_swaps_and_uninstall_restores() -> None:
         assert retrier_decl.time is not time
         assert RDSBackend.promote_read_replica is moto_patches._promote_read_replica
         assert moto_patches.time_scale() == 0.5
+        assert StateTaskServiceSfn._eval_service_task is moto_patches._sfn_task
     finally:
         moto_patches.uninstall()
+    assert StateTaskServiceSfn._eval_service_task is moto_patches._original_sfn_task
+    assert StateTaskServiceSfn._normalise_parameters is moto_patches._original_sfn_parameters
+    assert "_normalise_response" not in StateTaskServiceSfn.__dict__
     assert lambda_eval_utils._invoke_lambda_function is moto_patches._original_invoke
     assert wait_function.WaitFunction._wait_interval is moto_patches._original_wait
     assert retrier_decl.time is time
@@ -207,3 +215,86 @@ def test_sessions_share_one_loader_of_service_models() -> None:
     model = first.get_service_model("dynamodb")
     assert second.get_service_model("dynamodb").operation_names == model.operation_names
     assert "PutItem" in model.operation_names
+
+
+# -- a child execution started by a states:startExecution task ----------------------------------------
+
+
+def _run_parent(sfn: Any, condition: str) -> dict[str, Any]:
+    """A parent that starts a child (one Pass echoing its input) with `startExecution<condition>`."""
+    role = "arn:aws:iam::123456789012:role/r"
+    child_asl = '{"StartAt": "Echo", "States": {"Echo": {"Type": "Pass", "Parameters": {"got.$": "$.x"}, "End": true}}}'
+    child = sfn.create_state_machine(name=f"child{len(condition)}", definition=child_asl, roleArn=role)
+    start = {
+        "Type": "Task",
+        "Resource": f"arn:aws:states:::states:startExecution{condition}",
+        "Parameters": {
+            "StateMachineArn": child["stateMachineArn"],
+            "Name.$": "States.Format('{}-child', $$.Execution.Name)",
+            "Input": {"x.$": "$.x"},
+        },
+        "End": True,
+    }
+    parent = sfn.create_state_machine(
+        name=f"parent{len(condition)}",
+        definition=json.dumps({"StartAt": "Start", "States": {"Start": start}}),
+        roleArn=role,
+    )
+    arn = sfn.start_execution(stateMachineArn=parent["stateMachineArn"], name="p", input='{"x": 7}')["executionArn"]
+    deadline = time.monotonic() + 30
+    while (found := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return dict(found)
+
+
+def test_moto_passes_the_asl_names_of_start_execution_to_boto3(fake_aws_env: None) -> None:
+    """Unpatched, the task fails (boto3 has no parameter `StateMachineArn`): if this passes, moto
+    renames them itself and `_sfn_parameters` can go."""
+    import boto3
+    from moto import mock_aws
+
+    assert moto_patches._original_sfn_parameters is StateTaskServiceSfn._normalise_parameters
+    assert list(inspect.signature(StateTaskServiceSfn._normalise_parameters).parameters) == [
+        "self",
+        "parameters",
+        "boto_service_name",
+        "service_action_name",
+    ]
+    assert moto_patches._original_sfn_task is StateTaskServiceSfn._eval_service_task
+    assert list(inspect.signature(StateTaskServiceSfn._eval_service_task).parameters) == [
+        "self",
+        "env",
+        "resource_runtime_part",
+        "normalised_parameters",
+        "state_credentials",
+    ]
+    # The .sync resolvers read the submission's answer off the stack by the ASL's name.
+    assert 'submission_output["ExecutionArn"]' in inspect.getsource(StateTaskServiceSfn._build_sync2_resolver)
+    assert "_normalise_response" not in StateTaskServiceSfn.__dict__  # the base class's no-op
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        found = _run_parent(boto3.client("stepfunctions", "us-east-1"), ".sync:2")
+    assert found["status"] == "FAILED" and "StateMachineArn" in found.get("cause", ""), found
+
+
+@pytest.mark.parametrize("condition", [".sync:2", ".sync", ""])
+def test_a_parent_starts_a_child_execution_and_waits_for_its_output(
+    fake_aws_env: None, installed: list[tuple[str, bytes, str]], condition: str
+) -> None:
+    import boto3
+    from moto import mock_aws
+
+    assert StateTaskServiceSfn._normalise_parameters is moto_patches._sfn_parameters
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        sfn = boto3.client("stepfunctions", "us-east-1")
+        found = _run_parent(sfn, condition)
+        [child] = sfn.list_executions(stateMachineArn=sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"])[
+            "executions"
+        ]
+    assert found["status"] == "SUCCEEDED", found
+    output = json.loads(found["output"])
+    assert child["name"] == "p-child" and output["ExecutionArn"] == child["executionArn"]
+    if condition == ".sync:2":
+        assert output["Output"] == {"got": 7}  # the child's output, parsed
+    elif condition == ".sync":
+        assert json.loads(output["Output"]) == {"got": 7}

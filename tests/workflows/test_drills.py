@@ -63,5 +63,5 @@ def test_unplanned_and_database_drills_are_refused(refusing_world):
     failover = {"from_region": "us-east-1", "to_region": "us-west-2"}
     unplanned = refusing_world.run("regional-failover", {**failover, "mode": "unplanned", "drill": True})
     assert unplanned.status == "FAILED" and 'mode: a drill must be "planned"' in unplanned.report["error"]
-    database = refusing_world.run("regional-failover", {**failover, "mode": "planned", "drill": {"database": True}})
-    assert database.status == "FAILED" and "drill.database: a full drill" in database.report["error"]
+    database = refusing_world.run("regional-failover", {**failover, "mode": "unplanned", "drill": {"database": True}})
+    assert database.status == "FAILED" and 'mode: a drill must be "planned"' in database.report["error"]

@@ -6,9 +6,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from switchyard import leases
+from switchyard import leases, lock
 from switchyard.aws import rds
-from switchyard.errors import UnsafeChange
+from switchyard.errors import InvalidInput, UnsafeChange
 from switchyard.failover import dependencies
 from switchyard.failover.dns_mode import (
     ROUTE53_WARNING,
@@ -20,7 +20,7 @@ from switchyard.failover.dns_mode import (
     read_groups,
     record_moves,
 )
-from switchyard.failover.drill import plan_drill
+from switchyard.failover.drill import LockMarks, WayBack, full_drill_checks, plan_drill, way_back_of
 from switchyard.failover.events import DbRef, StepEvent
 from switchyard.failover.preflight import (
     current_writer,
@@ -71,6 +71,7 @@ class _Plan(Model):
     snapshot_flags: dict[str, float] = Field(default_factory=dict)  # region -> flag the rollback puts back
     dependencies: list[Dependency] = Field(default_factory=list)
     unplanned: bool = False  # an unplanned failover: Route 53 is read with short timeouts
+    lock_marks: LockMarks = Field(default_factory=LockMarks)  # what AcquireLock writes besides the holder
 
 
 class FailoverPlan(_Plan):
@@ -87,6 +88,14 @@ class FailoverPlan(_Plan):
     # A game-day drill (switchyard.failover.drill): traffic out and back, nothing else; the ASL's
     # drill branch reads it.
     drill: bool = False
+    # A full drill (`"drill": {"database": true}`): this planned failover, then `way_back`, a restore
+    # started as a child execution under the lock handed over to it (switchyard.failover.drill).
+    full_drill: bool = False
+    way_back: WayBack | None = None
+    # Nulls the ASL reads on every path (WayBack and its failure overwrite them): how the way back
+    # ended, for the outcome, and that it failed, for the rollback (which then puts nothing back).
+    back: dict[str, Any] | None = None
+    way_back_failed: dict[str, Any] | None = None
     # What the failure path reads whatever step fails (the steps that run overwrite them): the
     # rollback lists what the run could not do in the source from these (`pending`). Nulls here
     # cost no state transition before the first DNS write, as Pass states would.
@@ -106,7 +115,8 @@ class RestorePlan(_Plan):
 def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
     request: RegionalFailoverRequest = parse_request("regional-failover", event.input, topo)
     assert topo.database is not None  # parse_request requires it
-    if request.is_drill:
+    full = request.drills_database
+    if request.is_drill and not full:
         return FailoverPlan.model_validate(plan_drill(request, topo, event.execution))
     source_id, dest_id = db_id(topo, request.from_region), db_id(topo, request.to_region)
     warnings: list[str] = []
@@ -123,12 +133,17 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
         else receiving_regions(groups, request.from_region, request.to_region, list(topo.regions))
     )
     baseline = receivers_healthy_or_refuse(topo, receivers, request.from_region, request.force, warnings)
+    # A full drill loses no write, whatever max_data_loss_seconds says.
     budget = (
-        request.max_data_loss_seconds
+        0
+        if full
+        else request.max_data_loss_seconds
         if request.max_data_loss_seconds is not None
         else topo.database.max_data_loss_seconds
     )
     lag = lag_within_budget(request, dest_id, budget, warnings)
+    if full:
+        full_drill_checks(request, topo, lag)
     if request.dry_run and how == "weights" and topo.dns.records:
         warnings.append(ROUTE53_WARNING)
 
@@ -159,7 +174,7 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
         how=how,
         unplanned=unplanned,
     )
-    return FailoverPlan(
+    plan = FailoverPlan(
         topology=topo.name,
         execution=event.execution,
         request=request,
@@ -192,6 +207,27 @@ def plan_failover(event: PlanEvent, topo: Topology) -> FailoverPlan:
         unplanned=unplanned,
         dependencies=depends,
     )
+    return _as_full_drill(plan, request, topo) if full else plan
+
+
+def _as_full_drill(plan: FailoverPlan, request: RegionalFailoverRequest, topo: Topology) -> FailoverPlan:
+    """A planned failover's plan, made the first half of a full drill. Its `drill` stays false (the
+    traffic-only branch and rollback read it): the lock is marked a drill, `full_drill` leads to the
+    way back after NotePending, and the lease covers both runs."""
+    back = way_back_of(request, topo, plan.execution)
+    summary = (
+        f"full drill: database switchover to {request.to_region} and back; {plan.summary}; then restore"
+        f" {request.from_region} as a child execution ({back.name}), DNS stages {back.input['stages']}"
+    )
+    return plan.model_copy(
+        update={
+            "full_drill": True,
+            "way_back": back,
+            "summary": summary,
+            "lease_seconds": leases.full_drill(plan.lease_seconds, back.lease_seconds),
+            "lock_marks": LockMarks(drill=True),
+        }
+    )
 
 
 def _restorable_writer(topo: Topology, region: str, recovered_id: str, warnings: list[str]) -> rds.DbState:
@@ -207,8 +243,24 @@ def _restorable_writer(topo: Topology, region: str, recovered_id: str, warnings:
     return writer
 
 
-def plan_restore(event: PlanEvent, topo: Topology) -> RestorePlan:
+def _way_back_marks(request: RestoreRequest, topo: Topology, execution: str, lock_table: str | None) -> LockMarks:
+    """A full drill's way back keeps the marks its failover wrote when it handed the lock over; a
+    restore started by hand cannot mark itself so (the lock must be this execution's already)."""
+    if request.drill_of is None:
+        return LockMarks()
+    held = lock.read_lock(lock_table, topo.name) if lock_table else None
+    if held is None or held.holder != execution or held.parent != request.drill_of:
+        holder = "nobody" if held is None else held.holder
+        raise InvalidInput(
+            f"drill_of: the lock of topology '{topo.name}' is held by {holder}, not handed over to this execution by"
+            f" {request.drill_of}; only a full drill's failover sets drill_of, when it starts its way back"
+        )
+    return LockMarks(drill=True, put_back=False, parent=request.drill_of)
+
+
+def plan_restore(event: PlanEvent, topo: Topology, lock_table: str | None = None) -> RestorePlan:
     request: RestoreRequest = parse_request("restore", event.input, topo)
+    marks = _way_back_marks(request, topo, event.execution, lock_table)
     region = request.region
     warnings: list[str] = []
     recovered_id = db_id(topo, region)
@@ -259,4 +311,5 @@ def plan_restore(event: PlanEvent, topo: Topology) -> RestorePlan:
         writer_follows_flag=flag,
         snapshot_flags={region: 1.0} if flag else {},
         dependencies=depends,
+        lock_marks=marks,
     )

@@ -8,9 +8,10 @@ from pydantic import Field
 
 from switchyard import banner, region_flags, snapshots
 from switchyard.aws import rds
-from switchyard.errors import RollbackIncomplete
+from switchyard.errors import RollbackIncomplete, SwitchyardError
 from switchyard.failover.dns_mode import Pending, left_undone
 from switchyard.failover.events import DbRef, StepEvent
+from switchyard.failover.preflight import current_writer
 from switchyard.model import Model
 from switchyard.shift.groups import put_back
 from switchyard.topology import Topology
@@ -31,6 +32,9 @@ class RollBackFailoverEvent(StepEvent):
     fence: dict[str, Any] | None = None
     banner_set: dict[str, Any] | None = None  # planned: BannerOn's
     dns_banner: dict[str, Any] | None = None  # unplanned: the DNS branch's
+    # A full drill whose way back (its restore, a child execution) failed or did not start: the
+    # promotion stands and the restore may have moved things since, so nothing is put back.
+    way_back_failed: dict[str, Any] | None = None
 
 
 class RollBackFailoverResult(Model):
@@ -73,12 +77,32 @@ def _put_back(topo: Topology, table: str, snapshot_id: str | None) -> int:
     return restored
 
 
+def _after_way_back(event: RollBackFailoverEvent, topo: Topology) -> RollBackFailoverResult:
+    """Nothing put back: say where the writer is now (the failover's promotion, or the way back's)."""
+    failed = event.way_back_failed or {}
+    try:
+        writer = current_writer(topo, event.source or event.promotion.region, [])
+        where = f"the writer is {writer.identifier} in {writer.region}"
+    except SwitchyardError as exc:
+        where = f"the writer could not be found ({exc})"
+    return RollBackFailoverResult(
+        rolled_back=False,
+        promoted=True,
+        state=(
+            f"a full drill's way back ({failed.get('execution')}) ended with {failed.get('error')}: nothing is put"
+            f" back by the failover; {where}. Check DNS, the banner and the replicas, then run restore."
+        ),
+    )
+
+
 def roll_back_failover(event: RollBackFailoverEvent, topo: Topology, table: str) -> RollBackFailoverResult:
     """Undo what can be undone. Before the promotion: DNS back to the snapshot, banner as it was.
 
     After it: nothing is undone (a promotion cannot be), the banner stays on, and the result says
     where the writer is, so the on-call can finish by hand or run `restore`.
     """
+    if event.way_back_failed is not None:
+        return _after_way_back(event, topo)
     if event.traffic_only:
         restored = _put_back(topo, table, event.snapshot_id)
         return RollBackFailoverResult(
