@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from switchyard_cli.local.faults import parse_fault
+from tests.polling import wait_until
 from tests.workflows.test_drills import scorecards
 
 FULL_DRILL = {
@@ -194,3 +195,63 @@ def test_a_way_back_stopped_by_hand_fails_the_drill_and_the_failover_puts_nothin
     assert f" in {writer}. Check DNS" in record["details"]["rollback"]["state"]
     # A stopped execution runs no Catch: the lock stays with it until a next run takes it over (it has ended).
     assert _lock(world).holder == child
+
+
+def _way_back(drill: str) -> str:
+    return drill.replace(":switchyard-shop-regional-failover:", ":switchyard-shop-restore:") + "-back"
+
+
+def _started(sfn, execution: str) -> bool:
+    try:
+        events = sfn.get_execution_history(executionArn=execution)["events"]
+    except sfn.exceptions.ExecutionDoesNotExist:
+        return False
+    return any(e["type"] == "WaitStateEntered" for e in events)
+
+
+def test_an_incident_before_the_promotion_stops_the_full_drill_and_puts_back_dns_and_the_banner(world):
+    start = world.read_world()
+    drill = world.start("regional-failover", {**FULL_DRILL, "bake_seconds": 4000}, name="game-day", region="us-west-2")
+    sfn = world.client("stepfunctions", "us-west-2")
+    wait_until(lambda: _started(sfn, drill), "the full drill never waited in its first stage")
+    moved = world.read_world()
+    assert moved["dns"]["api.example.com"]["us-east-1"] == 50
+    assert moved["banner"] == {"us-east-1": True, "us-west-2": True}
+    assert world.read_world()["databases"] == start["databases"]
+
+    result = world.fire_alarm("use1-a-5xx")
+    assert result.status == "SUCCEEDED", result.report["error"]
+    preemption = result.report["trigger"]["decisions"][0]["preemption"]
+    assert preemption["put_back"] == "DNS, region-out flags and banner" and not preemption["problems"]
+    # ABORTED, or FAILED when moto's interpreter ends the state it was in after the stop
+    assert sfn.describe_execution(executionArn=drill)["status"] in ("ABORTED", "FAILED")
+    after = result.report["world"]
+    assert after["dns"] == start["dns"] and after["banner"] == start["banner"]  # what the drill changed
+    assert after["databases"] == start["databases"] and after["replicates_from"] == start["replicates_from"]
+    assert after["alb"]["us-east-1"]["api"]["use1-a"] == 0  # and the incident was handled
+    assert after["lock"] is None
+
+
+def test_an_incident_after_the_promotion_stops_both_runs_and_leaves_the_writer_where_it_is(world):
+    drill = world.start("regional-failover", {**FULL_DRILL, "stages": [0], "bake_seconds": 2000}, name="game-day")
+    back = _way_back(drill)
+    sfn = world.client("stepfunctions", "us-west-2")
+    wait_until(lambda: _started(sfn, back), "the way back never started", timeout=60)
+    during = world.read_world()
+    # The writer is us-west-2 (no replica of its own yet: the way back is creating one).
+    assert during["lock"] == back and during["databases"]["us-west-2"] in ("primary", "standalone")
+
+    result = world.fire_alarm("use1-a-5xx")
+    assert result.status == "SUCCEEDED", result.report["error"]
+    preemption = result.report["trigger"]["decisions"][0]["preemption"]
+    assert preemption["put_back"] == "nothing" and not preemption["problems"]
+    assert preemption["stopped"] == {back: "stopped", drill: "stopped"}
+    for execution in (back, drill):
+        assert sfn.describe_execution(executionArn=execution)["status"] in ("ABORTED", "FAILED")
+    after = result.report["world"]
+    # Nothing written back over the failed-over world: the writer stays in us-west-2.
+    assert after["databases"]["us-west-2"] == during["databases"]["us-west-2"] and after["dns"] == during["dns"]
+    assert after["lock"] is None
+    record = next(r for r in world.outcome_records() if r["execution"] == drill and r["status"] == "FAILED")
+    assert record["error"] == "PreemptedByIncident"
+    assert "the writer is in us-west-2" in record["message"] and "run restore" in record["message"]
