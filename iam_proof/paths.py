@@ -181,8 +181,9 @@ def incident_preempts_regional_failover_drill(world: LocalWorld) -> None:
 
 
 def _mark_full_drill(world: LocalWorld, *, put_back: bool, parent: str | None = None) -> str:
-    """Mark the lock as a full drill's (the marks its parent and the hand-over write): the planned
-    failover and the restore are the full drill's two runs, which the input does not offer yet."""
+    """Mark the lock as a full drill's (the marks its parent and the hand-over write), over a planned
+    failover or restore started here: the trigger's calls are the same as for a real full drill
+    (tests/workflows/test_full_drill.py pre-empts one), and each run stops at a known point."""
     from switchyard.aws.store import LockTable
 
     store = world.names.lock_store
