@@ -203,3 +203,34 @@ def test_in_lambda_the_first_invocation_freezes_the_cold_start_objects(monkeypat
         assert handler({"a": 1}, _LambdaContext("Step", "us-east-1")) == {"echo": {"a": 1}}
     assert freezes == [1]
     observability._freeze_cold_start_objects.cache_clear()
+
+
+def test_a_cold_start_runs_no_full_collection_until_the_first_invocation() -> None:
+    # Importing every step allocates well past CPython's first full collection (after the 11th
+    # generation 1 one): without switchyard.coldstart it runs during the import, over every object.
+    seen = fresh(
+        f"""
+        import gc, importlib, json
+        default = gc.get_threshold()
+        for module in {[step.module for step in STEPS]!r}:
+            importlib.import_module(module)
+        imported = {{"full": gc.get_stats()[2]["collections"], "middle": gc.get_stats()[1]["collections"]}}
+        from switchyard.observability import _freeze_cold_start_objects
+        _freeze_cold_start_objects()  # what the first invocation calls
+        restored, frozen = gc.get_threshold() == default, gc.get_freeze_count() > 0
+        print(json.dumps({{**imported, "restored": restored, "frozen": frozen}}))
+        """
+    )
+    assert seen["middle"] > 11  # the young generations are still collected
+    assert (seen["full"], seen["restored"], seen["frozen"]) == (0, True, True)
+
+
+def test_outside_lambda_the_collector_keeps_its_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from switchyard import coldstart
+
+    before = gc.get_threshold()
+    monkeypatch.delenv("LAMBDA_TASK_ROOT", raising=False)
+    coldstart.begin()
+    assert gc.get_threshold() == before
