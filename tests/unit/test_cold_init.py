@@ -62,6 +62,9 @@ def fresh(code: str) -> Any:
 # The trigger answers each EventBridge event once with Powertools' idempotency utility, whose
 # DynamoDB persistence layer imports boto3 at module level.
 USES_BOTO3 = {"AlarmTrigger"}
+# What no step's import needs: boto3 and YAML (the Lambda copy of the topology is JSON); Powertools'
+# parser (switchyard.parsing validates with the model itself), with its TypeAdapter module.
+HEAVY = ("boto3", "s3transfer", "yaml", "aws_lambda_powertools.utilities.parser", "pydantic.type_adapter")
 
 
 def test_step_handlers_import_without_boto3_with_the_tracer_active() -> None:
@@ -74,7 +77,7 @@ def test_step_handlers_import_without_boto3_with_the_tracer_active() -> None:
         import botocore.client
         from switchyard.observability import tracer
         print(json.dumps({{
-            "heavy": sorted(m for m in ("boto3", "s3transfer", "yaml") if m in sys.modules),
+            "heavy": sorted(m for m in {HEAVY!r} if m in sys.modules),
             "tracing": not tracer.disabled,
             "botocore_patched": hasattr(botocore.client, "_xray_enabled"),
         }}))
