@@ -86,6 +86,19 @@ def test_step_handlers_import_without_boto3_with_the_tracer_active() -> None:
     assert seen == {"heavy": [], "tracing": True, "botocore_patched": True}
 
 
+def test_the_alarm_trigger_imports_neither_routing_nor_the_traffic_shift_steps() -> None:
+    # Both serve only its rare path (an incident while a drill holds the lock: put back the drill's
+    # snapshot), which imports them when it runs.
+    seen = fresh(
+        """
+        import json, sys
+        import steps.alarm_trigger
+        print(json.dumps(sorted(m for m in ("switchyard.routing", "switchyard.shift") if m in sys.modules)))
+        """
+    )
+    assert seen == []
+
+
 # Every pydantic model of the shipped code (the library and the handlers), surveyed in a fresh
 # process where every handler imports: "module:qualname" -> its defer_build setting.
 SURVEY = """
