@@ -14,6 +14,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
+from switchyard import coldstart
+
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "switchyard")
 
 logger = Logger(service=SERVICE)
@@ -29,9 +31,11 @@ def _freeze_cold_start_objects() -> None:
 
     Modules, models, Powertools' objects: tens of thousands, alive for the container's life.
     Otherwise the first full collection, which the first call's client creation usually
-    triggers, walks them all (~15-20 ms), and so does every later full collection.
+    triggers, walks them all (~15-20 ms), and so does every later full collection. The cold start
+    itself ran without one (switchyard.coldstart); they may run again from here on.
     """
     gc.freeze()
+    coldstart.end()
 
 
 def instrumented(

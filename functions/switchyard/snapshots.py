@@ -9,12 +9,14 @@ that a partial stage already changed.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from switchyard.aws.store import SNAPSHOT_RETENTION_SECONDS, ConditionFailed, StateTable
 from switchyard.errors import SnapshotMissing
-from switchyard.routing import WeightGroup
 from switchyard.settings import home_region
+
+if TYPE_CHECKING:
+    from switchyard.routing import WeightGroup
 
 RETENTION_SECONDS = SNAPSHOT_RETENTION_SECONDS
 
@@ -44,6 +46,10 @@ def save(
 
 
 def load(table: str, execution: str) -> list[WeightGroup]:
+    # Here, not at the top: the alarm trigger only asks whether a drill it pre-empts has a snapshot
+    # (`exists`), and its cold start does not need the routing models for that.
+    from switchyard.routing import WeightGroup
+
     saved = _table(table).get_snapshot(execution)
     if saved is None:
         raise SnapshotMissing(f"no snapshot for execution {execution}")

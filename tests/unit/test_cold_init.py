@@ -62,6 +62,9 @@ def fresh(code: str) -> Any:
 # The trigger answers each EventBridge event once with Powertools' idempotency utility, whose
 # DynamoDB persistence layer imports boto3 at module level.
 USES_BOTO3 = {"AlarmTrigger"}
+# What no step's import needs: boto3 and YAML (the Lambda copy of the topology is JSON); Powertools'
+# parser (switchyard.parsing validates with the model itself), with its TypeAdapter module.
+HEAVY = ("boto3", "s3transfer", "yaml", "aws_lambda_powertools.utilities.parser", "pydantic.type_adapter")
 
 
 def test_step_handlers_import_without_boto3_with_the_tracer_active() -> None:
@@ -74,13 +77,26 @@ def test_step_handlers_import_without_boto3_with_the_tracer_active() -> None:
         import botocore.client
         from switchyard.observability import tracer
         print(json.dumps({{
-            "heavy": sorted(m for m in ("boto3", "s3transfer", "yaml") if m in sys.modules),
+            "heavy": sorted(m for m in {HEAVY!r} if m in sys.modules),
             "tracing": not tracer.disabled,
             "botocore_patched": hasattr(botocore.client, "_xray_enabled"),
         }}))
         """
     )
     assert seen == {"heavy": [], "tracing": True, "botocore_patched": True}
+
+
+def test_the_alarm_trigger_imports_neither_routing_nor_the_traffic_shift_steps() -> None:
+    # Both serve only its rare path (an incident while a drill holds the lock: put back the drill's
+    # snapshot), which imports them when it runs.
+    seen = fresh(
+        """
+        import json, sys
+        import steps.alarm_trigger
+        print(json.dumps(sorted(m for m in ("switchyard.routing", "switchyard.shift") if m in sys.modules)))
+        """
+    )
+    assert seen == []
 
 
 # Every pydantic model of the shipped code (the library and the handlers), surveyed in a fresh
@@ -203,3 +219,34 @@ def test_in_lambda_the_first_invocation_freezes_the_cold_start_objects(monkeypat
         assert handler({"a": 1}, _LambdaContext("Step", "us-east-1")) == {"echo": {"a": 1}}
     assert freezes == [1]
     observability._freeze_cold_start_objects.cache_clear()
+
+
+def test_a_cold_start_runs_no_full_collection_until_the_first_invocation() -> None:
+    # Importing every step allocates well past CPython's first full collection (after the 11th
+    # generation 1 one): without switchyard.coldstart it runs during the import, over every object.
+    seen = fresh(
+        f"""
+        import gc, importlib, json
+        default = gc.get_threshold()
+        for module in {[step.module for step in STEPS]!r}:
+            importlib.import_module(module)
+        imported = {{"full": gc.get_stats()[2]["collections"], "middle": gc.get_stats()[1]["collections"]}}
+        from switchyard.observability import _freeze_cold_start_objects
+        _freeze_cold_start_objects()  # what the first invocation calls
+        restored, frozen = gc.get_threshold() == default, gc.get_freeze_count() > 0
+        print(json.dumps({{**imported, "restored": restored, "frozen": frozen}}))
+        """
+    )
+    assert seen["middle"] > 11  # the young generations are still collected
+    assert (seen["full"], seen["restored"], seen["frozen"]) == (0, True, True)
+
+
+def test_outside_lambda_the_collector_keeps_its_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from switchyard import coldstart
+
+    before = gc.get_threshold()
+    monkeypatch.delenv("LAMBDA_TASK_ROOT", raising=False)
+    coldstart.begin()
+    assert gc.get_threshold() == before
