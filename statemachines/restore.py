@@ -151,7 +151,7 @@ def definition() -> dict[str, Any]:
                 comment="Everything is as before the failover: banner off everywhere.",
             ),
         },
-        verify({"workflow": WORKFLOW, "writer.$": "$.recovered", "banner": False}),
+        verify({"workflow": WORKFLOW, "writer.$": "$.recovered", "banner": False, "replicas.$": "$.replicas"}),
         success_tail(
             WORKFLOW,
             {
@@ -159,6 +159,7 @@ def definition() -> dict[str, Any]:
                 "promotion.$": "$.switchover.promotion",
                 "fence.$": "$.fence",
                 "replica.$": "$.replica",
+                "pending.$": "$.verified.pending",
             },
         ),
         region_rollback(workflow=WORKFLOW),

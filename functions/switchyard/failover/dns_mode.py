@@ -45,9 +45,11 @@ class Dependency(Model):
 
 
 class Pending(Model):
-    """What an unplanned failover could not do in a dark region; the restore does it first."""
+    """What a failover or restore could not do in a dark region: the fence and the banner of the
+    region it left (the restore does them first), or a replica elsewhere not recreated from the new
+    writer (`repoint-replica`: it still follows the old writer, or was set aside)."""
 
-    action: Literal["fence-writer", "banner"]
+    action: Literal["fence-writer", "banner", "repoint-replica"]
     region: str
     reason: str
 
