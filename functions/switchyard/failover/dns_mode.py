@@ -64,6 +64,12 @@ def left_undone(
     found = []
     if fence is not None and fence.get("fenced") is False:
         found.append(Pending(action="fence-writer", region=source, reason=str(fence.get("note", ""))))
+    return found + banners_left(*banner_results)
+
+
+def banners_left(*banner_results: dict[str, Any] | None) -> list[Pending]:
+    """The regions a SetBanner could not write (best effort, the region dark), once each."""
+    found = []
     seen = set()
     for banner_set in banner_results:
         banners = (banner_set or {}).get("regions") or {}

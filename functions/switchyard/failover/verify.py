@@ -9,7 +9,7 @@ from pydantic import Field
 from switchyard import banner
 from switchyard.aws import dns, rds
 from switchyard.errors import UnsafeChange
-from switchyard.failover.dns_mode import MovesBy, Pending, left_undone
+from switchyard.failover.dns_mode import MovesBy, Pending, banners_left, left_undone
 from switchyard.failover.events import DbRef, StepEvent
 from switchyard.model import Model
 from switchyard.outcomes import error_line
@@ -29,7 +29,11 @@ class ReplicaRepoint(Model):
 def not_repointed(replicas: list[ReplicaRepoint]) -> list[Pending]:
     """The replicas the run could not recreate from the new writer: pending, with the database and why."""
     return [
-        Pending(action="repoint-replica", region=r.region, reason=f"{r.identifier} in {r.region}: {error_line(r.error) or 'not repointed'}")
+        Pending(
+            action="repoint-replica",
+            region=r.region,
+            reason=f"{r.identifier} in {r.region}: {error_line(r.error) or 'not repointed'}",
+        )
         for r in replicas
         if not r.repointed
     ]
@@ -55,7 +59,9 @@ class Verification(Model):
 def pending(event: VerifyEvent) -> list[Pending]:
     """What the run could not do in the region it left (the restore does it first), and the replicas
     elsewhere it could not recreate from the new writer."""
-    return [*left_undone(event.source, event.fence, event.banner_set), *not_repointed(event.replicas)]
+    # A restore names no source: what it left is a banner it could not switch off in a dark third region.
+    left = left_undone(event.source, event.fence, event.banner_set) if event.source else banners_left(event.banner_set)
+    return [*left, *not_repointed(event.replicas)]
 
 
 def verify_world(event: VerifyEvent, topo: Topology) -> Verification:
