@@ -72,11 +72,12 @@ TRI_RESTORE = {"region": "us-east-1", "stages": [50, 100], "bake_seconds": 30}
 
 
 def _after_the_promotion() -> int:
-    """The step invocation after UpdateWriterRecord of a clean failover (worlds cannot nest)."""
+    """FenceWriter's step invocation in a clean failover (worlds cannot nest): a poll more or less
+    still lands after the stages' gates and before eu-west-1's replica is prepared."""
     with LocalWorld(tri_topology(), time_scale=0.001) as clean:
         clean.run("regional-failover", TRI_PLANNED)
         invoked = [e.name for e in clean.timeline if e.kind == "invoke"]
-    return invoked.index("UpdateWriterRecord") + 1
+    return invoked.index("FenceWriter") + 1
 
 
 def _left_pending(world, at: int) -> dict:
