@@ -3,6 +3,7 @@ stages found, pinned (switchyard_cli/chaos/dark_three_regions.py)."""
 
 from __future__ import annotations
 
+from switchyard_cli import render
 from switchyard_cli.chaos.dark_three_regions import tri_topology
 from switchyard_cli.chaos.double_faults import ROLLBACK_ATTEMPTS
 from switchyard_cli.local.faults import parse_fault
@@ -84,6 +85,12 @@ def _left_pending(world, at: int) -> dict:
     """A failover whose third region went dark after the promotion: eu-west-1's replica pending."""
     result = world.run("regional-failover", TRI_PLANNED, faults=[parse_fault(f"region-down:eu-west-1@{at}")])
     assert result.status == "SUCCEEDED" and result.report["pending"][0]["action"] == "repoint-replica", result.report
+    verified = next(
+        e["stateExitedEventDetails"]["output"]
+        for e in result.history
+        if e.get("stateExitedEventDetails", {}).get("name") == "Verify"
+    )
+    assert render._note("Verify", verified).endswith("; pending: repoint-replica in eu-west-1")  # the progress line
     return world.read_world()
 
 
