@@ -94,8 +94,7 @@ FIRST_CALL_PROBES: dict[str, dict[str, Any]] = {
             # The capacity guard: two healthy targets in every receiving target group.
             "DescribeTargetHealth": {
                 "TargetHealthDescriptions": [
-                    {"Target": {"Id": f"10.0.0.{i}", "Port": 80}, "TargetHealth": {"State": "healthy"}}
-                    for i in (1, 2)
+                    {"Target": {"Id": f"10.0.0.{i}", "Port": 80}, "TargetHealth": {"State": "healthy"}} for i in (1, 2)
                 ]
             },
             "DescribeAlarms": _ALARMS,

@@ -235,7 +235,11 @@ def replicas_elsewhere(
     comment: str, names: tuple[str, str, str], source: str, stale_source: str, then: str, **prepare: Any
 ) -> State:
     """The Map over every other region: a replica of `source` (the old one, of `stale_source`, set aside),
-    then wait until it replicates. names: the prepare state, the loop's noun, its check state."""
+    then wait until it replicates. names: the prepare state, the loop's noun, its check state.
+
+    A region whose step fails after its retries (dark, most often) does not fail the run: by now the
+    writer has moved, and rolling back would undo nothing. Its item says it was not repointed and why
+    (at $.replicas), and Verify lists it in `pending`."""
     first, noun, check = names
     parameters = {
         "region.$": "$.db.region",
@@ -244,15 +248,24 @@ def replicas_elsewhere(
         "stale_source.$": "$.stale_source",
         **prepare,
     }
+    left = on_error(f"{noun}Pending")
+    item = {"region.$": "$.db.region", "identifier.$": "$.db.identifier"}
     processor = inline_map(
         first,
-        {first: task("PrepareReplica", parameters, "$.replica", f"{noun}Init")},
+        {first: task("PrepareReplica", parameters, "$.replica", f"{noun}Init", catch=left)},
         poll(
-            replication(noun, check, "$.db", max_lag_seconds=60, every_seconds=30, attempts=120),
+            replication(noun, check, "$.db", max_lag_seconds=60, every_seconds=30, attempts=120, catch=left),
             ready=f"{noun}Ready",
             timed_out=fail(Error="ReplicaNotReady", Cause="a replica was not available within an hour"),
         ),
-        {f"{noun}Ready": succeed()},
+        {
+            f"{noun}Ready": passes(None, Parameters={**item, "repointed": True}),
+            f"{noun}Pending": passes(
+                None,
+                "Not recreated from the new writer: pending, for the next run or an operator.",
+                Parameters={**item, "repointed": False, "error.$": "$.error"},
+            ),
+        },
     )
     return state(
         "Map",
@@ -261,7 +274,7 @@ def replicas_elsewhere(
         MaxConcurrency=4,
         ItemSelector={"db.$": "$$.Map.Item.Value", "source.$": source, "stale_source.$": stale_source},
         ItemProcessor=processor,
-        ResultPath=None,
+        ResultPath="$.replicas",
         Catch=[to_rollback()],
         Next=then,
     )

@@ -299,13 +299,15 @@ def definition() -> dict[str, Any]:
                 "source.$": "$.source.region",
                 "fence.$": "$.fence",
                 "banner_set.$": "$.switchover.dns.banner",
+                "replicas.$": "$.replicas",
             },
             then="NotePending",
         ),
         {
             "NotePending": passes(
                 "WayBackIfFullDrill",
-                "What could not be done in the region left (fence, banner): the restore does it first.",
+                "What could not be done in the region left (fence, banner): the restore does it first; and a"
+                " replica elsewhere not repointed.",
                 InputPath="$.verified.pending",
                 ResultPath="$.pending",
             )

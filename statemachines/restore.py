@@ -55,10 +55,13 @@ def definition() -> dict[str, Any]:
         catch=to_rollback(),
     )
     not_ready = {"Error": "ReplicaNotReady", "Cause": "the new replica was not available and caught up within an hour"}
+    # Off where it went on: required in the recovered and the writer's regions, best effort in a third
+    # region (dark, it keeps its banner and the outcome lists it pending) as the banner went on there.
     banner_off = {
         "execution.$": "$.execution",
         "enabled": False,
-        "required.$": "$.banner_regions",
+        "required.$": "$.banner_required",
+        "best_effort.$": "$.banner_best_effort",
         "reason.$": "$.request.reason",
     }
     return machine(
@@ -151,7 +154,15 @@ def definition() -> dict[str, Any]:
                 comment="Everything is as before the failover: banner off everywhere.",
             ),
         },
-        verify({"workflow": WORKFLOW, "writer.$": "$.recovered", "banner": False}),
+        verify(
+            {
+                "workflow": WORKFLOW,
+                "writer.$": "$.recovered",
+                "banner": False,
+                "banner_set.$": "$.banner",
+                "replicas.$": "$.replicas",
+            }
+        ),
         success_tail(
             WORKFLOW,
             {
@@ -159,6 +170,7 @@ def definition() -> dict[str, Any]:
                 "promotion.$": "$.switchover.promotion",
                 "fence.$": "$.fence",
                 "replica.$": "$.replica",
+                "pending.$": "$.verified.pending",
             },
         ),
         region_rollback(workflow=WORKFLOW),

@@ -22,6 +22,9 @@ def _runs_table(name: str, records: list[dict[str, Any]]) -> Table:
         detail = f"{run['error']}: {run['message']}" if run.get("error") else run.get("reason", "")
         if run.get("release_error") and not run.get("error"):
             detail = f"lock NOT released: {run['release_error']}"
+        left = [f"{p.get('action')} in {p.get('region')}" for p in (run.get("details") or {}).get("pending") or []]
+        if left:  # what the run left for the next one or an operator (a fence, a banner, a replica)
+            detail = "; ".join([d for d in (detail, f"pending: {', '.join(left)}") if d])
         rolled = "yes" if run.get("rolled_back") else ("FAILED" if run.get("rollback_error") else "")
         runs.add_row(run["recorded_at"], run["workflow"], run["status"], rolled, detail[:120])
     return runs

@@ -99,6 +99,10 @@ def cmd_local_run(args: argparse.Namespace, console: Console, err: Console) -> i
             f"[yellow]lock NOT released[/]: {escape(report['release_error'])}; the next run takes it over"
             " (this run has ended)"
         )
+    from switchyard.outcomes import pending_lines
+
+    for line in pending_lines(report.get("pending")):  # left for the next run or an operator
+        console.print(f"[yellow]{escape(line)}[/]")
     if result.status != "SUCCEEDED":
         err.print(
             f"[red]{args.workflow} {result.status}[/]: {escape(str(report['error']))}"

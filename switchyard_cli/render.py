@@ -102,6 +102,13 @@ def _replica_note(state: ExecutionState) -> str:
     return f"{'created' if r.created else 'kept'} replica {r.identifier}{aside}"
 
 
+def _verified_note(state: ExecutionState) -> str:
+    v = state.verified
+    note = "verified: " + _pairs(v.checks if v is not None else {})
+    left = [f"{p.action} in {p.region}" for p in (v.pending if v is not None else [])]
+    return note + ("; pending: " + ", ".join(left) if left else "")
+
+
 def _lock_note(state: ExecutionState) -> str:
     lease = state.lease_seconds
     if lease is None:
@@ -139,7 +146,7 @@ _NOTES: dict[es.Slot, Callable[[ExecutionState], str]] = {
     es.FENCE: lambda s: s.fence.note if s.fence is not None else "",
     es.WRITER_RECORD: _writer_note,
     es.REPLICA: _replica_note,
-    es.VERIFIED: lambda s: "verified: " + _pairs(s.verified.checks if s.verified is not None else {}),
+    es.VERIFIED: _verified_note,
 }
 
 

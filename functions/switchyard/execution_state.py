@@ -34,7 +34,7 @@ from switchyard.failover.database import (
 from switchyard.failover.dns_mode import Pending
 from switchyard.failover.plans import FailoverPlan, RestorePlan
 from switchyard.failover.rollback import RollBackFailoverResult
-from switchyard.failover.verify import Verification
+from switchyard.failover.verify import ReplicaRepoint, Verification
 from switchyard.lock import LockInfo
 from switchyard.model import Model
 from switchyard.outcomes import Outcome
@@ -168,7 +168,7 @@ ROLLBACK_ERROR = Slot("rollback_error", (CaughtError,))
 # Not `recovered`: a restore's plan has a field of that name (the database to make the writer again).
 STALE_RUN = Slot("stale_run", (RecoveryResult,))
 BANNER = Slot("banner", (BannerResult, BannerFailed), ("execution", "branch"))
-ERROR = Slot("error", (CaughtError,))
+ERROR = Slot("error", (CaughtError,), ("execution", "stage"))  # stage: a replica the Map could not repoint
 RELEASE = Slot("release", (Release, CaughtError))
 RECORD_ERROR = Slot("record_error", (CaughtError,))
 OUTCOME = Slot(None, (Outcome,))  # RecordOutcome's result: recorded and published, kept out of the state
@@ -181,6 +181,7 @@ FENCE = Slot("fence", (FenceResult,))
 WRITER_RECORD = Slot("writer_record", (WriterRecordResult,))
 VERIFIED = Slot("verified", (Verification,))
 PENDING = Slot("pending", (Pending,))  # a list: what a failover left undone in its source
+REPLICAS = Slot("replicas", (ReplicaRepoint,))  # a list: the replicas Map's items, repointed or not
 FLAGGED = Slot("flagged", (MarkRegionResult,), ("execution", "branch"))  # MarkRegion (health-check mode)
 # a Map iteration's state (each traffic stage; each replica to recreate)
 APPLIED = Slot("applied", (ApplyStageResult,), ("stage", "branch", "execution"))  # failover's DNS shift, ZeroWeights
@@ -221,6 +222,7 @@ SLOTS: tuple[Slot, ...] = (
     WRITER_RECORD,
     VERIFIED,
     PENDING,
+    REPLICAS,
     FLAGGED,
     APPLIED,
     CHECKED,

@@ -157,6 +157,7 @@ def notification_lines(outcome: Outcome) -> list[str]:
         lines.append(f"error: {outcome.error}: {outcome.message}" if outcome.error else f"note: {outcome.message}")
     if outcome.rollback_error:
         lines.append(f"rollback error: {outcome.rollback_error}")
+    lines += pending_lines(outcome.details.get("pending"))
     if outcome.lock_kept:
         lines.append(
             "lock: kept on purpose (the world is not at the snapshot); release it with `switchyard unlock` once"
@@ -165,6 +166,12 @@ def notification_lines(outcome: Outcome) -> list[str]:
     elif outcome.release_error:
         lines.append(f"lock NOT released ({outcome.release_error}): the next run takes it over (this run has ended)")
     return lines
+
+
+def pending_lines(pending: Any) -> list[str]:
+    """One line per thing the run left for the next run or an operator (a fence, a banner, a replica)."""
+    items = pending if isinstance(pending, list) else []
+    return [f"pending: {p.get('action')} in {p.get('region')}: {p.get('reason')}" for p in items if isinstance(p, dict)]
 
 
 def _notify(topic_arn: str, outcome: Outcome) -> None:

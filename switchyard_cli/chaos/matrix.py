@@ -93,13 +93,15 @@ def _unexplained_differences(
 
     A failover treats its source region as possibly down: the banner there and the old writer's
     fencing are best effort. Where they failed, the run still succeeds, and its outcome must say so
-    (the banner step's "unreachable", the fence step's "fence it by hand").
+    (the banner step's "unreachable", the fence step's "fence it by hand", a `banner` pending).
     """
     record = next((r for r in world.outcome_records() if r["execution"] == result.execution_arn), {})
     details = record.get("details", {})
     unreachable = {
         r for r, v in (details.get("banner") or {}).get("regions", {}).items() if v.startswith("unreachable")
     }
+    # A restore's banner off is best effort in a third region: its outcome lists the dark one pending.
+    unreachable |= {p.get("region") for p in details.get("pending") or [] if p.get("action") == "banner"}
     unfenced = details.get("fence", {}).get("fenced") is False
     diffs = []
     for part in ("alb", "dns", "databases", "banner"):

@@ -98,6 +98,8 @@ def build_report(
     pending = output.get("pending") if isinstance(output, dict) else None
     # A failover that failed: its rollback listed them (the outcome record has them too).
     pending = pending or (_recorded_state(history).raw(es.ROLLBACK) or {}).get("pending")
+    # A restore has no `pending` key of its own: its Verify's (a replica it could not repoint).
+    pending = pending or (_recorded_state(history).raw(es.VERIFIED) or {}).get("pending")
     if pending:
         report["pending"] = pending  # what the run could not do in a dark region, for the restore
     return report

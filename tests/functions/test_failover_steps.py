@@ -601,6 +601,42 @@ def test_verify_a_stopped_writer_fails(world: LocalWorld) -> None:
         verify((EAST, WRITER), False)
 
 
+def test_verify_lists_a_replica_the_map_could_not_repoint_as_pending(world: LocalWorld) -> None:
+    """The replicas Map's item for a dark region says it was not repointed (its Catch's error, a
+    Lambda's JSON cause): the run's promises hold, and that replica is pending, named with why."""
+    failed_over(world)
+    set_dns_weight(world, "api.example.com", "api-use1", 0)
+    set_banner(True, [WEST])
+    cause = json.dumps({"errorMessage": "describing database db-3 in eu-west-1: timed out", "errorType": "X"})
+    replicas = [
+        {"region": "eu-west-1", "identifier": "db-3", "repointed": False, "error": {"Error": "X", "Cause": cause}},
+        {"region": "ap-northeast-1", "identifier": "db-4", "repointed": True},
+    ]
+    event = {
+        "workflow": "regional-failover",
+        "writer": {"region": WEST, "identifier": REPLICA},
+        "banner": True,
+        "drained": EAST,
+        "replicas": replicas,
+    }
+    assert call("verify_world", event)["pending"] == [
+        {
+            "action": "repoint-replica",
+            "region": "eu-west-1",
+            "reason": "db-3 in eu-west-1: X: describing database db-3 in eu-west-1: timed out",
+        }
+    ]
+
+
+def test_verify_of_a_restore_lists_a_banner_it_could_not_switch_off(world: LocalWorld) -> None:
+    banner_off = {"regions": {EAST: "off", WEST: "unreachable: writing the banner in us-west-2: timed out"}}
+    event = {"workflow": "restore", "writer": {"region": EAST, "identifier": WRITER}, "banner": False}
+    result = call("verify_world", {**event, "banner_set": banner_off})
+    assert result["pending"] == [
+        {"action": "banner", "region": WEST, "reason": "unreachable: writing the banner in us-west-2: timed out"}
+    ]
+
+
 # -- roll_back_failover ----------------------------------------------------------------------------------------
 
 

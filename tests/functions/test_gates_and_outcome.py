@@ -131,6 +131,17 @@ def test_success_outcome_without_error(world: LocalWorld) -> None:
     assert [r["status"] for r in world.outcome_records()] == ["SUCCEEDED"]
 
 
+def test_a_success_that_left_something_pending_says_what_in_its_notification(world: LocalWorld) -> None:
+    left = {"action": "repoint-replica", "region": "eu-west-1", "reason": "db-3 in eu-west-1: timed out"}
+    event = {"workflow": "regional-failover", "execution": EXECUTION, "status": "SUCCEEDED"}
+    call("record_outcome", {**event, "details": {"pending": [left]}})
+    [notification] = world.notifications()
+    assert (
+        notification["message"].splitlines()[-1]
+        == "pending: repoint-replica in eu-west-1: db-3 in eu-west-1: timed out"
+    )
+
+
 def test_unknown_status_is_refused_before_writing(world: LocalWorld) -> None:
     with pytest.raises(InvalidInput, match="status"):
         call("record_outcome", {"workflow": "traffic-shift", "execution": EXECUTION, "status": "DONE"})

@@ -45,9 +45,11 @@ class Dependency(Model):
 
 
 class Pending(Model):
-    """What an unplanned failover could not do in a dark region; the restore does it first."""
+    """What a failover or restore could not do in a dark region: the fence and the banner of the
+    region it left (the restore does them first), or a replica elsewhere not recreated from the new
+    writer (`repoint-replica`: it still follows the old writer, or was set aside)."""
 
-    action: Literal["fence-writer", "banner"]
+    action: Literal["fence-writer", "banner", "repoint-replica"]
     region: str
     reason: str
 
@@ -62,6 +64,12 @@ def left_undone(
     found = []
     if fence is not None and fence.get("fenced") is False:
         found.append(Pending(action="fence-writer", region=source, reason=str(fence.get("note", ""))))
+    return found + banners_left(*banner_results)
+
+
+def banners_left(*banner_results: dict[str, Any] | None) -> list[Pending]:
+    """The regions a SetBanner could not write (best effort, the region dark), once each."""
+    found = []
     seen = set()
     for banner_set in banner_results:
         banners = (banner_set or {}).get("regions") or {}

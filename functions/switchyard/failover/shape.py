@@ -49,12 +49,18 @@ def restore_start_problem(region: str, recovered: rds.DbState | None, writer: rd
 
 def stray_replica_problem(states: list[rds.DbState], writer: rds.DbState) -> str | None:
     """A restore recreates every other region's replica from the recovered writer, after its
-    promotion; a replica that copies from neither writer would stop it there. Refuse up front."""
+    promotion; a replica that copies from neither writer would stop it there. Refuse up front.
+
+    Most often it is the replica a failover could not repoint (its region was dark: that run's
+    `pending` lists repoint-replica). The restore does not do it for the failover: the recovered
+    region's new writer takes the old one's name (and ARN), so a replica still following the old one
+    would look like a replica of the new one and be kept, serving stale reads."""
     stray = [s for s in states if s.is_replica and not replicates_from(s, writer)]
     if not stray:
         return None
     found = ", ".join(f"'{s.identifier}' in {s.region} replicates from {s.source}" for s in stray)
     return (
-        f"refusing: {found}, not from the writer '{writer.identifier}' ({writer.region}); make it a replica of"
-        f" '{writer.identifier}' first (a failover does this after its promotion), then restore"
+        f"refusing: {found}, not from the writer '{writer.identifier}' ({writer.region}); pending since a"
+        " failover could not repoint it (repoint-replica in that run's outcome): set it aside and create it"
+        f" again as a read replica of '{writer.identifier}' first, then restore"
     )

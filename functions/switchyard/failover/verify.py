@@ -9,10 +9,34 @@ from pydantic import Field
 from switchyard import banner
 from switchyard.aws import dns, rds
 from switchyard.errors import UnsafeChange
-from switchyard.failover.dns_mode import MovesBy, Pending, left_undone
+from switchyard.failover.dns_mode import MovesBy, Pending, banners_left, left_undone
 from switchyard.failover.events import DbRef, StepEvent
 from switchyard.model import Model
+from switchyard.outcomes import error_line
 from switchyard.topology import Topology
+
+
+class ReplicaRepoint(Model):
+    """One item of the replicas Map: the replica in `region` recreated from the new writer, or not
+    (its step failed after its retries, `error` is the Catch's), and the run went on without it."""
+
+    region: str
+    identifier: str
+    repointed: bool
+    error: dict[str, Any] | None = None
+
+
+def not_repointed(replicas: list[ReplicaRepoint]) -> list[Pending]:
+    """The replicas the run could not recreate from the new writer: pending, with the database and why."""
+    return [
+        Pending(
+            action="repoint-replica",
+            region=r.region,
+            reason=f"{r.identifier} in {r.region}: {error_line(r.error) or 'not repointed'}",
+        )
+        for r in replicas
+        if not r.repointed
+    ]
 
 
 class VerifyEvent(StepEvent):
@@ -24,6 +48,7 @@ class VerifyEvent(StepEvent):
     source: str | None = None  # the region a failover left
     fence: dict[str, Any] | None = None  # FenceOldWriter's result
     banner_set: dict[str, Any] | None = None  # the failover's SetBanner result
+    replicas: list[ReplicaRepoint] = Field(default_factory=list)  # the replicas Map's result, one per region
 
 
 class Verification(Model):
@@ -32,8 +57,11 @@ class Verification(Model):
 
 
 def pending(event: VerifyEvent) -> list[Pending]:
-    """What the failover could not do in the region it left (the restore does it first)."""
-    return left_undone(event.source, event.fence, event.banner_set)
+    """What the run could not do in the region it left (the restore does it first), and the replicas
+    elsewhere it could not recreate from the new writer."""
+    # A restore names no source: what it left is a banner it could not switch off in a dark third region.
+    left = left_undone(event.source, event.fence, event.banner_set) if event.source else banners_left(event.banner_set)
+    return [*left, *not_repointed(event.replicas)]
 
 
 def verify_world(event: VerifyEvent, topo: Topology) -> Verification:
