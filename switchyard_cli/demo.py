@@ -20,7 +20,8 @@ from rich.table import Table
 from rich.text import Text
 
 from switchyard import plans
-from switchyard.execution_state import STAGE_STATE, ExecutionState
+from switchyard.execution_view import ExecutionState
+from switchyard.state_names import STAGE_STATE
 from switchyard.topology import load_topology
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import REPO, LocalWorld

@@ -22,7 +22,7 @@ from rich.markup import escape
 from switchyard import approvals, lock_regions, plans
 from switchyard.aws.clients import aws_errors, client, reset
 from switchyard.errors import InvalidInput, SwitchyardError
-from switchyard.execution_state import ExecutionState
+from switchyard.execution_view import ExecutionState
 from switchyard.lock import table_name as lock_table_name
 from switchyard.requests import parse_request
 from switchyard.topology import Topology, load_topology, lock_layout

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from switchyard import execution_state as es
-from switchyard.execution_state import ExecutionState
+from switchyard.execution_view import ExecutionState
+from switchyard.state_names import progress_slot
+from switchyard.state_results import BannerFailed, Release
 from switchyard.shift.rollback import RollBackResult
 
 
@@ -53,13 +55,13 @@ def _rollback_note(state: ExecutionState) -> str:
 
 
 def _release_note(state: ExecutionState) -> str:
-    released = isinstance(state.release, es.Release) and state.release.released
+    released = isinstance(state.release, Release) and state.release.released
     return "lock released" if released else "lock was not held"
 
 
 def _banner_note(state: ExecutionState) -> str:
     banner = state.banner
-    if isinstance(banner, es.BannerFailed):  # an unplanned failover went on without it (BannerFailedAfterShift)
+    if isinstance(banner, BannerFailed):  # an unplanned failover went on without it (BannerFailedAfterShift)
         return f"banner NOT set: {banner.error.Error or ''} {banner.error.Cause or ''}".strip()[:200]
     regions = banner.regions if banner is not None else {}
     return "banner " + ", ".join(f"{r}: {v}" for r, v in regions.items())
@@ -129,7 +131,7 @@ def human_duration(seconds: float) -> str:
     return f"{hours} h" + (f" {minutes} min" if minutes else "")
 
 
-# the key a state wrote (execution_state.progress_slot) -> one line on what it did
+# the key a state wrote (state_names.progress_slot) -> one line on what it did
 _NOTES: dict[es.Slot, Callable[[ExecutionState], str]] = {
     es.PLAN: lambda s: s.summary or "",
     es.LOCK: _lock_note,
@@ -152,7 +154,7 @@ _NOTES: dict[es.Slot, Callable[[ExecutionState], str]] = {
 
 def _note(state: str, output: str | None) -> str:
     """One line on what a step did, from its output in the history."""
-    slot = es.progress_slot(state)
+    slot = progress_slot(state)
     describe = _NOTES.get(slot) if slot is not None else None
     if not output or describe is None:
         return ""

@@ -8,7 +8,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from switchyard.execution_state import ExecutionState
+from switchyard.execution_view import ExecutionState
 from switchyard.routing import shares
 from switchyard_cli.render import _count
 

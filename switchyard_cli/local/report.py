@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from switchyard import execution_state as es
-from switchyard import outcomes
-from switchyard.execution_state import ExecutionState
+from switchyard import outcomes, state_names
+from switchyard.execution_view import ExecutionState
 from switchyard.history import error_text, steps_from_history
 
 __all__ = ["build_report", "error_text", "ignored_report", "not_started_report", "rolled_back", "steps_from_history"]
@@ -22,7 +22,7 @@ __all__ = ["build_report", "error_text", "ignored_report", "not_started_report",
 
 def rolled_back(steps: list[dict[str, Any]]) -> bool:
     for entry in steps:
-        if entry["name"] == es.ROLLBACK_STATE and entry["status"] == "SUCCEEDED" and entry.get("_output"):
+        if entry["name"] == state_names.ROLLBACK_STATE and entry["status"] == "SUCCEEDED" and entry.get("_output"):
             state = ExecutionState.from_json(entry["_output"])
             # What the rollback said, whichever rollback result it is (the shift's or the failover's).
             rollback = (state.raw(es.ROLLBACK) if state is not None else None) or {}
@@ -34,14 +34,14 @@ def _recorded_state(history: list[dict[str, Any]]) -> ExecutionState:
     """The state the run's last outcome-record step was given: its error and its lock release."""
     for event in reversed(history):
         details = event.get("stateEnteredEventDetails") or {}
-        if str(details.get("name", "")).startswith(es.OUTCOME_STATE_PREFIX):
+        if str(details.get("name", "")).startswith(state_names.OUTCOME_STATE_PREFIX):
             return ExecutionState.from_json(details.get("input")) or ExecutionState({})
     return ExecutionState({})
 
 
 def stage_reached(steps: list[dict[str, Any]]) -> str | None:
     """The last traffic stage written, for a world left as the run left it."""
-    applies = [s for s in steps if s["name"] == es.STAGE_STATE]
+    applies = [s for s in steps if s["name"] == state_names.STAGE_STATE]
     if not applies:
         return None
     last = applies[-1]

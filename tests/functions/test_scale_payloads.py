@@ -13,7 +13,7 @@ from bench.payloads import payload_sizes
 from bench.scale_topology import ScaleWorld, scale_topology
 from switchyard.aws import alb, metrics
 from switchyard.errors import AwsApiError
-from switchyard.execution_state import ExecutionState
+from switchyard.execution_view import ExecutionState
 from switchyard.shift.events import INLINE_CHANGES_LIMIT, StageRef
 from switchyard.shift.stages import ApplyStageEvent, apply_stage
 from switchyard_cli.local.faults import parse_fault

@@ -29,7 +29,7 @@ from switchyard.analysis import (
 from switchyard.analysis_schema import Baseline, Check
 from switchyard.aws.metrics import MetricQuery
 from switchyard.errors import InvalidTopology
-from switchyard.execution_state import ExecutionState
+from switchyard.execution_view import ExecutionState
 from switchyard.judgement import ratio, worse
 from switchyard.requests import parse_request
 from switchyard.routing import WeightGroup

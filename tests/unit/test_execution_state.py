@@ -1,5 +1,5 @@
 """execution_state names every key the three state machines write, and nothing else, and its
-typed view reads a real execution's state."""
+typed view (execution_view) reads a real execution's state."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 
 from steps import WORKFLOWS
 from switchyard import execution_state as es
-from switchyard.execution_state import ExecutionState
+from switchyard import state_names, state_results
+from switchyard.execution_view import ExecutionState
 from switchyard_cli.local.names import STATEMACHINES
 
 
@@ -75,12 +76,12 @@ def test_every_slot_is_listed_once_and_the_outcome_lands_nowhere() -> None:
 
 def test_the_progress_states_are_states_of_the_asl() -> None:
     names = _asl_state_names()
-    assert sorted(set(es.PROGRESS_STATES) - names) == []
-    for prefix, _ in es.PROGRESS_PREFIXES:
+    assert sorted(set(state_names.PROGRESS_STATES) - names) == []
+    for prefix, _ in state_names.PROGRESS_PREFIXES:
         assert any(n.startswith(prefix) for n in names), prefix
-    for state in (es.ROLLBACK_STATE, es.STAGE_STATE):
+    for state in (state_names.ROLLBACK_STATE, state_names.STAGE_STATE):
         assert state in names
-    assert any(n.startswith(es.OUTCOME_STATE_PREFIX) for n in names)
+    assert any(n.startswith(state_names.OUTCOME_STATE_PREFIX) for n in names)
 
 
 def test_a_view_types_what_is_there_and_is_none_for_what_is_not() -> None:
@@ -96,9 +97,9 @@ def test_a_view_types_what_is_there_and_is_none_for_what_is_not() -> None:
     )
     assert state.summary == "drain use1-a" and state.lease_seconds == 3600
     assert state.snapshot is not None and state.snapshot.groups == 2
-    assert isinstance(state.release, es.Release) and state.release.kept
+    assert isinstance(state.release, state_results.Release) and state.release.kept
     assert state.error is not None and state.error.Error == "GateFailed"
-    assert isinstance(state.banner, es.BannerFailed) and state.banner.error.Cause == "us-east-1 unreachable"
+    assert isinstance(state.banner, state_results.BannerFailed) and state.banner.error.Cause == "us-east-1 unreachable"
     assert state.lock is None and state.rollback is None and state.verified is None and state.plan is None
 
 
@@ -107,7 +108,7 @@ def test_a_view_of_something_else_is_empty_and_never_raises() -> None:
     assert ExecutionState.from_json("[1, 2]") is None
     odd = ExecutionState.from_output({"lock": "not a lock", "release": {"Error": "States.Timeout", "Cause": "x"}})
     assert odd.lock is None
-    assert isinstance(odd.release, es.CaughtError) and odd.release.Error == "States.Timeout"
+    assert isinstance(odd.release, state_results.CaughtError) and odd.release.Error == "States.Timeout"
     assert ExecutionState.from_output(None).data == {}
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from switchyard.execution_state import ExecutionState
+from switchyard.execution_view import ExecutionState
 from switchyard.topology import Topology, parse_topology
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import LocalWorld

@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from switchyard.execution_state import ExecutionState
+from switchyard.execution_view import ExecutionState
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import LocalWorld
 from tests.workflows.conftest import world_writes

@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from switchyard.execution_state import ExecutionState
+from switchyard.execution_view import ExecutionState
 from switchyard.failover.plans import FailoverPlan
 from switchyard_cli.local.faults import parse_fault
 from tests.workflows.conftest import run_scenario_cli, world_writes, writes

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import yaml
 
-from switchyard.execution_state import ExecutionState
+from switchyard.execution_view import ExecutionState
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import LocalWorld
 from switchyard_cli.main import main

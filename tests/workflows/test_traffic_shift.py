@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from switchyard.execution_state import ExecutionState
+from switchyard.execution_view import ExecutionState
 from switchyard.shift.plan import ShiftPlan
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import LocalWorld
