@@ -8,9 +8,9 @@ from typing import Any
 
 from switchyard import execution_state as es
 from switchyard.execution_view import ExecutionState
+from switchyard.shift.rollback import RollBackResult
 from switchyard.state_names import progress_slot
 from switchyard.state_results import BannerFailed, Release
-from switchyard.shift.rollback import RollBackResult
 
 
 def _applied_note(state: ExecutionState) -> str:

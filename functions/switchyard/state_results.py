@@ -100,4 +100,3 @@ class WayBackFailed(Model):
     execution: str
     error: str | None = None
     started: bool = True  # False: StartExecution failed (an execution of that name may be another run's)
-
