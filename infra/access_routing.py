@@ -136,7 +136,7 @@ def read_alarms(g: Grants) -> None:
 
 
 def read_metrics(g: Grants) -> None:
-    # The analysis gates read ALB and custom metrics (switchyard.analysis). A metric is not an IAM
+    # The analysis gates read ALB and custom metrics (switchyard.analysis_metrics). A metric is not an IAM
     # resource: GetMetricData supports no resource-level permissions, so Resource "*". Granted
     # whether or not the topology has `analysis`: an execution input may bring its own.
     g.allow(

@@ -17,7 +17,8 @@ every interval during each bake (docs/analysis.md).
         - template: p99-latency-ms
           baseline: {max_ratio: 1.5, min_delta: 20}   # against the side whose traffic moves away
 
-Only the shape lives here; switchyard.analysis measures and judges.
+Only the shape lives here; switchyard.analysis_plan fixes the sides measured,
+switchyard.analysis_metrics reads them and switchyard.analysis judges.
 """
 
 from __future__ import annotations

@@ -10,20 +10,9 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchyard.analysis import (
-    AnalysisPlan,
-    MeasureEvent,
-    Side,
-    Stage,
-    Tally,
-    judge,
-    measure,
-    measurements_per_bake,
-    plan,
-    receiving_members,
-    value_of,
-    window,
-)
+from switchyard.analysis import MeasureEvent, Stage, Tally, judge, measure, measurements_per_bake
+from switchyard.analysis_metrics import value_of, window
+from switchyard.analysis_plan import AnalysisPlan, Side, plan, receiving_members
 from switchyard.analysis_schema import Analysis, Check
 from switchyard.aws.metrics import MetricQuery
 from switchyard.errors import InvalidInput, InvalidTopology

@@ -13,19 +13,9 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from switchyard.analysis import (
-    AnalysisPlan,
-    CheckResult,
-    MeasureEvent,
-    Side,
-    Stage,
-    Tally,
-    baseline_members,
-    judge,
-    measure,
-    plan,
-    value_of,
-)
+from switchyard.analysis import CheckResult, MeasureEvent, Stage, Tally, judge, measure
+from switchyard.analysis_metrics import value_of
+from switchyard.analysis_plan import AnalysisPlan, Side, baseline_members, plan
 from switchyard.analysis_schema import Baseline, Check
 from switchyard.aws.metrics import MetricQuery
 from switchyard.errors import InvalidTopology

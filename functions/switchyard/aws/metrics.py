@@ -1,5 +1,5 @@
 """CloudWatch metrics: the region-out flag Switchyard publishes (switchyard.region_out), and the
-metrics the analysis gates read (switchyard.analysis)."""
+metrics the analysis gates read (switchyard.analysis_metrics)."""
 
 from __future__ import annotations
 

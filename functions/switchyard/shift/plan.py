@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from switchyard import capacity, leases, plans
-from switchyard.analysis import AnalysisPlan
-from switchyard.analysis import plan as plan_analysis
+from switchyard.analysis_plan import AnalysisPlan
+from switchyard.analysis_plan import plan as plan_analysis
 from switchyard.aws import alarms
 from switchyard.capacity import CapacityPlan
 from switchyard.errors import InvalidInput, UnsafeChange
@@ -38,7 +38,7 @@ class ShiftPlan(BaseModel):
     warnings: list[str] = Field(default_factory=list)
     plan: list[StagePlan] | None = None  # None when it has more than INLINE_CHANGES_LIMIT changes
     plan_stored: bool = False  # a large dry run's plan: in the table (switchyard.plans), not here
-    # The metric checks every bake measures (switchyard.analysis); None: the bake only waits.
+    # The metric checks every bake measures (switchyard.analysis_plan); None: the bake only waits.
     analysis: AnalysisPlan | None = None
     capacity: CapacityPlan = Field(default_factory=CapacityPlan)  # what each stage checks again
 
