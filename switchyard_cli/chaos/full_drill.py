@@ -61,12 +61,18 @@ def _record(world: LocalWorld, execution: str) -> dict[str, Any]:
     return next((r for r in world.outcome_records() if r["execution"] == execution), {})
 
 
-def _writers(after: dict[str, Any], record: dict[str, Any]) -> list[str]:
-    """The regions whose database takes writes, less a former writer whose fencing failed where the
-    outcome says so (the run's error names it): it is left for the on-call, as a failover documents."""
-    unfenced = re.match(r"fencing \S+ in (\S+):", str(record.get("message") or ""))
+def _way_back(execution: str) -> str:
+    return execution.replace("-regional-failover:", "-restore:") + "-back"  # the plan's way_back name
+
+
+def _writers(world: LocalWorld, after: dict[str, Any], execution: str) -> list[str]:
+    """The regions whose database takes writes, less a former writer whose fencing failed where an
+    outcome says so (the failover's or the way back's error names it): it is left for the on-call,
+    as a failover documents."""
+    messages = [str(_record(world, e).get("message") or "") for e in (execution, _way_back(execution))]
+    unfenced = {m[1] for m in (re.match(r"fencing \S+ in (\S+):", text) for text in messages) if m}
     writers = [region for region, role in after["databases"].items() if role == "primary"]
-    return [r for r in writers if len(writers) == 1 or unfenced is None or r != unfenced[1]]
+    return writers if len(writers) == 1 else [r for r in writers if r not in unfenced]
 
 
 def _names_writer(state: str, region: str) -> bool:
@@ -81,7 +87,7 @@ def judge_full_drill(world: LocalWorld, start: dict[str, Any], result: RunResult
     after = world.read_world()
     record = _record(world, result.execution_arn)
     problems = _lock_problems(world, after, record)
-    writers = _writers(after, record)
+    writers = _writers(world, after, result.execution_arn)
     if len(writers) != 1:
         problems.append(f"{len(writers)} writers: {writers or 'none'}")
     if result.status == "SUCCEEDED":
@@ -122,7 +128,7 @@ def _failed_over_problems(after: dict[str, Any], rollback_state: str) -> list[st
 
 def _way_back_problems(world: LocalWorld, result: RunResult, rollback_state: str) -> list[str]:
     problems = []
-    back = result.execution_arn.replace("-regional-failover:", "-restore:") + "-back"  # the plan's way_back name
+    back = _way_back(result.execution_arn)
     promoted = _record(world, back).get("details", {}).get("rollback", {}).get("promoted")
     if not promoted:
         problems.append(f"the writer is back in {FROM} but the way back ({back}) did not record its promotion")

@@ -282,3 +282,17 @@ def test_a_full_drill_whose_way_back_leaves_a_replica_pending_says_so(world):
     assert world.read_world()["databases"]["us-west-2"] == "standalone"  # not the world it started in
     pending = _record(world, result.execution_arn)["details"].get("pending") or []
     assert any(p.get("region") == "us-west-2" for p in pending), "the drill's outcome names no pending replica"
+
+
+@pytest.mark.xfail(strict=True, reason="after a way back's promotion, the drill names the unfenced former writer")
+def test_a_way_back_whose_fence_fails_after_its_promotion_names_the_writer_it_promoted(world):
+    """The way back promotes us-east-1 and then cannot fence us-west-2 (its AddTagsToResource
+    fails): its own outcome says us-east-1 is the writer, the drill's must not say us-west-2."""
+    fault = parse_fault("api-error:AddTagsToResource@2")  # the failover's fence is call 1
+    result = world.run("regional-failover", FULL_DRILL, region="us-west-2", faults=[fault])
+    assert result.status == "FAILED"
+    back = _record(world, result.execution_arn.replace("-regional-failover:", "-restore:") + "-back")
+    assert back["message"].startswith("fencing shop-db-usw2 in us-west-2")
+    assert "shop-db-use1 in us-east-1 was promoted and is the writer" in back["details"]["rollback"]["state"]
+    state = _record(world, result.execution_arn)["details"]["rollback"]["state"]
+    assert "shop-db-use1" in state, state  # the instance the way back promoted: a writer too
