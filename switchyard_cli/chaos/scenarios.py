@@ -14,11 +14,14 @@ from switchyard_cli.local.world import REPO, LocalWorld, RunResult
 EXAMPLE = REPO / "topologies" / "shop.yaml"
 TIME_SCALE = 0.001
 
+# The full regional drill: a planned failover, then its restore as a child execution (docs/game-days.md).
+FULL_DRILL = "failover/full-drill"
+
 Runner = Callable[[LocalWorld, list[Fault]], RunResult]
 
 
-def workflow_runner(workflow: str, data: dict[str, Any]) -> Runner:
-    return lambda world, faults: world.run(workflow, data, faults=faults)
+def workflow_runner(workflow: str, data: dict[str, Any], region: str | None = None) -> Runner:
+    return lambda world, faults: world.run(workflow, data, faults=faults, region=region)
 
 
 def _unplanned_failover(world: LocalWorld) -> None:
@@ -79,6 +82,22 @@ SCENARIOS = (
         workflow_runner(
             "traffic-shift",
             {"scope": "cluster", "target": "usw2-b", "stages": [50, 0], "bake_seconds": 30, "drill": True},
+        ),
+    ),
+    Scenario(
+        FULL_DRILL,
+        # Run where a regional game day runs: in its to_region, which holds the writer for the way back.
+        workflow_runner(
+            "regional-failover",
+            {
+                "from_region": "us-east-1",
+                "to_region": "us-west-2",
+                "mode": "planned",
+                "stages": [50, 0],
+                "bake_seconds": 30,
+                "drill": {"database": True},
+            },
+            region="us-west-2",
         ),
     ),
     Scenario("alarm", lambda world, faults: world.fire_alarm("use1-a-5xx", faults=faults)),

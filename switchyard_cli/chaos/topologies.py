@@ -179,14 +179,14 @@ MATRIX_SHAPES: dict[str, Shape] = {
 
 
 def scenarios_for(topo: Topology) -> list[Any]:
-    """The matrix's scenarios on any topology: the example's seven, with names taken from `topo`.
+    """The matrix's scenarios on any topology: the example's eight, with names taken from `topo`.
 
     The cluster shift drains the first drainable cluster of the primary region (of any region when
     the primary has a single cluster); the drill drains the last drainable cluster of another
     region; the failover goes from the primary region to the next one; the alarm is the first
     trigger that shifts traffic (else the first trigger).
     """
-    from switchyard_cli.chaos.scenarios import Scenario, workflow_runner
+    from switchyard_cli.chaos.scenarios import FULL_DRILL, Scenario, workflow_runner
 
     primary = topo.primary_region
     second = next(r for r in topo.regions if r != primary)
@@ -226,6 +226,9 @@ def scenarios_for(topo: Topology) -> list[Any]:
         drill = {"scope": "cluster", "target": elsewhere[-1], **bake, "drill": True}
         home = topo.region_of_cluster(elsewhere[-1])
         scenarios.append(Scenario("drill", workflow_runner("traffic-shift", drill), None, home, home))
+    # No gate region: no double faults of it (its judge, full_drill.py, knows the example's regions only).
+    full = {**failover, "mode": "planned", **bake, "drill": {"database": True}}
+    scenarios.append(Scenario(FULL_DRILL, workflow_runner("regional-failover", full, region=second)))
     if topo.triggers:
         trigger = next((t for t in topo.triggers if t.workflow == "traffic-shift"), topo.triggers[0])
         alarm = trigger.alarm

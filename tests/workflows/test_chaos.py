@@ -3,10 +3,24 @@ on the scenarios where it bites hardest, judged by the same rules."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from switchyard.topology import load_topology
-from switchyard_cli.chaos.matrix import EXAMPLE, SCENARIOS, crowd, faults_for, holder_dies, judge, run_scenario
+from switchyard_cli.chaos import full_drill
+from switchyard_cli.chaos.matrix import (
+    EXAMPLE,
+    SCENARIOS,
+    STATE_TO_STEP,
+    crowd,
+    faults_for,
+    holder_dies,
+    judge,
+    judge_scenario,
+    run_scenario,
+)
+from switchyard_cli.chaos.scenarios import FULL_DRILL
 from switchyard_cli.chaos.topologies import scenarios_for
 from switchyard_cli.local.faults import parse_fault
 from switchyard_cli.local.world import LocalWorld
@@ -255,3 +269,27 @@ def test_the_three_region_checks_find_what_they_are_for():
     assert not third_region_left_pending(_seen(case, "region-down:eu-west-1@7", start, after, pending))
     promoted = _tri_world(drained, {**moved, "eu-west-1": "primary"}, {})
     assert third_region_left_pending(_seen(case, "region-down:eu-west-1@7", start, promoted))
+
+
+def test_a_full_drill_fault_at_the_way_backs_step_lands_in_the_child_and_ends_safe():
+    """The matrix counts a step's invocations across the failover and its way back: the way back's
+    AcquireLock is AcquireLock@2, and a crash there is the child's (retried, the drill succeeds)."""
+    scenario = BY_NAME[FULL_DRILL]
+    topology = load_topology(EXAMPLE)
+    with LocalWorld(topology, time_scale=0.001) as clean:
+        baseline = scenario.run(clean, [])
+        assert baseline.status == "SUCCEEDED"
+        steps = full_drill.fault_steps(clean, baseline, STATE_TO_STEP)
+        expected = clean.read_world()
+    assert steps.index("MarkLock@2") < steps.index("PlanRestore@1") < steps.index("AcquireLock@2")
+    with LocalWorld(topology, time_scale=0.001) as world:
+        start = world.read_world()
+        result = scenario.run(world, [parse_fault("crash:AcquireLock@2")])
+        assert result.report["faults_injected"] == ["crash of AcquireLock invocation 2"]
+        assert not any("Runtime.ExitError" in json.dumps(e, default=str) for e in result.history)  # not the failover's
+        _, child = world.follow(result.output["back"]["execution"])
+        assert any(
+            "Runtime.ExitError" in json.dumps(e, default=str) for e in child if e["type"] == "LambdaFunctionFailed"
+        )
+        safe, why = judge_scenario(scenario, world, start, expected, result)
+    assert safe, f"{result.status}: {why}"

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from switchyard_cli.local.faults import parse_fault
 from tests.polling import wait_until
 from tests.workflows.test_drills import scorecards
@@ -255,3 +257,42 @@ def test_an_incident_after_the_promotion_stops_both_runs_and_leaves_the_writer_w
     record = next(r for r in world.outcome_records() if r["execution"] == drill and r["status"] == "FAILED")
     assert record["error"] == "PreemptedByIncident"
     assert "the writer is in us-west-2" in record["message"] and "run restore" in record["message"]
+
+
+# Found by the fault matrix (switchyard_cli/chaos/full_drill.py); not fixed yet.
+@pytest.mark.xfail(strict=True, reason="a way back that ends before its own AcquireLock keeps the lock handed to it")
+def test_a_way_back_refused_in_its_plan_does_not_leave_the_lock_handed_to_it(world):
+    """The way back's plan fails (every PlanRestore crashes): it never takes the lock the failover
+    handed to it, so it never releases it; nothing releases it in its name and no outcome says why."""
+    result = world.run("regional-failover", FULL_DRILL, region="us-west-2", faults=[parse_fault("crash:PlanRestore")])
+    assert result.status == "FAILED"
+    record = _record(world, result.execution_arn)
+    assert world.read_world()["databases"]["us-west-2"] == "primary"  # the promotion stands
+    assert world.read_world()["lock"] is None or record["lock_kept"], "the lock is left with the way back"
+
+
+@pytest.mark.xfail(strict=True, reason="a full drill's success does not carry its way back's pending replica")
+def test_a_full_drill_whose_way_back_leaves_a_replica_pending_says_so(world):
+    """The way back cannot make us-west-2 a replica again (its second CreateDBInstanceReadReplica
+    fails): the restore succeeds listing it pending, and so does the drill, whose outcome claims
+    the original shape while us-west-2 stands alone."""
+    fault = parse_fault("api-error:CreateDBInstanceReadReplica@2")
+    result = world.run("regional-failover", FULL_DRILL, region="us-west-2", faults=[fault])
+    assert result.status == "SUCCEEDED"
+    assert world.read_world()["databases"]["us-west-2"] == "standalone"  # not the world it started in
+    pending = _record(world, result.execution_arn)["details"].get("pending") or []
+    assert any(p.get("region") == "us-west-2" for p in pending), "the drill's outcome names no pending replica"
+
+
+@pytest.mark.xfail(strict=True, reason="after a way back's promotion, the drill names the unfenced former writer")
+def test_a_way_back_whose_fence_fails_after_its_promotion_names_the_writer_it_promoted(world):
+    """The way back promotes us-east-1 and then cannot fence us-west-2 (its AddTagsToResource
+    fails): its own outcome says us-east-1 is the writer, the drill's must not say us-west-2."""
+    fault = parse_fault("api-error:AddTagsToResource@2")  # the failover's fence is call 1
+    result = world.run("regional-failover", FULL_DRILL, region="us-west-2", faults=[fault])
+    assert result.status == "FAILED"
+    back = _record(world, result.execution_arn.replace("-regional-failover:", "-restore:") + "-back")
+    assert back["message"].startswith("fencing shop-db-usw2 in us-west-2")
+    assert "shop-db-use1 in us-east-1 was promoted and is the writer" in back["details"]["rollback"]["state"]
+    state = _record(world, result.execution_arn)["details"]["rollback"]["state"]
+    assert "shop-db-use1" in state, state  # the instance the way back promoted: a writer too
