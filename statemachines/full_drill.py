@@ -66,6 +66,7 @@ def way_back(release: str, record: str) -> States:
         "status.$": "$.Status",
         "summary.$": "$.Output.summary",
         "release.$": "$.Output.release",
+        "pending.$": "$.Output.verified.pending",
     }
     return {
         "WayBackIfFullDrill": choice([when_true("$.full_drill", "HandOverLock")], release),
@@ -131,14 +132,21 @@ def way_back(release: str, record: str) -> States:
             catch=on_error("PutBackByWayBack", into="$.scorecard_error"),
         ),
         "PutBackByWayBack": passes(
-            "LockReleasedByWayBack",
-            Result={
+            "NoteWayBackPending",
+            Parameters={
                 "rolled_back": False,
                 "promoted": True,
-                "state": "the way back (a restore) put the writer, its replicas, DNS and the banner back",
-                "pending": [],
+                "state": "the way back (a restore) put the writer, its replicas, DNS and the banner back, but for"
+                " what `pending` lists",
+                "pending.$": "$.back.pending",
             },
             ResultPath="$.rollback",
+        ),
+        "NoteWayBackPending": passes(
+            "LockReleasedByWayBack",
+            "What the way back could not do (a replica or banner in a dark region): the drill's outcome says so.",
+            InputPath="$.back.pending",
+            ResultPath="$.pending",
         ),
         "LockReleasedByWayBack": passes(record, InputPath="$.back.release", ResultPath="$.release"),
     }

@@ -177,7 +177,12 @@ def drill() -> States:
             {
                 "reason.$": "$.request.reason",
                 # A full drill's: its way back (the restore's execution and how it ended).
-                "details": {"summary.$": "$.summary", "restored.$": "$.rollback", "way_back.$": "$.back"},
+                "details": {
+                    "summary.$": "$.summary",
+                    "restored.$": "$.rollback",
+                    "way_back.$": "$.back",
+                    "pending.$": "$.pending",
+                },
                 "release.$": "$.release",
             },
         ),

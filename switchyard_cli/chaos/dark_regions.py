@@ -14,7 +14,7 @@ dark from the start (where that is a case) and `@N` for every N in 1..n. Three c
                    be put back, the lock goes back to the dead run and both outcomes say why;
   route53          Route 53's API dies mid-shift (a region-scope shift, which writes DNS weights).
 The same classes on three regions, a third region going dark, and Route 53 dying in a planned
-failover's stage loop: switchyard_cli.chaos.dark_three_regions (`all_cases` runs both).
+failover's stage loop: switchyard_cli.chaos.dark_three_regions (switchyard_cli.chaos.dark runs both).
 
 Every run is judged by the matrix's safety checks (`judge_dark`): never zero total weight; a run
 that succeeded ends as the clean run did (or owns up to what it left undone in the dark region);
@@ -26,14 +26,12 @@ Each class adds its own expectation (`EXPECT`).
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from switchyard.topology import Topology, load_topology
-from switchyard_cli.chaos.classes import _print_part, print_by_class
 from switchyard_cli.chaos.double_faults import _changed, _unreported_failure
 from switchyard_cli.chaos.matrix import _only_a_kept_replica, _state, _total_weight_problems, _unexplained_differences
 from switchyard_cli.chaos.scenarios import EXAMPLE, SCENARIOS, FaultRun, Scenario, fresh_world, workflow_runner
@@ -320,30 +318,3 @@ def run_case(case: DarkCase, limit: int | None = None) -> list[FaultRun]:
 def title(case: DarkCase) -> str:
     where = f" [{case.topology_class}]" if case.topology_class else ""
     return f"dark {case.kind}: {case.name}{where}"
-
-
-def all_cases() -> list[DarkCase]:
-    from switchyard_cli.chaos.dark_three_regions import three_region_cases
-
-    return cases() + three_region_cases()
-
-
-def run_dark_regions(limit: int | None = None, out: Any = sys.stdout, only: str | None = None) -> list[FaultRun]:
-    """Every dark case, or (`only`) those whose title has that text in it."""
-    runs: list[FaultRun] = []
-    for case in all_cases():
-        if only is not None and only not in title(case):
-            continue
-        t0 = time.monotonic()
-        part = run_case(case, limit)
-        _print_part(title(case), part, time.monotonic() - t0, out)
-        runs += part
-    return runs
-
-
-if __name__ == "__main__":
-    started = time.monotonic()
-    found = run_dark_regions()
-    print_by_class(found)
-    print(f"(dark regions took {time.monotonic() - started:.0f}s)")
-    sys.exit(0 if all(r.safe for r in found) else 1)

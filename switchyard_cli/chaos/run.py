@@ -1,5 +1,5 @@
 """`make chaos`: the fault matrix (the example, generated topologies, double faults), the dark
-regions (switchyard_cli.chaos.dark_regions) and the bad-input corpus, with their figures per
+regions (switchyard_cli.chaos.dark) and the bad-input corpus, with their figures per
 fault kind and per topology class.
 
 Exit 0 only if every fault run ended safe and every bad input was rejected before any write.
@@ -15,7 +15,7 @@ import sys
 import time
 
 from switchyard_cli.chaos.classes import print_by_class, run_classes
-from switchyard_cli.chaos.dark_regions import run_dark_regions
+from switchyard_cli.chaos.dark import run_dark_regions
 from switchyard_cli.chaos.matrix import run_matrix
 
 

@@ -271,7 +271,6 @@ def test_a_way_back_refused_in_its_plan_does_not_leave_the_lock_handed_to_it(wor
     assert world.read_world()["lock"] is None or record["lock_kept"], "the lock is left with the way back"
 
 
-@pytest.mark.xfail(strict=True, reason="a full drill's success does not carry its way back's pending replica")
 def test_a_full_drill_whose_way_back_leaves_a_replica_pending_says_so(world):
     """The way back cannot make us-west-2 a replica again (its second CreateDBInstanceReadReplica
     fails): the restore succeeds listing it pending, and so does the drill, whose outcome claims
@@ -284,7 +283,6 @@ def test_a_full_drill_whose_way_back_leaves_a_replica_pending_says_so(world):
     assert any(p.get("region") == "us-west-2" for p in pending), "the drill's outcome names no pending replica"
 
 
-@pytest.mark.xfail(strict=True, reason="after a way back's promotion, the drill names the unfenced former writer")
 def test_a_way_back_whose_fence_fails_after_its_promotion_names_the_writer_it_promoted(world):
     """The way back promotes us-east-1 and then cannot fence us-west-2 (its AddTagsToResource
     fails): its own outcome says us-east-1 is the writer, the drill's must not say us-west-2."""

@@ -96,6 +96,9 @@ class FailoverPlan(_Plan):
     # ended, for the outcome, and that it failed, for the rollback (which then puts nothing back).
     back: dict[str, Any] | None = None
     way_back_failed: dict[str, Any] | None = None
+    # What the run leaves for the next run or an operator, for the drill's success record: a full
+    # drill's is its way back's (NoteWayBackPending); a traffic-only drill leaves nothing.
+    pending: list[dict[str, Any]] = Field(default_factory=list)
     # What the failure path reads whatever step fails (the steps that run overwrite them): the
     # rollback lists what the run could not do in the source from these (`pending`). Nulls here
     # cost no state transition before the first DNS write, as Pass states would.

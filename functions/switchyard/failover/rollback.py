@@ -11,7 +11,6 @@ from switchyard.aws import rds
 from switchyard.errors import RollbackIncomplete, SwitchyardError
 from switchyard.failover.dns_mode import Pending, left_undone
 from switchyard.failover.events import DbRef, StepEvent
-from switchyard.failover.preflight import current_writer
 from switchyard.model import Model
 from switchyard.shift.groups import put_back
 from switchyard.topology import Topology
@@ -81,8 +80,7 @@ def _after_way_back(event: RollBackFailoverEvent, topo: Topology) -> RollBackFai
     """Nothing put back: say where the writer is now (the failover's promotion, or the way back's)."""
     failed = event.way_back_failed or {}
     try:
-        writer = current_writer(topo, event.source or event.promotion.region, [])
-        where = f"the writer is {writer.identifier} in {writer.region}"
+        where = _writers_now(topo, event.source)
     except SwitchyardError as exc:
         where = f"the writer could not be found ({exc})"
     return RollBackFailoverResult(
@@ -93,6 +91,30 @@ def _after_way_back(event: RollBackFailoverEvent, topo: Topology) -> RollBackFai
             f" back by the failover; {where}. Check DNS, the banner and the replicas, then run restore."
         ),
     )
+
+
+def _writers_now(topo: Topology, source: str | None) -> str:
+    """Where the writer is now. Two databases take writes when the way back promoted the source's
+    replica and then could not fence the drill-time writer: the source's is the one it promoted (the
+    failover fenced the source's writer, and the way back recreated a replica there), the other is
+    to be fenced."""
+    writers = [
+        state
+        for region, r in topo.regions.items()
+        if r.database and (state := rds.describe(region, r.database)) is not None
+        if not state.is_replica and not state.fenced
+    ]
+    promoted = [w for w in writers if w.region == source]
+    if len(writers) == 2 and promoted:
+        other = next(w for w in writers if w.region != source)
+        return (
+            f"the writer is {promoted[0].identifier} in {source} (the way back promoted it);"
+            f" {other.identifier} in {other.region} still takes writes: fence it before anything else"
+        )
+    if len(writers) == 1:
+        return f"the writer is {writers[0].identifier} in {writers[0].region}"
+    named = ", ".join(f"{w.identifier} in {w.region}" for w in writers) or "none"
+    return f"{len(writers)} databases take writes ({named}): check them before anything else"
 
 
 def roll_back_failover(event: RollBackFailoverEvent, topo: Topology, table: str) -> RollBackFailoverResult:
