@@ -98,10 +98,27 @@ def way_back(release: str, record: str) -> States:
             Next="FullDrillScorecard",
         ),
         "WayBackFailed": passes(
-            "RollBack",
+            "TakeLockBack",
             "The way back ran and failed: the failover's rollback says where the writer is and puts nothing back.",
             Parameters={"execution.$": "$.way_back.execution", "error.$": "$.error.Error", "started": True},
             ResultPath="$.way_back_failed",
+        ),
+        "TakeLockBack": task(
+            "AcquireLock",
+            {
+                "topology.$": "$.topology",
+                "execution.$": "$.execution",
+                "workflow": WORKFLOW,
+                "lease_seconds.$": "$.way_back.lease_seconds",
+                "drill": False,
+            },
+            "$.lock_back",
+            "RollBack",
+            catch=on_error("RollBack", into="$.lock_back"),
+            comment="A way back that ended without giving the lock up (refused in its plan, its own AcquireLock"
+            " failed, stopped by hand) still holds it: it comes back to this execution, whose failure path releases"
+            " it. AcquireLock takes over an ended holder, so a lock the way back kept on purpose (its rollback"
+            " failed; its outcome says so) is refused here and stays with it, as does a lock another run took.",
         ),
         "ReleaseLockAsChild": task(
             "ReleaseLock",

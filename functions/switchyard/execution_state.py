@@ -116,6 +116,8 @@ BRANCH_ERROR = Slot("branch_error", (CaughtError,), ("branch",))
 BANNER_ERROR = Slot("banner_error", (CaughtError,), ("branch",))
 BACK = Slot("back", (WayBackRun,))  # a full drill's way back (the plan's null until it ran)
 WAY_BACK_FAILED = Slot("way_back_failed", (WayBackFailed,))
+# The lock taken back from a way back that ended without giving it up (or why not: CaughtError).
+LOCK_BACK = Slot("lock_back", (LockInfo, CaughtError))
 
 SLOTS: tuple[Slot, ...] = (
     PLAN,
@@ -155,6 +157,7 @@ SLOTS: tuple[Slot, ...] = (
     BANNER_ERROR,
     BACK,
     WAY_BACK_FAILED,
+    LOCK_BACK,
 )
 # What a traffic stage's Map iteration is given (its ItemSelector), besides what it writes.
 STAGE_ITEM = Slot("stage", (StageRef,), ("stage",))
