@@ -117,7 +117,8 @@ def _unexplained_differences(
 
     A failover treats its source region as possibly down: the banner there and the old writer's
     fencing are best effort. Where they failed, the run still succeeds, and its outcome must say so
-    (the banner step's "unreachable", the fence step's "fence it by hand", a `banner` pending).
+    (the banner step's "unreachable", the fence step's "fence it by hand", a `banner` or
+    `repoint-replica` pending).
     """
     record = next((r for r in world.outcome_records() if r["execution"] == result.execution_arn), {})
     details = record.get("details", {})
@@ -126,6 +127,9 @@ def _unexplained_differences(
     }
     # A restore's banner off is best effort in a third region: its outcome lists the dark one pending.
     unreachable |= {p.get("region") for p in details.get("pending") or [] if p.get("action") == "banner"}
+    # A replica the run could not make again (refused, or its region dark) is listed pending too:
+    # the run did its job (writer and traffic moved) and says what is left.
+    not_repointed = {p.get("region") for p in details.get("pending") or [] if p.get("action") == "repoint-replica"}
     unfenced = details.get("fence", {}).get("fenced") is False
     diffs = []
     for part in ("alb", "dns", "databases", "banner"):
@@ -133,6 +137,8 @@ def _unexplained_differences(
             if after[part].get(key) == expected[part].get(key):
                 continue
             if part == "banner" and key in unreachable:
+                continue
+            if part == "databases" and key in not_repointed and after[part].get(key) != "primary":
                 continue
             if (
                 part == "databases"
