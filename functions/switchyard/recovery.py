@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from switchyard import lock, outcomes, snapshots
 from switchyard.errors import RecoveryFailed, RollbackIncomplete
@@ -45,6 +45,16 @@ class Tables:
     lock_table: str
 
 
+def _record_for(event: RecoveryEvent, tables: Tables, **fields: Any) -> None:
+    """An outcome of the dead run (the lock's previous holder), recorded and notified."""
+    dead = event.previous
+    outcomes.record(
+        tables.table,
+        tables.topic_arn,
+        outcomes.Outcome(topology=event.topology, workflow=dead.workflow, execution=dead.holder, **fields),
+    )
+
+
 def _put_back(event: RecoveryEvent, tables: Tables, died: tuple[str, str]) -> int:
     """The dead traffic shift's snapshot written back; the groups restored. When part of it cannot
     be (RollbackIncomplete), the dead run's outcome says so (`died`: its error and how it died), the
@@ -68,20 +78,15 @@ def _not_put_back(
         f" looked: put it back by hand, then `switchyard unlock --holder {dead.holder}` (README: when a rollback fails)"
     )
     # Recorded before the lock moves: a retry of this step then finds it and retries the put-back.
-    outcomes.record(
-        tables.table,
-        tables.topic_arn,
-        outcomes.Outcome(
-            topology=event.topology,
-            workflow=dead.workflow,
-            execution=dead.holder,
-            status="FAILED",
-            error=error,
-            message=f"{how}; {left}; {kept}",
-            details={"recovered_by": event.execution, "recovery_failed": True},
-            rollback_error=f"{type(exc).__name__}: {exc}",
-            lock_kept=True,
-        ),
+    _record_for(
+        event,
+        tables,
+        status="FAILED",
+        error=error,
+        message=f"{how}; {left}; {kept}",
+        details={"recovered_by": event.execution, "recovery_failed": True},
+        rollback_error=f"{type(exc).__name__}: {exc}",
+        lock_kept=True,
     )
     lock.hand_back(tables.lock_table, event.execution, dead, lease, now=now)
     return RecoveryFailed(
@@ -104,18 +109,13 @@ def _after_failed_rollback(event: RecoveryEvent, tables: Tables) -> RecoveryResu
         )
         # The dead run's FAILED record still says the world is not at its snapshot: a record of its
         # own says that it now is, so history and notifications end where the world is.
-        outcomes.record(
-            tables.table,
-            tables.topic_arn,
-            outcomes.Outcome(
-                topology=event.topology,
-                workflow=dead.workflow,
-                execution=dead.holder,
-                status=outcomes.RECOVERED,
-                rolled_back=True,
-                message=message,
-                details={"recovered_by": event.execution, "groups_restored": restored},
-            ),
+        _record_for(
+            event,
+            tables,
+            status=outcomes.RECOVERED,
+            rolled_back=True,
+            message=message,
+            details={"recovered_by": event.execution, "groups_restored": restored},
         )
         return RecoveryResult(previous=dead.holder, action="rolled back", message=message)
     return RecoveryResult(
@@ -164,18 +164,13 @@ def recover(event: RecoveryEvent, table: str, topic_arn: str, lock_table: str | 
             f"{_how_it_died(dead)} in the middle of a {dead.workflow}; it may have promoted a"
             " database, which is not undone automatically: check `switchyard status` and finish by hand"
         )
-    outcomes.record(
-        table,
-        topic_arn,
-        outcomes.Outcome(
-            topology=event.topology,
-            workflow=dead.workflow,
-            execution=dead.holder,
-            status="FAILED",
-            rolled_back=action == "rolled back",
-            error=error,
-            message=message,
-            details={"recovered_by": event.execution},
-        ),
+    _record_for(
+        event,
+        tables,
+        status="FAILED",
+        rolled_back=action == "rolled back",
+        error=error,
+        message=message,
+        details={"recovered_by": event.execution},
     )
     return RecoveryResult(previous=dead.holder, action=action, message=message)
