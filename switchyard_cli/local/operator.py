@@ -154,11 +154,33 @@ class SimulatedOperator:
         asynchronous invocation, which Lambda retries when the function fails (ASYNC_RETRIES more
         times, as infra.triggers configures it)."""
         payload: dict[str, Any] = {}
-        for _ in range(1 + ASYNC_RETRIES):
+        for attempt in range(1 + ASYNC_RETRIES):
+            if attempt:
+                self._in_progress_expired()
             payload = invoke(trigger_step, json.dumps(event).encode(), region or self.names.home)["Payload"]
             if "errorType" not in payload:
                 break
         return payload
+
+    def _in_progress_expired(self) -> None:
+        """Lambda retries a failed async invocation a minute or more later, when the failed one's
+        idempotency record (INPROGRESS until that invocation's deadline, at most its 60 s timeout) has expired;
+        the world retries at once, so it lets that deadline pass first. Otherwise every retry would
+        be refused as "already in progress" and a run the first attempt started would go unfollowed."""
+        ddb = self.client("dynamodb", self.names.home)
+        items = ddb.scan(
+            TableName=self.names.table_name,
+            FilterExpression="begins_with(pk, :p) AND #s = :in_progress",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":p": {"S": "idempotency#"}, ":in_progress": {"S": "INPROGRESS"}},
+        )["Items"]
+        for item in items:
+            ddb.update_item(
+                TableName=self.names.table_name,
+                Key={"pk": item["pk"], "sk": item["sk"]},
+                UpdateExpression="SET in_progress_expiration = :past",
+                ExpressionAttributeValues={":past": {"N": "0"}},
+            )
 
     # -- people ---------------------------------------------------------------------------------
     def answer_approval(self, execution: str) -> None:

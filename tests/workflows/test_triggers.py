@@ -185,6 +185,21 @@ def test_a_trigger_invocation_that_fails_is_retried_as_lambda_retries_an_async_i
     assert world.read_world()["lock"] is None
 
 
+def test_a_trigger_that_fails_saving_its_answer_is_retried_after_its_in_progress_record_expired(world):
+    from switchyard_cli.local.faults import parse_fault
+
+    # The drain started, then Powertools could not save the decision (UpdateItem): the record stays
+    # INPROGRESS until the failed invocation's deadline. Lambda's retry comes after it, finds the run
+    # started, and the run is followed to its end (the world used to retry at once, be refused as
+    # "already in progress" every time, and leave the run unfollowed, holding the lock).
+    result = world.fire_alarm("use1-a-5xx", faults=[parse_fault("api-error:UpdateItem@1")])
+    assert result.status == "SUCCEEDED", result.report.get("error")
+    decisions = result.report["trigger"]["decisions"]
+    assert "a repeated delivery" in decisions[0]["reason"]
+    assert len(executions(world, "traffic-shift")) == 1
+    assert world.read_world()["lock"] is None
+
+
 def test_the_local_world_retries_as_often_as_the_deployed_trigger():
     from infra.triggers import ASYNC_RETRIES
     from switchyard_cli.local import world
