@@ -16,6 +16,14 @@ TIME_SCALE = 0.001
 
 # The full regional drill: a planned failover, then its restore as a child execution (docs/game-days.md).
 FULL_DRILL = "failover/full-drill"
+# The planned failover the matrix runs, and runs again as the full drill's switchover.
+PLANNED_FAILOVER = {
+    "from_region": "us-east-1",
+    "to_region": "us-west-2",
+    "mode": "planned",
+    "stages": [50, 0],
+    "bake_seconds": 30,
+}
 
 Runner = Callable[[LocalWorld, list[Fault]], RunResult]
 
@@ -55,16 +63,7 @@ SCENARIOS = (
     ),
     Scenario(
         "failover/planned",
-        workflow_runner(
-            "regional-failover",
-            {
-                "from_region": "us-east-1",
-                "to_region": "us-west-2",
-                "mode": "planned",
-                "stages": [50, 0],
-                "bake_seconds": 30,
-            },
-        ),
+        workflow_runner("regional-failover", PLANNED_FAILOVER),
     ),
     Scenario(
         "failover/unplanned",
@@ -89,14 +88,7 @@ SCENARIOS = (
         # Run where a regional game day runs: in its to_region, which holds the writer for the way back.
         workflow_runner(
             "regional-failover",
-            {
-                "from_region": "us-east-1",
-                "to_region": "us-west-2",
-                "mode": "planned",
-                "stages": [50, 0],
-                "bake_seconds": 30,
-                "drill": {"database": True},
-            },
+            {**PLANNED_FAILOVER, "drill": {"database": True}},
             region="us-west-2",
         ),
     ),
